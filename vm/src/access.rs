@@ -1,0 +1,150 @@
+//! Reading and writing through `obj[key]` and `obj.name`: lists, maps,
+//! strings, vec3 fields and host objects.
+
+use crate::heap::Key;
+use crate::host::Borrowed;
+use crate::native::NativeCtx;
+use crate::value::{HostKey, Value};
+use crate::vm::Core;
+
+fn stale() -> String {
+    "stale handle: the object was freed".to_string()
+}
+
+fn list_index(key: Value, len: usize, what: &str) -> Result<usize, String> {
+    match key {
+        Value::Int(i) if i >= 0 && (i as u64) < len as u64 => Ok(i as usize),
+        Value::Int(i) => Err(format!(
+            "index {i} out of range for {what} of length {len}"
+        )),
+        other => Err(format!("{what} index must be int, got {}", other.type_name())),
+    }
+}
+
+/// `obj[key]`.
+pub fn get_index(core: &mut Core, obj: Value, key: Value) -> Result<Value, String> {
+    let heap = &mut core.heap;
+    match obj {
+        Value::List(l) => {
+            let items = heap.lists.get(l).ok_or_else(stale)?;
+            let i = list_index(key, items.len(), "list")?;
+            Ok(items[i])
+        }
+        Value::Map(m) => {
+            let key = Key::from_value(key)?;
+            let map = heap.maps.get(m).ok_or_else(stale)?;
+            Ok(map.get(&key).copied().unwrap_or(Value::Nil))
+        }
+        Value::Str(s) => {
+            let obj = heap.strings.get(s).ok_or_else(stale)?;
+            let i = list_index(key, obj.char_len, "string")?;
+            let ch: String = if obj.is_ascii() {
+                obj.text[i..i + 1].to_string()
+            } else {
+                obj.text.chars().nth(i).map(String::from).unwrap_or_default()
+            };
+            heap.intern(&ch)
+                .map(Value::Str)
+                .map_err(|_| "out of memory".to_string())
+        }
+        other => Err(format!("cannot index {}", other.type_name())),
+    }
+}
+
+/// `obj[key] = v`.
+pub fn set_index(core: &mut Core, obj: Value, key: Value, v: Value) -> Result<(), String> {
+    let heap = &mut core.heap;
+    match obj {
+        Value::List(l) => {
+            let len = heap.lists.get(l).ok_or_else(stale)?.len();
+            let i = list_index(key, len, "list")?;
+            heap.list_set(l, i, v);
+            Ok(())
+        }
+        Value::Map(m) => {
+            let key = Key::from_value(key)?;
+            if !heap.maps.contains_key(m) {
+                return Err(stale());
+            }
+            heap.map_insert(m, key, v)
+                .map_err(|_| "out of memory".to_string())
+        }
+        other => Err(format!("cannot index {}", other.type_name())),
+    }
+}
+
+/// `obj.name`, where `name` is the interned constant `key`.
+pub fn get_field(
+    ctx: &mut NativeCtx<'_>,
+    obj: Value,
+    key: crate::value::StrKey,
+) -> Result<Value, String> {
+    let heap = &ctx.core.heap;
+    match obj {
+        Value::Map(m) => {
+            let map = heap.maps.get(m).ok_or_else(stale)?;
+            Ok(map.get(&Key::Str(key)).copied().unwrap_or(Value::Nil))
+        }
+        Value::Vec3(v) => {
+            let name = heap.str(key);
+            crate::methods::vec3_field(v, name)
+                .ok_or_else(|| format!("vec3 has no field '{name}' (it has x, y and z)"))
+        }
+        Value::Host(h) => {
+            let name = heap.str(key).to_string();
+            with_host(ctx, h, |obj, ctx| obj.get_field(ctx, &name))
+        }
+        other => Err(format!(
+            "cannot read field '{}' of {}",
+            heap.str(key),
+            other.type_name()
+        )),
+    }
+}
+
+/// `obj.name = v`.
+pub fn set_field(
+    ctx: &mut NativeCtx<'_>,
+    obj: Value,
+    key: crate::value::StrKey,
+    v: Value,
+) -> Result<(), String> {
+    match obj {
+        Value::Map(m) => {
+            let heap = &mut ctx.core.heap;
+            if !heap.maps.contains_key(m) {
+                return Err(stale());
+            }
+            heap.map_insert(m, Key::Str(key), v)
+                .map_err(|_| "out of memory".to_string())
+        }
+        Value::Vec3(_) => Err(
+            "cannot assign to a field of vec3 (use with_x, with_y or with_z)".to_string(),
+        ),
+        Value::Host(h) => {
+            let name = ctx.core.heap.str(key).to_string();
+            with_host(ctx, h, |obj, ctx| obj.set_field(ctx, &name, v))
+        }
+        other => Err(format!(
+            "cannot set field '{}' of {}",
+            ctx.core.heap.str(key),
+            other.type_name()
+        )),
+    }
+}
+
+/// Runs `f` on a host object taken out of the heap for the duration, so
+/// that it can use the whole context.
+pub fn with_host<T>(
+    ctx: &mut NativeCtx<'_>,
+    h: HostKey,
+    f: impl FnOnce(&mut dyn crate::HostObject, &mut NativeCtx<'_>) -> Result<T, crate::NativeError>,
+) -> Result<T, String> {
+    let slot = ctx.core.heap.hosts.get_mut(h).ok_or_else(stale)?;
+    let mut obj = std::mem::replace(slot, Box::new(Borrowed));
+    let result = f(obj.as_mut(), ctx);
+    if let Some(slot) = ctx.core.heap.hosts.get_mut(h) {
+        *slot = obj;
+    }
+    result.map_err(|e| e.0)
+}

@@ -1,0 +1,389 @@
+//! The standard library's free functions and constants.
+
+use crate::heap::Key;
+use crate::native::{Arity, NativeCtx, NativeError, NativeResult};
+use crate::ops;
+use crate::value::{Value, Vec3};
+
+type Builtin = fn(&mut NativeCtx<'_>, &[Value]) -> NativeResult;
+
+/// Every built-in function: name, arity, implementation.
+pub(crate) const FUNCTIONS: &[(&str, Arity, Builtin)] = &[
+    ("print", Arity::AtLeast(0), print),
+    ("str", Arity::Exactly(1), str_),
+    ("type", Arity::Exactly(1), type_),
+    ("len", Arity::Exactly(1), len),
+    ("int", Arity::Exactly(1), int),
+    ("float", Arity::Exactly(1), float),
+    ("div", Arity::Exactly(2), div),
+    ("keys", Arity::Exactly(1), keys),
+    ("values", Arity::Exactly(1), values),
+    ("has", Arity::Exactly(2), has),
+    ("remove", Arity::Exactly(2), remove),
+    ("error", Arity::Exactly(1), error),
+    ("assert", Arity::Between(1, 2), assert),
+    ("abs", Arity::Exactly(1), abs),
+    ("min", Arity::AtLeast(1), min),
+    ("max", Arity::AtLeast(1), max),
+    ("floor", Arity::Exactly(1), floor),
+    ("ceil", Arity::Exactly(1), ceil),
+    ("round", Arity::Exactly(1), round),
+    ("sqrt", Arity::Exactly(1), sqrt),
+    ("sin", Arity::Exactly(1), sin),
+    ("cos", Arity::Exactly(1), cos),
+    ("tan", Arity::Exactly(1), tan),
+    ("atan2", Arity::Exactly(2), atan2),
+    ("pow", Arity::Exactly(2), pow),
+    ("clamp", Arity::Exactly(3), clamp),
+    ("lerp", Arity::Exactly(3), lerp),
+    ("random", Arity::Exactly(0), random),
+    ("random_int", Arity::Exactly(2), random_int),
+    ("clock", Arity::Exactly(0), clock),
+    ("vec3", Arity::Exactly(3), vec3),
+];
+
+/// Built-in constants.
+pub(crate) const CONSTANTS: &[(&str, Value)] = &[
+    ("PI", Value::Float(std::f64::consts::PI)),
+    ("TAU", Value::Float(std::f64::consts::TAU)),
+    ("ZERO", Value::Vec3(Vec3::new(0.0, 0.0, 0.0))),
+    ("ONE", Value::Vec3(Vec3::new(1.0, 1.0, 1.0))),
+    ("UP", Value::Vec3(Vec3::new(0.0, 1.0, 0.0))),
+    ("RIGHT", Value::Vec3(Vec3::new(1.0, 0.0, 0.0))),
+    ("FORWARD", Value::Vec3(Vec3::new(0.0, 0.0, -1.0))),
+];
+
+fn number(name: &str, v: Value) -> Result<f64, NativeError> {
+    v.as_f64().ok_or_else(|| {
+        NativeError(format!("{name} expects a number, got {}", v.type_name()))
+    })
+}
+
+fn print(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let mut line = String::new();
+    for (i, &a) in args.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        line.push_str(&ctx.display(a));
+    }
+    ctx.charge(line.len() / 16);
+    ctx.print(&line);
+    Ok(Value::Nil)
+}
+
+fn str_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    if let Value::Str(_) = args[0] {
+        return Ok(args[0]);
+    }
+    let s = ctx.display(args[0]);
+    ctx.charge(s.len() / 16);
+    ctx.string(&s)
+}
+
+fn type_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let name = match args[0] {
+        Value::Host(k) => match ctx.core.heap.hosts.get(k) {
+            Some(h) => h.type_name().to_string(),
+            None => "ref".to_string(),
+        },
+        other => other.type_name().to_string(),
+    };
+    ctx.string(&name)
+}
+
+fn stale() -> NativeError {
+    NativeError::new("stale handle: the object was freed")
+}
+
+fn len(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let heap = &ctx.core.heap;
+    let n = match args[0] {
+        Value::Str(k) => heap.strings.get(k).ok_or_else(stale)?.char_len,
+        Value::List(k) => heap.lists.get(k).ok_or_else(stale)?.len(),
+        Value::Map(k) => heap.maps.get(k).ok_or_else(stale)?.len(),
+        other => {
+            return Err(NativeError(format!(
+                "len expects a string, list or map, got {}",
+                other.type_name()
+            )));
+        }
+    };
+    Ok(Value::Int(n as i64))
+}
+
+fn float_to_int(f: f64) -> Result<i64, NativeError> {
+    if f.is_nan() {
+        return Err(NativeError::new("cannot convert NaN to int"));
+    }
+    let t = f.trunc();
+    if t < -9.223_372_036_854_776e18 || t >= 9.223_372_036_854_776e18 {
+        return Err(NativeError(format!("cannot convert {f:?} to int: out of range")));
+    }
+    Ok(t as i64)
+}
+
+fn int(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    Ok(match args[0] {
+        Value::Int(i) => Value::Int(i),
+        Value::Float(f) => Value::Int(float_to_int(f)?),
+        Value::Str(k) => ctx
+            .core
+            .heap
+            .str(k)
+            .trim()
+            .parse::<i64>()
+            .map_or(Value::Nil, Value::Int),
+        other => {
+            return Err(NativeError(format!(
+                "int expects a number or string, got {}",
+                other.type_name()
+            )));
+        }
+    })
+}
+
+fn float(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    Ok(match args[0] {
+        Value::Int(i) => Value::Float(i as f64),
+        Value::Float(f) => Value::Float(f),
+        Value::Str(k) => {
+            let text = ctx.core.heap.str(k).trim();
+            // Only Ark's own number spellings parse (not "inf" or "nan").
+            let ok = !text.is_empty()
+                && text
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || matches!(c, '.' | 'e' | 'E' | '+' | '-'));
+            match text.parse::<f64>() {
+                Ok(f) if ok => Value::Float(f),
+                _ => Value::Nil,
+            }
+        }
+        other => {
+            return Err(NativeError(format!(
+                "float expects a number or string, got {}",
+                other.type_name()
+            )));
+        }
+    })
+}
+
+fn div(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    ops::floor_div(args[0], args[1]).map_err(NativeError)
+}
+
+fn map_arg(name: &str, v: Value) -> Result<crate::value::MapKey, NativeError> {
+    match v {
+        Value::Map(k) => Ok(k),
+        other => Err(NativeError(format!(
+            "{name} expects a map, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn keys(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let m = map_arg("keys", args[0])?;
+    let items: Vec<Value> = ctx
+        .core
+        .heap
+        .maps
+        .get(m)
+        .ok_or_else(stale)?
+        .keys()
+        .map(|k| k.to_value())
+        .collect();
+    ctx.charge(items.len());
+    ctx.to_value(items)
+}
+
+fn values(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let m = map_arg("values", args[0])?;
+    let items: Vec<Value> = ctx
+        .core
+        .heap
+        .maps
+        .get(m)
+        .ok_or_else(stale)?
+        .values()
+        .copied()
+        .collect();
+    ctx.charge(items.len());
+    ctx.to_value(items)
+}
+
+fn has(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let m = map_arg("has", args[0])?;
+    let key = Key::from_value(args[1]).map_err(NativeError)?;
+    let map = ctx.core.heap.maps.get(m).ok_or_else(stale)?;
+    Ok(Value::Bool(map.contains_key(&key)))
+}
+
+fn remove(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let m = map_arg("remove", args[0])?;
+    let key = Key::from_value(args[1]).map_err(NativeError)?;
+    let map = ctx.core.heap.maps.get_mut(m).ok_or_else(stale)?;
+    let n = map.len();
+    let removed = map.shift_remove(&key);
+    ctx.charge(n / 4);
+    Ok(removed.unwrap_or(Value::Nil))
+}
+
+fn error(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    Err(NativeError(ctx.display(args[0])))
+}
+
+fn assert(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    if args[0].is_truthy() {
+        return Ok(args[0]);
+    }
+    Err(NativeError(match args.get(1) {
+        Some(&msg) => format!("assertion failed: {}", ctx.display(msg)),
+        None => "assertion failed".to_string(),
+    }))
+}
+
+fn abs(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    match args[0] {
+        Value::Int(i) => Ok(Value::Int(i.wrapping_abs())),
+        other => Ok(Value::Float(number("abs", other)?.abs())),
+    }
+}
+
+fn extreme(name: &str, args: &[Value], pick_later: std::cmp::Ordering) -> NativeResult {
+    let mut best = args[0];
+    number(name, best)?;
+    for &a in &args[1..] {
+        number(name, a)?;
+        let ord = a
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&best.as_f64().unwrap_or(0.0));
+        let ord = match (a, best) {
+            (Value::Int(x), Value::Int(y)) => Some(x.cmp(&y)),
+            _ => ord,
+        };
+        if ord == Some(pick_later) {
+            best = a;
+        }
+    }
+    Ok(best)
+}
+
+fn min(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    extreme("min", args, std::cmp::Ordering::Less)
+}
+
+fn max(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    extreme("max", args, std::cmp::Ordering::Greater)
+}
+
+fn rounding(name: &str, v: Value, f: fn(f64) -> f64) -> NativeResult {
+    match v {
+        Value::Int(i) => Ok(Value::Int(i)),
+        other => Ok(Value::Int(float_to_int(f(number(name, other)?))?)),
+    }
+}
+
+fn floor(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    rounding("floor", args[0], f64::floor)
+}
+
+fn ceil(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    rounding("ceil", args[0], f64::ceil)
+}
+
+fn round(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    rounding("round", args[0], f64::round)
+}
+
+fn unary_float(name: &str, v: Value, f: fn(f64) -> f64) -> NativeResult {
+    Ok(Value::Float(f(number(name, v)?)))
+}
+
+fn sqrt(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    unary_float("sqrt", args[0], f64::sqrt)
+}
+
+fn sin(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    unary_float("sin", args[0], f64::sin)
+}
+
+fn cos(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    unary_float("cos", args[0], f64::cos)
+}
+
+fn tan(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    unary_float("tan", args[0], f64::tan)
+}
+
+fn atan2(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    Ok(Value::Float(
+        number("atan2", args[0])?.atan2(number("atan2", args[1])?),
+    ))
+}
+
+fn pow(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    Ok(Value::Float(
+        number("pow", args[0])?.powf(number("pow", args[1])?),
+    ))
+}
+
+fn clamp(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    if let (Value::Int(x), Value::Int(lo), Value::Int(hi)) = (args[0], args[1], args[2]) {
+        return Ok(Value::Int(x.max(lo).min(hi)));
+    }
+    let (x, lo, hi) = (
+        number("clamp", args[0])?,
+        number("clamp", args[1])?,
+        number("clamp", args[2])?,
+    );
+    Ok(Value::Float(x.max(lo).min(hi)))
+}
+
+fn lerp(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let (a, b, t) = (
+        number("lerp", args[0])?,
+        number("lerp", args[1])?,
+        number("lerp", args[2])?,
+    );
+    Ok(Value::Float(a + (b - a) * t))
+}
+
+/// xorshift64*: small, fast, and good enough for gameplay randomness.
+fn next_random(state: &mut u64) -> u64 {
+    let mut x = *state;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *state = x;
+    x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+}
+
+fn random(ctx: &mut NativeCtx<'_>, _: &[Value]) -> NativeResult {
+    let bits = next_random(ctx.rng()) >> 11;
+    Ok(Value::Float(bits as f64 / (1u64 << 53) as f64))
+}
+
+fn random_int(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let (Value::Int(lo), Value::Int(hi)) = (args[0], args[1]) else {
+        return Err(NativeError::new("random_int expects two ints"));
+    };
+    if lo > hi {
+        return Err(NativeError(format!(
+            "random_int: empty range {lo}..={hi}"
+        )));
+    }
+    let span = (hi as i128 - lo as i128 + 1) as u128;
+    let r = next_random(ctx.rng()) as u128 % span;
+    Ok(Value::Int((lo as i128 + r as i128) as i64))
+}
+
+fn clock(ctx: &mut NativeCtx<'_>, _: &[Value]) -> NativeResult {
+    Ok(Value::Float(ctx.core.start.elapsed().as_secs_f64()))
+}
+
+fn vec3(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let c = |i: usize| number("vec3", args[i]).map(|f| f as f32);
+    Ok(Value::Vec3(Vec3::new(c(0)?, c(1)?, c(2)?)))
+}

@@ -1,0 +1,170 @@
+//! Register bytecode: instructions, function prototypes and debug info.
+//!
+//! In the manner of Lua 5.4, operands are register slots of the current
+//! frame (`u8`), constant indexes, or jump offsets. Hot cases have their own
+//! instructions: arithmetic with a constant (`AddK`...), compare-and-jump
+//! (`JmpIfNotLt`...), numeric `for` (`ForPrep`/`ForLoop`), field access with
+//! a constant key (`GetField`/`SetField`).
+
+use std::sync::Arc;
+
+use crate::value::Value;
+
+/// A register of the current frame.
+pub type Reg = u8;
+
+/// One instruction. 8 bytes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Op {
+    Move { dst: Reg, src: Reg },
+    LoadNil { dst: Reg },
+    LoadBool { dst: Reg, value: bool },
+    LoadInt { dst: Reg, value: i32 },
+    LoadK { dst: Reg, k: u32 },
+    /// `dst = self` of the running instance.
+    LoadSelf { dst: Reg },
+
+    /// Wraps the value in `reg` into a new cell (a captured local).
+    NewCell { reg: Reg },
+    GetCell { dst: Reg, cell: Reg },
+    SetCell { cell: Reg, src: Reg },
+    GetUpval { dst: Reg, idx: u8 },
+    SetUpval { idx: u8, src: Reg },
+    GetModule { dst: Reg, slot: u16 },
+    SetModule { slot: u16, src: Reg },
+    GetGlobal { dst: Reg, idx: u16 },
+
+    Add { dst: Reg, a: Reg, b: Reg },
+    Sub { dst: Reg, a: Reg, b: Reg },
+    Mul { dst: Reg, a: Reg, b: Reg },
+    Div { dst: Reg, a: Reg, b: Reg },
+    Mod { dst: Reg, a: Reg, b: Reg },
+    /// Arithmetic with a numeric constant on the right.
+    AddK { dst: Reg, a: Reg, k: u16 },
+    SubK { dst: Reg, a: Reg, k: u16 },
+    MulK { dst: Reg, a: Reg, k: u16 },
+    DivK { dst: Reg, a: Reg, k: u16 },
+    ModK { dst: Reg, a: Reg, k: u16 },
+    Neg { dst: Reg, src: Reg },
+    Not { dst: Reg, src: Reg },
+    Eq { dst: Reg, a: Reg, b: Reg },
+    Ne { dst: Reg, a: Reg, b: Reg },
+    Lt { dst: Reg, a: Reg, b: Reg },
+    Le { dst: Reg, a: Reg, b: Reg },
+
+    /// Jumps are relative to the next instruction.
+    Jmp { off: i32 },
+    JmpIfFalse { src: Reg, off: i32 },
+    JmpIfTrue { src: Reg, off: i32 },
+    JmpIfLt { a: Reg, b: Reg, off: i32 },
+    JmpIfNotLt { a: Reg, b: Reg, off: i32 },
+    JmpIfLe { a: Reg, b: Reg, off: i32 },
+    JmpIfNotLe { a: Reg, b: Reg, off: i32 },
+    JmpIfEq { a: Reg, b: Reg, off: i32 },
+    JmpIfNotEq { a: Reg, b: Reg, off: i32 },
+
+    /// `dst = [R[start], .., R[start + count - 1]]`.
+    NewList { dst: Reg, start: Reg, count: u8 },
+    /// Appends `R[start..start + count]` to the list in `list`.
+    ListAppend { list: Reg, start: Reg, count: u8 },
+    NewMap { dst: Reg },
+    GetIndex { dst: Reg, obj: Reg, key: Reg },
+    SetIndex { obj: Reg, key: Reg, src: Reg },
+    /// Field access with a constant string key.
+    GetField { dst: Reg, obj: Reg, k: u16 },
+    SetField { obj: Reg, k: u16, src: Reg },
+
+    /// Calls `R[base]` with `R[base + 1 ..= base + nargs]`; the result lands
+    /// in `R[base]`.
+    Call { base: Reg, nargs: u8 },
+    /// Calls method `method` (an index into the VM's method names) on the
+    /// receiver in `R[base + 1]` with arguments `R[base + 2 ..]`; the result
+    /// lands in `R[base]`.
+    CallMethod { base: Reg, nargs: u8, method: u16 },
+    Closure { dst: Reg, proto: u16 },
+    Return { src: Reg },
+    ReturnNil,
+
+    /// Numeric `for`: `R[base]` counter, `R[base+1]` limit, `R[base+2]` the
+    /// loop variable. `ForPrep` checks the bounds and skips the loop when it
+    /// is empty; `ForLoop` steps and jumps back while in range.
+    ForPrep { base: Reg, inclusive: bool, off: i32 },
+    ForLoop { base: Reg, inclusive: bool, off: i32 },
+    /// Collection `for`: `R[base]` the collection, `R[base+1]` the position,
+    /// `R[base+2]` and `R[base+3]` the loop variables.
+    IterPrep { base: Reg },
+    IterNext { base: Reg, two: bool, off: i32 },
+
+    /// Suspends the call until the host resumes it.
+    Yield,
+}
+
+const _: () = assert!(std::mem::size_of::<Op>() == 8);
+
+/// Where a closure's captured variable comes from when it is created.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Capture {
+    /// A cell in the creating frame's register.
+    Local(Reg),
+    /// One of the creating closure's own upvalues.
+    Upval(u8),
+}
+
+/// A local variable's name and where it lives, for debuggers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LocalInfo {
+    pub name: String,
+    pub reg: Reg,
+    /// First instruction where the variable is live.
+    pub start_pc: u32,
+    /// One past the last instruction where it is live.
+    pub end_pc: u32,
+    /// Whether the register holds a cell (the variable is captured).
+    pub captured: bool,
+}
+
+/// A compiled function.
+#[derive(Debug)]
+pub struct Proto {
+    /// The function's name; `<main>` for a script's top level, `<fn>` for an
+    /// anonymous function.
+    pub name: String,
+    pub script: Arc<str>,
+    pub arity: u8,
+    /// Registers the frame needs.
+    pub num_regs: u16,
+    pub code: Vec<Op>,
+    /// Line and column of every instruction.
+    pub positions: Vec<(u32, u32)>,
+    pub consts: Vec<Value>,
+    pub protos: Vec<Arc<Proto>>,
+    pub captures: Vec<Capture>,
+    pub locals: Vec<LocalInfo>,
+    /// Names of the upvalues, for debuggers.
+    pub upval_names: Vec<String>,
+    /// Line where the function is declared.
+    pub line: u32,
+}
+
+impl Proto {
+    /// Line and column of the instruction at `pc`.
+    pub fn position(&self, pc: usize) -> (u32, u32) {
+        self.positions.get(pc).copied().unwrap_or((self.line, 0))
+    }
+}
+
+/// A compiled script: the top-level function and the module's layout.
+#[derive(Debug)]
+pub struct ModuleCode {
+    pub script: Arc<str>,
+    pub main: Arc<Proto>,
+    /// Module variable names, by slot.
+    pub var_names: Vec<String>,
+}
+
+impl ModuleCode {
+    /// The slot of a module variable.
+    pub fn var_slot(&self, name: &str) -> Option<usize> {
+        self.var_names.iter().position(|n| n == name)
+    }
+}

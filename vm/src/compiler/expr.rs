@@ -1,0 +1,401 @@
+//! Expressions and conditions.
+
+use super::{Compiler, Place};
+use crate::ast::{BinOp, Expr, ExprKind, UnOp};
+use crate::bytecode::{Op, Reg};
+use crate::error::CompileError;
+
+type CResult<T> = Result<T, CompileError>;
+
+/// List literal items are built in batches of this many registers.
+const LIST_BATCH: usize = 50;
+
+impl Compiler<'_, '_> {
+    /// Compiles `e` into a register that holds its value: a plain local's own
+    /// register, or a new temporary. The caller releases temporaries by
+    /// restoring `free_reg`.
+    pub(super) fn expr_any(&mut self, e: &Expr) -> CResult<Reg> {
+        if let ExprKind::Var(name) = &e.kind {
+            if let Place::Local { reg, cell: false } = self.resolve(name, e.pos)? {
+                return Ok(reg);
+            }
+        }
+        let r = self.alloc_reg()?;
+        self.expr_to(e, r)?;
+        Ok(r)
+    }
+
+    /// Compiles `e` so that its value ends up in `dst`.
+    pub(super) fn expr_to(&mut self, e: &Expr, dst: Reg) -> CResult<()> {
+        let top = self.f().free_reg;
+        let saved = self.pos;
+        self.pos = e.pos;
+        self.expr_inner(e, dst)?;
+        self.pos = saved;
+        self.f().free_reg = top;
+        Ok(())
+    }
+
+    fn expr_inner(&mut self, e: &Expr, dst: Reg) -> CResult<()> {
+        match &e.kind {
+            ExprKind::Nil => {
+                self.emit(Op::LoadNil { dst });
+            }
+            ExprKind::Bool(value) => {
+                self.emit(Op::LoadBool { dst, value: *value });
+            }
+            ExprKind::Int(i) => match i32::try_from(*i) {
+                Ok(value) => {
+                    self.emit(Op::LoadInt { dst, value });
+                }
+                Err(_) => {
+                    let k = self.int_const(*i);
+                    self.emit(Op::LoadK { dst, k });
+                }
+            },
+            ExprKind::Float(x) => {
+                let k = self.float_const(*x);
+                self.emit(Op::LoadK { dst, k });
+            }
+            ExprKind::Str(s) => {
+                let k = self.str_const(s)?;
+                self.emit(Op::LoadK { dst, k });
+            }
+            ExprKind::Var(name) => {
+                let place = self.resolve(name, e.pos)?;
+                self.load_place(place, dst);
+            }
+            ExprKind::SelfRef => {
+                self.emit(Op::LoadSelf { dst });
+            }
+            ExprKind::List(items) => self.list_literal(items, dst)?,
+            ExprKind::Map(entries) => {
+                let t = if self.is_temp(dst) {
+                    dst
+                } else {
+                    self.alloc_reg()?
+                };
+                self.emit(Op::NewMap { dst: t });
+                for (key, value) in entries {
+                    let top = self.f().free_reg;
+                    self.pos = key.pos;
+                    self.store_index(t, key, value)?;
+                    self.f().free_reg = top;
+                }
+                self.pos = e.pos;
+                self.move_to(dst, t);
+            }
+            ExprKind::Unary(op, x) => {
+                let src = self.expr_any(x)?;
+                self.pos = e.pos;
+                self.emit(match op {
+                    UnOp::Neg => Op::Neg { dst, src },
+                    UnOp::Not => Op::Not { dst, src },
+                });
+            }
+            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, dst)?,
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                let is_and = matches!(e.kind, ExprKind::And(..));
+                let t = if self.is_temp(dst) {
+                    dst
+                } else {
+                    self.alloc_reg()?
+                };
+                self.expr_to(a, t)?;
+                let skip = self.emit_jump(if is_and {
+                    Op::JmpIfFalse { src: t, off: 0 }
+                } else {
+                    Op::JmpIfTrue { src: t, off: 0 }
+                });
+                self.expr_to(b, t)?;
+                self.patch_here(vec![skip]);
+                self.move_to(dst, t);
+            }
+            ExprKind::Call(callee, args) => {
+                let base = self.call_base(dst)?;
+                self.expr_to(callee, base)?;
+                self.arguments(args)?;
+                self.pos = e.pos;
+                self.emit(Op::Call {
+                    base,
+                    nargs: args.len() as u8,
+                });
+                self.move_to(dst, base);
+            }
+            ExprKind::MethodCall(receiver, name, args) => {
+                let base = self.call_base(dst)?;
+                let recv = self.alloc_reg()?;
+                self.expr_to(receiver, recv)?;
+                self.arguments(args)?;
+                self.pos = e.pos;
+                let method = self.env.methods.intern(name);
+                self.emit(Op::CallMethod {
+                    base,
+                    nargs: args.len() as u8,
+                    method,
+                });
+                self.move_to(dst, base);
+            }
+            ExprKind::Index(obj, key) => {
+                let obj = self.expr_any(obj)?;
+                let key = self.expr_any(key)?;
+                self.pos = e.pos;
+                self.emit(Op::GetIndex { dst, obj, key });
+            }
+            ExprKind::Field(obj, name) => {
+                let obj = self.expr_any(obj)?;
+                self.pos = e.pos;
+                self.get_field(dst, obj, name)?;
+            }
+            ExprKind::Func(decl) => {
+                let proto = self.function(decl)?;
+                self.pos = e.pos;
+                self.emit(Op::Closure { dst, proto });
+            }
+        }
+        Ok(())
+    }
+
+    /// A call needs its callee and arguments in consecutive registers at
+    /// the top; when `dst` is the topmost temporary, the call can use it
+    /// directly and no move is needed.
+    fn call_base(&mut self, dst: Reg) -> CResult<Reg> {
+        if self.is_temp(dst) && dst as u16 + 1 == self.f().free_reg {
+            Ok(dst)
+        } else {
+            self.alloc_reg()
+        }
+    }
+
+    fn move_to(&mut self, dst: Reg, src: Reg) {
+        if dst != src {
+            self.emit(Op::Move { dst, src });
+        }
+    }
+
+    /// Arguments into consecutive registers after a call's base.
+    fn arguments(&mut self, args: &[Expr]) -> CResult<()> {
+        for arg in args {
+            let r = self.alloc_reg()?;
+            self.expr_to(arg, r)?;
+        }
+        Ok(())
+    }
+
+    pub(super) fn load_place(&mut self, place: Place, dst: Reg) {
+        match place {
+            Place::Local { reg, cell: false } => self.move_to(dst, reg),
+            Place::Local { reg, cell: true } => {
+                self.emit(Op::GetCell { dst, cell: reg });
+            }
+            Place::Upval(idx) => {
+                self.emit(Op::GetUpval { dst, idx });
+            }
+            Place::Module(slot) => {
+                self.emit(Op::GetModule { dst, slot });
+            }
+            Place::Global(idx) => {
+                self.emit(Op::GetGlobal { dst, idx });
+            }
+        }
+    }
+
+    fn list_literal(&mut self, items: &[Expr], dst: Reg) -> CResult<()> {
+        if items.len() <= LIST_BATCH {
+            let start = self.f().free_reg as Reg;
+            for item in items {
+                let r = self.alloc_reg()?;
+                self.expr_to(item, r)?;
+            }
+            self.emit(Op::NewList {
+                dst,
+                start,
+                count: items.len() as u8,
+            });
+            return Ok(());
+        }
+        // Long literals: a list register, then batches appended to it.
+        let list = self.alloc_reg()?;
+        self.emit(Op::NewList {
+            dst: list,
+            start: list,
+            count: 0,
+        });
+        for batch in items.chunks(LIST_BATCH) {
+            let top = self.f().free_reg;
+            let start = top as Reg;
+            for item in batch {
+                let r = self.alloc_reg()?;
+                self.expr_to(item, r)?;
+            }
+            self.emit(Op::ListAppend {
+                list,
+                start,
+                count: batch.len() as u8,
+            });
+            self.f().free_reg = top;
+        }
+        self.move_to(dst, list);
+        Ok(())
+    }
+
+    /// `obj[key] = value`, with a constant-key fast path for string keys.
+    pub(super) fn store_index(&mut self, obj: Reg, key: &Expr, value: &Expr) -> CResult<()> {
+        if let ExprKind::Str(name) = &key.kind {
+            let src = self.expr_any(value)?;
+            return self.set_field(obj, name, src);
+        }
+        let key = self.expr_any(key)?;
+        let src = self.expr_any(value)?;
+        self.emit(Op::SetIndex { obj, key, src });
+        Ok(())
+    }
+
+    pub(super) fn get_field(&mut self, dst: Reg, obj: Reg, name: &str) -> CResult<()> {
+        let k = self.str_const(name)?;
+        match u16::try_from(k) {
+            Ok(k) => {
+                self.emit(Op::GetField { dst, obj, k });
+            }
+            Err(_) => {
+                let key = self.alloc_reg()?;
+                self.emit(Op::LoadK { dst: key, k });
+                self.emit(Op::GetIndex { dst, obj, key });
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn set_field(&mut self, obj: Reg, name: &str, src: Reg) -> CResult<()> {
+        let k = self.str_const(name)?;
+        match u16::try_from(k) {
+            Ok(k) => {
+                self.emit(Op::SetField { obj, k, src });
+            }
+            Err(_) => {
+                let key = self.alloc_reg()?;
+                self.emit(Op::LoadK { dst: key, k });
+                self.emit(Op::SetIndex { obj, key, src });
+            }
+        }
+        Ok(())
+    }
+
+    /// A numeric literal as a constant index that fits a `K` instruction.
+    fn numeric_const(&mut self, e: &Expr) -> Option<u16> {
+        let k = match e.kind {
+            ExprKind::Int(i) => self.int_const(i),
+            ExprKind::Float(x) => self.float_const(x),
+            _ => return None,
+        };
+        u16::try_from(k).ok()
+    }
+
+    fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, dst: Reg) -> CResult<()> {
+        let pos = self.pos;
+        let ra = self.expr_any(a)?;
+        if matches!(
+            op,
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod
+        ) {
+            if let Some(k) = self.numeric_const(b) {
+                self.pos = pos;
+                self.emit(match op {
+                    BinOp::Add => Op::AddK { dst, a: ra, k },
+                    BinOp::Sub => Op::SubK { dst, a: ra, k },
+                    BinOp::Mul => Op::MulK { dst, a: ra, k },
+                    BinOp::Div => Op::DivK { dst, a: ra, k },
+                    _ => Op::ModK { dst, a: ra, k },
+                });
+                return Ok(());
+            }
+        }
+        let rb = self.expr_any(b)?;
+        self.pos = pos;
+        self.emit(arith_op(op, dst, ra, rb));
+        Ok(())
+    }
+
+    /// Emits jumps taken when `e`'s truthiness equals `when`; returns them
+    /// for patching. Falls through otherwise.
+    pub(super) fn cond_jump(&mut self, e: &Expr, when: bool) -> CResult<Vec<usize>> {
+        let top = self.f().free_reg;
+        let saved = self.pos;
+        self.pos = e.pos;
+        let jumps = self.cond_inner(e, when)?;
+        self.pos = saved;
+        self.f().free_reg = top;
+        Ok(jumps)
+    }
+
+    fn cond_inner(&mut self, e: &Expr, when: bool) -> CResult<Vec<usize>> {
+        match &e.kind {
+            ExprKind::Bool(b) => Ok(if *b == when {
+                vec![self.emit_jump(Op::Jmp { off: 0 })]
+            } else {
+                vec![]
+            }),
+            ExprKind::Unary(UnOp::Not, x) => self.cond_jump(x, !when),
+            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+                let is_and = matches!(e.kind, ExprKind::And(..));
+                if is_and != when {
+                    // `a and b` jumps when false if either is false;
+                    // `a or b` jumps when true if either is true.
+                    let mut jumps = self.cond_jump(a, when)?;
+                    jumps.extend(self.cond_jump(b, when)?);
+                    Ok(jumps)
+                } else {
+                    let skip = self.cond_jump(a, !when)?;
+                    let jumps = self.cond_jump(b, when)?;
+                    self.patch_here(skip);
+                    Ok(jumps)
+                }
+            }
+            ExprKind::Binary(op, a, b) if op.is_comparison() => {
+                let pos = self.pos;
+                let ra = self.expr_any(a)?;
+                let rb = self.expr_any(b)?;
+                self.pos = pos;
+                let off = 0;
+                let jump = match (op, when) {
+                    (BinOp::Lt, true) => Op::JmpIfLt { a: ra, b: rb, off },
+                    (BinOp::Lt, false) => Op::JmpIfNotLt { a: ra, b: rb, off },
+                    (BinOp::Le, true) => Op::JmpIfLe { a: ra, b: rb, off },
+                    (BinOp::Le, false) => Op::JmpIfNotLe { a: ra, b: rb, off },
+                    (BinOp::Gt, true) => Op::JmpIfLt { a: rb, b: ra, off },
+                    (BinOp::Gt, false) => Op::JmpIfNotLt { a: rb, b: ra, off },
+                    (BinOp::Ge, true) => Op::JmpIfLe { a: rb, b: ra, off },
+                    (BinOp::Ge, false) => Op::JmpIfNotLe { a: rb, b: ra, off },
+                    (BinOp::Eq, true) | (BinOp::Ne, false) => Op::JmpIfEq { a: ra, b: rb, off },
+                    _ => Op::JmpIfNotEq { a: ra, b: rb, off },
+                };
+                Ok(vec![self.emit_jump(jump)])
+            }
+            _ => {
+                let src = self.expr_any(e)?;
+                Ok(vec![self.emit_jump(if when {
+                    Op::JmpIfTrue { src, off: 0 }
+                } else {
+                    Op::JmpIfFalse { src, off: 0 }
+                })])
+            }
+        }
+    }
+}
+
+/// The register-register instruction for a binary operator.
+pub(super) fn arith_op(op: BinOp, dst: Reg, a: Reg, b: Reg) -> Op {
+    match op {
+        BinOp::Add => Op::Add { dst, a, b },
+        BinOp::Sub => Op::Sub { dst, a, b },
+        BinOp::Mul => Op::Mul { dst, a, b },
+        BinOp::Div => Op::Div { dst, a, b },
+        BinOp::Mod => Op::Mod { dst, a, b },
+        BinOp::Eq => Op::Eq { dst, a, b },
+        BinOp::Ne => Op::Ne { dst, a, b },
+        BinOp::Lt => Op::Lt { dst, a, b },
+        BinOp::Le => Op::Le { dst, a, b },
+        BinOp::Gt => Op::Lt { dst, a: b, b: a },
+        BinOp::Ge => Op::Le { dst, a: b, b: a },
+    }
+}

@@ -1,0 +1,430 @@
+//! Compiler: syntax tree to register bytecode.
+//!
+//! Names are resolved here, once: locals become registers (or cells in
+//! registers when a closure captures them), captured variables of enclosing
+//! functions become upvalues, top-level names become module slots, and
+//! built-ins become global indexes. Nothing is looked up by string at run
+//! time.
+//!
+//! - `mod.rs`: the per-function state, registers, scopes and names;
+//! - `expr.rs`: expressions and conditions;
+//! - `stmt.rs`: statements, functions and the module's top level.
+
+mod expr;
+mod stmt;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::ast::{DeclId, Pos, Stmt};
+use crate::bytecode::{Capture, LocalInfo, ModuleCode, Op, Proto, Reg};
+use crate::error::CompileError;
+use crate::heap::Heap;
+use crate::value::{StrKey, Value};
+
+/// Registers a frame may use (the rest of `u8` is headroom for call bases).
+const MAX_REGS: u16 = 250;
+
+/// What the compiler needs from the VM: string interning, the names of
+/// globals (built-ins and host natives) and method-name ids.
+pub(crate) struct Env<'a> {
+    pub heap: &'a mut Heap,
+    pub globals: &'a dyn Fn(&str) -> Option<u16>,
+    pub methods: &'a mut crate::methods::MethodNames,
+}
+
+/// Options for one compilation.
+#[derive(Default)]
+pub(crate) struct Options<'a> {
+    /// Module variables that already exist (the REPL's earlier lines).
+    pub prior_vars: &'a [String],
+    /// Allow `return` at top level (the REPL returns its last expression).
+    pub allow_top_return: bool,
+}
+
+#[derive(Clone, Copy, Hash, PartialEq, Eq)]
+enum ConstKey {
+    Int(i64),
+    Float(u64),
+    Str(StrKey),
+}
+
+struct Local {
+    name: String,
+    reg: Reg,
+    captured: bool,
+    depth: u32,
+    /// Index into the proto's debug locals, to close the live range.
+    debug: usize,
+}
+
+struct LoopCtx {
+    breaks: Vec<usize>,
+    continues: Vec<usize>,
+}
+
+/// Everything being built for one function.
+struct FuncState {
+    name: String,
+    arity: u8,
+    code: Vec<Op>,
+    positions: Vec<(u32, u32)>,
+    consts: Vec<Value>,
+    const_index: HashMap<ConstKey, u32>,
+    protos: Vec<Arc<Proto>>,
+    captures: Vec<Capture>,
+    upval_decls: Vec<DeclId>,
+    upval_names: Vec<String>,
+    debug_locals: Vec<LocalInfo>,
+    locals: Vec<Local>,
+    depth: u32,
+    free_reg: u16,
+    max_reg: u16,
+    loops: Vec<LoopCtx>,
+    line: u32,
+}
+
+impl FuncState {
+    fn new(name: String, line: u32) -> FuncState {
+        FuncState {
+            name,
+            arity: 0,
+            code: Vec::new(),
+            positions: Vec::new(),
+            consts: Vec::new(),
+            const_index: HashMap::new(),
+            protos: Vec::new(),
+            captures: Vec::new(),
+            upval_decls: Vec::new(),
+            upval_names: Vec::new(),
+            debug_locals: Vec::new(),
+            locals: Vec::new(),
+            depth: 0,
+            free_reg: 0,
+            max_reg: 0,
+            loops: Vec::new(),
+            line,
+        }
+    }
+}
+
+/// Where a name lives.
+#[derive(Clone, Copy)]
+enum Place {
+    Local { reg: Reg, cell: bool },
+    Upval(u8),
+    Module(u16),
+    Global(u16),
+}
+
+pub(crate) struct Compiler<'a, 'e> {
+    script: Arc<str>,
+    env: &'a mut Env<'e>,
+    captured: Vec<bool>,
+    funcs: Vec<FuncState>,
+    module_vars: Vec<String>,
+    /// Whether top-level code may see each module variable yet.
+    module_visible: Vec<bool>,
+    pos: Pos,
+    allow_top_return: bool,
+}
+
+/// Compiles a parsed script into a module.
+pub(crate) fn compile_program(
+    script: &str,
+    body: &[Stmt],
+    decl_count: u32,
+    tail: Option<&crate::ast::Expr>,
+    env: &mut Env<'_>,
+    options: Options<'_>,
+) -> Result<ModuleCode, CompileError> {
+    let script: Arc<str> = script.into();
+    let mut c = Compiler {
+        script: script.clone(),
+        env,
+        captured: crate::resolve::captured_decls(body, decl_count),
+        funcs: vec![FuncState::new("<main>".into(), 1)],
+        module_vars: options.prior_vars.to_vec(),
+        module_visible: vec![true; options.prior_vars.len()],
+        pos: Pos { line: 1, col: 1 },
+        allow_top_return: options.allow_top_return,
+    };
+    c.module(body, tail)?;
+    let main = c.finish_function();
+    Ok(ModuleCode {
+        script,
+        main: Arc::new(main),
+        var_names: c.module_vars,
+    })
+}
+
+impl Compiler<'_, '_> {
+    fn f(&mut self) -> &mut FuncState {
+        self.funcs.last_mut().expect("a function is being compiled")
+    }
+
+    fn fr(&self) -> &FuncState {
+        self.funcs.last().expect("a function is being compiled")
+    }
+
+    fn error(&self, pos: Pos, message: impl Into<String>) -> CompileError {
+        CompileError::new(&self.script, pos.line, pos.col, message)
+    }
+
+    fn in_main(&self) -> bool {
+        self.funcs.len() == 1
+    }
+
+    // ---- emitting ----
+
+    fn emit(&mut self, op: Op) -> usize {
+        let pos = (self.pos.line, self.pos.col);
+        let f = self.f();
+        f.code.push(op);
+        f.positions.push(pos);
+        f.code.len() - 1
+    }
+
+    fn pc(&self) -> usize {
+        self.fr().code.len()
+    }
+
+    /// Emits a jump to be patched later.
+    fn emit_jump(&mut self, op: Op) -> usize {
+        self.emit(op)
+    }
+
+    /// Points the jump at `at` to `target`.
+    fn patch_to(&mut self, at: usize, target: usize) {
+        let off = target as i32 - (at as i32 + 1);
+        let op = &mut self.f().code[at];
+        match op {
+            Op::Jmp { off: o }
+            | Op::JmpIfFalse { off: o, .. }
+            | Op::JmpIfTrue { off: o, .. }
+            | Op::JmpIfLt { off: o, .. }
+            | Op::JmpIfNotLt { off: o, .. }
+            | Op::JmpIfLe { off: o, .. }
+            | Op::JmpIfNotLe { off: o, .. }
+            | Op::JmpIfEq { off: o, .. }
+            | Op::JmpIfNotEq { off: o, .. }
+            | Op::ForPrep { off: o, .. }
+            | Op::ForLoop { off: o, .. }
+            | Op::IterNext { off: o, .. } => *o = off,
+            other => unreachable!("patching a non-jump {other:?}"),
+        }
+    }
+
+    fn patch_here(&mut self, jumps: Vec<usize>) {
+        let here = self.pc();
+        for j in jumps {
+            self.patch_to(j, here);
+        }
+    }
+
+    // ---- constants ----
+
+    fn constant(&mut self, key: ConstKey, value: Value) -> u32 {
+        let f = self.f();
+        if let Some(&k) = f.const_index.get(&key) {
+            return k;
+        }
+        let k = f.consts.len() as u32;
+        f.consts.push(value);
+        f.const_index.insert(key, k);
+        k
+    }
+
+    fn int_const(&mut self, i: i64) -> u32 {
+        self.constant(ConstKey::Int(i), Value::Int(i))
+    }
+
+    fn float_const(&mut self, x: f64) -> u32 {
+        self.constant(ConstKey::Float(x.to_bits()), Value::Float(x))
+    }
+
+    fn str_const(&mut self, s: &str) -> Result<u32, CompileError> {
+        let key = self
+            .env
+            .heap
+            .intern(s)
+            .map_err(|_| self.error(self.pos, "out of memory while compiling"))?;
+        Ok(self.constant(ConstKey::Str(key), Value::Str(key)))
+    }
+
+    // ---- registers and scopes ----
+
+    fn alloc_reg(&mut self) -> Result<Reg, CompileError> {
+        let pos = self.pos;
+        let f = self.f();
+        if f.free_reg >= MAX_REGS {
+            return Err(self.error(
+                pos,
+                "function needs too many registers (too many locals or too complex an expression)",
+            ));
+        }
+        let r = f.free_reg as Reg;
+        f.free_reg += 1;
+        f.max_reg = f.max_reg.max(f.free_reg);
+        Ok(r)
+    }
+
+    /// First register above the declared locals: registers from here up are
+    /// temporaries that nothing else reads.
+    fn locals_top(&self) -> u16 {
+        self.fr().locals.last().map_or(0, |l| l.reg as u16 + 1)
+    }
+
+    fn is_temp(&self, reg: Reg) -> bool {
+        reg as u16 >= self.locals_top()
+    }
+
+    fn declare_local(&mut self, name: &str, reg: Reg, captured: bool) {
+        let start = self.pc() as u32;
+        let f = self.f();
+        f.debug_locals.push(LocalInfo {
+            name: name.to_string(),
+            reg,
+            start_pc: start,
+            end_pc: u32::MAX,
+            captured,
+        });
+        let debug = f.debug_locals.len() - 1;
+        let depth = f.depth;
+        f.locals.push(Local {
+            name: name.to_string(),
+            reg,
+            captured,
+            depth,
+            debug,
+        });
+    }
+
+    /// A hidden register (loop state) that must stay reserved in its scope.
+    fn declare_hidden(&mut self, reg: Reg) {
+        self.declare_local("", reg, false);
+    }
+
+    fn is_captured(&self, decl: DeclId) -> bool {
+        self.captured.get(decl as usize).copied().unwrap_or(false)
+    }
+
+    fn begin_scope(&mut self) {
+        self.f().depth += 1;
+    }
+
+    fn end_scope(&mut self) {
+        let end = self.pc() as u32;
+        let f = self.f();
+        f.depth -= 1;
+        while let Some(l) = f.locals.last() {
+            if l.depth <= f.depth {
+                break;
+            }
+            let debug = l.debug;
+            f.debug_locals[debug].end_pc = end;
+            f.locals.pop();
+        }
+        f.free_reg = f.locals.last().map_or(0, |l| l.reg as u16 + 1);
+    }
+
+    // ---- names ----
+
+    fn resolve(&mut self, name: &str, pos: Pos) -> Result<Place, CompileError> {
+        let last = self.funcs.len() - 1;
+        if let Some(l) = self.funcs[last].locals.iter().rev().find(|l| l.name == name) {
+            return Ok(Place::Local {
+                reg: l.reg,
+                cell: l.captured,
+            });
+        }
+        // An enclosing function's local: capture it through every function
+        // in between.
+        for level in (0..last).rev() {
+            let found = self.funcs[level]
+                .locals
+                .iter()
+                .rev()
+                .find(|l| l.name == name)
+                .map(|l| (l.reg, l.captured));
+            if let Some((reg, captured)) = found {
+                debug_assert!(captured, "the resolver marks every captured local");
+                let decl_key = self.decl_key(level, reg);
+                let mut capture = Capture::Local(reg);
+                for inner in level + 1..=last {
+                    let idx = self.add_upval(inner, decl_key, name, capture, pos)?;
+                    capture = Capture::Upval(idx);
+                }
+                let Capture::Upval(idx) = capture else {
+                    unreachable!()
+                };
+                return Ok(Place::Upval(idx));
+            }
+        }
+        if let Some(slot) = self.module_vars.iter().position(|n| n == name) {
+            if !self.in_main() || self.module_visible[slot] {
+                return Ok(Place::Module(slot as u16));
+            }
+        }
+        if let Some(idx) = (self.env.globals)(name) {
+            return Ok(Place::Global(idx));
+        }
+        Err(self.error(pos, format!("undefined variable '{name}'")))
+    }
+
+    /// A key that identifies a local of function `level` for upvalue dedup.
+    fn decl_key(&self, level: usize, reg: Reg) -> DeclId {
+        // Register numbers are unique among the live locals of a function
+        // that encloses the one being compiled, so (level, reg) names the
+        // variable.
+        ((level as u32) << 8) | reg as u32
+    }
+
+    fn add_upval(
+        &mut self,
+        func: usize,
+        key: DeclId,
+        name: &str,
+        capture: Capture,
+        pos: Pos,
+    ) -> Result<u8, CompileError> {
+        let f = &mut self.funcs[func];
+        if let Some(i) = f.upval_decls.iter().position(|&d| d == key) {
+            return Ok(i as u8);
+        }
+        if f.captures.len() >= 255 {
+            return Err(self.error(pos, "function captures too many variables"));
+        }
+        f.upval_decls.push(key);
+        f.captures.push(capture);
+        f.upval_names.push(name.to_string());
+        Ok((f.captures.len() - 1) as u8)
+    }
+
+    /// Pops the current function and returns its prototype.
+    fn finish_function(&mut self) -> Proto {
+        let f = self.funcs.pop().expect("a function is being compiled");
+        let end = f.code.len() as u32;
+        let mut locals = f.debug_locals;
+        for l in &mut locals {
+            if l.end_pc == u32::MAX {
+                l.end_pc = end;
+            }
+        }
+        locals.retain(|l| !l.name.is_empty());
+        Proto {
+            name: f.name,
+            script: self.script.clone(),
+            arity: f.arity,
+            num_regs: f.max_reg + 1,
+            code: f.code,
+            positions: f.positions,
+            consts: f.consts,
+            protos: f.protos,
+            captures: f.captures,
+            locals,
+            upval_names: f.upval_names,
+            line: f.line,
+        }
+    }
+}

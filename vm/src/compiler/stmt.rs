@@ -1,0 +1,484 @@
+//! Statements, functions and the module's top level.
+
+use std::sync::Arc;
+
+use super::expr::arith_op;
+use super::{Compiler, FuncState, LoopCtx, Place};
+use crate::ast::{BinOp, Expr, ExprKind, FuncDecl, Param, Stmt, StmtKind};
+use crate::bytecode::{Op, Reg};
+use crate::error::CompileError;
+
+type CResult<T> = Result<T, CompileError>;
+
+impl Compiler<'_, '_> {
+    /// The top level: module slots for every top-level `let` and `fn`, the
+    /// functions created before the first statement runs, then the
+    /// statements in order.
+    pub(super) fn module(&mut self, body: &[Stmt], tail: Option<&Expr>) -> CResult<()> {
+        for s in body {
+            let name = match &s.kind {
+                StmtKind::Let { name, .. } => name,
+                StmtKind::Fn(f) => f.name.as_ref().expect("named"),
+                _ => continue,
+            };
+            if !self.module_vars.contains(name) {
+                self.module_vars.push(name.clone());
+                self.module_visible.push(false);
+            }
+        }
+        if self.module_vars.len() > u16::MAX as usize {
+            return Err(self.error(self.pos, "too many module variables"));
+        }
+        // Functions exist before the first statement runs.
+        for s in body {
+            if let StmtKind::Fn(f) = &s.kind {
+                let slot = self.module_slot(f.name.as_deref().expect("named"));
+                self.module_visible[slot as usize] = true;
+            }
+        }
+        for s in body {
+            if let StmtKind::Fn(f) = &s.kind {
+                self.pos = s.pos;
+                let slot = self.module_slot(f.name.as_deref().expect("named"));
+                let t = self.alloc_reg()?;
+                let proto = self.function(f)?;
+                self.emit(Op::Closure { dst: t, proto });
+                self.emit(Op::SetModule { slot, src: t });
+                self.f().free_reg = 0;
+            }
+        }
+        for s in body {
+            self.statement(s, true)?;
+        }
+        match tail {
+            Some(e) => {
+                let r = self.expr_any(e)?;
+                self.emit(Op::Return { src: r });
+            }
+            None => {
+                self.emit(Op::ReturnNil);
+            }
+        }
+        Ok(())
+    }
+
+    fn module_slot(&self, name: &str) -> u16 {
+        self.module_vars
+            .iter()
+            .position(|n| n == name)
+            .expect("module variables are collected first") as u16
+    }
+
+    /// A block's statements; named functions in it are visible throughout,
+    /// so they are declared and created first.
+    fn statements(&mut self, stmts: &[Stmt]) -> CResult<()> {
+        let fns: Vec<&FuncDecl> = stmts
+            .iter()
+            .filter_map(|s| match &s.kind {
+                StmtKind::Fn(f) => Some(&**f),
+                _ => None,
+            })
+            .collect();
+        let mut regs = Vec::with_capacity(fns.len());
+        for f in &fns {
+            self.pos = f.pos;
+            let reg = self.alloc_reg()?;
+            let captured = self.is_captured(f.decl);
+            self.emit(Op::LoadNil { dst: reg });
+            if captured {
+                self.emit(Op::NewCell { reg });
+            }
+            self.declare_local(f.name.as_deref().unwrap_or(""), reg, captured);
+            regs.push((reg, captured));
+        }
+        for (f, (reg, captured)) in fns.iter().zip(regs) {
+            self.pos = f.pos;
+            let proto = self.function(f)?;
+            if captured {
+                let t = self.alloc_reg()?;
+                self.emit(Op::Closure { dst: t, proto });
+                self.emit(Op::SetCell { cell: reg, src: t });
+                self.f().free_reg -= 1;
+            } else {
+                self.emit(Op::Closure { dst: reg, proto });
+            }
+        }
+        for s in stmts {
+            self.statement(s, false)?;
+        }
+        Ok(())
+    }
+
+    fn block(&mut self, stmts: &[Stmt]) -> CResult<()> {
+        self.begin_scope();
+        self.statements(stmts)?;
+        self.end_scope();
+        Ok(())
+    }
+
+    fn statement(&mut self, s: &Stmt, module_level: bool) -> CResult<()> {
+        self.pos = s.pos;
+        let top = self.f().free_reg;
+        match &s.kind {
+            StmtKind::Let { name, decl, init } => {
+                if module_level {
+                    let slot = self.module_slot(name);
+                    let r = self.alloc_reg()?;
+                    self.init_value(init.as_ref(), r)?;
+                    self.emit(Op::SetModule { slot, src: r });
+                    self.module_visible[slot as usize] = true;
+                    self.f().free_reg = top;
+                } else {
+                    let r = self.alloc_reg()?;
+                    self.init_value(init.as_ref(), r)?;
+                    let captured = self.is_captured(*decl);
+                    if captured {
+                        self.pos = s.pos;
+                        self.emit(Op::NewCell { reg: r });
+                    }
+                    self.declare_local(name, r, captured);
+                }
+                return Ok(());
+            }
+            // Created when their block (or the module) starts.
+            StmtKind::Fn(_) => {}
+            StmtKind::Assign { target, op, value } => self.assign(target, *op, value)?,
+            StmtKind::Expr(e) => {
+                let r = self.alloc_reg()?;
+                self.expr_to(e, r)?;
+            }
+            StmtKind::If {
+                branches,
+                otherwise,
+            } => {
+                let mut ends = Vec::new();
+                for (i, (cond, body)) in branches.iter().enumerate() {
+                    let skip = self.cond_jump(cond, false)?;
+                    self.block(body)?;
+                    let last = i + 1 == branches.len() && otherwise.is_none();
+                    if !last {
+                        self.pos = s.pos;
+                        ends.push(self.emit_jump(Op::Jmp { off: 0 }));
+                    }
+                    self.patch_here(skip);
+                }
+                if let Some(body) = otherwise {
+                    self.block(body)?;
+                }
+                self.patch_here(ends);
+            }
+            StmtKind::While { cond, body } => {
+                let start = self.pc();
+                let exits = self.cond_jump(cond, false)?;
+                self.loop_body(body, &[])?;
+                self.pos = s.pos;
+                let back = self.emit_jump(Op::Jmp { off: 0 });
+                self.patch_to(back, start);
+                let ctx = self.f().loops.pop().expect("loop");
+                for c in ctx.continues {
+                    self.patch_to(c, start);
+                }
+                self.patch_here(exits);
+                self.patch_here(ctx.breaks);
+            }
+            StmtKind::ForRange {
+                var,
+                start,
+                end,
+                inclusive,
+                body,
+            } => self.for_range(var, start, end, *inclusive, body)?,
+            StmtKind::ForIn {
+                first,
+                second,
+                iter,
+                body,
+            } => self.for_in(first, second.as_ref(), iter, body)?,
+            StmtKind::Break | StmtKind::Continue => {
+                let is_break = matches!(s.kind, StmtKind::Break);
+                if self.fr().loops.is_empty() {
+                    let word = if is_break { "break" } else { "continue" };
+                    return Err(self.error(s.pos, format!("'{word}' outside of a loop")));
+                }
+                let j = self.emit_jump(Op::Jmp { off: 0 });
+                let ctx = self.f().loops.last_mut().expect("loop");
+                if is_break {
+                    ctx.breaks.push(j);
+                } else {
+                    ctx.continues.push(j);
+                }
+            }
+            StmtKind::Return(value) => {
+                if self.in_main() && !self.allow_top_return {
+                    return Err(self.error(s.pos, "'return' outside of a function"));
+                }
+                match value {
+                    Some(e) => {
+                        let r = self.expr_any(e)?;
+                        self.pos = s.pos;
+                        self.emit(Op::Return { src: r });
+                    }
+                    None => {
+                        self.emit(Op::ReturnNil);
+                    }
+                }
+            }
+            StmtKind::Yield => {
+                self.emit(Op::Yield);
+            }
+            StmtKind::Block(body) => self.block(body)?,
+        }
+        self.f().free_reg = top;
+        Ok(())
+    }
+
+    fn init_value(&mut self, init: Option<&Expr>, r: Reg) -> CResult<()> {
+        match init {
+            Some(e) => self.expr_to(e, r),
+            None => {
+                self.emit(Op::LoadNil { dst: r });
+                Ok(())
+            }
+        }
+    }
+
+    /// A loop body in its own scope, with the loop variables (already in
+    /// their registers) declared inside it. Captured loop variables get a
+    /// fresh cell every iteration.
+    fn loop_body(&mut self, body: &[Stmt], vars: &[(&Param, Reg)]) -> CResult<()> {
+        self.f().loops.push(LoopCtx {
+            breaks: Vec::new(),
+            continues: Vec::new(),
+        });
+        self.begin_scope();
+        for (param, reg) in vars {
+            let captured = self.is_captured(param.decl);
+            if captured {
+                self.emit(Op::NewCell { reg: *reg });
+            }
+            self.declare_local(&param.name, *reg, captured);
+        }
+        self.statements(body)?;
+        self.end_scope();
+        Ok(())
+    }
+
+    fn for_range(
+        &mut self,
+        var: &Param,
+        start: &Expr,
+        end: &Expr,
+        inclusive: bool,
+        body: &[Stmt],
+    ) -> CResult<()> {
+        let pos = self.pos;
+        self.begin_scope();
+        let base = self.alloc_reg()?;
+        let limit = self.alloc_reg()?;
+        let v = self.alloc_reg()?;
+        self.expr_to(start, base)?;
+        self.expr_to(end, limit)?;
+        self.declare_hidden(base);
+        self.declare_hidden(limit);
+        self.pos = pos;
+        let prep = self.emit_jump(Op::ForPrep {
+            base,
+            inclusive,
+            off: 0,
+        });
+        let top = self.pc();
+        self.loop_body(body, &[(var, v)])?;
+        let ctx = self.f().loops.pop().expect("loop");
+        self.pos = pos;
+        let step = self.pc();
+        let back = self.emit_jump(Op::ForLoop {
+            base,
+            inclusive,
+            off: 0,
+        });
+        self.patch_to(back, top);
+        for c in ctx.continues {
+            self.patch_to(c, step);
+        }
+        self.patch_here(vec![prep]);
+        self.patch_here(ctx.breaks);
+        self.end_scope();
+        Ok(())
+    }
+
+    fn for_in(
+        &mut self,
+        first: &Param,
+        second: Option<&Param>,
+        iter: &Expr,
+        body: &[Stmt],
+    ) -> CResult<()> {
+        let pos = self.pos;
+        self.begin_scope();
+        let base = self.alloc_reg()?;
+        let index = self.alloc_reg()?;
+        let v1 = self.alloc_reg()?;
+        let v2 = if second.is_some() {
+            Some(self.alloc_reg()?)
+        } else {
+            None
+        };
+        self.expr_to(iter, base)?;
+        self.declare_hidden(base);
+        self.declare_hidden(index);
+        self.pos = pos;
+        self.emit(Op::IterPrep { base });
+        let top = self.pc();
+        let next = self.emit_jump(Op::IterNext {
+            base,
+            two: second.is_some(),
+            off: 0,
+        });
+        let mut vars = vec![(first, v1)];
+        if let (Some(p), Some(r)) = (second, v2) {
+            vars.push((p, r));
+        }
+        self.loop_body(body, &vars)?;
+        let ctx = self.f().loops.pop().expect("loop");
+        self.pos = pos;
+        let back = self.emit_jump(Op::Jmp { off: 0 });
+        self.patch_to(back, top);
+        for c in ctx.continues {
+            self.patch_to(c, top);
+        }
+        self.patch_here(vec![next]);
+        self.patch_here(ctx.breaks);
+        self.end_scope();
+        Ok(())
+    }
+
+    fn assign(&mut self, target: &Expr, op: Option<BinOp>, value: &Expr) -> CResult<()> {
+        match &target.kind {
+            ExprKind::Var(name) => {
+                let place = self.resolve(name, target.pos)?;
+                if let Place::Global(_) = place {
+                    return Err(self.error(
+                        target.pos,
+                        format!("cannot assign to built-in '{name}' (declare it with let first)"),
+                    ));
+                }
+                if let Place::Local { reg, cell: false } = place {
+                    match op {
+                        None => self.expr_to(value, reg)?,
+                        Some(op) => self.compound(op, reg, reg, value)?,
+                    }
+                    return Ok(());
+                }
+                let t = self.alloc_reg()?;
+                match op {
+                    None => self.expr_to(value, t)?,
+                    Some(op) => {
+                        self.load_place(place, t);
+                        self.compound(op, t, t, value)?;
+                    }
+                }
+                self.pos = target.pos;
+                match place {
+                    Place::Local { reg, .. } => {
+                        self.emit(Op::SetCell { cell: reg, src: t });
+                    }
+                    Place::Upval(idx) => {
+                        self.emit(Op::SetUpval { idx, src: t });
+                    }
+                    Place::Module(slot) => {
+                        self.emit(Op::SetModule { slot, src: t });
+                    }
+                    Place::Global(_) => unreachable!("rejected above"),
+                }
+            }
+            ExprKind::Index(obj, key) => {
+                let obj = self.expr_any(obj)?;
+                let Some(op) = op else {
+                    self.pos = target.pos;
+                    return self.store_index(obj, key, value);
+                };
+                let key = self.expr_any(key)?;
+                let t = self.alloc_reg()?;
+                self.pos = target.pos;
+                self.emit(Op::GetIndex { dst: t, obj, key });
+                self.compound(op, t, t, value)?;
+                self.pos = target.pos;
+                self.emit(Op::SetIndex { obj, key, src: t });
+            }
+            ExprKind::Field(obj, name) => {
+                let obj = self.expr_any(obj)?;
+                let t = self.alloc_reg()?;
+                match op {
+                    None => self.expr_to(value, t)?,
+                    Some(op) => {
+                        self.pos = target.pos;
+                        self.get_field(t, obj, name)?;
+                        self.compound(op, t, t, value)?;
+                    }
+                }
+                self.pos = target.pos;
+                self.set_field(obj, name, t)?;
+            }
+            _ => return Err(self.error(target.pos, "invalid assignment target")),
+        }
+        Ok(())
+    }
+
+    /// `dst = current <op> value`.
+    fn compound(&mut self, op: BinOp, dst: Reg, current: Reg, value: &Expr) -> CResult<()> {
+        let pos = self.pos;
+        let k = match value.kind {
+            ExprKind::Int(i) => Some(self.int_const(i)),
+            ExprKind::Float(x) => Some(self.float_const(x)),
+            _ => None,
+        }
+        .and_then(|k| u16::try_from(k).ok());
+        self.pos = pos;
+        if let Some(k) = k {
+            let a = current;
+            self.emit(match op {
+                BinOp::Add => Op::AddK { dst, a, k },
+                BinOp::Sub => Op::SubK { dst, a, k },
+                BinOp::Mul => Op::MulK { dst, a, k },
+                BinOp::Div => Op::DivK { dst, a, k },
+                _ => Op::ModK { dst, a, k },
+            });
+            return Ok(());
+        }
+        let top = self.f().free_reg;
+        let v = self.expr_any(value)?;
+        self.pos = pos;
+        self.emit(arith_op(op, dst, current, v));
+        self.f().free_reg = top;
+        Ok(())
+    }
+
+    /// Compiles a function and returns its index among the current
+    /// function's nested prototypes.
+    pub(super) fn function(&mut self, decl: &FuncDecl) -> CResult<u16> {
+        let name = decl.name.clone().unwrap_or_else(|| "<fn>".into());
+        let saved_pos = self.pos;
+        self.funcs.push(FuncState::new(name, decl.pos.line));
+        self.pos = decl.pos;
+        self.f().arity = decl.params.len() as u8;
+        for p in &decl.params {
+            let reg = self.alloc_reg()?;
+            let captured = self.is_captured(p.decl);
+            if captured {
+                self.emit(Op::NewCell { reg });
+            }
+            self.declare_local(&p.name, reg, captured);
+        }
+        self.statements(&decl.body)?;
+        self.pos = decl.end;
+        self.emit(Op::ReturnNil);
+        let proto = self.finish_function();
+        self.pos = saved_pos;
+        let parent = self.f();
+        if parent.protos.len() >= u16::MAX as usize {
+            return Err(self.error(decl.pos, "too many functions in one function"));
+        }
+        parent.protos.push(Arc::new(proto));
+        Ok((parent.protos.len() - 1) as u16)
+    }
+}

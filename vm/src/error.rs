@@ -1,0 +1,138 @@
+//! Compile and runtime errors: values carrying script, line, column,
+//! message and (for runtime errors) the call stack.
+//!
+//! `Display` prints them in the style of compiler diagnostics:
+//! `script.ark:LINE:COL: error: message`, then one `  at` line per frame.
+
+use std::fmt;
+
+/// A syntax or name-resolution error found while compiling.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CompileError {
+    pub script: String,
+    pub line: u32,
+    pub col: u32,
+    pub message: String,
+}
+
+impl CompileError {
+    pub fn new(script: &str, line: u32, col: u32, message: impl Into<String>) -> Self {
+        CompileError {
+            script: script.to_string(),
+            line,
+            col,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}: error: {}",
+            self.script, self.line, self.col, self.message
+        )
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// One frame of a runtime error's call stack.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackFrame {
+    /// The function's name; `<main>` for a script's top level, `<fn>` for
+    /// an anonymous function, the native's name for a native.
+    pub function: String,
+    pub script: String,
+    pub line: u32,
+    pub col: u32,
+}
+
+/// An error raised while running a script.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuntimeError {
+    pub message: String,
+    /// The call stack, innermost first. The first frame is where the error
+    /// was raised; empty for errors raised outside any script frame.
+    pub stack: Vec<StackFrame>,
+}
+
+impl RuntimeError {
+    /// An error with no location (for example from a host call with a bad
+    /// function name).
+    pub fn new(message: impl Into<String>) -> Self {
+        RuntimeError {
+            message: message.into(),
+            stack: Vec::new(),
+        }
+    }
+
+    /// The script where the error was raised.
+    pub fn script(&self) -> Option<&str> {
+        self.stack.first().map(|f| f.script.as_str())
+    }
+
+    /// The line where the error was raised.
+    pub fn line(&self) -> Option<u32> {
+        self.stack.first().map(|f| f.line)
+    }
+
+    /// The column where the error was raised (0 when unknown).
+    pub fn col(&self) -> Option<u32> {
+        self.stack.first().map(|f| f.col)
+    }
+}
+
+impl fmt::Display for RuntimeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.stack.first() {
+            Some(top) => write!(
+                f,
+                "{}:{}:{}: runtime error: {}",
+                top.script, top.line, top.col, self.message
+            )?,
+            None => write!(f, "runtime error: {}", self.message)?,
+        }
+        for frame in &self.stack {
+            write!(
+                f,
+                "\n  at {} ({}:{})",
+                frame.function, frame.script, frame.line
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RuntimeError {}
+
+/// Either kind of error, for APIs that compile and run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Error {
+    Compile(CompileError),
+    Runtime(RuntimeError),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Compile(e) => e.fmt(f),
+            Error::Runtime(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<CompileError> for Error {
+    fn from(e: CompileError) -> Self {
+        Error::Compile(e)
+    }
+}
+
+impl From<RuntimeError> for Error {
+    fn from(e: RuntimeError) -> Self {
+        Error::Runtime(e)
+    }
+}

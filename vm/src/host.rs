@@ -1,0 +1,73 @@
+//! Host objects: value kinds that an embedder adds to the language (the Bevy
+//! plugin's component references use this).
+
+use crate::native::{NativeCtx, NativeError};
+use crate::value::Value;
+
+/// A value kind provided by the host. Scripts see it as a value whose
+/// `type()` is [`HostObject::type_name`], with fields and methods that the
+/// host implements.
+///
+/// While one of these methods runs, the object is taken out of the heap, so
+/// `ctx` may be used freely (allocating strings, reading other objects).
+pub trait HostObject: Send + 'static {
+    /// The name `type(x)` returns and error messages use.
+    fn type_name(&self) -> &str;
+
+    /// `obj.name`.
+    fn get_field(&self, ctx: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
+        let _ = ctx;
+        Err(NativeError::new(format!(
+            "cannot read field '{name}' of {}",
+            self.type_name()
+        )))
+    }
+
+    /// `obj.name = value`.
+    fn set_field(
+        &mut self,
+        ctx: &mut NativeCtx<'_>,
+        name: &str,
+        value: Value,
+    ) -> Result<(), NativeError> {
+        let _ = (ctx, value);
+        Err(NativeError::new(format!(
+            "cannot set field '{name}' of {}",
+            self.type_name()
+        )))
+    }
+
+    /// `obj.name(args...)`.
+    fn call_method(
+        &mut self,
+        ctx: &mut NativeCtx<'_>,
+        name: &str,
+        args: &[Value],
+    ) -> Result<Value, NativeError> {
+        let _ = (ctx, args);
+        Err(NativeError::new(format!(
+            "unknown method '{name}' for {}",
+            self.type_name()
+        )))
+    }
+
+    /// How `print` and `str` show it.
+    fn display(&self) -> String {
+        format!("<{}>", self.type_name())
+    }
+
+    /// Reports every heap value the object holds, so the collector keeps
+    /// them alive.
+    fn trace(&self, visit: &mut dyn FnMut(Value)) {
+        let _ = visit;
+    }
+}
+
+/// Stands in for a host object while one of its methods runs.
+pub(crate) struct Borrowed;
+
+impl HostObject for Borrowed {
+    fn type_name(&self) -> &str {
+        "ref"
+    }
+}

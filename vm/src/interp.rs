@@ -1,0 +1,775 @@
+//! The interpreter loop.
+//!
+//! A call runs on a `Fiber`: a value stack and a list of frames. Script
+//! calls push a frame and never recurse on the Rust stack, so a suspended
+//! call is just its fiber, kept until it is resumed at the exact next
+//! instruction. The budget is fuel: one unit per instruction, natives
+//! charge for their work, and when the fuel runs out the loop either
+//! suspends (instruction budgets) or reads the clock (time budgets).
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::access;
+use crate::bytecode::{Capture, Op, Proto};
+use crate::error::{RuntimeError, StackFrame};
+use crate::heap::{Closure, Heap};
+use crate::methods::{self, Outcome, Prelude};
+use crate::native::NativeCtx;
+use crate::ops::{self, Arith};
+use crate::value::{ClosureKey, InstanceKey, Value};
+use crate::vm::{Budget, CLOCK_CHECK_INTERVAL, Core, RunResult};
+
+/// One script function's activation.
+pub(crate) struct Frame {
+    pub closure: ClosureKey,
+    pub proto: Arc<Proto>,
+    pub instance: InstanceKey,
+    /// The next instruction to run.
+    pub pc: usize,
+    /// Stack index of register 0. The callee's value sits at `base - 1`
+    /// and receives the result.
+    pub base: usize,
+}
+
+/// A call in progress: everything needed to resume it.
+#[derive(Default)]
+pub(crate) struct Fiber {
+    pub stack: Vec<Value>,
+    pub frames: Vec<Frame>,
+    /// Arguments of the call not yet started (the callee is `stack[0]`).
+    pending: Option<usize>,
+    /// An error to report when the fiber first runs.
+    failed: Option<String>,
+}
+
+impl Fiber {
+    /// A call of `f` with `args`, started on first resume.
+    pub fn for_call(f: Value, args: &[Value]) -> Fiber {
+        let mut stack = Vec::with_capacity(args.len() + 8);
+        stack.push(f);
+        stack.extend_from_slice(args);
+        Fiber {
+            stack,
+            frames: Vec::new(),
+            pending: Some(args.len()),
+            failed: None,
+        }
+    }
+
+    /// A run of a module's top level in `instance`.
+    pub fn for_main(heap: &mut Heap, instance: InstanceKey, main: Arc<Proto>) -> Fiber {
+        match heap.alloc_closure(Closure {
+            proto: main,
+            instance,
+            upvals: Box::new([]),
+        }) {
+            Ok(k) => Fiber::for_call(Value::Closure(k), &[]),
+            Err(_) => Fiber {
+                failed: Some("out of memory".into()),
+                ..Fiber::default()
+            },
+        }
+    }
+}
+
+/// Fuel and when to stop.
+struct Meter {
+    fuel: i64,
+    deadline: Option<Instant>,
+    unlimited: bool,
+}
+
+impl Meter {
+    fn new(budget: Budget) -> Meter {
+        match budget {
+            Budget::Instructions(n) => Meter {
+                fuel: n.min(i64::MAX as u64) as i64,
+                deadline: None,
+                unlimited: false,
+            },
+            Budget::Micros(us) => Meter {
+                fuel: CLOCK_CHECK_INTERVAL,
+                deadline: Some(Instant::now() + Duration::from_micros(us)),
+                unlimited: false,
+            },
+            Budget::Unlimited => Meter {
+                fuel: i64::MAX / 2,
+                deadline: None,
+                unlimited: true,
+            },
+        }
+    }
+
+    /// Called when the fuel is spent: true means suspend now.
+    #[cold]
+    fn exhausted(&mut self) -> bool {
+        if self.unlimited {
+            self.fuel = i64::MAX / 2;
+            return false;
+        }
+        match self.deadline {
+            Some(deadline) if Instant::now() < deadline => {
+                self.fuel = CLOCK_CHECK_INTERVAL;
+                false
+            }
+            _ => true,
+        }
+    }
+}
+
+enum Exit {
+    Done(Value),
+    Suspended,
+}
+
+/// Runs `fiber` under `budget`.
+pub(crate) fn run(
+    core: &mut Core,
+    fiber: &mut Fiber,
+    budget: Budget,
+    mut host: Option<&mut (dyn Any + Send)>,
+) -> RunResult {
+    let mut meter = Meter::new(budget);
+    if let Some(message) = fiber.failed.take() {
+        return RunResult::Error(RuntimeError::new(message));
+    }
+    if let Some(nargs) = fiber.pending.take() {
+        match call_value(core, fiber, 0, nargs, &mut meter.fuel, host.as_deref_mut()) {
+            Ok(true) => {}
+            Ok(false) => return RunResult::Done(fiber.stack[0]),
+            Err(message) => return RunResult::Error(error_with_stack(core, fiber, message)),
+        }
+    }
+    match execute(core, fiber, &mut meter, host) {
+        Ok(Exit::Done(v)) => RunResult::Done(v),
+        Ok(Exit::Suspended) => RunResult::Suspended,
+        Err(message) => RunResult::Error(error_with_stack(core, fiber, message)),
+    }
+}
+
+/// Builds a runtime error from the fiber's frames, innermost first.
+fn error_with_stack(core: &Core, fiber: &Fiber, message: String) -> RuntimeError {
+    let _ = core;
+    let stack = fiber
+        .frames
+        .iter()
+        .rev()
+        .map(|f| {
+            let (line, col) = f.proto.position(f.pc.saturating_sub(1));
+            StackFrame {
+                function: f.proto.name.clone(),
+                script: f.proto.script.to_string(),
+                line,
+                col,
+            }
+        })
+        .collect();
+    RuntimeError { message, stack }
+}
+
+fn stale() -> String {
+    "stale handle: the object was freed".to_string()
+}
+
+/// Calls the function at `stack[slot]` with the `nargs` values above it.
+/// A script function gets a new frame (returns `true`: the loop must load
+/// it); a native runs now and leaves its result in `stack[slot]`.
+fn call_value(
+    core: &mut Core,
+    fiber: &mut Fiber,
+    slot: usize,
+    nargs: usize,
+    fuel: &mut i64,
+    host: Option<&mut (dyn Any + Send)>,
+) -> Result<bool, String> {
+    match fiber.stack[slot] {
+        Value::Closure(k) => {
+            let closure = core.heap.closures.get(k).ok_or_else(stale)?;
+            let proto = &closure.proto;
+            if proto.arity as usize != nargs {
+                let plural = if proto.arity == 1 { "argument" } else { "arguments" };
+                return Err(format!(
+                    "{} expects {} {plural} but got {nargs}",
+                    proto.name, proto.arity
+                ));
+            }
+            if fiber.frames.len() >= core.config.max_call_depth {
+                return Err("stack overflow".into());
+            }
+            let base = slot + 1;
+            let needed = base + proto.num_regs as usize;
+            fiber.stack.truncate(base + nargs);
+            fiber.stack.resize(needed, Value::Nil);
+            fiber.frames.push(Frame {
+                closure: k,
+                proto: proto.clone(),
+                instance: closure.instance,
+                pc: 0,
+                base,
+            });
+            Ok(true)
+        }
+        Value::Native(id) => {
+            let natives = core.natives.clone();
+            let native = natives.get(id).ok_or_else(stale)?;
+            if !native.arity.accepts(nargs) {
+                return Err(native.arity.mismatch(&native.name, nargs));
+            }
+            let args = &fiber.stack[slot + 1..slot + 1 + nargs];
+            let mut ctx = NativeCtx { core, fuel, host };
+            let v = (native.func)(&mut ctx, args).map_err(|e| e.0)?;
+            fiber.stack[slot] = v;
+            Ok(false)
+        }
+        other => Err(format!("cannot call {}", other.type_name())),
+    }
+}
+
+fn arith_slow(core: &mut Core, op: Arith, a: Value, b: Value) -> Result<Value, String> {
+    ops::arith(&mut core.heap, op, a, b)
+}
+
+#[inline]
+fn modulo(core: &mut Core, a: Value, b: Value) -> Result<Value, String> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => ops::int_mod(x, y).map(Value::Int),
+        (Value::Float(x), Value::Float(y)) => Ok(Value::Float(ops::float_mod(x, y))),
+        _ => arith_slow(core, Arith::Mod, a, b),
+    }
+}
+
+/// The main loop. Returns when the outermost frame returns, the budget is
+/// spent, the script yields, or an error is raised.
+fn execute(
+    core: &mut Core,
+    fiber: &mut Fiber,
+    meter: &mut Meter,
+    mut host: Option<&mut (dyn Any + Send)>,
+) -> Result<Exit, String> {
+    'frame: loop {
+        let frame = fiber.frames.last().expect("a running fiber has a frame");
+        let proto = frame.proto.clone();
+        let code = &proto.code[..];
+        let consts = &proto.consts[..];
+        let base = frame.base;
+        let closure = frame.closure;
+        let instance = frame.instance;
+        let mut pc = frame.pc;
+
+        macro_rules! reg {
+            ($r:expr) => {
+                fiber.stack[base + $r as usize]
+            };
+        }
+        // Records where we are, for suspension, calls and error reports.
+        macro_rules! save_pc {
+            () => {
+                if let Some(f) = fiber.frames.last_mut() {
+                    f.pc = pc;
+                }
+            };
+        }
+        macro_rules! throw {
+            ($msg:expr) => {{
+                save_pc!();
+                return Err($msg);
+            }};
+        }
+        macro_rules! tri {
+            ($e:expr) => {
+                match $e {
+                    Ok(v) => v,
+                    Err(e) => throw!(e),
+                }
+            };
+        }
+        macro_rules! ctx {
+            () => {
+                NativeCtx {
+                    core: &mut *core,
+                    fuel: &mut meter.fuel,
+                    host: host.as_deref_mut(),
+                }
+            };
+        }
+        macro_rules! arith {
+            ($dst:expr, $a:expr, $b:expr, $op:expr, $int:expr, $float:expr) => {{
+                let (a, b) = ($a, $b);
+                reg!($dst) = match (a, b) {
+                    (Value::Int(x), Value::Int(y)) => $int(x, y),
+                    (Value::Float(x), Value::Float(y)) => Value::Float($float(x, y)),
+                    _ => tri!(arith_slow(core, $op, a, b)),
+                };
+            }};
+        }
+        macro_rules! jump_if {
+            ($cond:expr, $off:expr) => {{
+                if $cond {
+                    pc = (pc as i64 + $off as i64) as usize;
+                }
+            }};
+        }
+
+        loop {
+            if meter.fuel <= 0 && meter.exhausted() {
+                save_pc!();
+                return Ok(Exit::Suspended);
+            }
+            meter.fuel -= 1;
+            let op = code[pc];
+            pc += 1;
+            match op {
+                Op::Move { dst, src } => reg!(dst) = reg!(src),
+                Op::LoadNil { dst } => reg!(dst) = Value::Nil,
+                Op::LoadBool { dst, value } => reg!(dst) = Value::Bool(value),
+                Op::LoadInt { dst, value } => reg!(dst) = Value::Int(value as i64),
+                Op::LoadK { dst, k } => reg!(dst) = consts[k as usize],
+                Op::LoadSelf { dst } => {
+                    reg!(dst) = core
+                        .heap
+                        .instances
+                        .get(instance)
+                        .map_or(Value::Nil, |i| i.self_value)
+                }
+
+                Op::NewCell { reg } => {
+                    let cell = tri!(
+                        core.heap
+                            .alloc_cell(reg!(reg))
+                            .map_err(|_| "out of memory".to_string())
+                    );
+                    reg!(reg) = Value::Cell(cell);
+                }
+                Op::GetCell { dst, cell } => {
+                    let Value::Cell(c) = reg!(cell) else {
+                        throw!("internal error: not a cell".into())
+                    };
+                    reg!(dst) = tri!(core.heap.cells.get(c).copied().ok_or_else(stale));
+                }
+                Op::SetCell { cell, src } => {
+                    let Value::Cell(c) = reg!(cell) else {
+                        throw!("internal error: not a cell".into())
+                    };
+                    core.heap.cell_set(c, reg!(src));
+                }
+                Op::GetUpval { dst, idx } => {
+                    let c = tri!(upval(&core.heap, closure, idx));
+                    reg!(dst) = tri!(core.heap.cells.get(c).copied().ok_or_else(stale));
+                }
+                Op::SetUpval { idx, src } => {
+                    let c = tri!(upval(&core.heap, closure, idx));
+                    core.heap.cell_set(c, reg!(src));
+                }
+                Op::GetModule { dst, slot } => {
+                    let inst = tri!(core.heap.instances.get(instance).ok_or_else(stale));
+                    reg!(dst) = inst.vars[slot as usize];
+                }
+                Op::SetModule { slot, src } => {
+                    core.heap.instance_var_set(instance, slot as usize, reg!(src));
+                }
+                Op::GetGlobal { dst, idx } => reg!(dst) = core.globals[idx as usize],
+
+                Op::Add { dst, a, b } => arith!(
+                    dst,
+                    reg!(a),
+                    reg!(b),
+                    Arith::Add,
+                    |x: i64, y: i64| Value::Int(x.wrapping_add(y)),
+                    |x: f64, y: f64| x + y
+                ),
+                Op::Sub { dst, a, b } => arith!(
+                    dst,
+                    reg!(a),
+                    reg!(b),
+                    Arith::Sub,
+                    |x: i64, y: i64| Value::Int(x.wrapping_sub(y)),
+                    |x: f64, y: f64| x - y
+                ),
+                Op::Mul { dst, a, b } => arith!(
+                    dst,
+                    reg!(a),
+                    reg!(b),
+                    Arith::Mul,
+                    |x: i64, y: i64| Value::Int(x.wrapping_mul(y)),
+                    |x: f64, y: f64| x * y
+                ),
+                Op::Div { dst, a, b } => arith!(
+                    dst,
+                    reg!(a),
+                    reg!(b),
+                    Arith::Div,
+                    |x: i64, y: i64| Value::Float(x as f64 / y as f64),
+                    |x: f64, y: f64| x / y
+                ),
+                Op::Mod { dst, a, b } => {
+                    let (a, b) = (reg!(a), reg!(b));
+                    reg!(dst) = tri!(modulo(core, a, b));
+                }
+                Op::AddK { dst, a, k } => arith!(
+                    dst,
+                    reg!(a),
+                    consts[k as usize],
+                    Arith::Add,
+                    |x: i64, y: i64| Value::Int(x.wrapping_add(y)),
+                    |x: f64, y: f64| x + y
+                ),
+                Op::SubK { dst, a, k } => arith!(
+                    dst,
+                    reg!(a),
+                    consts[k as usize],
+                    Arith::Sub,
+                    |x: i64, y: i64| Value::Int(x.wrapping_sub(y)),
+                    |x: f64, y: f64| x - y
+                ),
+                Op::MulK { dst, a, k } => arith!(
+                    dst,
+                    reg!(a),
+                    consts[k as usize],
+                    Arith::Mul,
+                    |x: i64, y: i64| Value::Int(x.wrapping_mul(y)),
+                    |x: f64, y: f64| x * y
+                ),
+                Op::DivK { dst, a, k } => arith!(
+                    dst,
+                    reg!(a),
+                    consts[k as usize],
+                    Arith::Div,
+                    |x: i64, y: i64| Value::Float(x as f64 / y as f64),
+                    |x: f64, y: f64| x / y
+                ),
+                Op::ModK { dst, a, k } => {
+                    let a = reg!(a);
+                    reg!(dst) = tri!(modulo(core, a, consts[k as usize]));
+                }
+                Op::Neg { dst, src } => reg!(dst) = tri!(ops::negate(reg!(src))),
+                Op::Not { dst, src } => reg!(dst) = Value::Bool(!reg!(src).is_truthy()),
+                Op::Eq { dst, a, b } => reg!(dst) = Value::Bool(ops::equal(reg!(a), reg!(b))),
+                Op::Ne { dst, a, b } => reg!(dst) = Value::Bool(!ops::equal(reg!(a), reg!(b))),
+                Op::Lt { dst, a, b } => {
+                    reg!(dst) = Value::Bool(tri!(ops::less(&core.heap, reg!(a), reg!(b))))
+                }
+                Op::Le { dst, a, b } => {
+                    reg!(dst) = Value::Bool(tri!(ops::less_equal(&core.heap, reg!(a), reg!(b))))
+                }
+
+                Op::Jmp { off } => jump_if!(true, off),
+                Op::JmpIfFalse { src, off } => jump_if!(!reg!(src).is_truthy(), off),
+                Op::JmpIfTrue { src, off } => jump_if!(reg!(src).is_truthy(), off),
+                Op::JmpIfLt { a, b, off } => {
+                    jump_if!(tri!(ops::less(&core.heap, reg!(a), reg!(b))), off)
+                }
+                Op::JmpIfNotLt { a, b, off } => {
+                    jump_if!(!tri!(ops::less(&core.heap, reg!(a), reg!(b))), off)
+                }
+                Op::JmpIfLe { a, b, off } => {
+                    jump_if!(tri!(ops::less_equal(&core.heap, reg!(a), reg!(b))), off)
+                }
+                Op::JmpIfNotLe { a, b, off } => {
+                    jump_if!(!tri!(ops::less_equal(&core.heap, reg!(a), reg!(b))), off)
+                }
+                Op::JmpIfEq { a, b, off } => jump_if!(ops::equal(reg!(a), reg!(b)), off),
+                Op::JmpIfNotEq { a, b, off } => jump_if!(!ops::equal(reg!(a), reg!(b)), off),
+
+                Op::NewList { dst, start, count } => {
+                    let from = base + start as usize;
+                    let items = fiber.stack[from..from + count as usize].to_vec();
+                    let l = tri!(
+                        core.heap
+                            .alloc_list(items)
+                            .map_err(|_| "out of memory".to_string())
+                    );
+                    reg!(dst) = Value::List(l);
+                }
+                Op::ListAppend { list, start, count } => {
+                    let Value::List(l) = reg!(list) else {
+                        throw!("internal error: not a list".into())
+                    };
+                    for i in 0..count as usize {
+                        let v = fiber.stack[base + start as usize + i];
+                        tri!(
+                            core.heap
+                                .list_push(l, v)
+                                .map_err(|_| "out of memory".to_string())
+                        );
+                    }
+                }
+                Op::NewMap { dst } => {
+                    let m = tri!(
+                        core.heap
+                            .alloc_map(Default::default())
+                            .map_err(|_| "out of memory".to_string())
+                    );
+                    reg!(dst) = Value::Map(m);
+                }
+                Op::GetIndex { dst, obj, key } => {
+                    let (o, k) = (reg!(obj), reg!(key));
+                    reg!(dst) = match (o, k) {
+                        (Value::List(l), Value::Int(i)) => {
+                            match core.heap.lists.get(l).and_then(|items| {
+                                usize::try_from(i).ok().and_then(|i| items.get(i))
+                            }) {
+                                Some(&v) => v,
+                                None => tri!(access::get_index(core, o, k)),
+                            }
+                        }
+                        _ => tri!(access::get_index(core, o, k)),
+                    };
+                }
+                Op::SetIndex { obj, key, src } => {
+                    let (o, k, v) = (reg!(obj), reg!(key), reg!(src));
+                    tri!(access::set_index(core, o, k, v));
+                }
+                Op::GetField { dst, obj, k } => {
+                    let Value::Str(key) = consts[k as usize] else {
+                        throw!("internal error: field name is not a string".into())
+                    };
+                    let o = reg!(obj);
+                    reg!(dst) = tri!(access::get_field(&mut ctx!(), o, key));
+                }
+                Op::SetField { obj, k, src } => {
+                    let Value::Str(key) = consts[k as usize] else {
+                        throw!("internal error: field name is not a string".into())
+                    };
+                    let (o, v) = (reg!(obj), reg!(src));
+                    tri!(access::set_field(&mut ctx!(), o, key, v));
+                }
+
+                Op::Call { base: b, nargs } => {
+                    save_pc!();
+                    let slot = base + b as usize;
+                    let pushed = tri!(call_value(
+                        core,
+                        fiber,
+                        slot,
+                        nargs as usize,
+                        &mut meter.fuel,
+                        host.as_deref_mut()
+                    ));
+                    if pushed {
+                        continue 'frame;
+                    }
+                }
+                Op::CallMethod {
+                    base: b,
+                    nargs,
+                    method,
+                } => {
+                    save_pc!();
+                    let slot = base + b as usize;
+                    let nargs = nargs as usize;
+                    let recv = fiber.stack[slot + 1];
+                    let call_args = match recv {
+                        Value::Map(m) => {
+                            // `m.f(x)`: read field f and call it, no self.
+                            let key = tri!(core.methods.key(method, &mut core.heap).map_err(|e| e.0));
+                            let map = tri!(core.heap.maps.get(m).ok_or_else(stale));
+                            let f = map.get(&crate::heap::Key::Str(key)).copied();
+                            let Some(f) = f else {
+                                throw!(format!(
+                                    "map has no function '{}' to call",
+                                    core.methods.name(method)
+                                ))
+                            };
+                            fiber.stack[slot] = f;
+                            fiber.stack.copy_within(slot + 2..slot + 2 + nargs, slot + 1);
+                            Some(nargs)
+                        }
+                        Value::Host(h) => {
+                            let name = core.methods.name(method).to_string();
+                            let (before, after) = fiber.stack.split_at(slot + 2);
+                            let _ = before;
+                            let args = after[..nargs].to_vec();
+                            let v = tri!(access::with_host(&mut ctx!(), h, |obj, ctx| obj
+                                .call_method(ctx, &name, &args)));
+                            fiber.stack[slot] = v;
+                            None
+                        }
+                        _ => {
+                            let args = &fiber.stack[slot + 2..slot + 2 + nargs];
+                            let mut c = NativeCtx {
+                                core: &mut *core,
+                                fuel: &mut meter.fuel,
+                                host: host.as_deref_mut(),
+                            };
+                            match methods::call(&mut c, recv, method, args) {
+                                Ok(Outcome::Value(v)) => {
+                                    fiber.stack[slot] = v;
+                                    None
+                                }
+                                Ok(Outcome::Prelude(p)) => {
+                                    let prelude = core.prelude;
+                                    fiber.stack[slot] = match p {
+                                        Prelude::Map => prelude.map,
+                                        Prelude::Filter => prelude.filter,
+                                        Prelude::SortBy => prelude.sort_by,
+                                    };
+                                    Some(nargs + 1)
+                                }
+                                Err(e) => throw!(e.0),
+                            }
+                        }
+                    };
+                    if let Some(n) = call_args {
+                        let pushed = tri!(call_value(
+                            core,
+                            fiber,
+                            slot,
+                            n,
+                            &mut meter.fuel,
+                            host.as_deref_mut()
+                        ));
+                        if pushed {
+                            continue 'frame;
+                        }
+                    }
+                }
+                Op::Closure { dst, proto: p } => {
+                    let child = proto.protos[p as usize].clone();
+                    let mut upvals = Vec::with_capacity(child.captures.len());
+                    for capture in &child.captures {
+                        let cell = match *capture {
+                            Capture::Local(r) => match reg!(r) {
+                                Value::Cell(c) => c,
+                                _ => throw!("internal error: captured local is not a cell".into()),
+                            },
+                            Capture::Upval(i) => tri!(upval(&core.heap, closure, i)),
+                        };
+                        upvals.push(cell);
+                    }
+                    let k = tri!(
+                        core.heap
+                            .alloc_closure(Closure {
+                                proto: child,
+                                instance,
+                                upvals: upvals.into_boxed_slice(),
+                            })
+                            .map_err(|_| "out of memory".to_string())
+                    );
+                    reg!(dst) = Value::Closure(k);
+                }
+                Op::Return { src } => {
+                    let v = reg!(src);
+                    if let Some(exit) = return_value(fiber, v) {
+                        return Ok(exit);
+                    }
+                    continue 'frame;
+                }
+                Op::ReturnNil => {
+                    if let Some(exit) = return_value(fiber, Value::Nil) {
+                        return Ok(exit);
+                    }
+                    continue 'frame;
+                }
+
+                Op::ForPrep {
+                    base: b,
+                    inclusive,
+                    off,
+                } => {
+                    let (Value::Int(start), Value::Int(limit)) = (reg!(b), reg!(b + 1)) else {
+                        let bad = if matches!(reg!(b), Value::Int(_)) {
+                            reg!(b + 1)
+                        } else {
+                            reg!(b)
+                        };
+                        throw!(format!("range bounds must be int, got {}", bad.type_name()))
+                    };
+                    let enter = if inclusive { start <= limit } else { start < limit };
+                    if enter {
+                        reg!(b + 2) = Value::Int(start);
+                    } else {
+                        jump_if!(true, off);
+                    }
+                }
+                Op::ForLoop {
+                    base: b,
+                    inclusive,
+                    off,
+                } => {
+                    let (Value::Int(i), Value::Int(limit)) = (reg!(b), reg!(b + 1)) else {
+                        throw!("internal error: corrupt loop counter".into())
+                    };
+                    let more = if inclusive { i < limit } else { i + 1 < limit };
+                    if more {
+                        reg!(b) = Value::Int(i + 1);
+                        reg!(b + 2) = Value::Int(i + 1);
+                        jump_if!(true, off);
+                    }
+                }
+                Op::IterPrep { base: b } => {
+                    match reg!(b) {
+                        Value::List(_) | Value::Map(_) => {}
+                        other => throw!(format!("cannot iterate over {}", other.type_name())),
+                    }
+                    reg!(b + 1) = Value::Int(0);
+                }
+                Op::IterNext { base: b, two, off } => {
+                    let Value::Int(i) = reg!(b + 1) else {
+                        throw!("internal error: corrupt iterator".into())
+                    };
+                    let i = i as usize;
+                    let next = match reg!(b) {
+                        Value::List(l) => {
+                            let items = tri!(core.heap.lists.get(l).ok_or_else(stale));
+                            items.get(i).map(|&item| {
+                                if two {
+                                    (Value::Int(i as i64), item)
+                                } else {
+                                    (item, Value::Nil)
+                                }
+                            })
+                        }
+                        Value::Map(m) => {
+                            let map = tri!(core.heap.maps.get(m).ok_or_else(stale));
+                            map.get_index(i).map(|(k, &v)| (k.to_value(), v))
+                        }
+                        _ => None,
+                    };
+                    match next {
+                        Some((first, second)) => {
+                            reg!(b + 1) = Value::Int(i as i64 + 1);
+                            reg!(b + 2) = first;
+                            if two {
+                                reg!(b + 3) = second;
+                            }
+                        }
+                        None => jump_if!(true, off),
+                    }
+                }
+                Op::Yield => {
+                    save_pc!();
+                    return Ok(Exit::Suspended);
+                }
+            }
+        }
+    }
+}
+
+/// Pops the current frame, handing `v` to the caller. `Some` when the
+/// outermost frame returned.
+fn return_value(fiber: &mut Fiber, v: Value) -> Option<Exit> {
+    let frame = fiber.frames.pop().expect("returning from a frame");
+    fiber.stack[frame.base - 1] = v;
+    match fiber.frames.last() {
+        None => {
+            fiber.stack.clear();
+            Some(Exit::Done(v))
+        }
+        Some(caller) => {
+            // The callee may have shrunk the stack below the caller's
+            // registers (everything above the call's base was dead).
+            let needed = caller.base + caller.proto.num_regs as usize;
+            fiber.stack.resize(needed, Value::Nil);
+            None
+        }
+    }
+}
+
+fn upval(heap: &Heap, closure: ClosureKey, idx: u8) -> Result<crate::value::CellKey, String> {
+    heap.closures
+        .get(closure)
+        .and_then(|c| c.upvals.get(idx as usize).copied())
+        .ok_or_else(stale)
+}

@@ -1,0 +1,502 @@
+//! Lexer: source text to tokens, each with its line and column.
+
+use crate::error::CompileError;
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Tok {
+    Int(i64),
+    Float(f64),
+    Str(String),
+    Ident(String),
+    // keywords
+    Let,
+    Fn,
+    Return,
+    If,
+    Else,
+    While,
+    For,
+    In,
+    Break,
+    Continue,
+    True,
+    False,
+    Nil,
+    And,
+    Or,
+    Not,
+    Yield,
+    SelfKw,
+    // punctuation
+    LParen,
+    RParen,
+    LBrace,
+    RBrace,
+    LBracket,
+    RBracket,
+    Comma,
+    Dot,
+    DotDot,
+    DotDotEq,
+    Colon,
+    Semi,
+    Plus,
+    Minus,
+    Star,
+    Slash,
+    Percent,
+    Assign,
+    PlusAssign,
+    MinusAssign,
+    StarAssign,
+    SlashAssign,
+    PercentAssign,
+    EqEq,
+    NotEq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eof,
+}
+
+impl Tok {
+    /// How the token reads in an error message.
+    pub fn describe(&self) -> String {
+        match self {
+            Tok::Int(i) => format!("'{i}'"),
+            Tok::Float(f) => format!("'{f:?}'"),
+            Tok::Str(_) => "string".into(),
+            Tok::Ident(name) => format!("'{name}'"),
+            Tok::Eof => "end of file".into(),
+            other => format!("'{}'", other.text()),
+        }
+    }
+
+    fn text(&self) -> &'static str {
+        match self {
+            Tok::Let => "let",
+            Tok::Fn => "fn",
+            Tok::Return => "return",
+            Tok::If => "if",
+            Tok::Else => "else",
+            Tok::While => "while",
+            Tok::For => "for",
+            Tok::In => "in",
+            Tok::Break => "break",
+            Tok::Continue => "continue",
+            Tok::True => "true",
+            Tok::False => "false",
+            Tok::Nil => "nil",
+            Tok::And => "and",
+            Tok::Or => "or",
+            Tok::Not => "not",
+            Tok::Yield => "yield",
+            Tok::SelfKw => "self",
+            Tok::LParen => "(",
+            Tok::RParen => ")",
+            Tok::LBrace => "{",
+            Tok::RBrace => "}",
+            Tok::LBracket => "[",
+            Tok::RBracket => "]",
+            Tok::Comma => ",",
+            Tok::Dot => ".",
+            Tok::DotDot => "..",
+            Tok::DotDotEq => "..=",
+            Tok::Colon => ":",
+            Tok::Semi => ";",
+            Tok::Plus => "+",
+            Tok::Minus => "-",
+            Tok::Star => "*",
+            Tok::Slash => "/",
+            Tok::Percent => "%",
+            Tok::Assign => "=",
+            Tok::PlusAssign => "+=",
+            Tok::MinusAssign => "-=",
+            Tok::StarAssign => "*=",
+            Tok::SlashAssign => "/=",
+            Tok::PercentAssign => "%=",
+            Tok::EqEq => "==",
+            Tok::NotEq => "!=",
+            Tok::Lt => "<",
+            Tok::Le => "<=",
+            Tok::Gt => ">",
+            Tok::Ge => ">=",
+            Tok::Int(_) | Tok::Float(_) | Tok::Str(_) | Tok::Ident(_) | Tok::Eof => "",
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct Token {
+    pub tok: Tok,
+    pub line: u32,
+    pub col: u32,
+}
+
+fn keyword(word: &str) -> Option<Tok> {
+    Some(match word {
+        "let" => Tok::Let,
+        "fn" => Tok::Fn,
+        "return" => Tok::Return,
+        "if" => Tok::If,
+        "else" => Tok::Else,
+        "while" => Tok::While,
+        "for" => Tok::For,
+        "in" => Tok::In,
+        "break" => Tok::Break,
+        "continue" => Tok::Continue,
+        "true" => Tok::True,
+        "false" => Tok::False,
+        "nil" => Tok::Nil,
+        "and" => Tok::And,
+        "or" => Tok::Or,
+        "not" => Tok::Not,
+        "yield" => Tok::Yield,
+        "self" => Tok::SelfKw,
+        _ => return None,
+    })
+}
+
+struct Lexer<'a> {
+    src: &'a [u8],
+    text: &'a str,
+    pos: usize,
+    line: u32,
+    /// Byte offset where the current line starts (for columns).
+    line_start: usize,
+    /// Column cache: `col_at` is the column of byte offset `col_pos`, so
+    /// columns are counted incrementally, not from the line start each time.
+    col_pos: usize,
+    col_at: u32,
+    script: &'a str,
+}
+
+/// Splits `source` into tokens, ending with `Tok::Eof`.
+pub fn tokenize(script: &str, source: &str) -> Result<Vec<Token>, CompileError> {
+    let mut lx = Lexer {
+        src: source.as_bytes(),
+        text: source,
+        pos: 0,
+        line: 1,
+        line_start: 0,
+        col_pos: 0,
+        col_at: 1,
+        script,
+    };
+    let mut out = Vec::with_capacity(source.len() / 3 + 1);
+    loop {
+        lx.skip_trivia()?;
+        let (line, col) = (lx.line, lx.col());
+        let Some(&c) = lx.src.get(lx.pos) else {
+            out.push(Token {
+                tok: Tok::Eof,
+                line,
+                col,
+            });
+            return Ok(out);
+        };
+        let tok = lx.token(c)?;
+        out.push(Token { tok, line, col });
+    }
+}
+
+impl<'a> Lexer<'a> {
+    /// The column of the current position; columns count characters.
+    fn col(&mut self) -> u32 {
+        if self.col_pos < self.line_start || self.col_pos > self.pos {
+            self.col_pos = self.line_start;
+            self.col_at = 1;
+        }
+        self.col_at += self.text[self.col_pos..self.pos].chars().count() as u32;
+        self.col_pos = self.pos;
+        self.col_at
+    }
+
+    fn error(&self, line: u32, col: u32, message: impl Into<String>) -> CompileError {
+        CompileError::new(self.script, line, col, message)
+    }
+
+    fn peek(&self, ahead: usize) -> u8 {
+        self.src.get(self.pos + ahead).copied().unwrap_or(0)
+    }
+
+    fn newline(&mut self) {
+        self.line += 1;
+        self.line_start = self.pos;
+    }
+
+    fn skip_trivia(&mut self) -> Result<(), CompileError> {
+        loop {
+            match self.peek(0) {
+                b'\n' => {
+                    self.pos += 1;
+                    self.newline();
+                }
+                b' ' | b'\t' | b'\r' => self.pos += 1,
+                b'/' if self.peek(1) == b'/' => {
+                    while self.pos < self.src.len() && self.src[self.pos] != b'\n' {
+                        self.pos += 1;
+                    }
+                }
+                b'/' if self.peek(1) == b'*' => self.block_comment()?,
+                _ => return Ok(()),
+            }
+        }
+    }
+
+    /// Skips a block comment; they nest (counted, not recursed).
+    fn block_comment(&mut self) -> Result<(), CompileError> {
+        let (line, col) = (self.line, self.col());
+        self.pos += 2;
+        let mut depth = 1usize;
+        while depth > 0 {
+            match self.peek(0) {
+                0 if self.pos >= self.src.len() => {
+                    return Err(self.error(line, col, "unterminated block comment"));
+                }
+                b'\n' => {
+                    self.pos += 1;
+                    self.newline();
+                }
+                b'/' if self.peek(1) == b'*' => {
+                    depth += 1;
+                    self.pos += 2;
+                }
+                b'*' if self.peek(1) == b'/' => {
+                    depth -= 1;
+                    self.pos += 2;
+                }
+                _ => self.pos += 1,
+            }
+        }
+        Ok(())
+    }
+
+    fn token(&mut self, c: u8) -> Result<Tok, CompileError> {
+        let (line, col) = (self.line, self.col());
+        if c.is_ascii_digit() {
+            return self.number();
+        }
+        if c.is_ascii_alphabetic() || c == b'_' {
+            let start = self.pos;
+            while self.peek(0).is_ascii_alphanumeric() || self.peek(0) == b'_' {
+                self.pos += 1;
+            }
+            let word = &self.text[start..self.pos];
+            return Ok(keyword(word).unwrap_or_else(|| Tok::Ident(word.to_string())));
+        }
+        if c == b'"' {
+            return self.string();
+        }
+        let two = |lx: &mut Self, next: u8, yes: Tok, no: Tok| {
+            if lx.peek(1) == next {
+                lx.pos += 2;
+                yes
+            } else {
+                lx.pos += 1;
+                no
+            }
+        };
+        let tok = match c {
+            b'(' => Tok::LParen,
+            b')' => Tok::RParen,
+            b'{' => Tok::LBrace,
+            b'}' => Tok::RBrace,
+            b'[' => Tok::LBracket,
+            b']' => Tok::RBracket,
+            b',' => Tok::Comma,
+            b':' => Tok::Colon,
+            b';' => Tok::Semi,
+            b'.' => {
+                if self.peek(1) == b'.' {
+                    if self.peek(2) == b'=' {
+                        self.pos += 3;
+                        return Ok(Tok::DotDotEq);
+                    }
+                    self.pos += 2;
+                    return Ok(Tok::DotDot);
+                }
+                if self.peek(1).is_ascii_digit() {
+                    return Err(self.error(
+                        line,
+                        col,
+                        "a float literal needs a digit before the '.' (write 0.5)",
+                    ));
+                }
+                Tok::Dot
+            }
+            b'+' => return Ok(two(self, b'=', Tok::PlusAssign, Tok::Plus)),
+            b'-' => return Ok(two(self, b'=', Tok::MinusAssign, Tok::Minus)),
+            b'*' => return Ok(two(self, b'=', Tok::StarAssign, Tok::Star)),
+            b'/' => return Ok(two(self, b'=', Tok::SlashAssign, Tok::Slash)),
+            b'%' => return Ok(two(self, b'=', Tok::PercentAssign, Tok::Percent)),
+            b'=' => return Ok(two(self, b'=', Tok::EqEq, Tok::Assign)),
+            b'<' => return Ok(two(self, b'=', Tok::Le, Tok::Lt)),
+            b'>' => return Ok(two(self, b'=', Tok::Ge, Tok::Gt)),
+            b'!' if self.peek(1) == b'=' => {
+                self.pos += 2;
+                return Ok(Tok::NotEq);
+            }
+            _ => {
+                let ch = self.text[self.pos..].chars().next().unwrap_or('?');
+                return Err(self.error(line, col, format!("unexpected character '{ch}'")));
+            }
+        };
+        self.pos += 1;
+        Ok(tok)
+    }
+
+    fn digits(&mut self, radix: u32, out: &mut String) {
+        loop {
+            let c = self.peek(0);
+            if c == b'_' {
+                self.pos += 1;
+            } else if (c as char).is_digit(radix) {
+                out.push(c as char);
+                self.pos += 1;
+            } else {
+                return;
+            }
+        }
+    }
+
+    fn number(&mut self) -> Result<Tok, CompileError> {
+        let (line, col) = (self.line, self.col());
+        let too_large = |lx: &Self| lx.error(line, col, "integer literal too large");
+        if self.peek(0) == b'0' && matches!(self.peek(1), b'x' | b'X' | b'b' | b'B') {
+            let radix = if matches!(self.peek(1), b'x' | b'X') { 16 } else { 2 };
+            self.pos += 2;
+            let mut digits = String::new();
+            self.digits(radix, &mut digits);
+            if digits.is_empty() {
+                return Err(self.error(line, col, "expected digits after the number prefix"));
+            }
+            self.reject_trailing_letters(line, col)?;
+            return i64::from_str_radix(&digits, radix)
+                .map(Tok::Int)
+                .map_err(|_| too_large(self));
+        }
+        let mut text = String::new();
+        self.digits(10, &mut text);
+        let mut is_float = false;
+        if self.peek(0) == b'.' && self.peek(1) != b'.' {
+            if self.peek(1).is_ascii_digit() {
+                is_float = true;
+                self.pos += 1;
+                text.push('.');
+                self.digits(10, &mut text);
+            } else if !(self.peek(1).is_ascii_alphabetic() || self.peek(1) == b'_') {
+                // `5.` with nothing after it; `5.abs` is a field access.
+                return Err(self.error(
+                    line,
+                    col,
+                    "a float literal needs a digit after the '.' (write 5.0)",
+                ));
+            }
+        }
+        if matches!(self.peek(0), b'e' | b'E') {
+            let sign = matches!(self.peek(1), b'+' | b'-');
+            let first_digit = if sign { self.peek(2) } else { self.peek(1) };
+            if first_digit.is_ascii_digit() {
+                is_float = true;
+                text.push('e');
+                if sign {
+                    text.push(self.peek(1) as char);
+                    self.pos += 1;
+                }
+                self.pos += 1;
+                self.digits(10, &mut text);
+            } else {
+                return Err(self.error(line, col, "expected digits in the exponent"));
+            }
+        }
+        self.reject_trailing_letters(line, col)?;
+        if is_float {
+            text.parse::<f64>()
+                .map(Tok::Float)
+                .map_err(|_| self.error(line, col, "invalid float literal"))
+        } else {
+            text.parse::<i64>().map(Tok::Int).map_err(|_| too_large(self))
+        }
+    }
+
+    fn reject_trailing_letters(&self, line: u32, col: u32) -> Result<(), CompileError> {
+        let c = self.peek(0);
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            return Err(self.error(line, col, "invalid character in number literal"));
+        }
+        Ok(())
+    }
+
+    fn string(&mut self) -> Result<Tok, CompileError> {
+        let (line, col) = (self.line, self.col());
+        self.pos += 1; // opening quote
+        let mut out = String::new();
+        loop {
+            let Some(ch) = self.text[self.pos..].chars().next() else {
+                return Err(self.error(line, col, "unterminated string"));
+            };
+            match ch {
+                '"' => {
+                    self.pos += 1;
+                    return Ok(Tok::Str(out));
+                }
+                '\\' => {
+                    let (eline, ecol) = (self.line, self.col());
+                    self.pos += 1;
+                    let Some(esc) = self.text[self.pos..].chars().next() else {
+                        return Err(self.error(line, col, "unterminated string"));
+                    };
+                    self.pos += esc.len_utf8();
+                    out.push(match esc {
+                        'n' => '\n',
+                        't' => '\t',
+                        'r' => '\r',
+                        '0' => '\0',
+                        '\\' => '\\',
+                        '"' => '"',
+                        'u' => self.unicode_escape(eline, ecol)?,
+                        other => {
+                            return Err(self.error(
+                                eline,
+                                ecol,
+                                format!("unknown escape sequence '\\{other}'"),
+                            ));
+                        }
+                    });
+                }
+                '\n' => {
+                    out.push('\n');
+                    self.pos += 1;
+                    self.newline();
+                }
+                other => {
+                    out.push(other);
+                    self.pos += other.len_utf8();
+                }
+            }
+        }
+    }
+
+    fn unicode_escape(&mut self, line: u32, col: u32) -> Result<char, CompileError> {
+        let bad = |lx: &Self| lx.error(line, col, "invalid unicode escape (write \\u{1F600})");
+        if self.peek(0) != b'{' {
+            return Err(bad(self));
+        }
+        self.pos += 1;
+        let start = self.pos;
+        while self.peek(0).is_ascii_hexdigit() && self.pos - start < 6 {
+            self.pos += 1;
+        }
+        let hex = &self.text[start..self.pos];
+        if hex.is_empty() || self.peek(0) != b'}' {
+            return Err(bad(self));
+        }
+        self.pos += 1;
+        u32::from_str_radix(hex, 16)
+            .ok()
+            .and_then(char::from_u32)
+            .ok_or_else(|| bad(self))
+    }
+}

@@ -1,0 +1,572 @@
+//! Built-in methods of lists, strings and vec3s, dispatched by method id.
+//!
+//! Method names are turned into ids when a script compiles; the ids of the
+//! built-in methods are fixed (`m::PUSH`...), so dispatch is an integer
+//! match, never a string lookup. `map`, `filter` and `sort_by` call back
+//! into scripts, so they are written in Ark (`prelude.ark`) and run as
+//! ordinary suspendable script calls.
+
+use rustc_hash::FxHashMap;
+
+use crate::heap::Heap;
+use crate::native::{NativeCtx, NativeError};
+use crate::ops;
+use crate::value::{StrKey, Value, Vec3};
+
+/// Ids of the built-in methods: positions in `KNOWN`.
+pub mod m {
+    pub const PUSH: u16 = 0;
+    pub const POP: u16 = 1;
+    pub const INSERT: u16 = 2;
+    pub const REMOVE: u16 = 3;
+    pub const CONTAINS: u16 = 4;
+    pub const INDEX_OF: u16 = 5;
+    pub const REVERSE: u16 = 6;
+    pub const SORT: u16 = 7;
+    pub const SORT_BY: u16 = 8;
+    pub const JOIN: u16 = 9;
+    pub const SLICE: u16 = 10;
+    pub const MAP: u16 = 11;
+    pub const FILTER: u16 = 12;
+    pub const COPY: u16 = 13;
+    pub const LEN: u16 = 14;
+    pub const UPPER: u16 = 15;
+    pub const LOWER: u16 = 16;
+    pub const TRIM: u16 = 17;
+    pub const STARTS_WITH: u16 = 18;
+    pub const ENDS_WITH: u16 = 19;
+    pub const FIND: u16 = 20;
+    pub const REPLACE: u16 = 21;
+    pub const SPLIT: u16 = 22;
+    pub const CHARS: u16 = 23;
+    pub const REPEAT: u16 = 24;
+    pub const LENGTH: u16 = 25;
+    pub const LENGTH_SQUARED: u16 = 26;
+    pub const NORMALIZE: u16 = 27;
+    pub const DOT: u16 = 28;
+    pub const CROSS: u16 = 29;
+    pub const DISTANCE: u16 = 30;
+    pub const LERP: u16 = 31;
+    pub const WITH_X: u16 = 32;
+    pub const WITH_Y: u16 = 33;
+    pub const WITH_Z: u16 = 34;
+}
+
+const KNOWN: [&str; 35] = [
+    "push",
+    "pop",
+    "insert",
+    "remove",
+    "contains",
+    "index_of",
+    "reverse",
+    "sort",
+    "sort_by",
+    "join",
+    "slice",
+    "map",
+    "filter",
+    "copy",
+    "len",
+    "upper",
+    "lower",
+    "trim",
+    "starts_with",
+    "ends_with",
+    "find",
+    "replace",
+    "split",
+    "chars",
+    "repeat",
+    "length",
+    "length_squared",
+    "normalize",
+    "dot",
+    "cross",
+    "distance",
+    "lerp",
+    "with_x",
+    "with_y",
+    "with_z",
+];
+
+/// Method names by id. Each name also has an interned string, so that
+/// `map.name(...)` can look the field up without hashing the name.
+pub struct MethodNames {
+    names: Vec<(String, Option<StrKey>)>,
+    ids: FxHashMap<String, u16>,
+}
+
+impl Default for MethodNames {
+    fn default() -> Self {
+        let mut names = MethodNames {
+            names: Vec::new(),
+            ids: FxHashMap::default(),
+        };
+        for name in KNOWN {
+            names.intern(name);
+        }
+        names
+    }
+}
+
+impl MethodNames {
+    pub fn intern(&mut self, name: &str) -> u16 {
+        if let Some(&id) = self.ids.get(name) {
+            return id;
+        }
+        let id = self.names.len() as u16;
+        self.names.push((name.to_string(), None));
+        self.ids.insert(name.to_string(), id);
+        id
+    }
+
+    pub fn name(&self, id: u16) -> &str {
+        self.names.get(id as usize).map_or("?", |(n, _)| n)
+    }
+
+    /// The method name as a heap string (interned on first use).
+    pub fn key(&mut self, id: u16, heap: &mut Heap) -> Result<StrKey, NativeError> {
+        let (name, key) = &mut self.names[id as usize];
+        if let Some(k) = key.filter(|k| heap.strings.contains_key(*k)) {
+            return Ok(k);
+        }
+        let k = heap
+            .intern(name)
+            .map_err(|_| NativeError::new("out of memory"))?;
+        *key = Some(k);
+        Ok(k)
+    }
+}
+
+/// What calling a built-in method produced.
+pub enum Outcome {
+    Value(Value),
+    /// Call this prelude function with the receiver and the arguments.
+    Prelude(Prelude),
+}
+
+#[derive(Clone, Copy)]
+pub enum Prelude {
+    Map,
+    Filter,
+    SortBy,
+}
+
+fn arity(name: &str, args: &[Value], n: usize) -> Result<(), NativeError> {
+    if args.len() != n {
+        let plural = if n == 1 { "argument" } else { "arguments" };
+        return Err(NativeError(format!(
+            "{name} expects {n} {plural} but got {}",
+            args.len()
+        )));
+    }
+    Ok(())
+}
+
+fn unknown(ctx: &NativeCtx<'_>, recv: Value, id: u16) -> NativeError {
+    NativeError(format!(
+        "unknown method '{}' for {}",
+        ctx.core.methods.name(id),
+        recv.type_name()
+    ))
+}
+
+fn int_arg(v: Value, what: &str) -> Result<i64, NativeError> {
+    match v {
+        Value::Int(i) => Ok(i),
+        other => Err(NativeError(format!(
+            "{what} must be an int, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+fn num_arg(v: Value, what: &str) -> Result<f32, NativeError> {
+    v.as_f64().map(|f| f as f32).ok_or_else(|| {
+        NativeError(format!("{what} expects a number, got {}", v.type_name()))
+    })
+}
+
+fn vec_arg(v: Value, what: &str) -> Result<Vec3, NativeError> {
+    match v {
+        Value::Vec3(v) => Ok(v),
+        other => Err(NativeError(format!(
+            "{what} expects a vec3, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
+/// Checks `start..end` against `len` for `slice`.
+fn range(start: i64, end: i64, len: usize) -> Result<(usize, usize), NativeError> {
+    if start < 0 || end < start || end as u64 > len as u64 {
+        return Err(NativeError(format!(
+            "slice {start}..{end} out of range for length {len}"
+        )));
+    }
+    Ok((start as usize, end as usize))
+}
+
+fn oom(_: crate::heap::OutOfMemory) -> NativeError {
+    NativeError::new("out of memory")
+}
+
+/// Calls built-in method `id` on `recv`.
+pub fn call(ctx: &mut NativeCtx<'_>, recv: Value, id: u16, args: &[Value]) -> Result<Outcome, NativeError> {
+    let v = match recv {
+        Value::List(l) => return list_method(ctx, l, recv, id, args),
+        Value::Str(s) => string_method(ctx, s, recv, id, args)?,
+        Value::Vec3(v) => vec3_method(ctx, v, recv, id, args)?,
+        other => return Err(unknown(ctx, other, id)),
+    };
+    Ok(Outcome::Value(v))
+}
+
+fn stale() -> NativeError {
+    NativeError::new("stale handle: the object was freed")
+}
+
+fn list_method(
+    ctx: &mut NativeCtx<'_>,
+    l: crate::value::ListKey,
+    recv: Value,
+    id: u16,
+    args: &[Value],
+) -> Result<Outcome, NativeError> {
+    let name = ctx.core.methods.name(id).to_string();
+    let len = ctx.core.heap.lists.get(l).ok_or_else(stale)?.len();
+    let value = match id {
+        m::PUSH => {
+            arity(&name, args, 1)?;
+            ctx.core.heap.list_push(l, args[0]).map_err(oom)?;
+            Value::Nil
+        }
+        m::POP => {
+            arity(&name, args, 0)?;
+            let items = ctx.core.heap.lists.get_mut(l).ok_or_else(stale)?;
+            items
+                .pop()
+                .ok_or_else(|| NativeError::new("pop from empty list"))?
+        }
+        m::INSERT => {
+            arity(&name, args, 2)?;
+            let i = int_arg(args[0], "insert index")?;
+            if i < 0 || i as u64 > len as u64 {
+                return Err(NativeError(format!(
+                    "insert index {i} out of range for list of length {len}"
+                )));
+            }
+            ctx.charge(len - i as usize);
+            ctx.core.heap.list_insert(l, i as usize, args[1]).map_err(oom)?;
+            Value::Nil
+        }
+        m::REMOVE => {
+            arity(&name, args, 1)?;
+            let i = int_arg(args[0], "remove index")?;
+            if i < 0 || i as u64 >= len as u64 {
+                return Err(NativeError(format!(
+                    "index {i} out of range for list of length {len}"
+                )));
+            }
+            ctx.charge(len - i as usize);
+            ctx.core.heap.lists.get_mut(l).ok_or_else(stale)?.remove(i as usize)
+        }
+        m::CONTAINS | m::INDEX_OF => {
+            arity(&name, args, 1)?;
+            let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?;
+            let found = items.iter().position(|&x| ops::equal(x, args[0]));
+            ctx.charge(found.unwrap_or(len));
+            if id == m::CONTAINS {
+                Value::Bool(found.is_some())
+            } else {
+                found.map_or(Value::Nil, |i| Value::Int(i as i64))
+            }
+        }
+        m::REVERSE => {
+            arity(&name, args, 0)?;
+            ctx.charge(len);
+            ctx.core.heap.lists.get_mut(l).ok_or_else(stale)?.reverse();
+            Value::Nil
+        }
+        m::SORT => {
+            arity(&name, args, 0)?;
+            sort(ctx, l, len)?;
+            Value::Nil
+        }
+        m::JOIN => {
+            arity(&name, args, 1)?;
+            let sep = ctx.str_arg(args[0], "join")?;
+            let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?.clone();
+            let mut out = String::new();
+            for (i, item) in items.into_iter().enumerate() {
+                if i > 0 {
+                    out.push_str(&sep);
+                }
+                out.push_str(&ctx.display(item));
+                if out.len() > ctx.core.heap.max_string_len {
+                    return Err(NativeError::new("string too long"));
+                }
+            }
+            ctx.charge(len + out.len() / 16);
+            ctx.string(&out)?
+        }
+        m::SLICE => {
+            arity(&name, args, 2)?;
+            let (a, b) = range(
+                int_arg(args[0], "slice start")?,
+                int_arg(args[1], "slice end")?,
+                len,
+            )?;
+            ctx.charge(b - a);
+            let part = ctx.core.heap.lists.get(l).ok_or_else(stale)?[a..b].to_vec();
+            Value::List(ctx.core.heap.alloc_list(part).map_err(oom)?)
+        }
+        m::COPY => {
+            arity(&name, args, 0)?;
+            ctx.charge(len);
+            let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?.clone();
+            Value::List(ctx.core.heap.alloc_list(items).map_err(oom)?)
+        }
+        m::LEN => {
+            arity(&name, args, 0)?;
+            Value::Int(len as i64)
+        }
+        m::MAP | m::FILTER | m::SORT_BY => {
+            arity(&name, args, 1)?;
+            return Ok(Outcome::Prelude(match id {
+                m::MAP => Prelude::Map,
+                m::FILTER => Prelude::Filter,
+                _ => Prelude::SortBy,
+            }));
+        }
+        _ => return Err(unknown(ctx, recv, id)),
+    };
+    Ok(Outcome::Value(value))
+}
+
+/// `l.sort()`: stable; numbers (ints and floats together) or strings.
+fn sort(ctx: &mut NativeCtx<'_>, l: crate::value::ListKey, len: usize) -> Result<(), NativeError> {
+    let n = len.max(2) as f64;
+    ctx.charge((n * n.log2()) as usize);
+    let heap = &mut ctx.core.heap;
+    let mut items = std::mem::take(heap.lists.get_mut(l).ok_or_else(stale)?);
+    let mut error = None;
+    {
+        let heap = &*heap;
+        items.sort_by(|&a, &b| match ops::compare(heap, a, b) {
+            Ok(Some(o)) => o,
+            Ok(None) => {
+                error.get_or_insert_with(|| "cannot sort NaN".to_string());
+                std::cmp::Ordering::Equal
+            }
+            Err(e) => {
+                error.get_or_insert(e);
+                std::cmp::Ordering::Equal
+            }
+        });
+    }
+    if let Some(list) = heap.lists.get_mut(l) {
+        *list = items;
+    }
+    match error {
+        Some(e) => Err(NativeError(e)),
+        None => Ok(()),
+    }
+}
+
+/// The char index → byte offset of `s` (O(1) for ASCII strings).
+fn byte_offset(s: &str, ascii: bool, char_index: usize) -> usize {
+    if ascii {
+        return char_index;
+    }
+    s.char_indices().nth(char_index).map_or(s.len(), |(b, _)| b)
+}
+
+fn string_method(
+    ctx: &mut NativeCtx<'_>,
+    s: StrKey,
+    recv: Value,
+    id: u16,
+    args: &[Value],
+) -> Result<Value, NativeError> {
+    let name = ctx.core.methods.name(id).to_string();
+    let obj = ctx.core.heap.strings.get(s).ok_or_else(stale)?;
+    let (text, ascii, char_len) = (obj.text.to_string(), obj.is_ascii(), obj.char_len);
+    ctx.charge(text.len() / 16);
+    let string_arg = |ctx: &NativeCtx<'_>, i: usize| ctx.str_arg(args[i], &name);
+    let v = match id {
+        m::UPPER | m::LOWER | m::TRIM => {
+            arity(&name, args, 0)?;
+            let out = match id {
+                m::UPPER => text.to_uppercase(),
+                m::LOWER => text.to_lowercase(),
+                _ => text.trim().to_string(),
+            };
+            ctx.string(&out)?
+        }
+        m::CONTAINS | m::STARTS_WITH | m::ENDS_WITH => {
+            arity(&name, args, 1)?;
+            let t = string_arg(ctx, 0)?;
+            Value::Bool(match id {
+                m::CONTAINS => text.contains(&*t),
+                m::STARTS_WITH => text.starts_with(&*t),
+                _ => text.ends_with(&*t),
+            })
+        }
+        m::FIND => {
+            arity(&name, args, 1)?;
+            let t = string_arg(ctx, 0)?;
+            match text.find(&*t) {
+                Some(b) => Value::Int(text[..b].chars().count() as i64),
+                None => Value::Nil,
+            }
+        }
+        m::REPLACE => {
+            arity(&name, args, 2)?;
+            let (from, to) = (string_arg(ctx, 0)?, string_arg(ctx, 1)?);
+            if from.is_empty() {
+                return Err(NativeError::new("replace: empty pattern"));
+            }
+            let count = text.matches(&*from).count();
+            let new_len = text.len() - count * from.len() + count * to.len();
+            if new_len > ctx.core.heap.max_string_len {
+                return Err(NativeError::new("string too long"));
+            }
+            ctx.charge(new_len / 16);
+            ctx.string(&text.replace(&*from, &to))?
+        }
+        m::SPLIT => {
+            arity(&name, args, 1)?;
+            let sep = string_arg(ctx, 0)?;
+            if sep.is_empty() {
+                return Err(NativeError::new("split: empty separator"));
+            }
+            let parts: Vec<&str> = text.split(&*sep).collect();
+            ctx.charge(parts.len());
+            let mut items = Vec::with_capacity(parts.len());
+            for p in parts {
+                items.push(ctx.string(p)?);
+            }
+            Value::List(ctx.core.heap.alloc_list(items).map_err(oom)?)
+        }
+        m::SLICE => {
+            arity(&name, args, 2)?;
+            let (a, b) = range(
+                int_arg(args[0], "slice start")?,
+                int_arg(args[1], "slice end")?,
+                char_len,
+            )?;
+            let (ba, bb) = (byte_offset(&text, ascii, a), byte_offset(&text, ascii, b));
+            ctx.string(&text[ba..bb])?
+        }
+        m::CHARS => {
+            arity(&name, args, 0)?;
+            ctx.charge(char_len);
+            let mut items = Vec::with_capacity(char_len);
+            let mut buf = [0u8; 4];
+            for ch in text.chars() {
+                items.push(ctx.string(ch.encode_utf8(&mut buf))?);
+            }
+            Value::List(ctx.core.heap.alloc_list(items).map_err(oom)?)
+        }
+        m::REPEAT => {
+            arity(&name, args, 1)?;
+            let n = int_arg(args[0], "repeat count")?;
+            if n < 0 {
+                return Err(NativeError::new("repeat count must not be negative"));
+            }
+            let total = (text.len() as u64).saturating_mul(n as u64);
+            if total > ctx.core.heap.max_string_len as u64 {
+                return Err(NativeError::new("string too long"));
+            }
+            ctx.charge(total as usize / 16);
+            ctx.string(&text.repeat(n as usize))?
+        }
+        m::LEN => {
+            arity(&name, args, 0)?;
+            Value::Int(char_len as i64)
+        }
+        _ => return Err(unknown(ctx, recv, id)),
+    };
+    Ok(v)
+}
+
+fn vec3_method(
+    ctx: &mut NativeCtx<'_>,
+    v: Vec3,
+    recv: Value,
+    id: u16,
+    args: &[Value],
+) -> Result<Value, NativeError> {
+    let name = ctx.core.methods.name(id).to_string();
+    let dot = |a: Vec3, b: Vec3| a.x * b.x + a.y * b.y + a.z * b.z;
+    let length = |a: Vec3| dot(a, a).sqrt();
+    Ok(match id {
+        m::LENGTH => {
+            arity(&name, args, 0)?;
+            Value::Float(length(v) as f64)
+        }
+        m::LENGTH_SQUARED => {
+            arity(&name, args, 0)?;
+            Value::Float(dot(v, v) as f64)
+        }
+        m::NORMALIZE => {
+            arity(&name, args, 0)?;
+            let len = length(v);
+            Value::Vec3(if len == 0.0 {
+                Vec3::default()
+            } else {
+                Vec3::new(v.x / len, v.y / len, v.z / len)
+            })
+        }
+        m::DOT => {
+            arity(&name, args, 1)?;
+            Value::Float(dot(v, vec_arg(args[0], &name)?) as f64)
+        }
+        m::CROSS => {
+            arity(&name, args, 1)?;
+            let w = vec_arg(args[0], &name)?;
+            Value::Vec3(Vec3::new(
+                v.y * w.z - v.z * w.y,
+                v.z * w.x - v.x * w.z,
+                v.x * w.y - v.y * w.x,
+            ))
+        }
+        m::DISTANCE => {
+            arity(&name, args, 1)?;
+            let w = vec_arg(args[0], &name)?;
+            Value::Float(length(Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z)) as f64)
+        }
+        m::LERP => {
+            arity(&name, args, 2)?;
+            let w = vec_arg(args[0], &name)?;
+            let t = num_arg(args[1], &name)?;
+            Value::Vec3(Vec3::new(
+                v.x + (w.x - v.x) * t,
+                v.y + (w.y - v.y) * t,
+                v.z + (w.z - v.z) * t,
+            ))
+        }
+        m::WITH_X | m::WITH_Y | m::WITH_Z => {
+            arity(&name, args, 1)?;
+            let f = num_arg(args[0], &name)?;
+            Value::Vec3(match id {
+                m::WITH_X => Vec3::new(f, v.y, v.z),
+                m::WITH_Y => Vec3::new(v.x, f, v.z),
+                _ => Vec3::new(v.x, v.y, f),
+            })
+        }
+        _ => return Err(unknown(ctx, recv, id)),
+    })
+}
+
+/// Values the `vec3` field names read.
+pub fn vec3_field(v: Vec3, name: &str) -> Option<Value> {
+    Some(Value::Float(match name {
+        "x" => v.x,
+        "y" => v.y,
+        "z" => v.z,
+        _ => return None,
+    } as f64))
+}

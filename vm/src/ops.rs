@@ -1,0 +1,217 @@
+//! The semantics of Ark's operators on values: arithmetic, comparison and
+//! equality. The interpreter inlines the int and float fast paths and calls
+//! here for everything else.
+
+use std::cmp::Ordering;
+
+use crate::heap::Heap;
+use crate::value::{Value, Vec3};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arith {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+}
+
+impl Arith {
+    fn verb(self) -> &'static str {
+        match self {
+            Arith::Add => "add",
+            Arith::Sub => "subtract",
+            Arith::Mul => "multiply",
+            Arith::Div => "divide",
+            Arith::Mod => "take modulo of",
+        }
+    }
+}
+
+/// Floored integer modulo: the sign follows the divisor.
+#[inline]
+pub fn int_mod(a: i64, b: i64) -> Result<i64, String> {
+    if b == 0 {
+        return Err("division by zero".into());
+    }
+    let r = a.wrapping_rem(b);
+    Ok(if r != 0 && (r ^ b) < 0 { r + b } else { r })
+}
+
+/// Floored float modulo (IEEE: `x % 0.0` is NaN).
+#[inline]
+pub fn float_mod(a: f64, b: f64) -> f64 {
+    let m = a % b;
+    if m != 0.0 && (m < 0.0) != (b < 0.0) {
+        m + b
+    } else {
+        m
+    }
+}
+
+/// Floor division, `div(a, b)`.
+pub fn floor_div(a: Value, b: Value) -> Result<Value, String> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => {
+            if y == 0 {
+                return Err("division by zero".into());
+            }
+            let q = x.wrapping_div(y);
+            Ok(Value::Int(if (x % y != 0) && ((x < 0) != (y < 0)) {
+                q - 1
+            } else {
+                q
+            }))
+        }
+        _ => match (a.as_f64(), b.as_f64()) {
+            (Some(x), Some(y)) => Ok(Value::Float((x / y).floor())),
+            _ => Err(format!(
+                "div expects numbers, got {} and {}",
+                a.type_name(),
+                b.type_name()
+            )),
+        },
+    }
+}
+
+#[inline]
+fn float_op(op: Arith, x: f64, y: f64) -> f64 {
+    match op {
+        Arith::Add => x + y,
+        Arith::Sub => x - y,
+        Arith::Mul => x * y,
+        Arith::Div => x / y,
+        Arith::Mod => float_mod(x, y),
+    }
+}
+
+/// `a <op> b` for every operand combination.
+pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, String> {
+    use Value::*;
+    Ok(match (a, b) {
+        (Int(x), Int(y)) => match op {
+            Arith::Add => Int(x.wrapping_add(y)),
+            Arith::Sub => Int(x.wrapping_sub(y)),
+            Arith::Mul => Int(x.wrapping_mul(y)),
+            Arith::Div => Float(x as f64 / y as f64),
+            Arith::Mod => Int(int_mod(x, y)?),
+        },
+        (Int(_) | Float(_), Int(_) | Float(_)) => {
+            Float(float_op(op, a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0)))
+        }
+        (Vec3(v), Vec3(w)) => match op {
+            Arith::Add => Vec3(crate::value::Vec3::new(v.x + w.x, v.y + w.y, v.z + w.z)),
+            Arith::Sub => Vec3(crate::value::Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z)),
+            Arith::Mul => Vec3(crate::value::Vec3::new(v.x * w.x, v.y * w.y, v.z * w.z)),
+            _ => return Err(type_error(op, a, b)),
+        },
+        (Vec3(v), Int(_) | Float(_)) if matches!(op, Arith::Mul | Arith::Div) => {
+            let s = b.as_f64().unwrap_or(0.0) as f32;
+            Vec3(if op == Arith::Mul {
+                scale(v, s)
+            } else {
+                crate::value::Vec3::new(v.x / s, v.y / s, v.z / s)
+            })
+        }
+        (Int(_) | Float(_), Vec3(v)) if op == Arith::Mul => {
+            Vec3(scale(v, a.as_f64().unwrap_or(0.0) as f32))
+        }
+        (Str(x), Str(y)) if op == Arith::Add => {
+            let (sx, sy) = (heap.str(x), heap.str(y));
+            if sx.len() + sy.len() > heap.max_string_len {
+                return Err("string too long".into());
+            }
+            let mut s = String::with_capacity(sx.len() + sy.len());
+            s.push_str(sx);
+            s.push_str(sy);
+            Str(heap.intern(&s).map_err(|_| "out of memory".to_string())?)
+        }
+        _ => return Err(type_error(op, a, b)),
+    })
+}
+
+fn scale(v: Vec3, s: f32) -> Vec3 {
+    Vec3::new(v.x * s, v.y * s, v.z * s)
+}
+
+fn type_error(op: Arith, a: Value, b: Value) -> String {
+    format!(
+        "cannot {} {} and {}",
+        op.verb(),
+        a.type_name(),
+        b.type_name()
+    )
+}
+
+/// Unary minus.
+pub fn negate(v: Value) -> Result<Value, String> {
+    match v {
+        Value::Int(i) => Ok(Value::Int(i.wrapping_neg())),
+        Value::Float(f) => Ok(Value::Float(-f)),
+        Value::Vec3(v) => Ok(Value::Vec3(Vec3::new(-v.x, -v.y, -v.z))),
+        other => Err(format!("cannot negate {}", other.type_name())),
+    }
+}
+
+/// `a == b`: numbers by value across int and float, strings by content
+/// (interned, so by key), objects by identity.
+#[inline]
+pub fn equal(a: Value, b: Value) -> bool {
+    use Value::*;
+    match (a, b) {
+        (Nil, Nil) => true,
+        (Bool(x), Bool(y)) => x == y,
+        (Int(x), Int(y)) => x == y,
+        (Float(x), Float(y)) => x == y,
+        (Int(x), Float(y)) | (Float(y), Int(x)) => x as f64 == y,
+        (Vec3(x), Vec3(y)) => x == y,
+        (Entity(x), Entity(y)) => x == y,
+        (Str(x), Str(y)) => x == y,
+        (List(x), List(y)) => x == y,
+        (Map(x), Map(y)) => x == y,
+        (Closure(x), Closure(y)) => x == y,
+        (Native(x), Native(y)) => x == y,
+        (Host(x), Host(y)) => x == y,
+        _ => false,
+    }
+}
+
+/// Orders two values for `<` and friends: numbers, or strings by bytes.
+/// `None` for NaN comparisons (every ordered comparison is then false).
+pub fn compare(heap: &Heap, a: Value, b: Value) -> Result<Option<Ordering>, String> {
+    use Value::*;
+    match (a, b) {
+        (Int(x), Int(y)) => Ok(Some(x.cmp(&y))),
+        (Int(_) | Float(_), Int(_) | Float(_)) => Ok(a
+            .as_f64()
+            .unwrap_or(0.0)
+            .partial_cmp(&b.as_f64().unwrap_or(0.0))),
+        (Str(x), Str(y)) => Ok(Some(heap.str(x).cmp(heap.str(y)))),
+        _ => Err(format!(
+            "cannot compare {} and {}",
+            a.type_name(),
+            b.type_name()
+        )),
+    }
+}
+
+/// `a < b`.
+#[inline]
+pub fn less(heap: &Heap, a: Value, b: Value) -> Result<bool, String> {
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        return Ok(x < y);
+    }
+    Ok(compare(heap, a, b)? == Some(Ordering::Less))
+}
+
+/// `a <= b`.
+#[inline]
+pub fn less_equal(heap: &Heap, a: Value, b: Value) -> Result<bool, String> {
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        return Ok(x <= y);
+    }
+    Ok(matches!(
+        compare(heap, a, b)?,
+        Some(Ordering::Less | Ordering::Equal)
+    ))
+}

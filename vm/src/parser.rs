@@ -1,0 +1,666 @@
+//! Parser: tokens to the syntax tree, by recursive descent with precedence
+//! levels.
+//!
+//! Recursion is bounded: every construct that nests (parentheses, blocks,
+//! unary operators, literals, calls, function bodies) counts against
+//! `MAX_NESTING`, and every node's height against `MAX_HEIGHT`, so no input
+//! can overflow the Rust stack here, in the compiler, or when the tree drops.
+
+use crate::ast::*;
+use crate::error::CompileError;
+use crate::lexer::{Tok, Token, tokenize};
+
+/// How deeply constructs may nest in source.
+pub const MAX_NESTING: u32 = 200;
+/// How tall a statement's tree may grow (long operator chains count too).
+pub const MAX_HEIGHT: u32 = 512;
+
+pub struct Program {
+    pub body: Vec<Stmt>,
+    /// One past the highest `DeclId` handed out.
+    pub decl_count: u32,
+}
+
+/// Parses a whole script.
+pub fn parse(script: &str, source: &str) -> Result<Program, CompileError> {
+    let tokens = tokenize(script, source)?;
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+        next_decl: 0,
+        script,
+    };
+    let mut body = Vec::new();
+    while p.peek() != &Tok::Eof {
+        body.push(p.statement()?);
+    }
+    Ok(Program {
+        body,
+        decl_count: p.next_decl,
+    })
+}
+
+/// Parses one REPL line: like a script, but a final expression without `;`
+/// is allowed (returned separately so the REPL can print its value).
+pub fn parse_repl(script: &str, source: &str) -> Result<(Program, Option<Expr>), CompileError> {
+    let tokens = tokenize(script, source)?;
+    let mut p = Parser {
+        tokens,
+        pos: 0,
+        depth: 0,
+        next_decl: 0,
+        script,
+    };
+    let mut body = Vec::new();
+    let mut tail = None;
+    while p.peek() != &Tok::Eof {
+        let start = p.pos;
+        if !starts_statement(p.peek()) {
+            let expr = p.expression()?;
+            if p.peek() == &Tok::Eof {
+                tail = Some(expr);
+                break;
+            }
+            p.pos = start;
+        }
+        body.push(p.statement()?);
+    }
+    Ok((
+        Program {
+            body,
+            decl_count: p.next_decl,
+        },
+        tail,
+    ))
+}
+
+fn starts_statement(tok: &Tok) -> bool {
+    matches!(
+        tok,
+        Tok::Let
+            | Tok::If
+            | Tok::While
+            | Tok::For
+            | Tok::Break
+            | Tok::Continue
+            | Tok::Return
+            | Tok::Yield
+            | Tok::LBrace
+    )
+}
+
+struct Parser<'a> {
+    tokens: Vec<Token>,
+    pos: usize,
+    depth: u32,
+    next_decl: DeclId,
+    script: &'a str,
+}
+
+type PResult<T> = Result<T, CompileError>;
+
+impl Parser<'_> {
+    // ---- token helpers ----
+
+    fn peek(&self) -> &Tok {
+        &self.tokens[self.pos].tok
+    }
+
+    fn peek_at(&self, ahead: usize) -> &Tok {
+        let i = (self.pos + ahead).min(self.tokens.len() - 1);
+        &self.tokens[i].tok
+    }
+
+    fn here(&self) -> Pos {
+        let t = &self.tokens[self.pos];
+        Pos {
+            line: t.line,
+            col: t.col,
+        }
+    }
+
+    fn advance(&mut self) -> Tok {
+        let tok = self.tokens[self.pos].tok.clone();
+        if self.pos + 1 < self.tokens.len() {
+            self.pos += 1;
+        }
+        tok
+    }
+
+    fn eat(&mut self, tok: &Tok) -> bool {
+        if self.peek() == tok {
+            self.advance();
+            true
+        } else {
+            false
+        }
+    }
+
+    fn error_here(&self, message: impl Into<String>) -> CompileError {
+        let pos = self.here();
+        CompileError::new(self.script, pos.line, pos.col, message)
+    }
+
+    fn error_at(&self, pos: Pos, message: impl Into<String>) -> CompileError {
+        CompileError::new(self.script, pos.line, pos.col, message)
+    }
+
+    fn expect(&mut self, tok: Tok, what: &str) -> PResult<()> {
+        if self.eat(&tok) {
+            Ok(())
+        } else {
+            Err(self.error_here(format!(
+                "expected {what}, found {}",
+                self.peek().describe()
+            )))
+        }
+    }
+
+    fn ident(&mut self, what: &str) -> PResult<String> {
+        match self.peek().clone() {
+            Tok::Ident(name) => {
+                self.advance();
+                Ok(name)
+            }
+            other => Err(self.error_here(format!("expected {what}, found {}", other.describe()))),
+        }
+    }
+
+    fn new_decl(&mut self) -> DeclId {
+        let id = self.next_decl;
+        self.next_decl += 1;
+        id
+    }
+
+    /// Enters one level of nesting.
+    fn enter(&mut self) -> PResult<()> {
+        self.depth += 1;
+        if self.depth > MAX_NESTING {
+            return Err(self.error_here(format!(
+                "nesting too deep (the limit is {MAX_NESTING} levels)"
+            )));
+        }
+        Ok(())
+    }
+
+    fn leave(&mut self) {
+        self.depth -= 1;
+    }
+
+    fn expr(&self, kind: ExprKind, pos: Pos) -> PResult<Expr> {
+        let e = Expr::new(kind, pos);
+        if e.height > MAX_HEIGHT {
+            return Err(self.error_at(pos, "expression too complex (nesting too deep)"));
+        }
+        Ok(e)
+    }
+
+    fn stmt(&self, kind: StmtKind, pos: Pos) -> PResult<Stmt> {
+        let s = Stmt::new(kind, pos);
+        if s.height > MAX_HEIGHT {
+            return Err(self.error_at(pos, "statement too complex (nesting too deep)"));
+        }
+        Ok(s)
+    }
+
+    // ---- statements ----
+
+    fn block(&mut self) -> PResult<Vec<Stmt>> {
+        self.expect(Tok::LBrace, "'{'")?;
+        self.enter()?;
+        let mut body = Vec::new();
+        while !matches!(self.peek(), Tok::RBrace | Tok::Eof) {
+            body.push(self.statement()?);
+        }
+        self.expect(Tok::RBrace, "'}'")?;
+        self.leave();
+        Ok(body)
+    }
+
+    fn statement(&mut self) -> PResult<Stmt> {
+        let pos = self.here();
+        let kind = match self.peek() {
+            Tok::Let => {
+                self.advance();
+                let name = self.ident("a variable name after 'let'")?;
+                let decl = self.new_decl();
+                let init = if self.eat(&Tok::Assign) {
+                    Some(self.expression()?)
+                } else {
+                    None
+                };
+                self.expect(Tok::Semi, "';' after the declaration")?;
+                StmtKind::Let { name, decl, init }
+            }
+            Tok::Fn if matches!(self.peek_at(1), Tok::Ident(_)) => {
+                self.advance();
+                let name = self.ident("a function name")?;
+                let decl = self.new_decl();
+                StmtKind::Fn(Box::new(self.function(Some(name), decl, pos)?))
+            }
+            Tok::If => return self.if_statement(),
+            Tok::While => {
+                self.advance();
+                let cond = self.expression()?;
+                let body = self.block()?;
+                StmtKind::While { cond, body }
+            }
+            Tok::For => return self.for_statement(),
+            Tok::Break => {
+                self.advance();
+                self.expect(Tok::Semi, "';' after 'break'")?;
+                StmtKind::Break
+            }
+            Tok::Continue => {
+                self.advance();
+                self.expect(Tok::Semi, "';' after 'continue'")?;
+                StmtKind::Continue
+            }
+            Tok::Return => {
+                self.advance();
+                let value = if self.peek() == &Tok::Semi {
+                    None
+                } else {
+                    Some(self.expression()?)
+                };
+                self.expect(Tok::Semi, "';' after the return value")?;
+                StmtKind::Return(value)
+            }
+            Tok::Yield => {
+                self.advance();
+                self.expect(Tok::Semi, "';' after 'yield'")?;
+                StmtKind::Yield
+            }
+            Tok::LBrace => StmtKind::Block(self.block()?),
+            _ => return self.expression_statement(),
+        };
+        self.stmt(kind, pos)
+    }
+
+    fn if_statement(&mut self) -> PResult<Stmt> {
+        let pos = self.here();
+        self.advance(); // if
+        let mut branches = Vec::new();
+        let cond = self.expression()?;
+        branches.push((cond, self.block()?));
+        let mut otherwise = None;
+        while self.eat(&Tok::Else) {
+            if self.eat(&Tok::If) {
+                let cond = self.expression()?;
+                branches.push((cond, self.block()?));
+            } else {
+                otherwise = Some(self.block()?);
+                break;
+            }
+        }
+        self.stmt(
+            StmtKind::If {
+                branches,
+                otherwise,
+            },
+            pos,
+        )
+    }
+
+    fn for_statement(&mut self) -> PResult<Stmt> {
+        let pos = self.here();
+        self.advance(); // for
+        let first = Param {
+            name: self.ident("a loop variable name")?,
+            decl: self.new_decl(),
+        };
+        let second = if self.eat(&Tok::Comma) {
+            Some(Param {
+                name: self.ident("a second loop variable name")?,
+                decl: self.new_decl(),
+            })
+        } else {
+            None
+        };
+        self.expect(Tok::In, "'in'")?;
+        let iter = self.expression()?;
+        let range = match self.peek() {
+            Tok::DotDot => Some(false),
+            Tok::DotDotEq => Some(true),
+            _ => None,
+        };
+        let kind = if let Some(inclusive) = range {
+            if second.is_some() {
+                return Err(self.error_at(pos, "a range loop has one loop variable"));
+            }
+            self.advance();
+            let end = self.expression()?;
+            let body = self.block()?;
+            StmtKind::ForRange {
+                var: first,
+                start: iter,
+                end,
+                inclusive,
+                body,
+            }
+        } else {
+            let body = self.block()?;
+            StmtKind::ForIn {
+                first,
+                second,
+                iter,
+                body,
+            }
+        };
+        self.stmt(kind, pos)
+    }
+
+    fn expression_statement(&mut self) -> PResult<Stmt> {
+        let pos = self.here();
+        let target = self.expression()?;
+        let op = match self.peek() {
+            Tok::Assign => Some(None),
+            Tok::PlusAssign => Some(Some(BinOp::Add)),
+            Tok::MinusAssign => Some(Some(BinOp::Sub)),
+            Tok::StarAssign => Some(Some(BinOp::Mul)),
+            Tok::SlashAssign => Some(Some(BinOp::Div)),
+            Tok::PercentAssign => Some(Some(BinOp::Mod)),
+            _ => None,
+        };
+        let kind = if let Some(op) = op {
+            let op_pos = self.here();
+            self.advance();
+            if !matches!(
+                target.kind,
+                ExprKind::Var(_) | ExprKind::Index(..) | ExprKind::Field(..)
+            ) {
+                return Err(self.error_at(op_pos, "invalid assignment target"));
+            }
+            let value = self.expression()?;
+            StmtKind::Assign { target, op, value }
+        } else {
+            StmtKind::Expr(target)
+        };
+        self.expect(Tok::Semi, "';' after the statement")?;
+        self.stmt(kind, pos)
+    }
+
+    /// Parameters and body of a function; the `fn` keyword and name are read.
+    fn function(&mut self, name: Option<String>, decl: DeclId, pos: Pos) -> PResult<FuncDecl> {
+        self.expect(Tok::LParen, "'(' before the parameters")?;
+        let mut params: Vec<Param> = Vec::new();
+        while self.peek() != &Tok::RParen {
+            let name = self.ident("a parameter name")?;
+            if params.iter().any(|p| p.name == name) {
+                return Err(self.error_here(format!("duplicate parameter '{name}'")));
+            }
+            params.push(Param {
+                name,
+                decl: self.new_decl(),
+            });
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(Tok::RParen, "')' after the parameters")?;
+        if params.len() > 200 {
+            return Err(self.error_at(pos, "too many parameters (the limit is 200)"));
+        }
+        let body = self.block()?;
+        let end = {
+            let t = &self.tokens[self.pos.saturating_sub(1)];
+            Pos {
+                line: t.line,
+                col: t.col,
+            }
+        };
+        let height = block_height(&body) + 1;
+        Ok(FuncDecl {
+            name,
+            decl,
+            params,
+            body,
+            pos,
+            end,
+            height,
+        })
+    }
+
+    // ---- expressions, lowest precedence first ----
+
+    pub fn expression(&mut self) -> PResult<Expr> {
+        self.enter()?;
+        let e = self.or_expr();
+        self.leave();
+        e
+    }
+
+    fn or_expr(&mut self) -> PResult<Expr> {
+        let mut left = self.and_expr()?;
+        while self.peek() == &Tok::Or {
+            let pos = self.here();
+            self.advance();
+            let right = self.and_expr()?;
+            left = self.expr(ExprKind::Or(Box::new(left), Box::new(right)), pos)?;
+        }
+        Ok(left)
+    }
+
+    fn and_expr(&mut self) -> PResult<Expr> {
+        let mut left = self.not_expr()?;
+        while self.peek() == &Tok::And {
+            let pos = self.here();
+            self.advance();
+            let right = self.not_expr()?;
+            left = self.expr(ExprKind::And(Box::new(left), Box::new(right)), pos)?;
+        }
+        Ok(left)
+    }
+
+    fn not_expr(&mut self) -> PResult<Expr> {
+        if self.peek() == &Tok::Not {
+            let pos = self.here();
+            self.advance();
+            self.enter()?;
+            let operand = self.not_expr();
+            self.leave();
+            return self.expr(ExprKind::Unary(UnOp::Not, Box::new(operand?)), pos);
+        }
+        self.comparison()
+    }
+
+    fn comparison_op(&self) -> Option<BinOp> {
+        Some(match self.peek() {
+            Tok::EqEq => BinOp::Eq,
+            Tok::NotEq => BinOp::Ne,
+            Tok::Lt => BinOp::Lt,
+            Tok::Le => BinOp::Le,
+            Tok::Gt => BinOp::Gt,
+            Tok::Ge => BinOp::Ge,
+            _ => return None,
+        })
+    }
+
+    fn comparison(&mut self) -> PResult<Expr> {
+        let left = self.additive()?;
+        let Some(op) = self.comparison_op() else {
+            return Ok(left);
+        };
+        let pos = self.here();
+        self.advance();
+        let right = self.additive()?;
+        if self.comparison_op().is_some() {
+            return Err(self.error_here(
+                "comparison operators cannot be chained (write a < b and b < c)",
+            ));
+        }
+        self.expr(ExprKind::Binary(op, Box::new(left), Box::new(right)), pos)
+    }
+
+    fn additive(&mut self) -> PResult<Expr> {
+        let mut left = self.multiplicative()?;
+        loop {
+            let op = match self.peek() {
+                Tok::Plus => BinOp::Add,
+                Tok::Minus => BinOp::Sub,
+                _ => return Ok(left),
+            };
+            let pos = self.here();
+            self.advance();
+            let right = self.multiplicative()?;
+            left = self.expr(ExprKind::Binary(op, Box::new(left), Box::new(right)), pos)?;
+        }
+    }
+
+    fn multiplicative(&mut self) -> PResult<Expr> {
+        let mut left = self.unary()?;
+        loop {
+            let op = match self.peek() {
+                Tok::Star => BinOp::Mul,
+                Tok::Slash => BinOp::Div,
+                Tok::Percent => BinOp::Mod,
+                _ => return Ok(left),
+            };
+            let pos = self.here();
+            self.advance();
+            let right = self.unary()?;
+            left = self.expr(ExprKind::Binary(op, Box::new(left), Box::new(right)), pos)?;
+        }
+    }
+
+    fn unary(&mut self) -> PResult<Expr> {
+        if self.peek() == &Tok::Minus {
+            let pos = self.here();
+            self.advance();
+            self.enter()?;
+            let operand = self.unary();
+            self.leave();
+            let operand = operand?;
+            // Fold `-literal` so that constants stay constants.
+            return match operand.kind {
+                ExprKind::Int(i) => self.expr(ExprKind::Int(i.wrapping_neg()), pos),
+                ExprKind::Float(f) => self.expr(ExprKind::Float(-f), pos),
+                _ => self.expr(ExprKind::Unary(UnOp::Neg, Box::new(operand)), pos),
+            };
+        }
+        self.postfix()
+    }
+
+    fn arguments(&mut self, close: Tok, what: &str) -> PResult<Vec<Expr>> {
+        self.enter()?;
+        let mut args = Vec::new();
+        while self.peek() != &close {
+            args.push(self.expression()?);
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(close, what)?;
+        self.leave();
+        if args.len() > 200 {
+            return Err(self.error_here("too many arguments (the limit is 200)"));
+        }
+        Ok(args)
+    }
+
+    fn postfix(&mut self) -> PResult<Expr> {
+        let mut e = self.primary()?;
+        loop {
+            let pos = self.here();
+            match self.peek() {
+                Tok::LParen => {
+                    self.advance();
+                    let args = self.arguments(Tok::RParen, "')' after the arguments")?;
+                    e = self.expr(ExprKind::Call(Box::new(e), args), pos)?;
+                }
+                Tok::LBracket => {
+                    self.advance();
+                    let index = self.expression()?;
+                    self.expect(Tok::RBracket, "']' after the index")?;
+                    e = self.expr(ExprKind::Index(Box::new(e), Box::new(index)), pos)?;
+                }
+                Tok::Dot => {
+                    self.advance();
+                    let name = self.ident("a field or method name after '.'")?;
+                    if self.peek() == &Tok::LParen {
+                        self.advance();
+                        let args = self.arguments(Tok::RParen, "')' after the arguments")?;
+                        e = self.expr(ExprKind::MethodCall(Box::new(e), name, args), pos)?;
+                    } else {
+                        e = self.expr(ExprKind::Field(Box::new(e), name), pos)?;
+                    }
+                }
+                _ => return Ok(e),
+            }
+        }
+    }
+
+    fn primary(&mut self) -> PResult<Expr> {
+        let pos = self.here();
+        let kind = match self.advance() {
+            Tok::Nil => ExprKind::Nil,
+            Tok::True => ExprKind::Bool(true),
+            Tok::False => ExprKind::Bool(false),
+            Tok::Int(i) => ExprKind::Int(i),
+            Tok::Float(f) => ExprKind::Float(f),
+            Tok::Str(s) => ExprKind::Str(s),
+            Tok::Ident(name) => ExprKind::Var(name),
+            Tok::SelfKw => ExprKind::SelfRef,
+            Tok::LParen => {
+                let inner = self.expression()?;
+                self.expect(Tok::RParen, "')'")?;
+                return Ok(inner);
+            }
+            Tok::LBracket => ExprKind::List(self.arguments(Tok::RBracket, "']' after the list")?),
+            Tok::LBrace => ExprKind::Map(self.map_entries()?),
+            Tok::Fn => {
+                self.enter()?;
+                let f = self.function(None, 0, pos);
+                self.leave();
+                ExprKind::Func(Box::new(f?))
+            }
+            other => {
+                self.pos = self.pos.saturating_sub(1);
+                if self.tokens[self.pos].tok != other {
+                    self.pos += 1;
+                }
+                return Err(self.error_at(
+                    pos,
+                    format!("expected an expression, found {}", other.describe()),
+                ));
+            }
+        };
+        self.expr(kind, pos)
+    }
+
+    fn map_entries(&mut self) -> PResult<Vec<(Expr, Expr)>> {
+        self.enter()?;
+        let mut entries = Vec::new();
+        while self.peek() != &Tok::RBrace {
+            let pos = self.here();
+            let key = match self.advance() {
+                Tok::Ident(name) => self.expr(ExprKind::Str(name), pos)?,
+                Tok::Str(s) => self.expr(ExprKind::Str(s), pos)?,
+                Tok::LBracket => {
+                    let k = self.expression()?;
+                    self.expect(Tok::RBracket, "']' after the computed key")?;
+                    k
+                }
+                other => {
+                    return Err(self.error_at(
+                        pos,
+                        format!(
+                            "expected a map key (a name, a string or [expression]), found {}",
+                            other.describe()
+                        ),
+                    ));
+                }
+            };
+            self.expect(Tok::Colon, "':' after the map key")?;
+            let value = self.expression()?;
+            entries.push((key, value));
+            if !self.eat(&Tok::Comma) {
+                break;
+            }
+        }
+        self.expect(Tok::RBrace, "'}' after the map")?;
+        self.leave();
+        Ok(entries)
+    }
+}

@@ -1,0 +1,196 @@
+//! Capture analysis: which local declarations are captured by a closure.
+//!
+//! A captured local lives in a heap cell from its declaration on, so a
+//! closure and its defining scope share it (also after the scope ends, and
+//! across suspended calls) without Lua's open-upvalue bookkeeping. Uncaptured
+//! locals stay plain registers. This pass mirrors the compiler's scoping
+//! rules exactly; the compiler asks it `captured[decl]`.
+
+use crate::ast::*;
+
+/// Walks `program` and returns, by `DeclId`, whether each declaration is
+/// captured by a nested function.
+pub fn captured_decls(body: &[Stmt], decl_count: u32) -> Vec<bool> {
+    let mut r = Resolver {
+        scopes: Vec::new(),
+        fn_depth: 0,
+        captured: vec![false; decl_count as usize],
+    };
+    // The top level's own declarations are module variables: not tracked.
+    r.statements(body, true);
+    r.captured
+}
+
+struct Scope {
+    fn_depth: u32,
+    names: Vec<(String, DeclId)>,
+}
+
+struct Resolver {
+    scopes: Vec<Scope>,
+    fn_depth: u32,
+    captured: Vec<bool>,
+}
+
+impl Resolver {
+    fn push(&mut self) {
+        self.scopes.push(Scope {
+            fn_depth: self.fn_depth,
+            names: Vec::new(),
+        });
+    }
+
+    fn declare(&mut self, name: &str, decl: DeclId) {
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.names.push((name.to_string(), decl));
+        }
+    }
+
+    fn use_name(&mut self, name: &str) {
+        for scope in self.scopes.iter().rev() {
+            if let Some((_, decl)) = scope.names.iter().rev().find(|(n, _)| n == name) {
+                if scope.fn_depth < self.fn_depth {
+                    self.captured[*decl as usize] = true;
+                }
+                return;
+            }
+        }
+    }
+
+    /// A block's statements. Named functions are visible throughout their
+    /// block, so they are declared first.
+    fn statements(&mut self, stmts: &[Stmt], module_level: bool) {
+        if !module_level {
+            for s in stmts {
+                if let StmtKind::Fn(f) = &s.kind {
+                    self.declare(f.name.as_deref().unwrap_or(""), f.decl);
+                }
+            }
+        }
+        for s in stmts {
+            self.statement(s, module_level);
+        }
+    }
+
+    fn block(&mut self, stmts: &[Stmt]) {
+        self.push();
+        self.statements(stmts, false);
+        self.scopes.pop();
+    }
+
+    fn statement(&mut self, s: &Stmt, module_level: bool) {
+        match &s.kind {
+            StmtKind::Let { name, decl, init } => {
+                if let Some(e) = init {
+                    self.expr(e);
+                }
+                if !module_level {
+                    self.declare(name, *decl);
+                }
+            }
+            StmtKind::Fn(f) => self.function(f),
+            StmtKind::Assign { target, value, .. } => {
+                self.expr(target);
+                self.expr(value);
+            }
+            StmtKind::Expr(e) => self.expr(e),
+            StmtKind::If {
+                branches,
+                otherwise,
+            } => {
+                for (cond, body) in branches {
+                    self.expr(cond);
+                    self.block(body);
+                }
+                if let Some(body) = otherwise {
+                    self.block(body);
+                }
+            }
+            StmtKind::While { cond, body } => {
+                self.expr(cond);
+                self.block(body);
+            }
+            StmtKind::ForRange {
+                var,
+                start,
+                end,
+                body,
+                ..
+            } => {
+                self.expr(start);
+                self.expr(end);
+                self.push();
+                self.declare(&var.name, var.decl);
+                self.block(body);
+                self.scopes.pop();
+            }
+            StmtKind::ForIn {
+                first,
+                second,
+                iter,
+                body,
+            } => {
+                self.expr(iter);
+                self.push();
+                self.declare(&first.name, first.decl);
+                if let Some(second) = second {
+                    self.declare(&second.name, second.decl);
+                }
+                self.block(body);
+                self.scopes.pop();
+            }
+            StmtKind::Return(Some(e)) => self.expr(e),
+            StmtKind::Block(body) => self.block(body),
+            StmtKind::Return(None) | StmtKind::Break | StmtKind::Continue | StmtKind::Yield => {}
+        }
+    }
+
+    fn function(&mut self, f: &FuncDecl) {
+        self.fn_depth += 1;
+        self.push();
+        for p in &f.params {
+            self.declare(&p.name, p.decl);
+        }
+        self.statements(&f.body, false);
+        self.scopes.pop();
+        self.fn_depth -= 1;
+    }
+
+    fn exprs(&mut self, es: &[Expr]) {
+        for e in es {
+            self.expr(e);
+        }
+    }
+
+    fn expr(&mut self, e: &Expr) {
+        match &e.kind {
+            ExprKind::Var(name) => self.use_name(name),
+            ExprKind::List(items) => self.exprs(items),
+            ExprKind::Map(entries) => {
+                for (k, v) in entries {
+                    self.expr(k);
+                    self.expr(v);
+                }
+            }
+            ExprKind::Unary(_, x) | ExprKind::Field(x, _) => self.expr(x),
+            ExprKind::Binary(_, a, b)
+            | ExprKind::And(a, b)
+            | ExprKind::Or(a, b)
+            | ExprKind::Index(a, b) => {
+                self.expr(a);
+                self.expr(b);
+            }
+            ExprKind::Call(f, args) | ExprKind::MethodCall(f, _, args) => {
+                self.expr(f);
+                self.exprs(args);
+            }
+            ExprKind::Func(f) => self.function(f),
+            ExprKind::Nil
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::SelfRef => {}
+        }
+    }
+}

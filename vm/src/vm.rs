@@ -1,0 +1,614 @@
+//! The embedding API: a `Vm` owns one heap shared by every module instance,
+//! the native functions, and the suspended calls.
+//!
+//! ```
+//! use ark_vm::{Budget, RunResult, Value, Vm};
+//!
+//! let mut vm = Vm::new();
+//! vm.register_fn("double", |x: i64| x * 2);
+//! let module = vm.compile("demo.ark", "fn twice(x) { return double(x); }").unwrap();
+//! let game = vm.instantiate(&module);
+//! vm.run_init(game).unwrap();
+//!
+//! // Run a call under a budget of 2 instructions at a time.
+//! let call = vm.start_call(game, "twice", &[Value::Int(21)]).unwrap();
+//! let result = loop {
+//!     match vm.resume(call, Budget::Instructions(2)) {
+//!         RunResult::Suspended => continue,
+//!         RunResult::Done(v) => break v,
+//!         RunResult::Error(e) => panic!("{e}"),
+//!     }
+//! };
+//! assert_eq!(vm.from_value::<i64>(result).unwrap(), 42);
+//! ```
+
+use std::any::Any;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rustc_hash::FxHashMap;
+use slotmap::{SlotMap, new_key_type};
+
+use crate::bytecode::ModuleCode;
+use crate::compiler::{self, Env, Options};
+use crate::error::{CompileError, RuntimeError};
+use crate::heap::{Heap, Instance};
+use crate::interp::{self, Fiber};
+use crate::methods::MethodNames;
+use crate::native::{Arity, FromArk, IntoArk, NativeCtx, NativeFn, NativeResult, TypedNative};
+use crate::value::{InstanceKey, NativeId, Value};
+
+/// Limits and settings of a VM.
+#[derive(Clone, Debug)]
+pub struct VmConfig {
+    /// Bytes the heap may hold before allocation fails with `out of memory`.
+    pub heap_limit: usize,
+    /// Script call frames one call may nest (`stack overflow` past it).
+    pub max_call_depth: usize,
+    /// Longest string, in bytes (`string too long` past it).
+    pub max_string_len: usize,
+    /// Seed of `random()` and `random_int()`.
+    pub seed: u64,
+}
+
+impl Default for VmConfig {
+    fn default() -> Self {
+        VmConfig {
+            heap_limit: 1 << 30,
+            max_call_depth: 100_000,
+            max_string_len: 256 << 20,
+            seed: 0x9e37_79b9_7f4a_7c15,
+        }
+    }
+}
+
+/// How long a call may run before it is suspended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// This many instructions (natives charge for their work in the same
+    /// units): deterministic, for tests and replays.
+    Instructions(u64),
+    /// This many microseconds of wall-clock time. The clock is read every
+    /// [`CLOCK_CHECK_INTERVAL`] instructions, so a slice overshoots by at
+    /// most that many instructions (plus the one native call running then).
+    Micros(u64),
+    /// Run to completion (or to `yield`).
+    Unlimited,
+}
+
+/// Instructions between two reads of the clock under [`Budget::Micros`].
+pub const CLOCK_CHECK_INTERVAL: i64 = 1024;
+
+/// What one slice of a call ended with.
+#[derive(Clone, Debug, PartialEq)]
+pub enum RunResult {
+    /// The call returned this value; its handle is now invalid.
+    Done(Value),
+    /// The budget ran out, or the script yielded: resume it later.
+    Suspended,
+    /// The call failed; its handle is now invalid.
+    Error(RuntimeError),
+}
+
+/// A compiled script, ready to be instantiated (cheap to clone).
+#[derive(Clone, Debug)]
+pub struct Module(pub(crate) Arc<ModuleCode>);
+
+impl Module {
+    /// The script name given to [`Vm::compile`].
+    pub fn script(&self) -> &str {
+        &self.0.script
+    }
+
+    /// The compiled code, for disassembly and debuggers.
+    pub fn code(&self) -> &ModuleCode {
+        &self.0
+    }
+}
+
+/// One instance of a module: its own module variables, on the VM's heap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InstanceId(pub(crate) InstanceKey);
+
+new_key_type! {
+    /// A call in progress (possibly suspended).
+    pub struct CallId;
+}
+
+/// Native functions by id. Shared (`Arc`) so that the interpreter can hold
+/// the table while natives borrow the rest of the VM.
+#[derive(Clone, Default)]
+pub struct Natives(Arc<Vec<NativeFn>>);
+
+impl Natives {
+    pub fn name(&self, id: NativeId) -> &str {
+        self.0.get(id.0 as usize).map_or("?", |n| &n.name)
+    }
+
+    pub(crate) fn get(&self, id: NativeId) -> Option<&NativeFn> {
+        self.0.get(id.0 as usize)
+    }
+}
+
+/// The prelude's script-written list methods.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct PreludeFns {
+    pub map: Value,
+    pub filter: Value,
+    pub sort_by: Value,
+}
+
+/// Everything the interpreter and natives share; the suspended calls live
+/// beside it in [`Vm`].
+pub struct Core {
+    pub(crate) heap: Heap,
+    pub(crate) natives: Natives,
+    pub(crate) globals: Vec<Value>,
+    pub(crate) global_names: FxHashMap<String, u16>,
+    pub(crate) methods: MethodNames,
+    pub(crate) print: Box<dyn FnMut(&str) + Send>,
+    pub(crate) rng: u64,
+    pub(crate) start: Instant,
+    pub(crate) config: VmConfig,
+    pub(crate) prelude: PreludeFns,
+}
+
+/// An Ark virtual machine.
+pub struct Vm {
+    pub(crate) core: Core,
+    pub(crate) calls: SlotMap<CallId, Fiber>,
+}
+
+impl Default for Vm {
+    fn default() -> Self {
+        Vm::new()
+    }
+}
+
+const PRELUDE: &str = include_str!("prelude.ark");
+
+impl Vm {
+    /// A VM with the default configuration. Output of `print` goes to
+    /// stdout until [`Vm::set_print`] says otherwise.
+    pub fn new() -> Vm {
+        Vm::with_config(VmConfig::default())
+    }
+
+    pub fn with_config(config: VmConfig) -> Vm {
+        let mut vm = Vm {
+            core: Core {
+                heap: Heap::new(config.heap_limit, config.max_string_len),
+                natives: Natives::default(),
+                globals: Vec::new(),
+                global_names: FxHashMap::default(),
+                methods: MethodNames::default(),
+                print: Box::new(|line| println!("{line}")),
+                rng: config.seed | 1,
+                start: Instant::now(),
+                config,
+                prelude: PreludeFns::default(),
+            },
+            calls: SlotMap::with_key(),
+        };
+        for &(name, arity, f) in crate::builtins::FUNCTIONS {
+            vm.register_native(name, arity, f);
+        }
+        for &(name, value) in crate::builtins::CONSTANTS {
+            vm.set_global(name, value);
+        }
+        vm.load_prelude();
+        vm
+    }
+
+    fn load_prelude(&mut self) {
+        let module = self
+            .compile("<prelude>", PRELUDE)
+            .expect("the prelude compiles");
+        let inst = self.instantiate(&module);
+        self.run_init(inst).expect("the prelude runs");
+        let get = |vm: &Vm, name: &str| vm.get_var(inst, name).expect("prelude function");
+        self.core.prelude = PreludeFns {
+            map: get(self, "map"),
+            filter: get(self, "filter"),
+            sort_by: get(self, "sort_by"),
+        };
+    }
+
+    /// Sends `print` output to `sink`, one call per line (without newline).
+    pub fn set_print(&mut self, sink: impl FnMut(&str) + Send + 'static) {
+        self.core.print = Box::new(sink);
+    }
+
+    pub fn config(&self) -> &VmConfig {
+        &self.core.config
+    }
+
+    /// Sets the heap limit in bytes.
+    pub fn set_heap_limit(&mut self, bytes: usize) {
+        self.core.config.heap_limit = bytes;
+        self.core.heap.limit = bytes;
+    }
+
+    // ---- natives and globals ----
+
+    /// Registers a native function that scripts compiled from now on can
+    /// call by `name`. It receives a context and its arguments.
+    ///
+    /// ```
+    /// use ark_vm::{Arity, NativeError, Value, Vm};
+    /// let mut vm = Vm::new();
+    /// vm.register_native("sum", Arity::AtLeast(0), |_ctx, args| {
+    ///     let mut total = 0;
+    ///     for a in args {
+    ///         match a {
+    ///             Value::Int(i) => total += i,
+    ///             other => return Err(NativeError::new(format!("sum: not an int: {}", other.type_name()))),
+    ///         }
+    ///     }
+    ///     Ok(Value::Int(total))
+    /// });
+    /// let v = vm.eval("sum(1, 2, 3)").unwrap();
+    /// assert_eq!(vm.from_value::<i64>(v).unwrap(), 6);
+    /// ```
+    pub fn register_native(
+        &mut self,
+        name: &str,
+        arity: Arity,
+        f: impl Fn(&mut NativeCtx<'_>, &[Value]) -> NativeResult + Send + Sync + 'static,
+    ) -> NativeId {
+        let natives = Arc::make_mut(&mut self.core.natives.0);
+        let id = NativeId(natives.len() as u32);
+        natives.push(NativeFn {
+            name: name.into(),
+            arity,
+            func: Arc::new(f),
+        });
+        self.set_global(name, Value::Native(id));
+        id
+    }
+
+    /// Registers a Rust closure with typed parameters and result; arguments
+    /// are converted (and checked) from Ark values.
+    ///
+    /// ```
+    /// let mut vm = ark_vm::Vm::new();
+    /// vm.register_fn("hypot", |a: f64, b: f64| (a * a + b * b).sqrt());
+    /// let v = vm.eval("hypot(3, 4)").unwrap();
+    /// assert_eq!(vm.from_value::<f64>(v).unwrap(), 5.0);
+    /// ```
+    pub fn register_fn<Args, F: TypedNative<Args>>(&mut self, name: &str, f: F) -> NativeId {
+        let owned: Arc<str> = name.into();
+        self.register_native(name, Arity::Exactly(F::ARITY), move |ctx, args| {
+            f.call(&mut ctx.core.heap, &owned, args)
+        })
+    }
+
+    /// Defines (or redefines) a global that scripts compiled from now on see.
+    pub fn set_global(&mut self, name: &str, value: Value) {
+        match self.core.global_names.get(name) {
+            Some(&i) => self.core.globals[i as usize] = value,
+            None => {
+                let i = self.core.globals.len() as u16;
+                self.core.globals.push(value);
+                self.core.global_names.insert(name.to_string(), i);
+            }
+        }
+    }
+
+    // ---- compiling and instances ----
+
+    /// Compiles a script. `script` names it in errors and stack traces.
+    pub fn compile(&mut self, script: &str, source: &str) -> Result<Module, CompileError> {
+        let program = crate::parser::parse(script, source)?;
+        self.compile_program(script, &program, None, Options::default())
+    }
+
+    fn compile_program(
+        &mut self,
+        script: &str,
+        program: &crate::parser::Program,
+        tail: Option<&crate::ast::Expr>,
+        options: Options<'_>,
+    ) -> Result<Module, CompileError> {
+        let names = &self.core.global_names;
+        let lookup = |name: &str| names.get(name).copied();
+        let mut env = Env {
+            heap: &mut self.core.heap,
+            globals: &lookup,
+            methods: &mut self.core.methods,
+        };
+        let code = compiler::compile_program(
+            script,
+            &program.body,
+            program.decl_count,
+            tail,
+            &mut env,
+            options,
+        )?;
+        Ok(Module(Arc::new(code)))
+    }
+
+    /// Compiles a REPL entry in the context of `instance`: it sees (and may
+    /// add to) the instance's module variables, may end in an expression
+    /// without `;` whose value the returned call produces.
+    pub fn compile_repl(
+        &mut self,
+        instance: InstanceId,
+        source: &str,
+    ) -> Result<CallId, RuntimeOrCompile> {
+        let prior = self
+            .core
+            .heap
+            .instances
+            .get(instance.0)
+            .map(|i| i.module.var_names.clone())
+            .ok_or_else(|| RuntimeOrCompile::Runtime(RuntimeError::new("stale instance")))?;
+        let (program, tail) =
+            crate::parser::parse_repl("<repl>", source).map_err(RuntimeOrCompile::Compile)?;
+        let module = self
+            .compile_program(
+                "<repl>",
+                &program,
+                tail.as_ref(),
+                Options {
+                    prior_vars: &prior,
+                    allow_top_return: true,
+                },
+            )
+            .map_err(RuntimeOrCompile::Compile)?;
+        let inst = &mut self.core.heap.instances[instance.0];
+        inst.vars.resize(module.0.var_names.len(), Value::Nil);
+        inst.module = module.0.clone();
+        Ok(self.start_main(instance, &module))
+    }
+
+    /// Creates an instance of `module`: fresh module variables (all `nil`)
+    /// on the shared heap. Run its top level with [`Vm::start_init`] or
+    /// [`Vm::run_init`].
+    pub fn instantiate(&mut self, module: &Module) -> InstanceId {
+        let key = self.core.heap.instances.insert(Instance {
+            module: module.0.clone(),
+            vars: vec![Value::Nil; module.0.var_names.len()],
+            self_value: Value::Nil,
+        });
+        InstanceId(key)
+    }
+
+    /// Drops an instance: its module variables stop being roots.
+    pub fn release_instance(&mut self, instance: InstanceId) {
+        self.core.heap.instances.remove(instance.0);
+    }
+
+    /// Starts running the instance's top-level code (which also creates its
+    /// functions) as a suspendable call.
+    pub fn start_init(&mut self, instance: InstanceId) -> CallId {
+        let module = self.core.heap.instances[instance.0].module.clone();
+        self.start_main(instance, &Module(module))
+    }
+
+    fn start_main(&mut self, instance: InstanceId, module: &Module) -> CallId {
+        let fiber = Fiber::for_main(&mut self.core.heap, instance.0, module.0.main.clone());
+        self.calls.insert(fiber)
+    }
+
+    /// Runs the instance's top-level code to completion.
+    pub fn run_init(&mut self, instance: InstanceId) -> Result<(), RuntimeError> {
+        let call = self.start_init(instance);
+        self.finish(call).map(|_| ())
+    }
+
+    /// Compiles, instantiates and initialises a script in one step.
+    pub fn load(&mut self, script: &str, source: &str) -> Result<InstanceId, crate::Error> {
+        let module = self.compile(script, source)?;
+        let instance = self.instantiate(&module);
+        self.run_init(instance)?;
+        Ok(instance)
+    }
+
+    /// Evaluates one expression (REPL-style, in a throwaway instance).
+    pub fn eval(&mut self, source: &str) -> Result<Value, crate::Error> {
+        let module = self.compile("<eval>", "")?;
+        let instance = self.instantiate(&module);
+        let result = match self.compile_repl(instance, source) {
+            Ok(call) => self.finish(call).map_err(crate::Error::Runtime),
+            Err(RuntimeOrCompile::Compile(e)) => Err(crate::Error::Compile(e)),
+            Err(RuntimeOrCompile::Runtime(e)) => Err(crate::Error::Runtime(e)),
+        };
+        self.release_instance(instance);
+        result
+    }
+
+    /// What `self` evaluates to inside the instance (the plugin binds the
+    /// entity here).
+    pub fn set_self(&mut self, instance: InstanceId, value: Value) {
+        if let Some(inst) = self.core.heap.instances.get_mut(instance.0) {
+            inst.self_value = value;
+        }
+    }
+
+    /// The module the instance runs.
+    pub fn instance_module(&self, instance: InstanceId) -> Option<Module> {
+        self.core
+            .heap
+            .instances
+            .get(instance.0)
+            .map(|i| Module(i.module.clone()))
+    }
+
+    /// Reads a module variable (or top-level function) by name.
+    pub fn get_var(&self, instance: InstanceId, name: &str) -> Option<Value> {
+        let inst = self.core.heap.instances.get(instance.0)?;
+        let slot = inst.module.var_slot(name)?;
+        inst.vars.get(slot).copied()
+    }
+
+    /// Writes a module variable by name; false if there is none.
+    pub fn set_var(&mut self, instance: InstanceId, name: &str, value: Value) -> bool {
+        let Some(slot) = self
+            .core
+            .heap
+            .instances
+            .get(instance.0)
+            .and_then(|i| i.module.var_slot(name))
+        else {
+            return false;
+        };
+        self.core.heap.instance_var_set(instance.0, slot, value);
+        true
+    }
+
+    /// Whether the instance defines a function called `name`.
+    pub fn has_function(&self, instance: InstanceId, name: &str) -> bool {
+        matches!(
+            self.get_var(instance, name),
+            Some(Value::Closure(_) | Value::Native(_))
+        )
+    }
+
+    // ---- calls ----
+
+    /// Starts a call of the instance's function `name` with `args`. Nothing
+    /// runs until [`Vm::resume`].
+    pub fn start_call(
+        &mut self,
+        instance: InstanceId,
+        name: &str,
+        args: &[Value],
+    ) -> Result<CallId, RuntimeError> {
+        let f = self
+            .get_var(instance, name)
+            .filter(|v| matches!(v, Value::Closure(_) | Value::Native(_)))
+            .ok_or_else(|| RuntimeError::new(format!("no function '{name}' in the script")))?;
+        self.start_call_value(f, args)
+    }
+
+    /// Starts a call of any function value.
+    pub fn start_call_value(&mut self, f: Value, args: &[Value]) -> Result<CallId, RuntimeError> {
+        if !matches!(f, Value::Closure(_) | Value::Native(_)) {
+            return Err(RuntimeError::new(format!("cannot call {}", f.type_name())));
+        }
+        let fiber = Fiber::for_call(f, args);
+        Ok(self.calls.insert(fiber))
+    }
+
+    /// Runs a call for at most `budget`.
+    pub fn resume(&mut self, call: CallId, budget: Budget) -> RunResult {
+        self.resume_inner(call, budget, None)
+    }
+
+    /// Like [`Vm::resume`], with host data that natives reach through
+    /// [`NativeCtx::host`] (the plugin passes its `World` access here).
+    pub fn resume_with(
+        &mut self,
+        call: CallId,
+        budget: Budget,
+        host: &mut (dyn Any + Send),
+    ) -> RunResult {
+        self.resume_inner(call, budget, Some(host))
+    }
+
+    fn resume_inner(
+        &mut self,
+        call: CallId,
+        budget: Budget,
+        host: Option<&mut (dyn Any + Send)>,
+    ) -> RunResult {
+        let Some(fiber) = self.calls.get_mut(call) else {
+            return RunResult::Error(RuntimeError::new("this call has already finished"));
+        };
+        let mut fiber = std::mem::take(fiber);
+        let result = interp::run(&mut self.core, &mut fiber, budget, host);
+        match result {
+            RunResult::Suspended => self.calls[call] = fiber,
+            _ => {
+                self.calls.remove(call);
+            }
+        }
+        result
+    }
+
+    /// Runs a call to completion, through any `yield`s.
+    pub fn finish(&mut self, call: CallId) -> Result<Value, RuntimeError> {
+        loop {
+            match self.resume(call, Budget::Unlimited) {
+                RunResult::Suspended => continue,
+                RunResult::Done(v) => return Ok(v),
+                RunResult::Error(e) => return Err(e),
+            }
+        }
+    }
+
+    /// Calls the instance's function `name` and runs it to completion.
+    pub fn call(
+        &mut self,
+        instance: InstanceId,
+        name: &str,
+        args: &[Value],
+    ) -> Result<Value, RuntimeError> {
+        let call = self.start_call(instance, name, args)?;
+        self.finish(call)
+    }
+
+    /// Abandons a suspended call.
+    pub fn cancel(&mut self, call: CallId) {
+        self.calls.remove(call);
+    }
+
+    /// Whether a call is still in progress.
+    pub fn is_running(&self, call: CallId) -> bool {
+        self.calls.contains_key(call)
+    }
+
+    // ---- values ----
+
+    /// The heap, to inspect objects.
+    pub fn heap(&self) -> &Heap {
+        &self.core.heap
+    }
+
+    /// The heap, to allocate objects.
+    pub fn heap_mut(&mut self) -> &mut Heap {
+        &mut self.core.heap
+    }
+
+    /// `str(v)`.
+    pub fn display(&self, v: Value) -> String {
+        crate::printer::display(&self.core.heap, &self.core.natives, v)
+    }
+
+    /// How `v` shows inside a list (strings quoted): what the REPL prints.
+    pub fn repr(&self, v: Value) -> String {
+        crate::printer::repr(&self.core.heap, &self.core.natives, v)
+    }
+
+    /// Converts a Rust value into an Ark value (strings and lists allocate).
+    pub fn to_value<T: IntoArk>(&mut self, v: T) -> Result<Value, String> {
+        v.into_ark(&mut self.core.heap)
+    }
+
+    /// Converts an Ark value into a Rust value.
+    pub fn from_value<T: FromArk>(&self, v: Value) -> Result<T, String> {
+        T::from_ark(v, &self.core.heap)
+    }
+
+    /// Adds a host object to the heap and returns its value.
+    pub fn alloc_host(&mut self, obj: Box<dyn crate::HostObject>) -> Result<Value, RuntimeError> {
+        self.core
+            .heap
+            .alloc_host(obj)
+            .map(Value::Host)
+            .map_err(|_| RuntimeError::new("out of memory"))
+    }
+
+    /// The bytecode of a module as text, with lines.
+    pub fn disassemble(&self, module: &Module) -> String {
+        crate::disasm::disassemble(&module.0.main, &self.core)
+    }
+}
+
+/// An error from [`Vm::compile_repl`].
+#[derive(Debug)]
+pub enum RuntimeOrCompile {
+    Compile(CompileError),
+    Runtime(RuntimeError),
+}
