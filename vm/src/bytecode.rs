@@ -51,6 +51,8 @@ pub enum Op {
     Ne { dst: Reg, a: Reg, b: Reg },
     Lt { dst: Reg, a: Reg, b: Reg },
     Le { dst: Reg, a: Reg, b: Reg },
+    Gt { dst: Reg, a: Reg, b: Reg },
+    Ge { dst: Reg, a: Reg, b: Reg },
 
     /// Jumps are relative to the next instruction.
     Jmp { off: i32 },
@@ -60,6 +62,10 @@ pub enum Op {
     JmpIfNotLt { a: Reg, b: Reg, off: i32 },
     JmpIfLe { a: Reg, b: Reg, off: i32 },
     JmpIfNotLe { a: Reg, b: Reg, off: i32 },
+    JmpIfGt { a: Reg, b: Reg, off: i32 },
+    JmpIfNotGt { a: Reg, b: Reg, off: i32 },
+    JmpIfGe { a: Reg, b: Reg, off: i32 },
+    JmpIfNotGe { a: Reg, b: Reg, off: i32 },
     JmpIfEq { a: Reg, b: Reg, off: i32 },
     JmpIfNotEq { a: Reg, b: Reg, off: i32 },
 

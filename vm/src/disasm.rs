@@ -66,6 +66,10 @@ fn write_proto(p: &Proto, core: &Core, out: &mut String) {
             | Op::JmpIfNotLt { off, .. }
             | Op::JmpIfLe { off, .. }
             | Op::JmpIfNotLe { off, .. }
+            | Op::JmpIfGt { off, .. }
+            | Op::JmpIfNotGt { off, .. }
+            | Op::JmpIfGe { off, .. }
+            | Op::JmpIfNotGe { off, .. }
             | Op::JmpIfEq { off, .. }
             | Op::JmpIfNotEq { off, .. }
             | Op::ForPrep { off, .. }

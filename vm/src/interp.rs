@@ -453,6 +453,13 @@ fn execute(
                 Op::Le { dst, a, b } => {
                     reg!(dst) = Value::Bool(tri!(ops::less_equal(&core.heap, reg!(a), reg!(b))))
                 }
+                Op::Gt { dst, a, b } => {
+                    reg!(dst) = Value::Bool(tri!(ops::greater(&core.heap, reg!(a), reg!(b))))
+                }
+                Op::Ge { dst, a, b } => {
+                    reg!(dst) =
+                        Value::Bool(tri!(ops::greater_equal(&core.heap, reg!(a), reg!(b))))
+                }
 
                 Op::Jmp { off } => jump_if!(true, off),
                 Op::JmpIfFalse { src, off } => jump_if!(!reg!(src).is_truthy(), off),
@@ -468,6 +475,18 @@ fn execute(
                 }
                 Op::JmpIfNotLe { a, b, off } => {
                     jump_if!(!tri!(ops::less_equal(&core.heap, reg!(a), reg!(b))), off)
+                }
+                Op::JmpIfGt { a, b, off } => {
+                    jump_if!(tri!(ops::greater(&core.heap, reg!(a), reg!(b))), off)
+                }
+                Op::JmpIfNotGt { a, b, off } => {
+                    jump_if!(!tri!(ops::greater(&core.heap, reg!(a), reg!(b))), off)
+                }
+                Op::JmpIfGe { a, b, off } => {
+                    jump_if!(tri!(ops::greater_equal(&core.heap, reg!(a), reg!(b))), off)
+                }
+                Op::JmpIfNotGe { a, b, off } => {
+                    jump_if!(!tri!(ops::greater_equal(&core.heap, reg!(a), reg!(b))), off)
                 }
                 Op::JmpIfEq { a, b, off } => jump_if!(ops::equal(reg!(a), reg!(b)), off),
                 Op::JmpIfNotEq { a, b, off } => jump_if!(!ops::equal(reg!(a), reg!(b)), off),
@@ -568,7 +587,7 @@ fn execute(
                             let f = map.get(&crate::heap::Key::Str(key)).copied();
                             let Some(f) = f else {
                                 throw!(format!(
-                                    "map has no function '{}' to call",
+                                    "cannot call nil (the map has no field '{}')",
                                     core.methods.name(method)
                                 ))
                             };

@@ -321,7 +321,7 @@ impl<'a> Lexer<'a> {
                     return Err(self.error(
                         line,
                         col,
-                        "a float literal needs a digit before the '.' (write 0.5)",
+                        "expected a digit before the '.' of a float literal (write 0.5)",
                     ));
                 }
                 Tok::Dot
@@ -391,7 +391,7 @@ impl<'a> Lexer<'a> {
                 return Err(self.error(
                     line,
                     col,
-                    "a float literal needs a digit after the '.' (write 5.0)",
+                    "expected a digit after the '.' of a float literal (write 5.0)",
                 ));
             }
         }

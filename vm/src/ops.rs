@@ -215,3 +215,24 @@ pub fn less_equal(heap: &Heap, a: Value, b: Value) -> Result<bool, String> {
         Some(Ordering::Less | Ordering::Equal)
     ))
 }
+
+/// `a > b` (errors name the operands in source order).
+#[inline]
+pub fn greater(heap: &Heap, a: Value, b: Value) -> Result<bool, String> {
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        return Ok(x > y);
+    }
+    Ok(compare(heap, a, b)? == Some(Ordering::Greater))
+}
+
+/// `a >= b`.
+#[inline]
+pub fn greater_equal(heap: &Heap, a: Value, b: Value) -> Result<bool, String> {
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        return Ok(x >= y);
+    }
+    Ok(matches!(
+        compare(heap, a, b)?,
+        Some(Ordering::Greater | Ordering::Equal)
+    ))
+}

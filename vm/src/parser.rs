@@ -542,8 +542,9 @@ impl Parser<'_> {
         self.postfix()
     }
 
+    /// Comma-separated expressions up to `close` (each `expression` counts
+    /// one level of nesting).
     fn arguments(&mut self, close: Tok, what: &str) -> PResult<Vec<Expr>> {
-        self.enter()?;
         let mut args = Vec::new();
         while self.peek() != &close {
             args.push(self.expression()?);
@@ -551,9 +552,9 @@ impl Parser<'_> {
                 break;
             }
         }
+        let is_call = close == Tok::RParen;
         self.expect(close, what)?;
-        self.leave();
-        if args.len() > 200 {
+        if args.len() > 200 && is_call {
             return Err(self.error_here("too many arguments (the limit is 200)"));
         }
         Ok(args)
@@ -609,12 +610,7 @@ impl Parser<'_> {
             }
             Tok::LBracket => ExprKind::List(self.arguments(Tok::RBracket, "']' after the list")?),
             Tok::LBrace => ExprKind::Map(self.map_entries()?),
-            Tok::Fn => {
-                self.enter()?;
-                let f = self.function(None, 0, pos);
-                self.leave();
-                ExprKind::Func(Box::new(f?))
-            }
+            Tok::Fn => ExprKind::Func(Box::new(self.function(None, 0, pos)?)),
             other => {
                 self.pos = self.pos.saturating_sub(1);
                 if self.tokens[self.pos].tok != other {
@@ -630,7 +626,6 @@ impl Parser<'_> {
     }
 
     fn map_entries(&mut self) -> PResult<Vec<(Expr, Expr)>> {
-        self.enter()?;
         let mut entries = Vec::new();
         while self.peek() != &Tok::RBrace {
             let pos = self.here();
@@ -660,7 +655,6 @@ impl Parser<'_> {
             }
         }
         self.expect(Tok::RBrace, "'}' after the map")?;
-        self.leave();
         Ok(entries)
     }
 }

@@ -167,6 +167,11 @@ impl Default for Vm {
 
 const PRELUDE: &str = include_str!("prelude.ark");
 
+/// Stack of the compiler thread: enough for the deepest nesting the parser
+/// accepts (`parser::MAX_NESTING`) even in an unoptimised build. Only the
+/// pages actually touched are committed.
+const COMPILE_STACK_BYTES: usize = 256 << 20;
+
 impl Vm {
     /// A VM with the default configuration. Output of `print` goes to
     /// stdout until [`Vm::set_print`] says otherwise.
@@ -299,16 +304,17 @@ impl Vm {
 
     /// Compiles a script. `script` names it in errors and stack traces.
     pub fn compile(&mut self, script: &str, source: &str) -> Result<Module, CompileError> {
-        let program = crate::parser::parse(script, source)?;
-        self.compile_program(script, &program, None, Options::default())
+        self.compile_source(script, source, Options::default(), false)
     }
 
-    fn compile_program(
+    /// Parses and compiles on a thread with a stack of its own, so that the
+    /// nesting the parser allows fits whatever thread the host calls from.
+    fn compile_source(
         &mut self,
         script: &str,
-        program: &crate::parser::Program,
-        tail: Option<&crate::ast::Expr>,
+        source: &str,
         options: Options<'_>,
+        repl: bool,
     ) -> Result<Module, CompileError> {
         let names = &self.core.global_names;
         let lookup = |name: &str| names.get(name).copied();
@@ -317,14 +323,33 @@ impl Vm {
             globals: &lookup,
             methods: &mut self.core.methods,
         };
-        let code = compiler::compile_program(
-            script,
-            &program.body,
-            program.decl_count,
-            tail,
-            &mut env,
-            options,
-        )?;
+        let work = || {
+            let (program, tail) = if repl {
+                crate::parser::parse_repl(script, source)?
+            } else {
+                (crate::parser::parse(script, source)?, None)
+            };
+            compiler::compile_program(
+                script,
+                &program.body,
+                program.decl_count,
+                tail.as_ref(),
+                &mut env,
+                options,
+            )
+        };
+        let code = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("ark-compile".into())
+                .stack_size(COMPILE_STACK_BYTES)
+                .spawn_scoped(scope, work)
+                .map(|handle| handle.join())
+        });
+        let code = match code {
+            Ok(Ok(result)) => result?,
+            Ok(Err(panic)) => std::panic::resume_unwind(panic),
+            Err(_) => return Err(CompileError::new(script, 0, 0, "cannot start the compiler thread")),
+        };
         Ok(Module(Arc::new(code)))
     }
 
@@ -343,18 +368,12 @@ impl Vm {
             .get(instance.0)
             .map(|i| i.module.var_names.clone())
             .ok_or_else(|| RuntimeOrCompile::Runtime(RuntimeError::new("stale instance")))?;
-        let (program, tail) =
-            crate::parser::parse_repl("<repl>", source).map_err(RuntimeOrCompile::Compile)?;
+        let options = Options {
+            prior_vars: &prior,
+            allow_top_return: true,
+        };
         let module = self
-            .compile_program(
-                "<repl>",
-                &program,
-                tail.as_ref(),
-                Options {
-                    prior_vars: &prior,
-                    allow_top_return: true,
-                },
-            )
+            .compile_source("<repl>", source, options, true)
             .map_err(RuntimeOrCompile::Compile)?;
         let inst = &mut self.core.heap.instances[instance.0];
         inst.vars.resize(module.0.var_names.len(), Value::Nil);

@@ -362,10 +362,10 @@ impl Compiler<'_, '_> {
                     (BinOp::Lt, false) => Op::JmpIfNotLt { a: ra, b: rb, off },
                     (BinOp::Le, true) => Op::JmpIfLe { a: ra, b: rb, off },
                     (BinOp::Le, false) => Op::JmpIfNotLe { a: ra, b: rb, off },
-                    (BinOp::Gt, true) => Op::JmpIfLt { a: rb, b: ra, off },
-                    (BinOp::Gt, false) => Op::JmpIfNotLt { a: rb, b: ra, off },
-                    (BinOp::Ge, true) => Op::JmpIfLe { a: rb, b: ra, off },
-                    (BinOp::Ge, false) => Op::JmpIfNotLe { a: rb, b: ra, off },
+                    (BinOp::Gt, true) => Op::JmpIfGt { a: ra, b: rb, off },
+                    (BinOp::Gt, false) => Op::JmpIfNotGt { a: ra, b: rb, off },
+                    (BinOp::Ge, true) => Op::JmpIfGe { a: ra, b: rb, off },
+                    (BinOp::Ge, false) => Op::JmpIfNotGe { a: ra, b: rb, off },
                     (BinOp::Eq, true) | (BinOp::Ne, false) => Op::JmpIfEq { a: ra, b: rb, off },
                     _ => Op::JmpIfNotEq { a: ra, b: rb, off },
                 };
@@ -395,7 +395,7 @@ pub(super) fn arith_op(op: BinOp, dst: Reg, a: Reg, b: Reg) -> Op {
         BinOp::Ne => Op::Ne { dst, a, b },
         BinOp::Lt => Op::Lt { dst, a, b },
         BinOp::Le => Op::Le { dst, a, b },
-        BinOp::Gt => Op::Lt { dst, a: b, b: a },
-        BinOp::Ge => Op::Le { dst, a: b, b: a },
+        BinOp::Gt => Op::Gt { dst, a, b },
+        BinOp::Ge => Op::Ge { dst, a, b },
     }
 }

@@ -29,7 +29,7 @@ const MAX_REGS: u16 = 250;
 /// globals (built-ins and host natives) and method-name ids.
 pub(crate) struct Env<'a> {
     pub heap: &'a mut Heap,
-    pub globals: &'a dyn Fn(&str) -> Option<u16>,
+    pub globals: &'a (dyn Fn(&str) -> Option<u16> + Sync),
     pub methods: &'a mut crate::methods::MethodNames,
 }
 
@@ -51,6 +51,8 @@ enum ConstKey {
 
 struct Local {
     name: String,
+    /// The declaration (`None` for hidden loop state).
+    decl: Option<DeclId>,
     reg: Reg,
     captured: bool,
     depth: u32,
@@ -206,6 +208,10 @@ impl Compiler<'_, '_> {
             | Op::JmpIfNotLt { off: o, .. }
             | Op::JmpIfLe { off: o, .. }
             | Op::JmpIfNotLe { off: o, .. }
+            | Op::JmpIfGt { off: o, .. }
+            | Op::JmpIfNotGt { off: o, .. }
+            | Op::JmpIfGe { off: o, .. }
+            | Op::JmpIfNotGe { off: o, .. }
             | Op::JmpIfEq { off: o, .. }
             | Op::JmpIfNotEq { off: o, .. }
             | Op::ForPrep { off: o, .. }
@@ -279,7 +285,7 @@ impl Compiler<'_, '_> {
         reg as u16 >= self.locals_top()
     }
 
-    fn declare_local(&mut self, name: &str, reg: Reg, captured: bool) {
+    fn declare_local(&mut self, name: &str, decl: Option<DeclId>, reg: Reg, captured: bool) {
         let start = self.pc() as u32;
         let f = self.f();
         f.debug_locals.push(LocalInfo {
@@ -293,6 +299,7 @@ impl Compiler<'_, '_> {
         let depth = f.depth;
         f.locals.push(Local {
             name: name.to_string(),
+            decl,
             reg,
             captured,
             depth,
@@ -302,7 +309,17 @@ impl Compiler<'_, '_> {
 
     /// A hidden register (loop state) that must stay reserved in its scope.
     fn declare_hidden(&mut self, reg: Reg) {
-        self.declare_local("", reg, false);
+        self.declare_local("", None, reg, false);
+    }
+
+    /// The register of a declared local (a block's function names).
+    fn local_reg(&self, decl: DeclId) -> Option<(Reg, bool)> {
+        self.fr()
+            .locals
+            .iter()
+            .rev()
+            .find(|l| l.decl == Some(decl))
+            .map(|l| (l.reg, l.captured))
     }
 
     fn is_captured(&self, decl: DeclId) -> bool {

@@ -69,42 +69,42 @@ impl Compiler<'_, '_> {
             .expect("module variables are collected first") as u16
     }
 
-    /// A block's statements; named functions in it are visible throughout,
-    /// so they are declared and created first.
+    /// A block's statements. Named functions in it are visible throughout
+    /// the block (so they may call each other in any order): their names
+    /// are declared first, and each closure is created where its `fn`
+    /// statement stands, so it captures the locals declared before it.
     fn statements(&mut self, stmts: &[Stmt]) -> CResult<()> {
-        let fns: Vec<&FuncDecl> = stmts
-            .iter()
-            .filter_map(|s| match &s.kind {
-                StmtKind::Fn(f) => Some(&**f),
-                _ => None,
-            })
-            .collect();
-        let mut regs = Vec::with_capacity(fns.len());
-        for f in &fns {
-            self.pos = f.pos;
-            let reg = self.alloc_reg()?;
-            let captured = self.is_captured(f.decl);
-            self.emit(Op::LoadNil { dst: reg });
-            if captured {
-                self.emit(Op::NewCell { reg });
-            }
-            self.declare_local(f.name.as_deref().unwrap_or(""), reg, captured);
-            regs.push((reg, captured));
-        }
-        for (f, (reg, captured)) in fns.iter().zip(regs) {
-            self.pos = f.pos;
-            let proto = self.function(f)?;
-            if captured {
-                let t = self.alloc_reg()?;
-                self.emit(Op::Closure { dst: t, proto });
-                self.emit(Op::SetCell { cell: reg, src: t });
-                self.f().free_reg -= 1;
-            } else {
-                self.emit(Op::Closure { dst: reg, proto });
+        for s in stmts {
+            if let StmtKind::Fn(f) = &s.kind {
+                self.pos = f.pos;
+                let reg = self.alloc_reg()?;
+                let captured = self.is_captured(f.decl);
+                self.emit(Op::LoadNil { dst: reg });
+                if captured {
+                    self.emit(Op::NewCell { reg });
+                }
+                let name = f.name.as_deref().unwrap_or("");
+                self.declare_local(name, Some(f.decl), reg, captured);
             }
         }
         for s in stmts {
             self.statement(s, false)?;
+        }
+        Ok(())
+    }
+
+    /// Creates a block-level named function into its declared local.
+    fn local_function(&mut self, f: &FuncDecl) -> CResult<()> {
+        let (reg, captured) = self
+            .local_reg(f.decl)
+            .expect("block functions are declared when the block starts");
+        let proto = self.function(f)?;
+        if captured {
+            let t = self.alloc_reg()?;
+            self.emit(Op::Closure { dst: t, proto });
+            self.emit(Op::SetCell { cell: reg, src: t });
+        } else {
+            self.emit(Op::Closure { dst: reg, proto });
         }
         Ok(())
     }
@@ -136,12 +136,13 @@ impl Compiler<'_, '_> {
                         self.pos = s.pos;
                         self.emit(Op::NewCell { reg: r });
                     }
-                    self.declare_local(name, r, captured);
+                    self.declare_local(name, Some(*decl), r, captured);
                 }
                 return Ok(());
             }
-            // Created when their block (or the module) starts.
-            StmtKind::Fn(_) => {}
+            // Module functions are created before the first statement.
+            StmtKind::Fn(_) if module_level => {}
+            StmtKind::Fn(f) => self.local_function(f)?,
             StmtKind::Assign { target, op, value } => self.assign(target, *op, value)?,
             StmtKind::Expr(e) => {
                 let r = self.alloc_reg()?;
@@ -256,7 +257,7 @@ impl Compiler<'_, '_> {
             if captured {
                 self.emit(Op::NewCell { reg: *reg });
             }
-            self.declare_local(&param.name, *reg, captured);
+            self.declare_local(&param.name, Some(param.decl), *reg, captured);
         }
         self.statements(body)?;
         self.end_scope();
@@ -467,7 +468,7 @@ impl Compiler<'_, '_> {
             if captured {
                 self.emit(Op::NewCell { reg });
             }
-            self.declare_local(&p.name, reg, captured);
+            self.declare_local(&p.name, Some(p.decl), reg, captured);
         }
         self.statements(&decl.body)?;
         self.pos = decl.end;

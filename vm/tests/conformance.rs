@@ -1,0 +1,169 @@
+//! The conformance suite: every `.ark` file in `tests/conformance/` carries
+//! its expected output and errors in comments:
+//!
+//! - `// expect: TEXT` — the next line of output;
+//! - `// expect runtime error: MESSAGE` — a runtime error whose message
+//!   contains MESSAGE, raised on this line;
+//! - `// expect compile error: MESSAGE` — a compile error whose message
+//!   contains MESSAGE, on this line.
+//!
+//! Each file runs unsliced and again with every instruction a suspension
+//! point (`Budget::Instructions(1)`); both runs must match the file.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use ark_vm::{Budget, Error, RunResult, Vm};
+
+#[derive(Debug, PartialEq)]
+enum Outcome {
+    Ok,
+    Runtime { line: u32, message: String },
+    Compile { line: u32, message: String },
+}
+
+struct Expectation {
+    output: Vec<String>,
+    error: Option<(bool, u32, String)>, // (is_compile, line, message)
+}
+
+fn parse_expectations(source: &str) -> Expectation {
+    let mut output = Vec::new();
+    let mut error = None;
+    for (i, line) in source.lines().enumerate() {
+        let line_no = i as u32 + 1;
+        if let Some(idx) = line.find("// expect: ") {
+            output.push(line[idx + "// expect: ".len()..].trim_end().to_string());
+        } else if let Some(idx) = line.find("// expect runtime error: ") {
+            let msg = line[idx + "// expect runtime error: ".len()..].trim_end();
+            error = Some((false, line_no, msg.to_string()));
+        } else if let Some(idx) = line.find("// expect compile error: ") {
+            let msg = line[idx + "// expect compile error: ".len()..].trim_end();
+            error = Some((true, line_no, msg.to_string()));
+        }
+    }
+    Expectation { output, error }
+}
+
+/// Runs a script, slicing every `slice` instructions (None: unsliced).
+fn run(name: &str, source: &str, slice: Option<u64>) -> (Vec<String>, Outcome) {
+    let mut vm = Vm::new();
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    // A printed string with newlines is several lines of output.
+    vm.set_print(move |l| {
+        let mut lines = sink.lock().unwrap();
+        lines.extend(l.split('\n').map(str::to_string));
+    });
+    let outcome = match vm.compile(name, source) {
+        Err(e) => Outcome::Compile {
+            line: e.line,
+            message: e.message,
+        },
+        Ok(module) => {
+            let instance = vm.instantiate(&module);
+            let call = vm.start_init(instance);
+            let budget = slice.map_or(Budget::Unlimited, Budget::Instructions);
+            loop {
+                match vm.resume(call, budget) {
+                    RunResult::Suspended => continue,
+                    RunResult::Done(_) => break Outcome::Ok,
+                    RunResult::Error(e) => {
+                        break Outcome::Runtime {
+                            line: e.line().unwrap_or(0),
+                            message: e.message,
+                        };
+                    }
+                }
+            }
+        }
+    };
+    let out = lines.lock().unwrap().clone();
+    (out, outcome)
+}
+
+fn check(path: &Path, slice: Option<u64>) -> Result<(), String> {
+    let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let name = path.file_name().unwrap().to_string_lossy().to_string();
+    let exp = parse_expectations(&source);
+    let (out, outcome) = run(&name, &source, slice);
+    let mode = match slice {
+        None => "unsliced".to_string(),
+        Some(n) => format!("sliced every {n}"),
+    };
+    if out != exp.output {
+        return Err(format!(
+            "{name} ({mode}): output differs\n  expected: {:?}\n  actual:   {:?}\n  outcome: {outcome:?}",
+            exp.output, out
+        ));
+    }
+    match (&exp.error, &outcome) {
+        (None, Outcome::Ok) => Ok(()),
+        (Some((false, line, msg)), Outcome::Runtime { line: l, message })
+            if line == l && message.contains(msg.as_str()) =>
+        {
+            Ok(())
+        }
+        (Some((true, line, msg)), Outcome::Compile { line: l, message })
+            if line == l && message.contains(msg.as_str()) =>
+        {
+            Ok(())
+        }
+        (expected, actual) => Err(format!(
+            "{name} ({mode}): expected {expected:?}, got {actual:?}"
+        )),
+    }
+}
+
+fn suite() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("tests/conformance exists")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "ark"))
+        .collect();
+    files.sort();
+    assert!(files.len() > 50, "the conformance suite is missing files");
+    files
+}
+
+fn run_suite(slice: Option<u64>) {
+    let failures: Vec<String> = suite()
+        .iter()
+        .filter_map(|p| check(p, slice).err())
+        .collect();
+    if !failures.is_empty() {
+        panic!(
+            "{} conformance failures:\n\n{}",
+            failures.len(),
+            failures.join("\n\n")
+        );
+    }
+}
+
+#[test]
+fn conformance_unsliced() {
+    run_suite(None);
+}
+
+#[test]
+fn conformance_every_instruction_a_suspension_point() {
+    run_suite(Some(1));
+}
+
+#[test]
+fn conformance_odd_slices() {
+    run_suite(Some(7));
+}
+
+/// Errors from `Vm::load` carry the same information as the suite checks.
+#[test]
+fn load_reports_compile_errors_with_location() {
+    let mut vm = Vm::new();
+    match vm.load("bad.ark", "let x = ;") {
+        Err(Error::Compile(e)) => {
+            assert_eq!((e.script.as_str(), e.line, e.col), ("bad.ark", 1, 9));
+        }
+        other => panic!("expected a compile error, got {other:?}"),
+    }
+}
