@@ -49,13 +49,22 @@ pub struct StackFrame {
     pub col: u32,
 }
 
+/// How many innermost frames a runtime error keeps of a deep stack.
+pub const INNERMOST_FRAMES_KEPT: usize = 32;
+/// How many outermost frames a runtime error keeps of a deep stack.
+pub const OUTERMOST_FRAMES_KEPT: usize = 8;
+
 /// An error raised while running a script.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuntimeError {
     pub message: String,
     /// The call stack, innermost first. The first frame is where the error
-    /// was raised; empty for errors raised outside any script frame.
+    /// was raised; empty for errors raised outside any script frame. Very
+    /// deep stacks keep their innermost and outermost frames only.
     pub stack: Vec<StackFrame>,
+    /// Frames left out of `stack` between its innermost and outermost
+    /// parts (after a stack overflow, say).
+    pub frames_omitted: usize,
 }
 
 impl RuntimeError {
@@ -65,6 +74,7 @@ impl RuntimeError {
         RuntimeError {
             message: message.into(),
             stack: Vec::new(),
+            frames_omitted: 0,
         }
     }
 
@@ -94,7 +104,10 @@ impl fmt::Display for RuntimeError {
             )?,
             None => write!(f, "runtime error: {}", self.message)?,
         }
-        for frame in &self.stack {
+        for (i, frame) in self.stack.iter().enumerate() {
+            if i == INNERMOST_FRAMES_KEPT && self.frames_omitted > 0 {
+                write!(f, "\n  ... {} more frames ...", self.frames_omitted)?;
+            }
             write!(
                 f,
                 "\n  at {} ({}:{})",

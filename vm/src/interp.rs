@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::access;
 use crate::bytecode::{Capture, Op, Proto};
-use crate::error::{RuntimeError, StackFrame};
+use crate::error::{INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame};
 use crate::heap::{Closure, Heap};
 use crate::methods::{self, Outcome, Prelude};
 use crate::native::NativeCtx;
@@ -139,34 +139,43 @@ pub(crate) fn run(
         match call_value(core, fiber, 0, nargs, &mut meter.fuel, host.as_deref_mut()) {
             Ok(true) => {}
             Ok(false) => return RunResult::Done(fiber.stack[0]),
-            Err(message) => return RunResult::Error(error_with_stack(core, fiber, message)),
+            Err(message) => return RunResult::Error(error_with_stack(fiber, message)),
         }
     }
     match execute(core, fiber, &mut meter, host) {
         Ok(Exit::Done(v)) => RunResult::Done(v),
         Ok(Exit::Suspended) => RunResult::Suspended,
-        Err(message) => RunResult::Error(error_with_stack(core, fiber, message)),
+        Err(message) => RunResult::Error(error_with_stack(fiber, message)),
     }
 }
 
-/// Builds a runtime error from the fiber's frames, innermost first.
-fn error_with_stack(core: &Core, fiber: &Fiber, message: String) -> RuntimeError {
-    let _ = core;
-    let stack = fiber
-        .frames
-        .iter()
-        .rev()
-        .map(|f| {
-            let (line, col) = f.proto.position(f.pc.saturating_sub(1));
-            StackFrame {
-                function: f.proto.name.clone(),
-                script: f.proto.script.to_string(),
-                line,
-                col,
-            }
-        })
-        .collect();
-    RuntimeError { message, stack }
+/// Builds a runtime error from the fiber's frames, innermost first. Of a
+/// very deep stack only both ends are kept.
+fn error_with_stack(fiber: &Fiber, message: String) -> RuntimeError {
+    let describe = |f: &Frame| {
+        let (line, col) = f.proto.position(f.pc.saturating_sub(1));
+        StackFrame {
+            function: f.proto.name.clone(),
+            script: f.proto.script.to_string(),
+            line,
+            col,
+        }
+    };
+    let n = fiber.frames.len();
+    let keep = INNERMOST_FRAMES_KEPT + OUTERMOST_FRAMES_KEPT;
+    let frames_omitted = n.saturating_sub(keep);
+    let stack = if frames_omitted == 0 {
+        fiber.frames.iter().rev().map(describe).collect()
+    } else {
+        let inner = fiber.frames[n - INNERMOST_FRAMES_KEPT..].iter().rev();
+        let outer = fiber.frames[..OUTERMOST_FRAMES_KEPT].iter().rev();
+        inner.chain(outer).map(describe).collect()
+    };
+    RuntimeError {
+        message,
+        stack,
+        frames_omitted,
+    }
 }
 
 fn stale() -> String {

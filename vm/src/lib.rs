@@ -45,7 +45,9 @@ mod resolve;
 mod value;
 mod vm;
 
-pub use error::{CompileError, Error, RuntimeError, StackFrame};
+pub use error::{
+    CompileError, Error, INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame,
+};
 pub use heap::{ArkMap, Heap, Key, StrObj};
 pub use host::HostObject;
 pub use native::{

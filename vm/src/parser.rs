@@ -56,13 +56,18 @@ pub fn parse_repl(script: &str, source: &str) -> Result<(Program, Option<Expr>),
     let mut tail = None;
     while p.peek() != &Tok::Eof {
         let start = p.pos;
-        if !starts_statement(p.peek()) {
-            let expr = p.expression()?;
-            if p.peek() == &Tok::Eof {
-                tail = Some(expr);
-                break;
+        let named_fn = p.peek() == &Tok::Fn && matches!(p.peek_at(1), Tok::Ident(_));
+        if !starts_statement(p.peek()) && !named_fn {
+            // A final expression without `;` is the entry's value; anything
+            // else is parsed again as a statement (for its own errors).
+            if let Ok(expr) = p.expression() {
+                if p.peek() == &Tok::Eof {
+                    tail = Some(expr);
+                    break;
+                }
             }
             p.pos = start;
+            p.depth = 0;
         }
         body.push(p.statement()?);
     }

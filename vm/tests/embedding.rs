@@ -1,0 +1,500 @@
+//! The embedding API as a host (the Bevy plugin, a game) uses it.
+
+use std::sync::{Arc, Mutex};
+
+use ark_vm::{
+    Arity, Budget, Error, HostObject, NativeCtx, NativeError, RunResult, Value, Vm, VmConfig,
+};
+
+fn capture(vm: &mut Vm) -> Arc<Mutex<Vec<String>>> {
+    let out = Arc::new(Mutex::new(Vec::new()));
+    let sink = out.clone();
+    vm.set_print(move |line| sink.lock().unwrap().push(line.to_string()));
+    out
+}
+
+fn run_to_end(vm: &mut Vm, call: ark_vm::CallId, budget: Budget) -> (Result<Value, String>, usize) {
+    let mut suspensions = 0;
+    loop {
+        match vm.resume(call, budget) {
+            RunResult::Suspended => suspensions += 1,
+            RunResult::Done(v) => return (Ok(v), suspensions),
+            RunResult::Error(e) => return (Err(e.to_string()), suspensions),
+        }
+    }
+}
+
+#[test]
+fn instances_have_their_own_module_variables_on_one_heap() {
+    let mut vm = Vm::new();
+    let module = vm
+        .compile(
+            "counter.ark",
+            "let count = 0; let shared = nil; fn bump() { count += 1; return count; }",
+        )
+        .unwrap();
+    let a = vm.instantiate(&module);
+    let b = vm.instantiate(&module);
+    vm.run_init(a).unwrap();
+    vm.run_init(b).unwrap();
+    vm.call(a, "bump", &[]).unwrap();
+    vm.call(a, "bump", &[]).unwrap();
+    let bumped_b = vm.call(b, "bump", &[]).unwrap();
+    assert_eq!(vm.get_var(a, "count"), Some(Value::Int(2)));
+    assert_eq!(bumped_b, Value::Int(1));
+
+    // One heap: a list stored in one instance is the same object in the other.
+    let list = vm.to_value(vec![1i64, 2, 3]).unwrap();
+    assert!(vm.set_var(a, "shared", list));
+    assert!(vm.set_var(b, "shared", list));
+    let push = vm.compile("push.ark", "fn add(l) { l.push(4); }").unwrap();
+    let p = vm.instantiate(&push);
+    vm.run_init(p).unwrap();
+    vm.call(p, "add", &[vm.get_var(a, "shared").unwrap()]).unwrap();
+    let seen_by_b: Vec<i64> = vm.from_value(vm.get_var(b, "shared").unwrap()).unwrap();
+    assert_eq!(seen_by_b, [1, 2, 3, 4]);
+}
+
+#[test]
+fn calls_take_arguments_and_return_values() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "math.ark",
+            "fn area(w, h) { return w * h; } fn greet(name) { return \"hi \" + name; }",
+        )
+        .unwrap();
+    assert_eq!(
+        vm.call(game, "area", &[Value::Int(6), Value::Float(1.5)]),
+        Ok(Value::Float(9.0))
+    );
+    let name = vm.to_value("Ada").unwrap();
+    let greeting = vm.call(game, "greet", &[name]).unwrap();
+    assert_eq!(vm.from_value::<String>(greeting).unwrap(), "hi Ada");
+    let missing = vm.call(game, "nope", &[]).unwrap_err();
+    assert!(missing.message.contains("no function 'nope'"), "{missing}");
+    let wrong = vm.call(game, "area", &[Value::Int(1)]).unwrap_err();
+    assert!(wrong.message.contains("area expects 2 arguments but got 1"), "{wrong}");
+}
+
+#[test]
+fn typed_natives_convert_and_check_their_arguments() {
+    let mut vm = Vm::new();
+    vm.register_fn("scale", |v: ark_vm::Vec3, s: f32| {
+        ark_vm::Vec3::new(v.x * s, v.y * s, v.z * s)
+    });
+    vm.register_fn("shout", |s: String| s.to_uppercase() + "!");
+    vm.register_fn("checked_sqrt", |x: f64| {
+        if x < 0.0 {
+            Err(format!("cannot take the root of {x}"))
+        } else {
+            Ok(x.sqrt())
+        }
+    });
+    let v = vm.eval("scale(vec3(1, 2, 3), 2)").unwrap();
+    assert_eq!(vm.display(v), "vec3(2.0, 4.0, 6.0)");
+    let v = vm.eval("shout(\"go\")").unwrap();
+    assert_eq!(vm.display(v), "GO!");
+    let err = vm.eval("checked_sqrt(-4)").unwrap_err();
+    assert!(err.to_string().contains("cannot take the root of -4"), "{err}");
+    let err = vm.eval("shout(3)").unwrap_err();
+    assert!(err.to_string().contains("shout: argument 1: expected string, got int"), "{err}");
+    let err = vm.eval("shout()").unwrap_err();
+    assert!(err.to_string().contains("shout expects 1 argument but got 0"), "{err}");
+}
+
+#[test]
+fn native_errors_carry_the_script_location() {
+    let mut vm = Vm::new();
+    vm.register_native("explode", Arity::Exactly(0), |_, _| {
+        Err(NativeError::new("boom"))
+    });
+    let instance = vm
+        .load("bomb.ark", "fn a() {\n  return explode();\n}\nfn b() { return a(); }")
+        .unwrap();
+    let err = vm.call(instance, "b", &[]).unwrap_err();
+    assert_eq!(err.message, "boom");
+    assert_eq!(err.script(), Some("bomb.ark"));
+    assert_eq!(err.line(), Some(2));
+    let names: Vec<&str> = err.stack.iter().map(|f| f.function.as_str()).collect();
+    assert_eq!(names, ["a", "b"]);
+    assert_eq!(
+        err.to_string(),
+        "bomb.ark:2:17: runtime error: boom\n  at a (bomb.ark:2)\n  at b (bomb.ark:4)"
+    );
+}
+
+#[test]
+fn a_sliced_call_resumes_exactly_where_it_stopped() {
+    let src = "fn work(n) { let acc = []; let total = 0;
+        for i in 0..n { total += i * i; if i % 100 == 0 { acc.push(total); } }
+        return [total, len(acc), acc[len(acc) - 1]]; }";
+    let mut whole = Vm::new();
+    let a = whole.load("w.ark", src).unwrap();
+    let expected = whole.call(a, "work", &[Value::Int(5000)]).unwrap();
+    let expected = whole.display(expected);
+
+    let mut sliced = Vm::new();
+    let b = sliced.load("w.ark", src).unwrap();
+    let call = sliced.start_call(b, "work", &[Value::Int(5000)]).unwrap();
+    let (result, suspensions) = run_to_end(&mut sliced, call, Budget::Instructions(3));
+    assert_eq!(sliced.display(result.unwrap()), expected);
+    assert!(suspensions > 5000, "only {suspensions} suspensions");
+}
+
+#[test]
+fn yield_suspends_until_resumed() {
+    let mut vm = Vm::new();
+    let out = capture(&mut vm);
+    let game = vm
+        .load("y.ark", "fn steps() { print(1); yield; print(2); yield; print(3); return 4; }")
+        .unwrap();
+    let call = vm.start_call(game, "steps", &[]).unwrap();
+    assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Suspended);
+    assert_eq!(*out.lock().unwrap(), ["1"]);
+    assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Suspended);
+    assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Done(Value::Int(4)));
+    assert_eq!(*out.lock().unwrap(), ["1", "2", "3"]);
+    assert!(!vm.is_running(call));
+    match vm.resume(call, Budget::Unlimited) {
+        RunResult::Error(e) => assert!(e.message.contains("already finished")),
+        other => panic!("resumed a finished call: {other:?}"),
+    }
+}
+
+#[test]
+fn an_endless_loop_is_suspended_by_a_time_budget() {
+    let mut vm = Vm::new();
+    let game = vm.load("loop.ark", "fn spin() { while true { } }").unwrap();
+    let call = vm.start_call(game, "spin", &[]).unwrap();
+    for _ in 0..3 {
+        assert_eq!(vm.resume(call, Budget::Micros(200)), RunResult::Suspended);
+    }
+    vm.cancel(call);
+    assert!(!vm.is_running(call));
+}
+
+#[test]
+fn natives_charge_the_budget_for_their_work() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "copy.ark",
+            "let big = []; for i in 0..20000 { big.push(i); }
+             fn copy_it() { let c = big.copy(); return len(c); }",
+        )
+        .unwrap();
+    // A handful of instructions, but the copy costs 20,000 units: the call
+    // must suspend after it instead of running on.
+    let call = vm.start_call(game, "copy_it", &[]).unwrap();
+    assert_eq!(vm.resume(call, Budget::Instructions(100)), RunResult::Suspended);
+    let (result, _) = run_to_end(&mut vm, call, Budget::Instructions(100_000));
+    assert_eq!(result, Ok(Value::Int(20000)));
+}
+
+#[test]
+fn deep_recursion_works_and_runaway_recursion_is_an_error() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "deep.ark",
+            "fn deep(n) { if n == 0 { return 0; } return 1 + deep(n - 1); }
+             fn forever(n) { return forever(n + 1) + 1; }",
+        )
+        .unwrap();
+    assert_eq!(vm.call(game, "deep", &[Value::Int(10_000)]), Ok(Value::Int(10_000)));
+    let err = vm.call(game, "forever", &[Value::Int(0)]).unwrap_err();
+    assert_eq!(err.message, "stack overflow");
+    assert_eq!(err.line(), Some(2));
+    assert!(err.frames_omitted > 90_000, "{}", err.frames_omitted);
+    assert_eq!(
+        err.stack.len(),
+        ark_vm::INNERMOST_FRAMES_KEPT + ark_vm::OUTERMOST_FRAMES_KEPT
+    );
+    assert!(err.to_string().contains("more frames"));
+    // The VM is still usable afterwards.
+    assert_eq!(vm.call(game, "deep", &[Value::Int(3)]), Ok(Value::Int(3)));
+}
+
+#[test]
+fn call_depth_is_configurable() {
+    let mut vm = Vm::with_config(VmConfig {
+        max_call_depth: 50,
+        ..VmConfig::default()
+    });
+    let game = vm
+        .load("d.ark", "fn deep(n) { if n == 0 { return 0; } return deep(n - 1); }")
+        .unwrap();
+    assert!(vm.call(game, "deep", &[Value::Int(40)]).is_ok());
+    assert_eq!(
+        vm.call(game, "deep", &[Value::Int(60)]).unwrap_err().message,
+        "stack overflow"
+    );
+}
+
+#[test]
+fn allocation_past_the_heap_limit_is_out_of_memory() {
+    let mut vm = Vm::with_config(VmConfig {
+        heap_limit: 4 << 20,
+        ..VmConfig::default()
+    });
+    let game = vm
+        .load(
+            "bomb.ark",
+            "fn bomb() { let all = []; while true { all.push([1, 2, 3, 4, 5, 6, 7, 8]); } }",
+        )
+        .unwrap();
+    let err = vm.call(game, "bomb", &[]).unwrap_err();
+    assert_eq!(err.message, "out of memory");
+    assert_eq!(err.line(), Some(1));
+    assert!(vm.heap().bytes() <= 4 << 20);
+}
+
+#[test]
+fn strings_past_the_length_limit_are_errors() {
+    let mut vm = Vm::with_config(VmConfig {
+        max_string_len: 1000,
+        ..VmConfig::default()
+    });
+    for src in [
+        "\"ab\".repeat(600)",
+        "\"x\".repeat(999) + \"yy\"",
+        "[\"aaaaaaaaaa\"].join(\"\").repeat(101)",
+    ] {
+        let err = vm.eval(src).unwrap_err();
+        assert!(err.to_string().contains("string too long"), "{src}: {err}");
+    }
+    assert!(vm.eval("\"ab\".repeat(500)").is_ok());
+}
+
+fn nested(open: &str, inner: &str, close: &str, depth: usize) -> String {
+    format!("let x = {}{}{};", open.repeat(depth), inner, close.repeat(depth))
+}
+
+#[test]
+fn hundred_thousand_deep_nesting_is_a_clean_compile_error() {
+    let depth = 100_000;
+    let cases = [
+        nested("(", "1", ")", depth),
+        nested("[", "", "]", depth),
+        nested("-", "1", "", depth),
+        nested("not ", "true", "", depth),
+        nested("{a: ", "1", "}", depth),
+        nested("f(", "1", ")", depth),
+        format!("{}{}", "{".repeat(depth), "}".repeat(depth)),
+        format!("let x = 1{};", " + 1".repeat(depth)),
+        format!("let x = a{};", ".b".repeat(depth)),
+        format!("let x = {}1{};", "fn() { return ".repeat(depth), "; }".repeat(depth)),
+    ];
+    // Run on a small stack: the limits must hold wherever the host calls from.
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(move || {
+            let mut vm = Vm::new();
+            for src in &cases {
+                let err = vm.compile("deep.ark", src).unwrap_err();
+                assert!(
+                    err.message.contains("nesting too deep"),
+                    "{}...: {err}",
+                    &src[..40]
+                );
+                assert_eq!(err.line, 1);
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
+#[test]
+fn moderately_deep_nesting_compiles_and_runs() {
+    let mut vm = Vm::new();
+    let src = format!(
+        "fn f() {{ return {}1{}; }}",
+        "(".repeat(150),
+        ")".repeat(150)
+    );
+    let game = vm.load("ok.ark", &src).unwrap();
+    assert_eq!(vm.call(game, "f", &[]), Ok(Value::Int(1)));
+    let v = vm.eval(&format!("{}1{}", "[".repeat(150), "]".repeat(150))).unwrap();
+    assert_eq!(
+        vm.display(v),
+        format!("{}1{}", "[".repeat(150), "]".repeat(150))
+    );
+}
+
+#[test]
+fn a_list_nested_a_million_deep_prints_without_recursion() {
+    let mut vm = Vm::new();
+    let v = vm
+        .eval("let l = []; for i in 0..1000000 { l = [l]; } len(str(l))")
+        .unwrap();
+    assert_eq!(v, Value::Int(2_000_002));
+}
+
+#[test]
+fn stale_handles_are_errors_not_crashes() {
+    let mut vm = Vm::new();
+    // A closure whose instance has been released.
+    let module = vm.compile("a.ark", "let n = 5; fn get() { return n; }").unwrap();
+    let a = vm.instantiate(&module);
+    vm.run_init(a).unwrap();
+    let get = vm.get_var(a, "get").unwrap();
+    vm.release_instance(a);
+    let call = vm.start_call_value(get, &[]).unwrap();
+    match vm.resume(call, Budget::Unlimited) {
+        RunResult::Error(e) => assert!(e.message.contains("stale handle"), "{e}"),
+        other => panic!("a released instance was used: {other:?}"),
+    }
+    // Handles from another VM's heap are not this heap's objects.
+    let mut other = Vm::new();
+    let foreign_list = other.to_value(vec![1i64, 2, 3]).unwrap();
+    let b = vm.load("b.ark", "fn second(l) { return l[1]; }").unwrap();
+    let err = vm.call(b, "second", &[foreign_list]).unwrap_err();
+    assert!(err.message.contains("stale handle"), "{err}");
+    assert_eq!(vm.display(foreign_list), "<stale list>");
+    assert!(vm.from_value::<Vec<i64>>(foreign_list).is_err());
+}
+
+/// A host value kind: a health component with a field and a method.
+struct Health {
+    hp: i64,
+}
+
+impl HostObject for Health {
+    fn type_name(&self) -> &str {
+        "Health"
+    }
+    fn get_field(&self, _: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
+        match name {
+            "hp" => Ok(Value::Int(self.hp)),
+            _ => Err(NativeError::new(format!("Health has no field '{name}'"))),
+        }
+    }
+    fn set_field(&mut self, ctx: &mut NativeCtx<'_>, name: &str, v: Value) -> Result<(), NativeError> {
+        match name {
+            "hp" => {
+                self.hp = ctx.from_value(v)?;
+                Ok(())
+            }
+            _ => Err(NativeError::new(format!("Health has no field '{name}'"))),
+        }
+    }
+    fn call_method(
+        &mut self,
+        ctx: &mut NativeCtx<'_>,
+        name: &str,
+        args: &[Value],
+    ) -> Result<Value, NativeError> {
+        match name {
+            "damage" => {
+                let amount: i64 = ctx.from_value(args[0])?;
+                self.hp -= amount;
+                Ok(Value::Bool(self.hp <= 0))
+            }
+            _ => Err(NativeError::new(format!("unknown method '{name}' for Health"))),
+        }
+    }
+    fn display(&self) -> String {
+        format!("Health({})", self.hp)
+    }
+}
+
+#[test]
+fn host_objects_have_fields_methods_and_a_type() {
+    let mut vm = Vm::new();
+    let out = capture(&mut vm);
+    let game = vm
+        .load(
+            "h.ark",
+            "fn hit(h) {
+                print(type(h), h, h.hp);
+                h.hp += 5;
+                let dead = h.damage(50);
+                print(h.hp, dead);
+                return h.armor;
+            }",
+        )
+        .unwrap();
+    let h = vm.alloc_host(Box::new(Health { hp: 40 })).unwrap();
+    let err = vm.call(game, "hit", &[h]).unwrap_err();
+    assert_eq!(*out.lock().unwrap(), ["Health Health(40) 40", "-5 true"]);
+    assert_eq!(err.message, "Health has no field 'armor'");
+    assert_eq!(err.line(), Some(6));
+}
+
+#[test]
+fn natives_reach_host_data_passed_to_resume() {
+    struct Score(i64);
+    let mut vm = Vm::new();
+    vm.register_native("add_score", Arity::Exactly(1), |ctx, args| {
+        let n = ctx.from_value::<i64>(args[0])?;
+        let score = ctx
+            .host::<Score>()
+            .ok_or_else(|| NativeError::new("no score here"))?;
+        score.0 += n;
+        Ok(Value::Int(score.0))
+    });
+    let game = vm.load("s.ark", "fn win() { add_score(10); return add_score(5); }").unwrap();
+    let mut score = Score(100);
+    let call = vm.start_call(game, "win", &[]).unwrap();
+    assert_eq!(
+        vm.resume_with(call, Budget::Unlimited, &mut score),
+        RunResult::Done(Value::Int(115))
+    );
+    assert_eq!(score.0, 115);
+    let err = vm.call(game, "win", &[]).unwrap_err();
+    assert_eq!(err.message, "no score here");
+}
+
+#[test]
+fn repl_entries_share_state_and_return_their_last_expression() {
+    let mut vm = Vm::new();
+    let module = vm.compile("<repl>", "").unwrap();
+    let repl = vm.instantiate(&module);
+    let mut eval = |vm: &mut Vm, src: &str| -> String {
+        let call = vm.compile_repl(repl, src).expect("compiles");
+        let v = vm.finish(call).expect("runs");
+        vm.repr(v)
+    };
+    assert_eq!(eval(&mut vm, "let x = 40;"), "nil");
+    assert_eq!(eval(&mut vm, "fn inc(n) { return n + x; }"), "nil");
+    assert_eq!(eval(&mut vm, "inc(2)"), "42");
+    assert_eq!(eval(&mut vm, "x = \"s\"; [x]"), "[\"s\"]");
+    assert!(matches!(
+        vm.compile_repl(repl, "y + 1"),
+        Err(ark_vm::RuntimeOrCompile::Compile(_))
+    ));
+}
+
+#[test]
+fn compile_errors_have_script_line_and_column() {
+    let mut vm = Vm::new();
+    let err = vm.compile("enemy.ark", "let a = 1;\nlet b = a +;\n").unwrap_err();
+    assert_eq!((err.line, err.col), (2, 12));
+    assert_eq!(
+        err.to_string(),
+        "enemy.ark:2:12: error: expected an expression, found ';'"
+    );
+    match vm.load("enemy.ark", "print(nope);") {
+        Err(Error::Compile(e)) => assert_eq!(e.message, "undefined variable 'nope'"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn module_variables_and_self_are_reachable_from_the_host() {
+    let mut vm = Vm::new();
+    let module = vm
+        .compile("me.ark", "let speed = 3; fn who() { return [self, speed]; }")
+        .unwrap();
+    let inst = vm.instantiate(&module);
+    vm.run_init(inst).unwrap();
+    vm.set_self(inst, Value::Entity((7u64 << 32) | 42));
+    assert!(vm.set_var(inst, "speed", Value::Float(4.5)));
+    assert!(!vm.set_var(inst, "nope", Value::Nil));
+    assert!(vm.has_function(inst, "who"));
+    assert!(!vm.has_function(inst, "speed"));
+    let v = vm.call(inst, "who", &[]).unwrap();
+    assert_eq!(vm.display(v), "[<entity 42v7>, 4.5]");
+}
