@@ -14,10 +14,11 @@ fn stale() -> String {
 fn list_index(key: Value, len: usize, what: &str) -> Result<usize, String> {
     match key {
         Value::Int(i) if i >= 0 && (i as u64) < len as u64 => Ok(i as usize),
-        Value::Int(i) => Err(format!(
-            "index {i} out of range for {what} of length {len}"
+        Value::Int(i) => Err(format!("index {i} out of range for {what} of length {len}")),
+        other => Err(format!(
+            "{what} index must be int, got {}",
+            other.type_name()
         )),
-        other => Err(format!("{what} index must be int, got {}", other.type_name())),
     }
 }
 
@@ -41,7 +42,11 @@ pub fn get_index(core: &mut Core, obj: Value, key: Value) -> Result<Value, Strin
             let ch: String = if obj.is_ascii() {
                 obj.text[i..i + 1].to_string()
             } else {
-                obj.text.chars().nth(i).map(String::from).unwrap_or_default()
+                obj.text
+                    .chars()
+                    .nth(i)
+                    .map(String::from)
+                    .unwrap_or_default()
             };
             heap.intern(&ch)
                 .map(Value::Str)
@@ -118,9 +123,9 @@ pub fn set_field(
             heap.map_insert(m, Key::Str(key), v)
                 .map_err(|_| "out of memory".to_string())
         }
-        Value::Vec3(_) => Err(
-            "cannot assign to a field of vec3 (use with_x, with_y or with_z)".to_string(),
-        ),
+        Value::Vec3(_) => {
+            Err("cannot assign to a field of vec3 (use with_x, with_y or with_z)".to_string())
+        }
         Value::Host(h) => {
             let name = ctx.core.heap.str(key).to_string();
             with_host(ctx, h, |obj, ctx| obj.set_field(ctx, &name, v))

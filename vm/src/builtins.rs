@@ -54,9 +54,8 @@ pub(crate) const CONSTANTS: &[(&str, Value)] = &[
 ];
 
 fn number(name: &str, v: Value) -> Result<f64, NativeError> {
-    v.as_f64().ok_or_else(|| {
-        NativeError(format!("{name} expects a number, got {}", v.type_name()))
-    })
+    v.as_f64()
+        .ok_or_else(|| NativeError(format!("{name} expects a number, got {}", v.type_name())))
 }
 
 fn print(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
@@ -117,8 +116,10 @@ fn float_to_int(f: f64) -> Result<i64, NativeError> {
         return Err(NativeError::new("cannot convert NaN to int"));
     }
     let t = f.trunc();
-    if t < -9.223_372_036_854_776e18 || t >= 9.223_372_036_854_776e18 {
-        return Err(NativeError(format!("cannot convert {f:?} to int: out of range")));
+    if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&t) {
+        return Err(NativeError(format!(
+            "cannot convert {f:?} to int: out of range"
+        )));
     }
     Ok(t as i64)
 }
@@ -370,9 +371,7 @@ fn random_int(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         return Err(NativeError::new("random_int expects two ints"));
     };
     if lo > hi {
-        return Err(NativeError(format!(
-            "random_int: empty range {lo}..={hi}"
-        )));
+        return Err(NativeError(format!("random_int: empty range {lo}..={hi}")));
     }
     let span = (hi as i128 - lo as i128 + 1) as u128;
     let r = next_random(ctx.rng()) as u128 % span;

@@ -16,90 +16,299 @@ pub type Reg = u8;
 /// One instruction. 8 bytes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {
-    Move { dst: Reg, src: Reg },
-    LoadNil { dst: Reg },
-    LoadBool { dst: Reg, value: bool },
-    LoadInt { dst: Reg, value: i32 },
-    LoadK { dst: Reg, k: u32 },
+    Move {
+        dst: Reg,
+        src: Reg,
+    },
+    LoadNil {
+        dst: Reg,
+    },
+    LoadBool {
+        dst: Reg,
+        value: bool,
+    },
+    LoadInt {
+        dst: Reg,
+        value: i32,
+    },
+    LoadK {
+        dst: Reg,
+        k: u32,
+    },
     /// `dst = self` of the running instance.
-    LoadSelf { dst: Reg },
+    LoadSelf {
+        dst: Reg,
+    },
 
     /// Wraps the value in `reg` into a new cell (a captured local).
-    NewCell { reg: Reg },
-    GetCell { dst: Reg, cell: Reg },
-    SetCell { cell: Reg, src: Reg },
-    GetUpval { dst: Reg, idx: u8 },
-    SetUpval { idx: u8, src: Reg },
-    GetModule { dst: Reg, slot: u16 },
-    SetModule { slot: u16, src: Reg },
-    GetGlobal { dst: Reg, idx: u16 },
+    NewCell {
+        reg: Reg,
+    },
+    GetCell {
+        dst: Reg,
+        cell: Reg,
+    },
+    SetCell {
+        cell: Reg,
+        src: Reg,
+    },
+    GetUpval {
+        dst: Reg,
+        idx: u8,
+    },
+    SetUpval {
+        idx: u8,
+        src: Reg,
+    },
+    GetModule {
+        dst: Reg,
+        slot: u16,
+    },
+    SetModule {
+        slot: u16,
+        src: Reg,
+    },
+    GetGlobal {
+        dst: Reg,
+        idx: u16,
+    },
 
-    Add { dst: Reg, a: Reg, b: Reg },
-    Sub { dst: Reg, a: Reg, b: Reg },
-    Mul { dst: Reg, a: Reg, b: Reg },
-    Div { dst: Reg, a: Reg, b: Reg },
-    Mod { dst: Reg, a: Reg, b: Reg },
+    Add {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Sub {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Mul {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Div {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Mod {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     /// Arithmetic with a numeric constant on the right.
-    AddK { dst: Reg, a: Reg, k: u16 },
-    SubK { dst: Reg, a: Reg, k: u16 },
-    MulK { dst: Reg, a: Reg, k: u16 },
-    DivK { dst: Reg, a: Reg, k: u16 },
-    ModK { dst: Reg, a: Reg, k: u16 },
-    Neg { dst: Reg, src: Reg },
-    Not { dst: Reg, src: Reg },
-    Eq { dst: Reg, a: Reg, b: Reg },
-    Ne { dst: Reg, a: Reg, b: Reg },
-    Lt { dst: Reg, a: Reg, b: Reg },
-    Le { dst: Reg, a: Reg, b: Reg },
-    Gt { dst: Reg, a: Reg, b: Reg },
-    Ge { dst: Reg, a: Reg, b: Reg },
+    AddK {
+        dst: Reg,
+        a: Reg,
+        k: u16,
+    },
+    SubK {
+        dst: Reg,
+        a: Reg,
+        k: u16,
+    },
+    MulK {
+        dst: Reg,
+        a: Reg,
+        k: u16,
+    },
+    DivK {
+        dst: Reg,
+        a: Reg,
+        k: u16,
+    },
+    ModK {
+        dst: Reg,
+        a: Reg,
+        k: u16,
+    },
+    Neg {
+        dst: Reg,
+        src: Reg,
+    },
+    Not {
+        dst: Reg,
+        src: Reg,
+    },
+    Eq {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Ne {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Lt {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Le {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Gt {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
+    Ge {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
 
     /// Jumps are relative to the next instruction.
-    Jmp { off: i32 },
-    JmpIfFalse { src: Reg, off: i32 },
-    JmpIfTrue { src: Reg, off: i32 },
-    JmpIfLt { a: Reg, b: Reg, off: i32 },
-    JmpIfNotLt { a: Reg, b: Reg, off: i32 },
-    JmpIfLe { a: Reg, b: Reg, off: i32 },
-    JmpIfNotLe { a: Reg, b: Reg, off: i32 },
-    JmpIfGt { a: Reg, b: Reg, off: i32 },
-    JmpIfNotGt { a: Reg, b: Reg, off: i32 },
-    JmpIfGe { a: Reg, b: Reg, off: i32 },
-    JmpIfNotGe { a: Reg, b: Reg, off: i32 },
-    JmpIfEq { a: Reg, b: Reg, off: i32 },
-    JmpIfNotEq { a: Reg, b: Reg, off: i32 },
+    Jmp {
+        off: i32,
+    },
+    JmpIfFalse {
+        src: Reg,
+        off: i32,
+    },
+    JmpIfTrue {
+        src: Reg,
+        off: i32,
+    },
+    JmpIfLt {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
+    JmpIfNotLt {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
+    JmpIfLe {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
+    JmpIfNotLe {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
+    JmpIfGt {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
+    JmpIfNotGt {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
+    JmpIfGe {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
+    JmpIfNotGe {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
+    JmpIfEq {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
+    JmpIfNotEq {
+        a: Reg,
+        b: Reg,
+        off: i32,
+    },
 
     /// `dst = [R[start], .., R[start + count - 1]]`.
-    NewList { dst: Reg, start: Reg, count: u8 },
+    NewList {
+        dst: Reg,
+        start: Reg,
+        count: u8,
+    },
     /// Appends `R[start..start + count]` to the list in `list`.
-    ListAppend { list: Reg, start: Reg, count: u8 },
-    NewMap { dst: Reg },
-    GetIndex { dst: Reg, obj: Reg, key: Reg },
-    SetIndex { obj: Reg, key: Reg, src: Reg },
+    ListAppend {
+        list: Reg,
+        start: Reg,
+        count: u8,
+    },
+    NewMap {
+        dst: Reg,
+    },
+    GetIndex {
+        dst: Reg,
+        obj: Reg,
+        key: Reg,
+    },
+    SetIndex {
+        obj: Reg,
+        key: Reg,
+        src: Reg,
+    },
     /// Field access with a constant string key.
-    GetField { dst: Reg, obj: Reg, k: u16 },
-    SetField { obj: Reg, k: u16, src: Reg },
+    GetField {
+        dst: Reg,
+        obj: Reg,
+        k: u16,
+    },
+    SetField {
+        obj: Reg,
+        k: u16,
+        src: Reg,
+    },
 
     /// Calls `R[base]` with `R[base + 1 ..= base + nargs]`; the result lands
     /// in `R[base]`.
-    Call { base: Reg, nargs: u8 },
+    Call {
+        base: Reg,
+        nargs: u8,
+    },
     /// Calls method `method` (an index into the VM's method names) on the
     /// receiver in `R[base + 1]` with arguments `R[base + 2 ..]`; the result
     /// lands in `R[base]`.
-    CallMethod { base: Reg, nargs: u8, method: u16 },
-    Closure { dst: Reg, proto: u16 },
-    Return { src: Reg },
+    CallMethod {
+        base: Reg,
+        nargs: u8,
+        method: u16,
+    },
+    Closure {
+        dst: Reg,
+        proto: u16,
+    },
+    Return {
+        src: Reg,
+    },
     ReturnNil,
 
     /// Numeric `for`: `R[base]` counter, `R[base+1]` limit, `R[base+2]` the
     /// loop variable. `ForPrep` checks the bounds and skips the loop when it
     /// is empty; `ForLoop` steps and jumps back while in range.
-    ForPrep { base: Reg, inclusive: bool, off: i32 },
-    ForLoop { base: Reg, inclusive: bool, off: i32 },
+    ForPrep {
+        base: Reg,
+        inclusive: bool,
+        off: i32,
+    },
+    ForLoop {
+        base: Reg,
+        inclusive: bool,
+        off: i32,
+    },
     /// Collection `for`: `R[base]` the collection, `R[base+1]` the position,
     /// `R[base+2]` and `R[base+3]` the loop variables.
-    IterPrep { base: Reg },
-    IterNext { base: Reg, two: bool, off: i32 },
+    IterPrep {
+        base: Reg,
+    },
+    IterNext {
+        base: Reg,
+        two: bool,
+        off: i32,
+    },
 
     /// Suspends the call until the host resumes it.
     Yield,

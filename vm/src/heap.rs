@@ -111,9 +111,7 @@ pub struct Heap {
 }
 
 fn hash_str(s: &str) -> u64 {
-    let mut h = FxBuildHasher.build_hasher();
-    s.hash(&mut h);
-    h.finish()
+    FxBuildHasher.hash_one(s)
 }
 
 impl Heap {
@@ -165,10 +163,7 @@ impl Heap {
     pub fn intern(&mut self, text: &str) -> Result<StrKey, OutOfMemory> {
         let hash = hash_str(text);
         let strings = &self.strings;
-        if let Some(&key) = self
-            .interner
-            .find(hash, |&k| &*strings[k].text == text)
-        {
+        if let Some(&key) = self.interner.find(hash, |&k| &*strings[k].text == text) {
             return Ok(key);
         }
         self.charge(text.len() + OBJECT_OVERHEAD)?;
@@ -183,8 +178,7 @@ impl Heap {
             char_len,
         });
         let strings = &self.strings;
-        self.interner
-            .insert_unique(hash, key, |&k| strings[k].hash);
+        self.interner.insert_unique(hash, key, |&k| strings[k].hash);
         Ok(key)
     }
 
@@ -233,7 +227,12 @@ impl Heap {
         Ok(())
     }
 
-    pub fn list_insert(&mut self, list: ListKey, index: usize, v: Value) -> Result<(), OutOfMemory> {
+    pub fn list_insert(
+        &mut self,
+        list: ListKey,
+        index: usize,
+        v: Value,
+    ) -> Result<(), OutOfMemory> {
         self.charge(VALUE_SIZE)?;
         if let Some(items) = self.lists.get_mut(list) {
             items.insert(index, v);

@@ -198,7 +198,11 @@ fn call_value(
             let closure = core.heap.closures.get(k).ok_or_else(stale)?;
             let proto = &closure.proto;
             if proto.arity as usize != nargs {
-                let plural = if proto.arity == 1 { "argument" } else { "arguments" };
+                let plural = if proto.arity == 1 {
+                    "argument"
+                } else {
+                    "arguments"
+                };
                 return Err(format!(
                     "{} expects {} {plural} but got {nargs}",
                     proto.name, proto.arity
@@ -376,7 +380,8 @@ fn execute(
                     reg!(dst) = inst.vars[slot as usize];
                 }
                 Op::SetModule { slot, src } => {
-                    core.heap.instance_var_set(instance, slot as usize, reg!(src));
+                    core.heap
+                        .instance_var_set(instance, slot as usize, reg!(src));
                 }
                 Op::GetGlobal { dst, idx } => reg!(dst) = core.globals[idx as usize],
 
@@ -466,8 +471,7 @@ fn execute(
                     reg!(dst) = Value::Bool(tri!(ops::greater(&core.heap, reg!(a), reg!(b))))
                 }
                 Op::Ge { dst, a, b } => {
-                    reg!(dst) =
-                        Value::Bool(tri!(ops::greater_equal(&core.heap, reg!(a), reg!(b))))
+                    reg!(dst) = Value::Bool(tri!(ops::greater_equal(&core.heap, reg!(a), reg!(b))))
                 }
 
                 Op::Jmp { off } => jump_if!(true, off),
@@ -591,7 +595,8 @@ fn execute(
                     let call_args = match recv {
                         Value::Map(m) => {
                             // `m.f(x)`: read field f and call it, no self.
-                            let key = tri!(core.methods.key(method, &mut core.heap).map_err(|e| e.0));
+                            let key =
+                                tri!(core.methods.key(method, &mut core.heap).map_err(|e| e.0));
                             let map = tri!(core.heap.maps.get(m).ok_or_else(stale));
                             let f = map.get(&crate::heap::Key::Str(key)).copied();
                             let Some(f) = f else {
@@ -601,7 +606,9 @@ fn execute(
                                 ))
                             };
                             fiber.stack[slot] = f;
-                            fiber.stack.copy_within(slot + 2..slot + 2 + nargs, slot + 1);
+                            fiber
+                                .stack
+                                .copy_within(slot + 2..slot + 2 + nargs, slot + 1);
                             Some(nargs)
                         }
                         Value::Host(h) => {
@@ -704,7 +711,11 @@ fn execute(
                         };
                         throw!(format!("range bounds must be int, got {}", bad.type_name()))
                     };
-                    let enter = if inclusive { start <= limit } else { start < limit };
+                    let enter = if inclusive {
+                        start <= limit
+                    } else {
+                        start < limit
+                    };
                     if enter {
                         reg!(b + 2) = Value::Int(start);
                     } else {

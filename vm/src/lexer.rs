@@ -365,7 +365,11 @@ impl<'a> Lexer<'a> {
         let (line, col) = (self.line, self.col());
         let too_large = |lx: &Self| lx.error(line, col, "integer literal too large");
         if self.peek(0) == b'0' && matches!(self.peek(1), b'x' | b'X' | b'b' | b'B') {
-            let radix = if matches!(self.peek(1), b'x' | b'X') { 16 } else { 2 };
+            let radix = if matches!(self.peek(1), b'x' | b'X') {
+                16
+            } else {
+                2
+            };
             self.pos += 2;
             let mut digits = String::new();
             self.digits(radix, &mut digits);
@@ -417,7 +421,9 @@ impl<'a> Lexer<'a> {
                 .map(Tok::Float)
                 .map_err(|_| self.error(line, col, "invalid float literal"))
         } else {
-            text.parse::<i64>().map(Tok::Int).map_err(|_| too_large(self))
+            text.parse::<i64>()
+                .map(Tok::Int)
+                .map_err(|_| too_large(self))
         }
     }
 

@@ -58,6 +58,6 @@ pub use value::{
     CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, NativeId, StrKey, Value, Vec3,
 };
 pub use vm::{
-    Budget, CLOCK_CHECK_INTERVAL, CallId, InstanceId, Module, Natives, RunResult,
-    RuntimeOrCompile, Vm, VmConfig,
+    Budget, CLOCK_CHECK_INTERVAL, CallId, InstanceId, Module, Natives, RunResult, RuntimeOrCompile,
+    Vm, VmConfig,
 };

@@ -183,9 +183,9 @@ fn int_arg(v: Value, what: &str) -> Result<i64, NativeError> {
 }
 
 fn num_arg(v: Value, what: &str) -> Result<f32, NativeError> {
-    v.as_f64().map(|f| f as f32).ok_or_else(|| {
-        NativeError(format!("{what} expects a number, got {}", v.type_name()))
-    })
+    v.as_f64()
+        .map(|f| f as f32)
+        .ok_or_else(|| NativeError(format!("{what} expects a number, got {}", v.type_name())))
 }
 
 fn vec_arg(v: Value, what: &str) -> Result<Vec3, NativeError> {
@@ -213,7 +213,12 @@ fn oom(_: crate::heap::OutOfMemory) -> NativeError {
 }
 
 /// Calls built-in method `id` on `recv`.
-pub fn call(ctx: &mut NativeCtx<'_>, recv: Value, id: u16, args: &[Value]) -> Result<Outcome, NativeError> {
+pub fn call(
+    ctx: &mut NativeCtx<'_>,
+    recv: Value,
+    id: u16,
+    args: &[Value],
+) -> Result<Outcome, NativeError> {
     let v = match recv {
         Value::List(l) => return list_method(ctx, l, recv, id, args),
         Value::Str(s) => string_method(ctx, s, recv, id, args)?,
@@ -258,7 +263,10 @@ fn list_method(
                 )));
             }
             ctx.charge(len - i as usize);
-            ctx.core.heap.list_insert(l, i as usize, args[1]).map_err(oom)?;
+            ctx.core
+                .heap
+                .list_insert(l, i as usize, args[1])
+                .map_err(oom)?;
             Value::Nil
         }
         m::REMOVE => {
@@ -270,7 +278,12 @@ fn list_method(
                 )));
             }
             ctx.charge(len - i as usize);
-            ctx.core.heap.lists.get_mut(l).ok_or_else(stale)?.remove(i as usize)
+            ctx.core
+                .heap
+                .lists
+                .get_mut(l)
+                .ok_or_else(stale)?
+                .remove(i as usize)
         }
         m::CONTAINS | m::INDEX_OF => {
             arity(&name, args, 1)?;

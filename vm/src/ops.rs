@@ -96,9 +96,11 @@ pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, St
             Arith::Div => Float(x as f64 / y as f64),
             Arith::Mod => Int(int_mod(x, y)?),
         },
-        (Int(_) | Float(_), Int(_) | Float(_)) => {
-            Float(float_op(op, a.as_f64().unwrap_or(0.0), b.as_f64().unwrap_or(0.0)))
-        }
+        (Int(_) | Float(_), Int(_) | Float(_)) => Float(float_op(
+            op,
+            a.as_f64().unwrap_or(0.0),
+            b.as_f64().unwrap_or(0.0),
+        )),
         (Vec3(v), Vec3(w)) => match op {
             Arith::Add => Vec3(crate::value::Vec3::new(v.x + w.x, v.y + w.y, v.z + w.z)),
             Arith::Sub => Vec3(crate::value::Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z)),

@@ -60,11 +60,11 @@ pub fn parse_repl(script: &str, source: &str) -> Result<(Program, Option<Expr>),
         if !starts_statement(p.peek()) && !named_fn {
             // A final expression without `;` is the entry's value; anything
             // else is parsed again as a statement (for its own errors).
-            if let Ok(expr) = p.expression() {
-                if p.peek() == &Tok::Eof {
-                    tail = Some(expr);
-                    break;
-                }
+            if let Ok(expr) = p.expression()
+                && p.peek() == &Tok::Eof
+            {
+                tail = Some(expr);
+                break;
             }
             p.pos = start;
             p.depth = 0;
@@ -155,10 +155,7 @@ impl Parser<'_> {
         if self.eat(&tok) {
             Ok(())
         } else {
-            Err(self.error_here(format!(
-                "expected {what}, found {}",
-                self.peek().describe()
-            )))
+            Err(self.error_here(format!("expected {what}, found {}", self.peek().describe())))
         }
     }
 
@@ -491,9 +488,9 @@ impl Parser<'_> {
         self.advance();
         let right = self.additive()?;
         if self.comparison_op().is_some() {
-            return Err(self.error_here(
-                "comparison operators cannot be chained (write a < b and b < c)",
-            ));
+            return Err(
+                self.error_here("comparison operators cannot be chained (write a < b and b < c)")
+            );
         }
         self.expr(ExprKind::Binary(op, Box::new(left), Box::new(right)), pos)
     }

@@ -348,7 +348,14 @@ impl Vm {
         let code = match code {
             Ok(Ok(result)) => result?,
             Ok(Err(panic)) => std::panic::resume_unwind(panic),
-            Err(_) => return Err(CompileError::new(script, 0, 0, "cannot start the compiler thread")),
+            Err(_) => {
+                return Err(CompileError::new(
+                    script,
+                    0,
+                    0,
+                    "cannot start the compiler thread",
+                ));
+            }
         };
         Ok(Module(Arc::new(code)))
     }

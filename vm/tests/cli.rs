@@ -25,7 +25,10 @@ fn text(bytes: &[u8]) -> String {
 
 #[test]
 fn runs_a_script_and_prints_to_stdout() {
-    let path = script("hello.ark", "let who = \"world\";\nprint(\"hello\", who);\n");
+    let path = script(
+        "hello.ark",
+        "let who = \"world\";\nprint(\"hello\", who);\n",
+    );
     let out = ark(&[path.to_str().unwrap()]);
     assert!(out.status.success());
     assert_eq!(text(&out.stdout), "hello world\n");
@@ -44,7 +47,9 @@ fn a_runtime_error_goes_to_stderr_with_exit_status_1() {
     let err = text(&out.stderr);
     let name = path.display().to_string();
     assert!(
-        err.starts_with(&format!("{name}:3:12: runtime error: cannot divide int and nil")),
+        err.starts_with(&format!(
+            "{name}:3:12: runtime error: cannot divide int and nil"
+        )),
         "{err}"
     );
     assert!(err.contains(&format!("  at f ({name}:3)")), "{err}");
@@ -120,7 +125,10 @@ fn disasm_lists_instructions_with_lines() {
 
 #[test]
 fn the_heap_limit_flag_stops_an_allocation_bomb() {
-    let path = script("bomb.ark", "let all = [];\nwhile true { all.push([1, 2, 3]); }\n");
+    let path = script(
+        "bomb.ark",
+        "let all = [];\nwhile true { all.push([1, 2, 3]); }\n",
+    );
     let out = ark(&["--max-heap-mb", "4", path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);

@@ -50,7 +50,8 @@ fn instances_have_their_own_module_variables_on_one_heap() {
     let push = vm.compile("push.ark", "fn add(l) { l.push(4); }").unwrap();
     let p = vm.instantiate(&push);
     vm.run_init(p).unwrap();
-    vm.call(p, "add", &[vm.get_var(a, "shared").unwrap()]).unwrap();
+    vm.call(p, "add", &[vm.get_var(a, "shared").unwrap()])
+        .unwrap();
     let seen_by_b: Vec<i64> = vm.from_value(vm.get_var(b, "shared").unwrap()).unwrap();
     assert_eq!(seen_by_b, [1, 2, 3, 4]);
 }
@@ -74,7 +75,10 @@ fn calls_take_arguments_and_return_values() {
     let missing = vm.call(game, "nope", &[]).unwrap_err();
     assert!(missing.message.contains("no function 'nope'"), "{missing}");
     let wrong = vm.call(game, "area", &[Value::Int(1)]).unwrap_err();
-    assert!(wrong.message.contains("area expects 2 arguments but got 1"), "{wrong}");
+    assert!(
+        wrong.message.contains("area expects 2 arguments but got 1"),
+        "{wrong}"
+    );
 }
 
 #[test]
@@ -96,11 +100,22 @@ fn typed_natives_convert_and_check_their_arguments() {
     let v = vm.eval("shout(\"go\")").unwrap();
     assert_eq!(vm.display(v), "GO!");
     let err = vm.eval("checked_sqrt(-4)").unwrap_err();
-    assert!(err.to_string().contains("cannot take the root of -4"), "{err}");
+    assert!(
+        err.to_string().contains("cannot take the root of -4"),
+        "{err}"
+    );
     let err = vm.eval("shout(3)").unwrap_err();
-    assert!(err.to_string().contains("shout: argument 1: expected string, got int"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("shout: argument 1: expected string, got int"),
+        "{err}"
+    );
     let err = vm.eval("shout()").unwrap_err();
-    assert!(err.to_string().contains("shout expects 1 argument but got 0"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("shout expects 1 argument but got 0"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -110,7 +125,10 @@ fn native_errors_carry_the_script_location() {
         Err(NativeError::new("boom"))
     });
     let instance = vm
-        .load("bomb.ark", "fn a() {\n  return explode();\n}\nfn b() { return a(); }")
+        .load(
+            "bomb.ark",
+            "fn a() {\n  return explode();\n}\nfn b() { return a(); }",
+        )
         .unwrap();
     let err = vm.call(instance, "b", &[]).unwrap_err();
     assert_eq!(err.message, "boom");
@@ -147,13 +165,19 @@ fn yield_suspends_until_resumed() {
     let mut vm = Vm::new();
     let out = capture(&mut vm);
     let game = vm
-        .load("y.ark", "fn steps() { print(1); yield; print(2); yield; print(3); return 4; }")
+        .load(
+            "y.ark",
+            "fn steps() { print(1); yield; print(2); yield; print(3); return 4; }",
+        )
         .unwrap();
     let call = vm.start_call(game, "steps", &[]).unwrap();
     assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Suspended);
     assert_eq!(*out.lock().unwrap(), ["1"]);
     assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Suspended);
-    assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Done(Value::Int(4)));
+    assert_eq!(
+        vm.resume(call, Budget::Unlimited),
+        RunResult::Done(Value::Int(4))
+    );
     assert_eq!(*out.lock().unwrap(), ["1", "2", "3"]);
     assert!(!vm.is_running(call));
     match vm.resume(call, Budget::Unlimited) {
@@ -187,7 +211,10 @@ fn natives_charge_the_budget_for_their_work() {
     // A handful of instructions, but the copy costs 20,000 units: the call
     // must suspend after it instead of running on.
     let call = vm.start_call(game, "copy_it", &[]).unwrap();
-    assert_eq!(vm.resume(call, Budget::Instructions(100)), RunResult::Suspended);
+    assert_eq!(
+        vm.resume(call, Budget::Instructions(100)),
+        RunResult::Suspended
+    );
     let (result, _) = run_to_end(&mut vm, call, Budget::Instructions(100_000));
     assert_eq!(result, Ok(Value::Int(20000)));
 }
@@ -202,7 +229,10 @@ fn deep_recursion_works_and_runaway_recursion_is_an_error() {
              fn forever(n) { return forever(n + 1) + 1; }",
         )
         .unwrap();
-    assert_eq!(vm.call(game, "deep", &[Value::Int(10_000)]), Ok(Value::Int(10_000)));
+    assert_eq!(
+        vm.call(game, "deep", &[Value::Int(10_000)]),
+        Ok(Value::Int(10_000))
+    );
     let err = vm.call(game, "forever", &[Value::Int(0)]).unwrap_err();
     assert_eq!(err.message, "stack overflow");
     assert_eq!(err.line(), Some(2));
@@ -223,11 +253,16 @@ fn call_depth_is_configurable() {
         ..VmConfig::default()
     });
     let game = vm
-        .load("d.ark", "fn deep(n) { if n == 0 { return 0; } return deep(n - 1); }")
+        .load(
+            "d.ark",
+            "fn deep(n) { if n == 0 { return 0; } return deep(n - 1); }",
+        )
         .unwrap();
     assert!(vm.call(game, "deep", &[Value::Int(40)]).is_ok());
     assert_eq!(
-        vm.call(game, "deep", &[Value::Int(60)]).unwrap_err().message,
+        vm.call(game, "deep", &[Value::Int(60)])
+            .unwrap_err()
+            .message,
         "stack overflow"
     );
 }
@@ -268,7 +303,12 @@ fn strings_past_the_length_limit_are_errors() {
 }
 
 fn nested(open: &str, inner: &str, close: &str, depth: usize) -> String {
-    format!("let x = {}{}{};", open.repeat(depth), inner, close.repeat(depth))
+    format!(
+        "let x = {}{}{};",
+        open.repeat(depth),
+        inner,
+        close.repeat(depth)
+    )
 }
 
 #[test]
@@ -284,7 +324,11 @@ fn hundred_thousand_deep_nesting_is_a_clean_compile_error() {
         format!("{}{}", "{".repeat(depth), "}".repeat(depth)),
         format!("let x = 1{};", " + 1".repeat(depth)),
         format!("let x = a{};", ".b".repeat(depth)),
-        format!("let x = {}1{};", "fn() { return ".repeat(depth), "; }".repeat(depth)),
+        format!(
+            "let x = {}1{};",
+            "fn() { return ".repeat(depth),
+            "; }".repeat(depth)
+        ),
     ];
     // Run on a small stack: the limits must hold wherever the host calls from.
     std::thread::Builder::new()
@@ -316,7 +360,9 @@ fn moderately_deep_nesting_compiles_and_runs() {
     );
     let game = vm.load("ok.ark", &src).unwrap();
     assert_eq!(vm.call(game, "f", &[]), Ok(Value::Int(1)));
-    let v = vm.eval(&format!("{}1{}", "[".repeat(150), "]".repeat(150))).unwrap();
+    let v = vm
+        .eval(&format!("{}1{}", "[".repeat(150), "]".repeat(150)))
+        .unwrap();
     assert_eq!(
         vm.display(v),
         format!("{}1{}", "[".repeat(150), "]".repeat(150))
@@ -336,7 +382,9 @@ fn a_list_nested_a_million_deep_prints_without_recursion() {
 fn stale_handles_are_errors_not_crashes() {
     let mut vm = Vm::new();
     // A closure whose instance has been released.
-    let module = vm.compile("a.ark", "let n = 5; fn get() { return n; }").unwrap();
+    let module = vm
+        .compile("a.ark", "let n = 5; fn get() { return n; }")
+        .unwrap();
     let a = vm.instantiate(&module);
     vm.run_init(a).unwrap();
     let get = vm.get_var(a, "get").unwrap();
@@ -371,7 +419,12 @@ impl HostObject for Health {
             _ => Err(NativeError::new(format!("Health has no field '{name}'"))),
         }
     }
-    fn set_field(&mut self, ctx: &mut NativeCtx<'_>, name: &str, v: Value) -> Result<(), NativeError> {
+    fn set_field(
+        &mut self,
+        ctx: &mut NativeCtx<'_>,
+        name: &str,
+        v: Value,
+    ) -> Result<(), NativeError> {
         match name {
             "hp" => {
                 self.hp = ctx.from_value(v)?;
@@ -392,7 +445,9 @@ impl HostObject for Health {
                 self.hp -= amount;
                 Ok(Value::Bool(self.hp <= 0))
             }
-            _ => Err(NativeError::new(format!("unknown method '{name}' for Health"))),
+            _ => Err(NativeError::new(format!(
+                "unknown method '{name}' for Health"
+            ))),
         }
     }
     fn display(&self) -> String {
@@ -435,7 +490,9 @@ fn natives_reach_host_data_passed_to_resume() {
         score.0 += n;
         Ok(Value::Int(score.0))
     });
-    let game = vm.load("s.ark", "fn win() { add_score(10); return add_score(5); }").unwrap();
+    let game = vm
+        .load("s.ark", "fn win() { add_score(10); return add_score(5); }")
+        .unwrap();
     let mut score = Score(100);
     let call = vm.start_call(game, "win", &[]).unwrap();
     assert_eq!(
@@ -452,7 +509,7 @@ fn repl_entries_share_state_and_return_their_last_expression() {
     let mut vm = Vm::new();
     let module = vm.compile("<repl>", "").unwrap();
     let repl = vm.instantiate(&module);
-    let mut eval = |vm: &mut Vm, src: &str| -> String {
+    let eval = |vm: &mut Vm, src: &str| -> String {
         let call = vm.compile_repl(repl, src).expect("compiles");
         let v = vm.finish(call).expect("runs");
         vm.repr(v)
@@ -470,7 +527,9 @@ fn repl_entries_share_state_and_return_their_last_expression() {
 #[test]
 fn compile_errors_have_script_line_and_column() {
     let mut vm = Vm::new();
-    let err = vm.compile("enemy.ark", "let a = 1;\nlet b = a +;\n").unwrap_err();
+    let err = vm
+        .compile("enemy.ark", "let a = 1;\nlet b = a +;\n")
+        .unwrap_err();
     assert_eq!((err.line, err.col), (2, 12));
     assert_eq!(
         err.to_string(),
@@ -486,7 +545,10 @@ fn compile_errors_have_script_line_and_column() {
 fn module_variables_and_self_are_reachable_from_the_host() {
     let mut vm = Vm::new();
     let module = vm
-        .compile("me.ark", "let speed = 3; fn who() { return [self, speed]; }")
+        .compile(
+            "me.ark",
+            "let speed = 3; fn who() { return [self, speed]; }",
+        )
         .unwrap();
     let inst = vm.instantiate(&module);
     vm.run_init(inst).unwrap();

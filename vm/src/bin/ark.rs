@@ -107,7 +107,10 @@ fn repl(vm: &mut Vm, out: &Out) -> ExitCode {
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    println!("Ark {} REPL. Expressions print their value; Ctrl-D exits.", env!("CARGO_PKG_VERSION"));
+    println!(
+        "Ark {} REPL. Expressions print their value; Ctrl-D exits.",
+        env!("CARGO_PKG_VERSION")
+    );
     let module = vm.compile("<repl>", "").expect("an empty script compiles");
     let instance = vm.instantiate(&module);
     let mut pending = String::new();

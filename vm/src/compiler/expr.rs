@@ -15,10 +15,10 @@ impl Compiler<'_, '_> {
     /// register, or a new temporary. The caller releases temporaries by
     /// restoring `free_reg`.
     pub(super) fn expr_any(&mut self, e: &Expr) -> CResult<Reg> {
-        if let ExprKind::Var(name) = &e.kind {
-            if let Place::Local { reg, cell: false } = self.resolve(name, e.pos)? {
-                return Ok(reg);
-            }
+        if let ExprKind::Var(name) = &e.kind
+            && let Place::Local { reg, cell: false } = self.resolve(name, e.pos)?
+        {
+            return Ok(reg);
         }
         let r = self.alloc_reg()?;
         self.expr_to(e, r)?;
@@ -297,18 +297,17 @@ impl Compiler<'_, '_> {
         if matches!(
             op,
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod
-        ) {
-            if let Some(k) = self.numeric_const(b) {
-                self.pos = pos;
-                self.emit(match op {
-                    BinOp::Add => Op::AddK { dst, a: ra, k },
-                    BinOp::Sub => Op::SubK { dst, a: ra, k },
-                    BinOp::Mul => Op::MulK { dst, a: ra, k },
-                    BinOp::Div => Op::DivK { dst, a: ra, k },
-                    _ => Op::ModK { dst, a: ra, k },
-                });
-                return Ok(());
-            }
+        ) && let Some(k) = self.numeric_const(b)
+        {
+            self.pos = pos;
+            self.emit(match op {
+                BinOp::Add => Op::AddK { dst, a: ra, k },
+                BinOp::Sub => Op::SubK { dst, a: ra, k },
+                BinOp::Mul => Op::MulK { dst, a: ra, k },
+                BinOp::Div => Op::DivK { dst, a: ra, k },
+                _ => Op::ModK { dst, a: ra, k },
+            });
+            return Ok(());
         }
         let rb = self.expr_any(b)?;
         self.pos = pos;

@@ -349,7 +349,12 @@ impl Compiler<'_, '_> {
 
     fn resolve(&mut self, name: &str, pos: Pos) -> Result<Place, CompileError> {
         let last = self.funcs.len() - 1;
-        if let Some(l) = self.funcs[last].locals.iter().rev().find(|l| l.name == name) {
+        if let Some(l) = self.funcs[last]
+            .locals
+            .iter()
+            .rev()
+            .find(|l| l.name == name)
+        {
             return Ok(Place::Local {
                 reg: l.reg,
                 cell: l.captured,
@@ -378,10 +383,10 @@ impl Compiler<'_, '_> {
                 return Ok(Place::Upval(idx));
             }
         }
-        if let Some(slot) = self.module_vars.iter().position(|n| n == name) {
-            if !self.in_main() || self.module_visible[slot] {
-                return Ok(Place::Module(slot as u16));
-            }
+        if let Some(slot) = self.module_vars.iter().position(|n| n == name)
+            && (!self.in_main() || self.module_visible[slot])
+        {
+            return Ok(Place::Module(slot as u16));
         }
         if let Some(idx) = (self.env.globals)(name) {
             return Ok(Place::Global(idx));
