@@ -11,7 +11,7 @@
 //! creation in `alloc_closure`). They are the single place where the
 //! incremental collector's write barrier lives.
 
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use hashbrown::HashTable;
