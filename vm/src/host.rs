@@ -10,6 +10,35 @@ use crate::value::Value;
 ///
 /// While one of these methods runs, the object is taken out of the heap, so
 /// `ctx` may be used freely (allocating strings, reading other objects).
+///
+/// ```
+/// use ark_vm::{HostObject, NativeCtx, NativeError, Value, Vm};
+///
+/// struct Door { open: bool }
+///
+/// impl HostObject for Door {
+///     fn type_name(&self) -> &str { "Door" }
+///     fn get_field(&self, _: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
+///         match name {
+///             "open" => Ok(Value::Bool(self.open)),
+///             _ => Err(NativeError::new(format!("Door has no field '{name}'"))),
+///         }
+///     }
+///     fn call_method(&mut self, _: &mut NativeCtx<'_>, name: &str, _: &[Value])
+///         -> Result<Value, NativeError> {
+///         match name {
+///             "toggle" => { self.open = !self.open; Ok(Value::Nil) }
+///             _ => Err(NativeError::new(format!("unknown method '{name}' for Door"))),
+///         }
+///     }
+/// }
+///
+/// let mut vm = Vm::new();
+/// let game = vm.load("door.ark", "fn use_door(d) { d.toggle(); return [type(d), d.open]; }").unwrap();
+/// let door = vm.alloc_host(Box::new(Door { open: false })).unwrap();
+/// let result = vm.call(game, "use_door", &[door]).unwrap();
+/// assert_eq!(vm.display(result), r#"["Door", true]"#);
+/// ```
 pub trait HostObject: Send + 'static {
     /// The name `type(x)` returns and error messages use.
     fn type_name(&self) -> &str;
