@@ -74,6 +74,9 @@ pub fn set_index(core: &mut Core, obj: Value, key: Value, v: Value) -> Result<()
             heap.map_insert(m, key, v)
                 .map_err(|_| "out of memory".to_string())
         }
+        Value::Str(_) => {
+            Err("cannot assign to an index of a string (strings are immutable)".into())
+        }
         other => Err(format!("cannot index {}", other.type_name())),
     }
 }

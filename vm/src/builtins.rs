@@ -251,11 +251,16 @@ fn abs(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     }
 }
 
+/// `min`/`max`: the first argument that is least/greatest, as it was given
+/// (int or float). Any NaN argument makes the result NaN.
 fn extreme(name: &str, args: &[Value], pick_later: std::cmp::Ordering) -> NativeResult {
     let mut best = args[0];
-    number(name, best)?;
+    for &a in args {
+        if number(name, a)?.is_nan() {
+            return Ok(Value::Float(f64::NAN));
+        }
+    }
     for &a in &args[1..] {
-        number(name, a)?;
         let ord = a
             .as_f64()
             .unwrap_or(0.0)

@@ -161,15 +161,22 @@ fn error_with_stack(fiber: &Fiber, message: String) -> RuntimeError {
             col,
         }
     };
-    let n = fiber.frames.len();
+    // The prelude's frames (`map`, `filter`, `sort_by`) are the standard
+    // library's insides: the report starts at the script's own call.
+    let frames: Vec<&Frame> = fiber
+        .frames
+        .iter()
+        .filter(|f| &*f.proto.script != crate::vm::PRELUDE_NAME)
+        .collect();
+    let n = frames.len();
     let keep = INNERMOST_FRAMES_KEPT + OUTERMOST_FRAMES_KEPT;
     let frames_omitted = n.saturating_sub(keep);
     let stack = if frames_omitted == 0 {
-        fiber.frames.iter().rev().map(describe).collect()
+        frames.iter().rev().map(|f| describe(f)).collect()
     } else {
-        let inner = fiber.frames[n - INNERMOST_FRAMES_KEPT..].iter().rev();
-        let outer = fiber.frames[..OUTERMOST_FRAMES_KEPT].iter().rev();
-        inner.chain(outer).map(describe).collect()
+        let inner = frames[n - INNERMOST_FRAMES_KEPT..].iter().rev();
+        let outer = frames[..OUTERMOST_FRAMES_KEPT].iter().rev();
+        inner.chain(outer).map(|f| describe(f)).collect()
     };
     RuntimeError {
         message,

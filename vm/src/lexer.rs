@@ -321,7 +321,7 @@ impl<'a> Lexer<'a> {
                     return Err(self.error(
                         line,
                         col,
-                        "expected a digit before the '.' of a float literal (write 0.5)",
+                        "expected a digit before the '.' of a float literal (write 0.5); field names cannot start with a digit",
                     ));
                 }
                 Tok::Dot

@@ -347,6 +347,12 @@ fn list_method(
         }
         m::MAP | m::FILTER | m::SORT_BY => {
             arity(&name, args, 1)?;
+            if !matches!(args[0], Value::Closure(_) | Value::Native(_)) {
+                return Err(NativeError(format!(
+                    "{name} expects a function, got {}",
+                    args[0].type_name()
+                )));
+            }
             return Ok(Outcome::Prelude(match id {
                 m::MAP => Prelude::Map,
                 m::FILTER => Prelude::Filter,

@@ -57,11 +57,13 @@ pub fn floor_div(a: Value, b: Value) -> Result<Value, String> {
                 return Err("division by zero".into());
             }
             let q = x.wrapping_div(y);
-            Ok(Value::Int(if (x % y != 0) && ((x < 0) != (y < 0)) {
-                q - 1
-            } else {
-                q
-            }))
+            Ok(Value::Int(
+                if (x.wrapping_rem(y) != 0) && ((x < 0) != (y < 0)) {
+                    q - 1
+                } else {
+                    q
+                },
+            ))
         }
         _ => match (a.as_f64(), b.as_f64()) {
             (Some(x), Some(y)) => Ok(Value::Float((x / y).floor())),

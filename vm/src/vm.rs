@@ -167,6 +167,9 @@ impl Default for Vm {
 
 const PRELUDE: &str = include_str!("prelude.ark");
 
+/// The script name of the prelude; its frames are left out of error reports.
+pub(crate) const PRELUDE_NAME: &str = "<prelude>";
+
 /// Stack of the compiler thread: enough for the deepest nesting the parser
 /// accepts (`parser::MAX_NESTING`) even in an unoptimised build. Only the
 /// pages actually touched are committed.
@@ -207,7 +210,7 @@ impl Vm {
 
     fn load_prelude(&mut self) {
         let module = self
-            .compile("<prelude>", PRELUDE)
+            .compile(PRELUDE_NAME, PRELUDE)
             .expect("the prelude compiles");
         let inst = self.instantiate(&module);
         self.run_init(inst).expect("the prelude runs");

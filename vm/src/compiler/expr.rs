@@ -25,6 +25,17 @@ impl Compiler<'_, '_> {
         Ok(r)
     }
 
+    /// Whether `e` names a local that lives in a register of its own.
+    fn is_plain_local(&mut self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Var(name) => matches!(
+                self.resolve(name, e.pos),
+                Ok(Place::Local { cell: false, .. })
+            ),
+            _ => false,
+        }
+    }
+
     /// Compiles `e` so that its value ends up in `dst`.
     pub(super) fn expr_to(&mut self, e: &Expr, dst: Reg) -> CResult<()> {
         let top = self.f().free_reg;
@@ -293,7 +304,15 @@ impl Compiler<'_, '_> {
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, dst: Reg) -> CResult<()> {
         let pos = self.pos;
-        let ra = self.expr_any(a)?;
+        // A temporary destination can hold the left operand while the right
+        // one is computed: long chains like `a + b + c + ...` then need one
+        // register per level of nesting on the right, not one per operand.
+        let ra = if self.is_temp(dst) && !self.is_plain_local(a) {
+            self.expr_to(a, dst)?;
+            dst
+        } else {
+            self.expr_any(a)?
+        };
         if matches!(
             op,
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod
