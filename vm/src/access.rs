@@ -154,5 +154,6 @@ pub fn with_host<T>(
     if let Some(slot) = ctx.core.heap.hosts.get_mut(h) {
         *slot = obj;
     }
+    ctx.core.heap.host_touched(h);
     result.map_err(|e| e.0)
 }

@@ -7,6 +7,7 @@
 //! a constant key (`GetField`/`SetField`).
 
 use std::sync::Arc;
+use std::sync::atomic::AtomicU32;
 
 use crate::value::Value;
 
@@ -359,6 +360,9 @@ pub struct Proto {
     pub upval_names: Vec<String>,
     /// Line where the function is declared.
     pub line: u32,
+    /// The collector epoch in which this function's constants were last
+    /// marked (so each cycle marks them once).
+    pub(crate) gc_epoch: AtomicU32,
 }
 
 impl Proto {

@@ -7,9 +7,9 @@
 //!
 //! **Write barrier.** Every store of a value *into* a heap object goes through
 //! the functions in the "stores" section below (`list_set`, `list_push`,
-//! `list_insert`, `map_insert`, `cell_set`, `instance_var_set`, and closure
-//! creation in `alloc_closure`). They are the single place where the
-//! incremental collector's write barrier lives.
+//! `list_insert`, `map_insert`, `cell_set`, `instance_var_set`) or creates a
+//! new object (`alloc_*`, closure creation included). They are the single
+//! place where the incremental collector's write barrier lives (`gc.rs`).
 
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -17,16 +17,17 @@ use std::sync::Arc;
 use hashbrown::HashTable;
 use indexmap::IndexMap;
 use rustc_hash::FxBuildHasher;
-use slotmap::SlotMap;
 
+use crate::arena::Arena;
 use crate::bytecode::{ModuleCode, Proto};
+use crate::gc::GcState;
 use crate::host::HostObject;
 use crate::value::{CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, StrKey, Value};
 
 /// A string object. `char_len == text.len()` means the string is ASCII.
 pub struct StrObj {
     pub text: Box<str>,
-    hash: u64,
+    pub(crate) hash: u64,
     pub char_len: usize,
 }
 
@@ -88,26 +89,32 @@ pub struct Instance {
 }
 
 /// Approximate sizes used for the heap limit and statistics.
-const OBJECT_OVERHEAD: usize = 48;
-const VALUE_SIZE: usize = std::mem::size_of::<Value>();
-const MAP_ENTRY_SIZE: usize = 40;
+pub(crate) const OBJECT_OVERHEAD: usize = 48;
+pub(crate) const VALUE_SIZE: usize = std::mem::size_of::<Value>();
+pub(crate) const MAP_ENTRY_SIZE: usize = 40;
 
 /// The heap ran past its configured limit.
 #[derive(Debug)]
 pub struct OutOfMemory;
 
 pub struct Heap {
-    pub(crate) strings: SlotMap<StrKey, StrObj>,
-    interner: HashTable<StrKey>,
-    pub(crate) lists: SlotMap<ListKey, Vec<Value>>,
-    pub(crate) maps: SlotMap<MapKey, ArkMap>,
-    pub(crate) closures: SlotMap<ClosureKey, Closure>,
-    pub(crate) cells: SlotMap<CellKey, Value>,
-    pub(crate) hosts: SlotMap<HostKey, Box<dyn HostObject>>,
-    pub(crate) instances: SlotMap<InstanceKey, Instance>,
+    pub(crate) strings: Arena<StrKey, StrObj>,
+    pub(crate) interner: HashTable<StrKey>,
+    pub(crate) lists: Arena<ListKey, Vec<Value>>,
+    pub(crate) maps: Arena<MapKey, ArkMap>,
+    pub(crate) closures: Arena<ClosureKey, Closure>,
+    pub(crate) cells: Arena<CellKey, Value>,
+    pub(crate) hosts: Arena<HostKey, Box<dyn HostObject>>,
+    pub(crate) instances: Arena<InstanceKey, Instance>,
+    /// Bytes of every object together.
     bytes: usize,
+    /// Bytes the heap may hold; allocation past it asks for a forced
+    /// collection at the next safe point, and out of memory if that does
+    /// not bring the heap back under.
     pub(crate) limit: usize,
     pub(crate) max_string_len: usize,
+    /// The incremental collector's state.
+    pub(crate) gc: GcState,
 }
 
 fn hash_str(s: &str) -> u64 {
@@ -117,17 +124,18 @@ fn hash_str(s: &str) -> u64 {
 impl Heap {
     pub fn new(limit: usize, max_string_len: usize) -> Heap {
         Heap {
-            strings: SlotMap::with_key(),
+            strings: Arena::default(),
             interner: HashTable::new(),
-            lists: SlotMap::with_key(),
-            maps: SlotMap::with_key(),
-            closures: SlotMap::with_key(),
-            cells: SlotMap::with_key(),
-            hosts: SlotMap::with_key(),
-            instances: SlotMap::with_key(),
+            lists: Arena::default(),
+            maps: Arena::default(),
+            closures: Arena::default(),
+            cells: Arena::default(),
+            hosts: Arena::default(),
+            instances: Arena::default(),
             bytes: 0,
             limit,
             max_string_len,
+            gc: GcState::new(),
         }
     }
 
@@ -136,7 +144,7 @@ impl Heap {
         self.bytes
     }
 
-    /// Number of live objects of every kind.
+    /// Number of live objects of every collectable kind.
     pub fn object_count(&self) -> usize {
         self.strings.len()
             + self.lists.len()
@@ -146,74 +154,153 @@ impl Heap {
             + self.hosts.len()
     }
 
-    /// Accounts for `n` more bytes, failing past the limit.
+    /// Accounts for `n` more bytes. Past the limit the next safe point
+    /// forces a collection; past the hard ceiling (half as much again) the
+    /// allocation fails at once.
     #[inline]
     pub(crate) fn charge(&mut self, n: usize) -> Result<(), OutOfMemory> {
         let next = self.bytes.saturating_add(n);
-        if next > self.limit {
+        if next > self.limit.saturating_add(self.limit / 2) {
             return Err(OutOfMemory);
         }
         self.bytes = next;
+        self.gc.allocated(next, self.limit);
         Ok(())
     }
 
+    /// Gives back the bytes of freed objects.
+    pub(crate) fn refund(&mut self, n: usize) {
+        self.bytes = self.bytes.saturating_sub(n);
+    }
+
+    /// Releases an instance now (the host's decision, not the collector's).
+    pub(crate) fn release_instance(&mut self, key: InstanceKey) {
+        let before = self.instances.bytes();
+        self.instances.remove(key);
+        let freed = before - self.instances.bytes();
+        self.refund(freed);
+    }
+
+    /// Bytes of module variables and the like that an instance's growth
+    /// adds (a REPL entry declaring new variables).
+    pub(crate) fn grow_instance(&mut self, key: InstanceKey, new_len: usize) {
+        if let Some(inst) = self.instances.get_mut(key) {
+            let added = new_len.saturating_sub(inst.vars.len());
+            inst.vars.resize(new_len, Value::Nil);
+            self.instances.grow(key, added * VALUE_SIZE);
+            self.bytes += added * VALUE_SIZE;
+        }
+    }
+
     // ---- allocation ----
+    //
+    // A new object gets the colour that keeps it alive through the current
+    // cycle; while marking it is also queued so that what it holds is marked.
 
     /// Interns `text`: equal strings share one key.
     pub fn intern(&mut self, text: &str) -> Result<StrKey, OutOfMemory> {
         let hash = hash_str(text);
         let strings = &self.strings;
-        if let Some(&key) = self.interner.find(hash, |&k| &*strings[k].text == text) {
+        if let Some(&key) = self
+            .interner
+            .find(hash, |&k| strings.get(k).is_some_and(|s| &*s.text == text))
+        {
+            // A string found while sweeping may be garbage not freed yet:
+            // using it again revives it.
+            self.gc.revive_string(&mut self.strings, key);
             return Ok(key);
         }
-        self.charge(text.len() + OBJECT_OVERHEAD)?;
+        let size = text.len() + OBJECT_OVERHEAD;
+        self.charge(size)?;
         let char_len = if text.is_ascii() {
             text.len()
         } else {
             text.chars().count()
         };
-        let key = self.strings.insert(StrObj {
-            text: text.into(),
-            hash,
-            char_len,
-        });
+        let mark = self.gc.new_object_mark();
+        let key = self.strings.insert(
+            StrObj {
+                text: text.into(),
+                hash,
+                char_len,
+            },
+            size,
+            mark,
+        );
         let strings = &self.strings;
-        self.interner.insert_unique(hash, key, |&k| strings[k].hash);
+        self.interner
+            .insert_unique(hash, key, |&k| strings.get(k).map_or(0, |s| s.hash));
         Ok(key)
     }
 
     pub fn alloc_list(&mut self, items: Vec<Value>) -> Result<ListKey, OutOfMemory> {
-        self.charge(OBJECT_OVERHEAD + items.capacity() * VALUE_SIZE)?;
-        Ok(self.lists.insert(items))
+        let size = OBJECT_OVERHEAD + items.capacity() * VALUE_SIZE;
+        self.charge(size)?;
+        let key = self.lists.insert(items, size, self.gc.new_object_mark());
+        self.gc.queue_new(Value::List(key));
+        Ok(key)
     }
 
     pub fn alloc_map(&mut self, map: ArkMap) -> Result<MapKey, OutOfMemory> {
-        self.charge(OBJECT_OVERHEAD + map.capacity() * MAP_ENTRY_SIZE)?;
-        Ok(self.maps.insert(map))
+        let size = OBJECT_OVERHEAD + map.capacity() * MAP_ENTRY_SIZE;
+        self.charge(size)?;
+        let key = self.maps.insert(map, size, self.gc.new_object_mark());
+        self.gc.queue_new(Value::Map(key));
+        Ok(key)
     }
 
     pub fn alloc_cell(&mut self, v: Value) -> Result<CellKey, OutOfMemory> {
         self.charge(OBJECT_OVERHEAD)?;
-        Ok(self.cells.insert(v))
+        let key = self
+            .cells
+            .insert(v, OBJECT_OVERHEAD, self.gc.new_object_mark());
+        self.gc.queue_new(Value::Cell(key));
+        Ok(key)
     }
 
     /// Creates a closure. Capturing cells is a store into a new object: a
-    /// write-barrier point.
+    /// write-barrier point (the closure is queued while marking).
     pub fn alloc_closure(&mut self, closure: Closure) -> Result<ClosureKey, OutOfMemory> {
-        self.charge(OBJECT_OVERHEAD + closure.upvals.len() * 8)?;
-        Ok(self.closures.insert(closure))
+        let size = OBJECT_OVERHEAD + closure.upvals.len() * 8;
+        self.charge(size)?;
+        let key = self
+            .closures
+            .insert(closure, size, self.gc.new_object_mark());
+        self.gc.queue_new(Value::Closure(key));
+        Ok(key)
     }
 
     pub fn alloc_host(&mut self, obj: Box<dyn HostObject>) -> Result<HostKey, OutOfMemory> {
         self.charge(OBJECT_OVERHEAD)?;
-        Ok(self.hosts.insert(obj))
+        let key = self
+            .hosts
+            .insert(obj, OBJECT_OVERHEAD, self.gc.new_object_mark());
+        self.gc.queue_new(Value::Host(key));
+        Ok(key)
+    }
+
+    /// Adds an instance (a root until it is released).
+    pub(crate) fn alloc_instance(&mut self, instance: Instance) -> InstanceKey {
+        let size = OBJECT_OVERHEAD + instance.vars.len() * VALUE_SIZE;
+        // Instances are the host's to create and release: never refused.
+        self.bytes += size;
+        let key = self
+            .instances
+            .insert(instance, size, self.gc.new_object_mark());
+        self.gc.queue_new_instance(key);
+        key
     }
 
     // ---- stores: the write-barrier points ----
+    //
+    // While the collector marks, every value stored into a heap object is
+    // shaded (Dijkstra's insertion barrier), so an object that a marked one
+    // comes to reference is never freed.
 
     /// `list[index] = v`. The caller has checked the index.
     #[inline]
     pub fn list_set(&mut self, list: ListKey, index: usize, v: Value) {
+        self.barrier(v);
         if let Some(items) = self.lists.get_mut(list) {
             items[index] = v;
         }
@@ -221,6 +308,8 @@ impl Heap {
 
     pub fn list_push(&mut self, list: ListKey, v: Value) -> Result<(), OutOfMemory> {
         self.charge(VALUE_SIZE)?;
+        self.lists.grow(list, VALUE_SIZE);
+        self.barrier(v);
         if let Some(items) = self.lists.get_mut(list) {
             items.push(v);
         }
@@ -234,6 +323,8 @@ impl Heap {
         v: Value,
     ) -> Result<(), OutOfMemory> {
         self.charge(VALUE_SIZE)?;
+        self.lists.grow(list, VALUE_SIZE);
+        self.barrier(v);
         if let Some(items) = self.lists.get_mut(list) {
             items.insert(index, v);
         }
@@ -246,9 +337,13 @@ impl Heap {
         };
         if let Some(slot) = m.get_mut(&key) {
             *slot = v;
+            self.barrier(v);
             return Ok(());
         }
         self.charge(MAP_ENTRY_SIZE)?;
+        self.maps.grow(map, MAP_ENTRY_SIZE);
+        self.barrier(key.to_value());
+        self.barrier(v);
         if let Some(m) = self.maps.get_mut(map) {
             m.insert(key, v);
         }
@@ -257,6 +352,7 @@ impl Heap {
 
     #[inline]
     pub fn cell_set(&mut self, cell: CellKey, v: Value) {
+        self.barrier(v);
         if let Some(slot) = self.cells.get_mut(cell) {
             *slot = v;
         }
@@ -264,8 +360,23 @@ impl Heap {
 
     #[inline]
     pub fn instance_var_set(&mut self, instance: InstanceKey, slot: usize, v: Value) {
+        self.barrier(v);
         if let Some(inst) = self.instances.get_mut(instance) {
             inst.vars[slot] = v;
+        }
+    }
+
+    /// A host object may have stored values inside itself: while marking,
+    /// it is traced again.
+    pub(crate) fn host_touched(&mut self, host: HostKey) {
+        self.gc.retrace_host(&self.hosts, host);
+    }
+
+    /// The write barrier.
+    #[inline]
+    fn barrier(&mut self, v: Value) {
+        if self.gc.is_marking() {
+            self.shade(v);
         }
     }
 

@@ -8,18 +8,20 @@
 //! suspends (instruction budgets) or reads the clock (time budgets).
 
 use std::any::Any;
+use std::cell::Cell;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::access;
 use crate::bytecode::{Capture, Op, Proto};
 use crate::error::{INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame};
+use crate::gc;
 use crate::heap::{Closure, Heap};
 use crate::methods::{self, Outcome, Prelude};
 use crate::native::NativeCtx;
 use crate::ops::{self, Arith};
 use crate::value::{ClosureKey, InstanceKey, Value};
-use crate::vm::{Budget, CLOCK_CHECK_INTERVAL, Core, RunResult};
+use crate::vm::{Budget, CLOCK_CHECK_INTERVAL, CallId, Core, RunResult};
 
 /// One script function's activation.
 pub(crate) struct Frame {
@@ -42,6 +44,9 @@ pub(crate) struct Fiber {
     pending: Option<usize>,
     /// An error to report when the fiber first runs.
     failed: Option<String>,
+    /// The lowest frame that may have changed since the collector last
+    /// scanned this call: frames below it are not rescanned.
+    pub low_water: Cell<usize>,
 }
 
 impl Fiber {
@@ -55,6 +60,15 @@ impl Fiber {
             frames: Vec::new(),
             pending: Some(args.len()),
             failed: None,
+            low_water: Cell::new(0),
+        }
+    }
+
+    /// A call that fails with `message` when it first runs.
+    pub fn failed(message: &str) -> Fiber {
+        Fiber {
+            failed: Some(message.to_string()),
+            ..Fiber::default()
         }
     }
 
@@ -127,6 +141,7 @@ enum Exit {
 /// Runs `fiber` under `budget`.
 pub(crate) fn run(
     core: &mut Core,
+    call: CallId,
     fiber: &mut Fiber,
     budget: Budget,
     mut host: Option<&mut (dyn Any + Send)>,
@@ -142,7 +157,7 @@ pub(crate) fn run(
             Err(message) => return RunResult::Error(error_with_stack(fiber, message)),
         }
     }
-    match execute(core, fiber, &mut meter, host) {
+    match execute(core, call, fiber, &mut meter, host) {
         Ok(Exit::Done(v)) => RunResult::Done(v),
         Ok(Exit::Suspended) => RunResult::Suspended,
         Err(message) => RunResult::Error(error_with_stack(fiber, message)),
@@ -264,6 +279,7 @@ fn modulo(core: &mut Core, a: Value, b: Value) -> Result<Value, String> {
 /// spent, the script yields, or an error is raised.
 fn execute(
     core: &mut Core,
+    call: CallId,
     fiber: &mut Fiber,
     meter: &mut Meter,
     mut host: Option<&mut (dyn Any + Send)>,
@@ -314,14 +330,27 @@ fn execute(
                 }
             };
         }
+        // Where the collector may run: after an instruction that allocated,
+        // once its result is in a register.
+        macro_rules! safe_point {
+            () => {
+                if core.heap.gc.pressure {
+                    save_pc!();
+                    tri!(gc::safe_point(core, call, fiber));
+                }
+            };
+        }
         macro_rules! arith {
             ($dst:expr, $a:expr, $b:expr, $op:expr, $int:expr, $float:expr) => {{
                 let (a, b) = ($a, $b);
-                reg!($dst) = match (a, b) {
-                    (Value::Int(x), Value::Int(y)) => $int(x, y),
-                    (Value::Float(x), Value::Float(y)) => Value::Float($float(x, y)),
-                    _ => tri!(arith_slow(core, $op, a, b)),
-                };
+                match (a, b) {
+                    (Value::Int(x), Value::Int(y)) => reg!($dst) = $int(x, y),
+                    (Value::Float(x), Value::Float(y)) => reg!($dst) = Value::Float($float(x, y)),
+                    _ => {
+                        reg!($dst) = tri!(arith_slow(core, $op, a, b));
+                        safe_point!();
+                    }
+                }
             }};
         }
         macro_rules! jump_if {
@@ -361,6 +390,7 @@ fn execute(
                             .map_err(|_| "out of memory".to_string())
                     );
                     reg!(reg) = Value::Cell(cell);
+                    safe_point!();
                 }
                 Op::GetCell { dst, cell } => {
                     let Value::Cell(c) = reg!(cell) else {
@@ -520,6 +550,7 @@ fn execute(
                             .map_err(|_| "out of memory".to_string())
                     );
                     reg!(dst) = Value::List(l);
+                    safe_point!();
                 }
                 Op::ListAppend { list, start, count } => {
                     let Value::List(l) = reg!(list) else {
@@ -533,6 +564,7 @@ fn execute(
                                 .map_err(|_| "out of memory".to_string())
                         );
                     }
+                    safe_point!();
                 }
                 Op::NewMap { dst } => {
                     let m = tri!(
@@ -541,24 +573,29 @@ fn execute(
                             .map_err(|_| "out of memory".to_string())
                     );
                     reg!(dst) = Value::Map(m);
+                    safe_point!();
                 }
                 Op::GetIndex { dst, obj, key } => {
                     let (o, k) = (reg!(obj), reg!(key));
-                    reg!(dst) = match (o, k) {
-                        (Value::List(l), Value::Int(i)) => {
-                            match core.heap.lists.get(l).and_then(|items| {
+                    if let (Value::List(l), Value::Int(i)) = (o, k) {
+                        let item =
+                            core.heap.lists.get(l).and_then(|items| {
                                 usize::try_from(i).ok().and_then(|i| items.get(i))
-                            }) {
-                                Some(&v) => v,
-                                None => tri!(access::get_index(core, o, k)),
-                            }
+                            });
+                        if let Some(&v) = item {
+                            reg!(dst) = v;
+                            continue;
                         }
-                        _ => tri!(access::get_index(core, o, k)),
-                    };
+                    }
+                    // Everything else, errors included (indexing a string
+                    // allocates).
+                    reg!(dst) = tri!(access::get_index(core, o, k));
+                    safe_point!();
                 }
                 Op::SetIndex { obj, key, src } => {
                     let (o, k, v) = (reg!(obj), reg!(key), reg!(src));
                     tri!(access::set_index(core, o, k, v));
+                    safe_point!();
                 }
                 Op::GetField { dst, obj, k } => {
                     let Value::Str(key) = consts[k as usize] else {
@@ -566,6 +603,7 @@ fn execute(
                     };
                     let o = reg!(obj);
                     reg!(dst) = tri!(access::get_field(&mut ctx!(), o, key));
+                    safe_point!();
                 }
                 Op::SetField { obj, k, src } => {
                     let Value::Str(key) = consts[k as usize] else {
@@ -573,6 +611,7 @@ fn execute(
                     };
                     let (o, v) = (reg!(obj), reg!(src));
                     tri!(access::set_field(&mut ctx!(), o, key, v));
+                    safe_point!();
                 }
 
                 Op::Call { base: b, nargs } => {
@@ -589,6 +628,7 @@ fn execute(
                     if pushed {
                         continue 'frame;
                     }
+                    safe_point!();
                 }
                 Op::CallMethod {
                     base: b,
@@ -666,6 +706,7 @@ fn execute(
                             continue 'frame;
                         }
                     }
+                    safe_point!();
                 }
                 Op::Closure { dst, proto: p } => {
                     let child = proto.protos[p as usize].clone();
@@ -690,6 +731,7 @@ fn execute(
                             .map_err(|_| "out of memory".to_string())
                     );
                     reg!(dst) = Value::Closure(k);
+                    safe_point!();
                 }
                 Op::Return { src } => {
                     let v = reg!(src);
@@ -798,6 +840,11 @@ fn execute(
 fn return_value(fiber: &mut Fiber, v: Value) -> Option<Exit> {
     let frame = fiber.frames.pop().expect("returning from a frame");
     fiber.stack[frame.base - 1] = v;
+    // The caller's registers change from here on.
+    let depth = fiber.frames.len().saturating_sub(1);
+    if depth < fiber.low_water.get() {
+        fiber.low_water.set(depth);
+    }
     match fiber.frames.last() {
         None => {
             fiber.stack.clear();

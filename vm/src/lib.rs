@@ -26,12 +26,15 @@
 //! ```
 
 mod access;
+mod arena;
 pub mod ast;
 mod builtins;
 pub mod bytecode;
 mod compiler;
 mod disasm;
 mod error;
+mod gc;
+mod gc_stats;
 mod heap;
 mod host;
 mod interp;
@@ -42,18 +45,22 @@ mod ops;
 pub mod parser;
 mod printer;
 mod resolve;
+mod rooted;
 mod value;
 mod vm;
 
 pub use error::{
     CompileError, Error, INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame,
 };
+pub use gc::{GcPhase, GcProgress};
+pub use gc_stats::{GcReport, KindStats, StepTimes};
 pub use heap::{ArkMap, Heap, Key, StrObj};
 pub use host::HostObject;
 pub use native::{
     Arity, FromArk, IntoArk, NativeCtx, NativeError, NativeFn, NativeResult, NativeReturn,
     TypedNative,
 };
+pub use rooted::Rooted;
 pub use value::{
     CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, NativeId, StrKey, Value, Vec3,
 };

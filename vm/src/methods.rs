@@ -125,6 +125,11 @@ impl MethodNames {
         self.names.get(id as usize).map_or("?", |(n, _)| n)
     }
 
+    /// Every interned method-name string (roots for the collector).
+    pub fn keys(&self) -> impl Iterator<Item = StrKey> + '_ {
+        self.names.iter().filter_map(|(_, k)| *k)
+    }
+
     /// The method name as a heap string (interned on first use).
     pub fn key(&mut self, id: u16, heap: &mut Heap) -> Result<StrKey, NativeError> {
         let (name, key) = &mut self.names[id as usize];

@@ -36,6 +36,7 @@ use crate::heap::{Heap, Instance};
 use crate::interp::{self, Fiber};
 use crate::methods::MethodNames;
 use crate::native::{Arity, FromArk, IntoArk, NativeCtx, NativeFn, NativeResult, TypedNative};
+use crate::rooted::RootRegistry;
 use crate::value::{InstanceKey, NativeId, Value};
 
 /// Limits and settings of a VM.
@@ -49,6 +50,13 @@ pub struct VmConfig {
     pub max_string_len: usize,
     /// Seed of `random()` and `random_int()`.
     pub seed: u64,
+    /// How far the heap may grow past what was live after the last
+    /// collection before the next cycle starts (2.0: it settles at about
+    /// twice the live data).
+    pub gc_pause: f64,
+    /// Stress mode: a full collection every this many allocations (1: every
+    /// allocation). For finding a missing barrier or root; very slow.
+    pub gc_stress: Option<u32>,
 }
 
 impl Default for VmConfig {
@@ -58,6 +66,8 @@ impl Default for VmConfig {
             max_call_depth: 100_000,
             max_string_len: 256 << 20,
             seed: 0x9e37_79b9_7f4a_7c15,
+            gc_pause: 2.0,
+            gc_stress: None,
         }
     }
 }
@@ -151,12 +161,15 @@ pub struct Core {
     pub(crate) start: Instant,
     pub(crate) config: VmConfig,
     pub(crate) prelude: PreludeFns,
+    /// Calls in progress. A running call is taken out while it runs.
+    pub(crate) calls: SlotMap<CallId, Fiber>,
+    /// Values that `Rooted` handles keep alive.
+    pub(crate) roots: RootRegistry,
 }
 
 /// An Ark virtual machine.
 pub struct Vm {
     pub(crate) core: Core,
-    pub(crate) calls: SlotMap<CallId, Fiber>,
 }
 
 impl Default for Vm {
@@ -183,9 +196,11 @@ impl Vm {
     }
 
     pub fn with_config(config: VmConfig) -> Vm {
+        let mut heap = Heap::new(config.heap_limit, config.max_string_len);
+        heap.gc.pause = config.gc_pause.max(1.1);
         let mut vm = Vm {
             core: Core {
-                heap: Heap::new(config.heap_limit, config.max_string_len),
+                heap,
                 natives: Natives::default(),
                 globals: Vec::new(),
                 global_names: FxHashMap::default(),
@@ -193,10 +208,11 @@ impl Vm {
                 print: Box::new(|line| println!("{line}")),
                 rng: config.seed | 1,
                 start: Instant::now(),
-                config,
                 prelude: PreludeFns::default(),
+                calls: SlotMap::with_key(),
+                roots: RootRegistry::default(),
+                config,
             },
-            calls: SlotMap::with_key(),
         };
         for &(name, arity, f) in crate::builtins::FUNCTIONS {
             vm.register_native(name, arity, f);
@@ -205,6 +221,8 @@ impl Vm {
             vm.set_global(name, value);
         }
         vm.load_prelude();
+        // Stress mode starts after the prelude, so that it tests scripts.
+        vm.core.heap.gc.stress_every = vm.core.config.gc_stress;
         vm
     }
 
@@ -385,9 +403,12 @@ impl Vm {
         let module = self
             .compile_source("<repl>", source, options, true)
             .map_err(RuntimeOrCompile::Compile)?;
-        let inst = &mut self.core.heap.instances[instance.0];
-        inst.vars.resize(module.0.var_names.len(), Value::Nil);
-        inst.module = module.0.clone();
+        self.core
+            .heap
+            .grow_instance(instance.0, module.0.var_names.len());
+        if let Some(inst) = self.core.heap.instances.get_mut(instance.0) {
+            inst.module = module.0.clone();
+        }
         Ok(self.start_main(instance, &module))
     }
 
@@ -395,7 +416,7 @@ impl Vm {
     /// on the shared heap. Run its top level with [`Vm::start_init`] or
     /// [`Vm::run_init`].
     pub fn instantiate(&mut self, module: &Module) -> InstanceId {
-        let key = self.core.heap.instances.insert(Instance {
+        let key = self.core.heap.alloc_instance(Instance {
             module: module.0.clone(),
             vars: vec![Value::Nil; module.0.var_names.len()],
             self_value: Value::Nil,
@@ -405,19 +426,34 @@ impl Vm {
 
     /// Drops an instance: its module variables stop being roots.
     pub fn release_instance(&mut self, instance: InstanceId) {
-        self.core.heap.instances.remove(instance.0);
+        self.core.heap.release_instance(instance.0);
     }
 
     /// Starts running the instance's top-level code (which also creates its
     /// functions) as a suspendable call.
     pub fn start_init(&mut self, instance: InstanceId) -> CallId {
-        let module = self.core.heap.instances[instance.0].module.clone();
-        self.start_main(instance, &Module(module))
+        match self.core.heap.instances.get(instance.0) {
+            Some(inst) => {
+                let module = Module(inst.module.clone());
+                self.start_main(instance, &module)
+            }
+            None => self.insert_call(Fiber::failed("stale handle: the instance was released")),
+        }
     }
 
     fn start_main(&mut self, instance: InstanceId, module: &Module) -> CallId {
         let fiber = Fiber::for_main(&mut self.core.heap, instance.0, module.0.main.clone());
-        self.calls.insert(fiber)
+        self.insert_call(fiber)
+    }
+
+    /// Registers a new call. While the collector marks, its arguments are
+    /// scanned before it first runs.
+    fn insert_call(&mut self, fiber: Fiber) -> CallId {
+        let call = self.core.calls.insert(fiber);
+        if self.core.heap.gc.is_marking() {
+            self.core.heap.gc.dirty_calls.push(call);
+        }
+        call
     }
 
     /// Runs the instance's top-level code to completion.
@@ -517,7 +553,7 @@ impl Vm {
             return Err(RuntimeError::new(format!("cannot call {}", f.type_name())));
         }
         let fiber = Fiber::for_call(f, args);
-        Ok(self.calls.insert(fiber))
+        Ok(self.insert_call(fiber))
     }
 
     /// Runs a call for at most `budget`.
@@ -542,15 +578,23 @@ impl Vm {
         budget: Budget,
         host: Option<&mut (dyn Any + Send)>,
     ) -> RunResult {
-        let Some(fiber) = self.calls.get_mut(call) else {
+        let Some(fiber) = self.core.calls.get_mut(call) else {
             return RunResult::Error(RuntimeError::new("this call has already finished"));
         };
         let mut fiber = std::mem::take(fiber);
-        let result = interp::run(&mut self.core, &mut fiber, budget, host);
+        let result = interp::run(&mut self.core, call, &mut fiber, budget, host);
         match result {
-            RunResult::Suspended => self.calls[call] = fiber,
+            RunResult::Suspended => {
+                if let Some(slot) = self.core.calls.get_mut(call) {
+                    *slot = fiber;
+                }
+                // It ran: its registers must be scanned again this cycle.
+                if self.core.heap.gc.is_marking() {
+                    self.core.heap.gc.dirty_calls.push(call);
+                }
+            }
             _ => {
-                self.calls.remove(call);
+                self.core.calls.remove(call);
             }
         }
         result
@@ -580,12 +624,12 @@ impl Vm {
 
     /// Abandons a suspended call.
     pub fn cancel(&mut self, call: CallId) {
-        self.calls.remove(call);
+        self.core.calls.remove(call);
     }
 
     /// Whether a call is still in progress.
     pub fn is_running(&self, call: CallId) -> bool {
-        self.calls.contains_key(call)
+        self.core.calls.contains_key(call)
     }
 
     // ---- values ----
@@ -627,6 +671,65 @@ impl Vm {
             .alloc_host(obj)
             .map(Value::Host)
             .map_err(|_| RuntimeError::new("out of memory"))
+    }
+
+    // ---- the collector ----
+
+    /// Does incremental collection work within `budget` (microseconds, or
+    /// work units with `Budget::Instructions`; `Budget::Unlimited` finishes
+    /// the current cycle). A cycle starts only once the heap has grown past
+    /// its threshold. Between steps, scripts may run: values that Rust code
+    /// holds across steps must be [`Rooted`](crate::Rooted).
+    pub fn gc_step(&mut self, budget: Budget) -> crate::GcProgress {
+        crate::gc::step(&mut self.core, None, budget, false)
+    }
+
+    /// Like [`Vm::gc_step`], but starts a cycle even below the threshold.
+    pub fn gc_step_forced(&mut self, budget: Budget) -> crate::GcProgress {
+        crate::gc::step(&mut self.core, None, budget, true)
+    }
+
+    /// Finishes any cycle in progress and runs a whole new one: everything
+    /// unreachable now is freed.
+    pub fn full_collect(&mut self) {
+        crate::gc::full_collect(&mut self.core, None);
+    }
+
+    /// Turns stress mode on (a full collection every `every` allocations)
+    /// or off.
+    pub fn set_gc_stress(&mut self, every: Option<u32>) {
+        self.core.config.gc_stress = every;
+        self.core.heap.gc.stress_every = every;
+    }
+
+    /// Keeps `value` alive until the returned handle is dropped.
+    pub fn root(&mut self, value: Value) -> crate::Rooted {
+        crate::Rooted::new(&self.core.roots, value)
+    }
+
+    /// Heap and collector statistics.
+    pub fn gc_report(&self) -> crate::GcReport {
+        let heap = &self.core.heap;
+        let kind = |kind, count, bytes| crate::KindStats { kind, count, bytes };
+        crate::GcReport {
+            phase: heap.gc.phase,
+            heap_bytes: heap.bytes(),
+            threshold: heap.gc.threshold(),
+            live_after_last_cycle: heap.gc.stats.live_after_last_cycle,
+            cycles: heap.gc.stats.cycles,
+            forced_collections: heap.gc.stats.forced_collections,
+            assists: heap.gc.stats.assists,
+            objects: vec![
+                kind("string", heap.strings.len(), heap.strings.bytes()),
+                kind("list", heap.lists.len(), heap.lists.bytes()),
+                kind("map", heap.maps.len(), heap.maps.bytes()),
+                kind("closure", heap.closures.len(), heap.closures.bytes()),
+                kind("cell", heap.cells.len(), heap.cells.bytes()),
+                kind("host", heap.hosts.len(), heap.hosts.bytes()),
+                kind("instance", heap.instances.len(), heap.instances.bytes()),
+            ],
+            steps: heap.gc.stats.steps(),
+        }
     }
 
     /// The bytecode of a module as text, with lines.

@@ -7,13 +7,15 @@
 //! - `// expect compile error: MESSAGE` — a compile error whose message
 //!   contains MESSAGE, on this line.
 //!
-//! Each file runs unsliced and again with every instruction a suspension
-//! point (`Budget::Instructions(1)`); both runs must match the file.
+//! Each file runs unsliced, again with every instruction a suspension point
+//! (`Budget::Instructions(1)`, with a collector step between slices), and
+//! under collector stress (a full collection at every allocation); every
+//! run must match the file.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use ark_vm::{Budget, Error, RunResult, Vm};
+use ark_vm::{Budget, Error, RunResult, Vm, VmConfig};
 
 #[derive(Debug, PartialEq)]
 enum Outcome {
@@ -45,9 +47,27 @@ fn parse_expectations(source: &str) -> Expectation {
     Expectation { output, error }
 }
 
-/// Runs a script, slicing every `slice` instructions (None: unsliced).
-fn run(name: &str, source: &str, slice: Option<u64>) -> (Vec<String>, Outcome) {
-    let mut vm = Vm::new();
+/// How a script is run.
+#[derive(Clone, Copy, Debug)]
+enum Mode {
+    /// To completion in one go.
+    Whole,
+    /// In slices of this many instructions.
+    Sliced(u64),
+    /// In slices of this many instructions, with a small collector step
+    /// between slices that starts a new cycle whenever the last one ended,
+    /// so marking and sweeping interleave with the script everywhere.
+    SlicedWithGc(u64),
+    /// With a full collection at every allocation.
+    Stress,
+}
+
+/// Runs a script in `mode`.
+fn run(name: &str, source: &str, mode: Mode) -> (Vec<String>, Outcome) {
+    let mut vm = Vm::with_config(VmConfig {
+        gc_stress: matches!(mode, Mode::Stress).then_some(1),
+        ..VmConfig::default()
+    });
     let lines = Arc::new(Mutex::new(Vec::new()));
     let sink = lines.clone();
     // A printed string with newlines is several lines of output.
@@ -63,10 +83,17 @@ fn run(name: &str, source: &str, slice: Option<u64>) -> (Vec<String>, Outcome) {
         Ok(module) => {
             let instance = vm.instantiate(&module);
             let call = vm.start_init(instance);
-            let budget = slice.map_or(Budget::Unlimited, Budget::Instructions);
+            let budget = match mode {
+                Mode::Sliced(n) | Mode::SlicedWithGc(n) => Budget::Instructions(n),
+                _ => Budget::Unlimited,
+            };
             loop {
                 match vm.resume(call, budget) {
-                    RunResult::Suspended => continue,
+                    RunResult::Suspended => {
+                        if let Mode::SlicedWithGc(_) = mode {
+                            vm.gc_step_forced(Budget::Instructions(40));
+                        }
+                    }
                     RunResult::Done(_) => break Outcome::Ok,
                     RunResult::Error(e) => {
                         break Outcome::Runtime {
@@ -82,18 +109,14 @@ fn run(name: &str, source: &str, slice: Option<u64>) -> (Vec<String>, Outcome) {
     (out, outcome)
 }
 
-fn check(path: &Path, slice: Option<u64>) -> Result<(), String> {
+fn check(path: &Path, mode: Mode) -> Result<(), String> {
     let source = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let name = path.file_name().unwrap().to_string_lossy().to_string();
     let exp = parse_expectations(&source);
-    let (out, outcome) = run(&name, &source, slice);
-    let mode = match slice {
-        None => "unsliced".to_string(),
-        Some(n) => format!("sliced every {n}"),
-    };
+    let (out, outcome) = run(&name, &source, mode);
     if out != exp.output {
         return Err(format!(
-            "{name} ({mode}): output differs\n  expected: {:?}\n  actual:   {:?}\n  outcome: {outcome:?}",
+            "{name} ({mode:?}): output differs\n  expected: {:?}\n  actual:   {:?}\n  outcome: {outcome:?}",
             exp.output, out
         ));
     }
@@ -110,7 +133,7 @@ fn check(path: &Path, slice: Option<u64>) -> Result<(), String> {
             Ok(())
         }
         (expected, actual) => Err(format!(
-            "{name} ({mode}): expected {expected:?}, got {actual:?}"
+            "{name} ({mode:?}): expected {expected:?}, got {actual:?}"
         )),
     }
 }
@@ -127,10 +150,10 @@ fn suite() -> Vec<PathBuf> {
     files
 }
 
-fn run_suite(slice: Option<u64>) {
+fn run_suite(mode: Mode) {
     let failures: Vec<String> = suite()
         .iter()
-        .filter_map(|p| check(p, slice).err())
+        .filter_map(|p| check(p, mode).err())
         .collect();
     if !failures.is_empty() {
         panic!(
@@ -143,17 +166,22 @@ fn run_suite(slice: Option<u64>) {
 
 #[test]
 fn conformance_unsliced() {
-    run_suite(None);
+    run_suite(Mode::Whole);
 }
 
 #[test]
 fn conformance_every_instruction_a_suspension_point() {
-    run_suite(Some(1));
+    run_suite(Mode::Sliced(1));
 }
 
 #[test]
-fn conformance_odd_slices() {
-    run_suite(Some(7));
+fn conformance_odd_slices_interleaved_with_collection() {
+    run_suite(Mode::SlicedWithGc(7));
+}
+
+#[test]
+fn conformance_under_gc_stress() {
+    run_suite(Mode::Stress);
 }
 
 /// Errors from `Vm::load` carry the same information as the suite checks.

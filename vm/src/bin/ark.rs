@@ -27,9 +27,24 @@ struct Args {
     /// Heap limit in MiB; allocating past it is an `out of memory` error.
     #[arg(long, value_name = "N", default_value_t = 1024)]
     max_heap_mb: usize,
+
+    /// Run a full garbage collection at every allocation (very slow; for
+    /// finding collector bugs).
+    #[arg(long)]
+    gc_stress: bool,
+
+    /// Print heap and collector statistics to stderr at exit.
+    #[arg(long)]
+    stats: bool,
 }
 
 type Out = Arc<Mutex<BufWriter<Stdout>>>;
+
+/// A plain run interleaves script and collector slices the way a game
+/// frame would: this long for the script...
+const FRAME_SCRIPT_MICROS: u64 = 4_000;
+/// ...and this long for the collector.
+const FRAME_GC_MICROS: u64 = 1_000;
 
 fn flush(out: &Out) {
     if let Ok(mut w) = out.lock() {
@@ -41,6 +56,7 @@ fn main() -> ExitCode {
     let args = Args::parse();
     let config = VmConfig {
         heap_limit: args.max_heap_mb.saturating_mul(1 << 20),
+        gc_stress: args.gc_stress.then_some(1),
         ..VmConfig::default()
     };
     let mut vm = Vm::with_config(config);
@@ -56,6 +72,9 @@ fn main() -> ExitCode {
         None => repl(&mut vm, &out),
     };
     flush(&out);
+    if args.stats {
+        eprintln!("{}", vm.gc_report());
+    }
     code
 }
 
@@ -81,10 +100,15 @@ fn run_file(vm: &mut Vm, args: &Args, path: &PathBuf, out: &Out) -> ExitCode {
     }
     let instance = vm.instantiate(&module);
     let call = vm.start_init(instance);
-    let budget = args.slice.map_or(Budget::Unlimited, Budget::Instructions);
+    // Like a game frame: a slice of script, then a slice of collection.
+    let budget = args
+        .slice
+        .map_or(Budget::Micros(FRAME_SCRIPT_MICROS), Budget::Instructions);
     loop {
         match vm.resume(call, budget) {
-            RunResult::Suspended => continue,
+            RunResult::Suspended => {
+                vm.gc_step(Budget::Micros(FRAME_GC_MICROS));
+            }
             RunResult::Done(_) => return ExitCode::SUCCESS,
             RunResult::Error(e) => {
                 flush(out);

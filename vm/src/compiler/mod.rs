@@ -447,6 +447,7 @@ impl Compiler<'_, '_> {
             locals,
             upval_names: f.upval_names,
             line: f.line,
+            gc_epoch: Default::default(),
         }
     }
 }

@@ -1,0 +1,450 @@
+//! The incremental ("ticking") tri-colour mark-and-sweep collector.
+//!
+//! - **Colours.** Each arena's side table keeps the epoch in which an object
+//!   was last marked. A cycle starts by bumping the epoch, which makes every
+//!   object white at once; marked objects are grey while queued in `gray`
+//!   and black after their children are shaded.
+//! - **Roots.** Module instances, every suspended call's stack and frames
+//!   (and the running one's), globals, the prelude, method-name strings, the
+//!   constants of live functions, and [`Rooted`](crate::Rooted) handles.
+//! - **Barrier.** While marking, every value stored into a heap object is
+//!   shaded (`Heap::barrier`), and new objects are born marked and queued.
+//!   Registers are not barriered: the stacks of calls that ran during the
+//!   cycle are scanned again when the grey queue runs dry (the atomic step).
+//! - **Slicing.** Every unit of work (a value shaded, a slot swept) counts
+//!   against the step's budget; big lists and maps are traced 256 values at
+//!   a time, and the sweep walks the side tables 128 slots at a time.
+//! - **Pacing.** A cycle starts when the heap passes `pause` times what was
+//!   live after the last cycle. The host gives the collector time every
+//!   frame; when it gives too little, allocation makes the mutator assist,
+//!   and at the heap limit a forced full collection runs before `out of
+//!   memory` is reported.
+
+mod sweep;
+mod trace;
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use crate::arena::Arena;
+use crate::bytecode::Proto;
+use crate::gc_stats::GcStats;
+use crate::heap::{Heap, VALUE_SIZE};
+use crate::interp::Fiber;
+use crate::value::{ClosureKey, HostKey, InstanceKey, ListKey, MapKey, StrKey, Value};
+use crate::vm::{Budget, CallId, Core};
+
+/// The call running while the collector works (at a safe point), if any:
+/// it is out of `Core::calls` while it runs.
+pub(crate) type Running<'a> = Option<(CallId, &'a Fiber)>;
+
+/// Values traced from one big list or map before the step checks its budget.
+const TRACE_CHUNK: usize = 256;
+/// Slots swept at a time.
+const SWEEP_CHUNK: usize = 128;
+/// Work units between two reads of the clock.
+const CLOCK_EVERY: usize = 64;
+/// The heap never waits for less than this before a cycle starts.
+const MIN_THRESHOLD: usize = 1 << 20;
+/// Bytes the mutator may allocate between two assists.
+const ASSIST_SPACING: usize = 256 << 10;
+/// How many times the atomic step may find new grey objects before it
+/// finishes marking regardless of the budget.
+const MAX_ATOMIC_RETRIES: u32 = 8;
+
+/// Where the collector is in its cycle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GcPhase {
+    /// No cycle running; one starts when the heap passes its threshold.
+    Idle,
+    /// Marking what is reachable.
+    Mark,
+    /// Freeing what was not reached.
+    Sweep,
+}
+
+/// What one [`crate::Vm::gc_step`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GcProgress {
+    /// The phase after the step.
+    pub phase: GcPhase,
+    /// Work units done (values shaded, slots swept).
+    pub work: usize,
+    /// Whether a cycle finished during the step.
+    pub cycle_completed: bool,
+}
+
+/// Grey objects, and root sets still to scan.
+enum Gray {
+    List(ListKey, usize),
+    Map(MapKey, usize),
+    Closure(ClosureKey),
+    Cell(crate::value::CellKey),
+    Host(HostKey),
+    Instance(InstanceKey, usize),
+    Proto(Arc<Proto>),
+    /// The calls in progress when the cycle started, from this position of
+    /// `calls_snapshot` on.
+    Calls(usize),
+    /// One call's stack and frames, from this position on.
+    Fiber(CallId, usize),
+}
+
+pub(crate) struct GcState {
+    pub(crate) phase: GcPhase,
+    epoch: u32,
+    gray: Vec<Gray>,
+    /// Arena (by `SWEEP_ORDER` position) and slot the sweep is at.
+    sweep_kind: usize,
+    sweep_slot: usize,
+    /// A cycle starts when the heap passes this many bytes.
+    threshold: usize,
+    /// The mutator assists when the heap passes this many bytes.
+    assist_at: usize,
+    /// Set by allocation: the interpreter should visit a safe point.
+    pub(crate) pressure: bool,
+    /// Heap growth factor before the next cycle (2.0: the heap settles at
+    /// about twice the live data).
+    pub(crate) pause: f64,
+    /// Full collection every this many allocations (stress testing).
+    pub(crate) stress_every: Option<u32>,
+    stress_count: u32,
+    calls_snapshot: Vec<CallId>,
+    /// Calls resumed since they were last scanned in this cycle.
+    pub(crate) dirty_calls: Vec<CallId>,
+    atomic_retries: u32,
+    pub(crate) stats: GcStats,
+}
+
+impl GcState {
+    pub fn new() -> GcState {
+        GcState {
+            phase: GcPhase::Idle,
+            epoch: 1,
+            gray: Vec::new(),
+            sweep_kind: 0,
+            sweep_slot: 0,
+            threshold: MIN_THRESHOLD,
+            assist_at: MIN_THRESHOLD * 3,
+            pressure: false,
+            pause: 2.0,
+            stress_every: None,
+            stress_count: 0,
+            calls_snapshot: Vec::new(),
+            dirty_calls: Vec::new(),
+            atomic_retries: 0,
+            stats: GcStats::default(),
+        }
+    }
+
+    /// The heap size at which the next cycle starts.
+    pub fn threshold(&self) -> usize {
+        self.threshold
+    }
+
+    #[inline]
+    pub fn is_marking(&self) -> bool {
+        self.phase == GcPhase::Mark
+    }
+
+    /// The mark a new object gets: the current epoch keeps it alive through
+    /// a running cycle, and makes it white when the next one starts.
+    #[inline]
+    pub fn new_object_mark(&self) -> u32 {
+        self.epoch
+    }
+
+    /// Called on every allocation with the heap's new size.
+    #[inline]
+    pub fn allocated(&mut self, bytes: usize, limit: usize) {
+        if bytes > self.assist_at || bytes > limit {
+            self.pressure = true;
+        }
+        if let Some(every) = self.stress_every {
+            self.stress_count += 1;
+            if self.stress_count >= every {
+                self.stress_count = 0;
+                self.pressure = true;
+            }
+        }
+    }
+
+    /// Queues a new container while marking, so what it holds is marked.
+    #[inline]
+    pub fn queue_new(&mut self, v: Value) {
+        if self.phase != GcPhase::Mark {
+            return;
+        }
+        match v {
+            Value::List(k) => self.gray.push(Gray::List(k, 0)),
+            Value::Map(k) => self.gray.push(Gray::Map(k, 0)),
+            Value::Closure(k) => self.gray.push(Gray::Closure(k)),
+            Value::Cell(k) => self.gray.push(Gray::Cell(k)),
+            Value::Host(k) => self.gray.push(Gray::Host(k)),
+            _ => {}
+        }
+    }
+
+    pub fn queue_new_instance(&mut self, k: InstanceKey) {
+        if self.phase == GcPhase::Mark {
+            self.gray.push(Gray::Instance(k, 0));
+        }
+    }
+
+    /// An interned string handed out again is alive, even if the current
+    /// cycle had not reached it.
+    #[inline]
+    pub fn revive_string(&mut self, strings: &mut Arena<StrKey, crate::heap::StrObj>, k: StrKey) {
+        if self.phase != GcPhase::Idle {
+            strings.mark(k, self.epoch);
+        }
+    }
+
+    /// Traces a host object again if it was already traced this cycle.
+    pub fn retrace_host(&mut self, hosts: &Arena<HostKey, Box<dyn crate::HostObject>>, h: HostKey) {
+        if self.phase == GcPhase::Mark && hosts.is_marked(h, self.epoch) {
+            self.gray.push(Gray::Host(h));
+        }
+    }
+
+    pub(crate) fn mark_proto(&mut self, proto: &Arc<Proto>) {
+        if proto.gc_epoch.swap(self.epoch, Ordering::Relaxed) != self.epoch {
+            self.gray.push(Gray::Proto(proto.clone()));
+        }
+    }
+}
+
+/// A step's allowance of work: units, time, or both unbounded.
+struct Allowance {
+    units: Option<usize>,
+    deadline: Option<Instant>,
+    done: usize,
+    since_clock: usize,
+}
+
+impl Allowance {
+    fn new(budget: Budget) -> Allowance {
+        match budget {
+            Budget::Instructions(n) => Allowance {
+                units: Some(n as usize),
+                deadline: None,
+                done: 0,
+                since_clock: 0,
+            },
+            Budget::Micros(us) => Allowance {
+                units: None,
+                deadline: Some(Instant::now() + Duration::from_micros(us)),
+                done: 0,
+                since_clock: 0,
+            },
+            Budget::Unlimited => Allowance {
+                units: None,
+                deadline: None,
+                done: 0,
+                since_clock: 0,
+            },
+        }
+    }
+
+    /// Records work; false when the allowance is spent.
+    fn spend(&mut self, n: usize) -> bool {
+        self.done += n;
+        self.since_clock += n;
+        if let Some(units) = self.units
+            && self.done >= units
+        {
+            return false;
+        }
+        if let Some(deadline) = self.deadline
+            && self.since_clock >= CLOCK_EVERY
+        {
+            self.since_clock = 0;
+            return Instant::now() < deadline;
+        }
+        true
+    }
+}
+
+/// Shades the roots that change without a barrier: globals, the prelude,
+/// method names and host handles, and (in the atomic step) the running call
+/// and the calls resumed since they were scanned, from their low-water
+/// marks up.
+fn scan_mutable_roots(core: &mut Core, running: Running<'_>, fibers: bool) -> usize {
+    let heap = &mut core.heap;
+    let mut work = 1;
+    if fibers {
+        if let Some((_, f)) = running {
+            work += heap.rescan_fiber(f);
+        }
+        for key in std::mem::take(&mut heap.gc.dirty_calls) {
+            if let Some(fiber) = core.calls.get(key) {
+                work += heap.rescan_fiber(fiber);
+            }
+        }
+    }
+    for &v in &core.globals {
+        heap.shade(v);
+    }
+    let p = core.prelude;
+    for v in [p.map, p.filter, p.sort_by] {
+        heap.shade(v);
+    }
+    for k in core.methods.keys() {
+        heap.shade(Value::Str(k));
+    }
+    for &v in core.roots.lock().expect("root registry").values() {
+        heap.shade(v);
+    }
+    work + core.globals.len()
+}
+
+fn start_cycle(core: &mut Core, running: Running<'_>) {
+    let gc = &mut core.heap.gc;
+    gc.epoch = gc.epoch.wrapping_add(1).max(1);
+    gc.phase = GcPhase::Mark;
+    gc.atomic_retries = 0;
+    gc.gray.clear();
+    gc.dirty_calls.clear();
+    // Every call in progress (the running one's slot included) is scanned
+    // in chunks.
+    gc.calls_snapshot = core.calls.keys().collect();
+    gc.gray.push(Gray::Calls(0));
+    let instances: Vec<InstanceKey> = core.heap.instances.iter().map(|(k, _)| k).collect();
+    for k in instances {
+        let epoch = core.heap.gc.epoch;
+        core.heap.instances.mark(k, epoch);
+        core.heap.gc.gray.push(Gray::Instance(k, 0));
+    }
+    scan_mutable_roots(core, running, false);
+}
+
+fn finish_cycle(heap: &mut Heap) {
+    let live = heap.bytes();
+    let gc = &mut heap.gc;
+    gc.phase = GcPhase::Idle;
+    gc.calls_snapshot = Vec::new();
+    let threshold = ((live as f64 * gc.pause) as usize).max(MIN_THRESHOLD);
+    gc.threshold = threshold;
+    gc.assist_at = threshold + threshold / 2;
+    gc.stats.cycles += 1;
+    gc.stats.live_after_last_cycle = live;
+}
+
+/// Does collector work within `budget`. With `force`, a cycle starts even
+/// below the threshold. Returns what was done.
+pub(crate) fn step(
+    core: &mut Core,
+    running: Running<'_>,
+    budget: Budget,
+    force: bool,
+) -> GcProgress {
+    let started = Instant::now();
+    let mut allowance = Allowance::new(budget);
+    let mut cycle_completed = false;
+    loop {
+        match core.heap.gc.phase {
+            GcPhase::Idle => {
+                if cycle_completed || (!force && core.heap.bytes() < core.heap.gc.threshold) {
+                    break;
+                }
+                start_cycle(core, running);
+                if !allowance.spend(1) {
+                    break;
+                }
+            }
+            GcPhase::Mark => {
+                if let Some(item) = core.heap.gc.gray.pop() {
+                    let work = core.heap.trace(item, &core.calls, running);
+                    if !allowance.spend(work) {
+                        break;
+                    }
+                    continue;
+                }
+                // Atomic step: rescan what changed without a barrier.
+                let work = scan_mutable_roots(core, running, true);
+                let gc = &mut core.heap.gc;
+                if gc.gray.is_empty() {
+                    gc.phase = GcPhase::Sweep;
+                    gc.sweep_kind = 0;
+                    gc.sweep_slot = 0;
+                } else {
+                    gc.atomic_retries += 1;
+                    if gc.atomic_retries > MAX_ATOMIC_RETRIES {
+                        // The mutator keeps hiding values in registers:
+                        // finish marking now.
+                        while let Some(item) = core.heap.gc.gray.pop() {
+                            core.heap.trace(item, &core.calls, running);
+                        }
+                        scan_mutable_roots(core, running, true);
+                        while let Some(item) = core.heap.gc.gray.pop() {
+                            core.heap.trace(item, &core.calls, running);
+                        }
+                        core.heap.gc.phase = GcPhase::Sweep;
+                        core.heap.gc.sweep_kind = 0;
+                        core.heap.gc.sweep_slot = 0;
+                    }
+                }
+                if !allowance.spend(work) {
+                    break;
+                }
+            }
+            GcPhase::Sweep => {
+                let (done, work) = sweep::sweep_chunk(&mut core.heap);
+                if done {
+                    finish_cycle(&mut core.heap);
+                    cycle_completed = true;
+                }
+                if !allowance.spend(work) {
+                    break;
+                }
+            }
+        }
+    }
+    core.heap.gc.stats.record_step(started.elapsed());
+    GcProgress {
+        phase: core.heap.gc.phase,
+        work: allowance.done,
+        cycle_completed,
+    }
+}
+
+/// Finishes any cycle in progress, then runs a whole new one.
+pub(crate) fn full_collect(core: &mut Core, running: Running<'_>) {
+    if core.heap.gc.phase != GcPhase::Idle {
+        step(core, running, Budget::Unlimited, true);
+    }
+    step(core, running, Budget::Unlimited, true);
+}
+
+/// Runs where the interpreter may collect: between instructions, with the
+/// running call's registers as a root. Called when allocation set
+/// `pressure`.
+pub(crate) fn safe_point(core: &mut Core, call: CallId, fiber: &Fiber) -> Result<(), String> {
+    let running = Some((call, fiber));
+    let gc = &mut core.heap.gc;
+    gc.pressure = false;
+    if gc.stress_every.is_some() {
+        full_collect(core, running);
+    }
+    if core.heap.bytes() > core.heap.limit {
+        core.heap.gc.stats.forced_collections += 1;
+        full_collect(core, running);
+        if core.heap.bytes() > core.heap.limit {
+            return Err("out of memory".into());
+        }
+        return Ok(());
+    }
+    let bytes = core.heap.bytes();
+    if bytes > core.heap.gc.assist_at {
+        // The host is not giving the collector enough time: the mutator
+        // does work in proportion to what it allocated.
+        let owed = (bytes - core.heap.gc.assist_at + ASSIST_SPACING) / VALUE_SIZE * 2;
+        core.heap.gc.stats.assists += 1;
+        step(core, running, Budget::Instructions(owed as u64), true);
+        if core.heap.gc.phase != GcPhase::Idle {
+            core.heap.gc.assist_at = core.heap.bytes() + ASSIST_SPACING;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,225 @@
+//! Marking: shading values and blackening grey objects a chunk at a time.
+
+use slotmap::SlotMap;
+
+use super::{Gray, Running, TRACE_CHUNK};
+use crate::heap::{Heap, Key};
+use crate::interp::Fiber;
+use crate::value::Value;
+use crate::vm::CallId;
+
+impl Heap {
+    /// Marks `v` and queues it if it holds other values.
+    pub(crate) fn shade(&mut self, v: Value) {
+        let epoch = self.gc.epoch;
+        let gray = &mut self.gc.gray;
+        match v {
+            Value::Str(k) => {
+                self.strings.mark(k, epoch);
+            }
+            Value::List(k) => {
+                if self.lists.mark(k, epoch) {
+                    gray.push(Gray::List(k, 0));
+                }
+            }
+            Value::Map(k) => {
+                if self.maps.mark(k, epoch) {
+                    gray.push(Gray::Map(k, 0));
+                }
+            }
+            Value::Closure(k) => {
+                if self.closures.mark(k, epoch) {
+                    gray.push(Gray::Closure(k));
+                }
+            }
+            Value::Cell(k) => {
+                if self.cells.mark(k, epoch) {
+                    gray.push(Gray::Cell(k));
+                }
+            }
+            Value::Host(k) => {
+                if self.hosts.mark(k, epoch) {
+                    gray.push(Gray::Host(k));
+                }
+            }
+            Value::Nil
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::Vec3(_)
+            | Value::Entity(_)
+            | Value::Native(_) => {}
+        }
+    }
+
+    fn shade_key(&mut self, k: Key) {
+        if let Key::Str(s) = k {
+            self.strings.mark(s, self.gc.epoch);
+        }
+    }
+
+    /// Shades a call's stack and frames from frame `from_frame` up (the
+    /// frames below it have not run since they were last scanned), then
+    /// records that everything below the top frame is now scanned.
+    pub(crate) fn rescan_fiber(&mut self, fiber: &Fiber) -> usize {
+        let from_frame = fiber
+            .low_water
+            .get()
+            .min(fiber.frames.len().saturating_sub(1));
+        let from_slot = fiber
+            .frames
+            .get(from_frame)
+            .map_or(0, |f| f.base.saturating_sub(1));
+        for &v in fiber.stack.get(from_slot..).unwrap_or(&[]) {
+            self.shade(v);
+        }
+        for frame in fiber.frames.get(from_frame..).unwrap_or(&[]) {
+            self.shade(Value::Closure(frame.closure));
+            self.gc.mark_proto(&frame.proto);
+        }
+        fiber.low_water.set(fiber.frames.len().saturating_sub(1));
+        1 + fiber.stack.len().saturating_sub(from_slot) + fiber.frames.len() - from_frame
+    }
+
+    /// Scans part of a call's stack and frames: positions `from..` count
+    /// the stack's values first, then its frames. Anything the call changes
+    /// meanwhile is caught by the rescan from its low-water mark.
+    fn scan_fiber_chunk(&mut self, key: CallId, fiber: &Fiber, from: usize) -> usize {
+        if from == 0 {
+            fiber.low_water.set(fiber.frames.len().saturating_sub(1));
+        }
+        let n = fiber.stack.len();
+        let total = n + fiber.frames.len();
+        let to = (from + TRACE_CHUNK).min(total);
+        if to < total {
+            self.gc.gray.push(Gray::Fiber(key, to));
+        }
+        for i in from..to {
+            if i < n {
+                self.shade(fiber.stack[i]);
+            } else {
+                let frame = &fiber.frames[i - n];
+                self.shade(Value::Closure(frame.closure));
+                self.gc.mark_proto(&frame.proto);
+            }
+        }
+        1 + to.saturating_sub(from)
+    }
+
+    /// Blackens one grey item (or a chunk of a big one); returns the work
+    /// done.
+    pub(super) fn trace(
+        &mut self,
+        item: Gray,
+        calls: &SlotMap<CallId, Fiber>,
+        running: Running<'_>,
+    ) -> usize {
+        match item {
+            Gray::List(k, from) => {
+                let Some(items) = self.lists.get(k) else {
+                    return 1;
+                };
+                let to = (from + TRACE_CHUNK).min(items.len());
+                if to < items.len() {
+                    self.gc.gray.push(Gray::List(k, to));
+                }
+                let chunk: Vec<Value> = items[from.min(to)..to].to_vec();
+                for v in chunk {
+                    self.shade(v);
+                }
+                1 + to.saturating_sub(from)
+            }
+            Gray::Map(k, from) => {
+                let Some(map) = self.maps.get(k) else {
+                    return 1;
+                };
+                let to = (from + TRACE_CHUNK).min(map.len());
+                if to < map.len() {
+                    self.gc.gray.push(Gray::Map(k, to));
+                }
+                let chunk: Vec<(Key, Value)> = (from..to)
+                    .filter_map(|i| map.get_index(i).map(|(k, v)| (*k, *v)))
+                    .collect();
+                for (key, v) in chunk {
+                    self.shade_key(key);
+                    self.shade(v);
+                }
+                1 + 2 * to.saturating_sub(from)
+            }
+            Gray::Closure(k) => {
+                let Some(c) = self.closures.get(k) else {
+                    return 1;
+                };
+                let proto = c.proto.clone();
+                let cells = c.upvals.clone();
+                self.gc.mark_proto(&proto);
+                for cell in cells.iter() {
+                    self.shade(Value::Cell(*cell));
+                }
+                1 + cells.len()
+            }
+            Gray::Cell(k) => {
+                if let Some(&v) = self.cells.get(k) {
+                    self.shade(v);
+                }
+                1
+            }
+            Gray::Host(k) => {
+                let mut held = Vec::new();
+                if let Some(h) = self.hosts.get(k) {
+                    h.trace(&mut |v| held.push(v));
+                }
+                for &v in &held {
+                    self.shade(v);
+                }
+                1 + held.len()
+            }
+            Gray::Instance(k, from) => {
+                let Some(inst) = self.instances.get(k) else {
+                    return 1;
+                };
+                let to = (from + TRACE_CHUNK).min(inst.vars.len());
+                if to < inst.vars.len() {
+                    self.gc.gray.push(Gray::Instance(k, to));
+                }
+                let chunk: Vec<Value> = inst.vars[from.min(to)..to].to_vec();
+                if from == 0 {
+                    let (self_value, main) = (inst.self_value, inst.module.main.clone());
+                    self.shade(self_value);
+                    self.gc.mark_proto(&main);
+                }
+                for v in chunk {
+                    self.shade(v);
+                }
+                1 + to.saturating_sub(from)
+            }
+            Gray::Proto(p) => {
+                for &c in &p.consts {
+                    self.shade(c);
+                }
+                for child in &p.protos {
+                    self.gc.mark_proto(child);
+                }
+                1 + p.consts.len() + p.protos.len()
+            }
+            Gray::Calls(from) => {
+                let to = (from + 16).min(self.gc.calls_snapshot.len());
+                if to < self.gc.calls_snapshot.len() {
+                    self.gc.gray.push(Gray::Calls(to));
+                }
+                for i in from..to {
+                    let key = self.gc.calls_snapshot[i];
+                    self.gc.gray.push(Gray::Fiber(key, 0));
+                }
+                1 + to - from
+            }
+            Gray::Fiber(key, from) => match running {
+                Some((k, fiber)) if k == key => self.scan_fiber_chunk(key, fiber, from),
+                _ => match calls.get(key) {
+                    Some(fiber) => self.scan_fiber_chunk(key, fiber, from),
+                    None => 1,
+                },
+            },
+        }
+    }
+}
