@@ -13,6 +13,10 @@ fuzz_target!(|data: &[u8]| {
         heap_limit: 32 << 20,
         max_call_depth: 2_000,
         max_string_len: 1 << 20,
+        // A full collection every 13 allocations, and incremental steps
+        // between slices: a missing barrier or root shows up as a stale
+        // handle or a wrong value, a broken collector as a panic.
+        gc_stress: Some(13),
         ..VmConfig::default()
     });
     vm.set_print(|_| {});
@@ -24,7 +28,9 @@ fuzz_target!(|data: &[u8]| {
     // At most 200,000 instructions in slices of 97.
     for _ in 0..2_000 {
         match vm.resume(call, Budget::Instructions(97)) {
-            RunResult::Suspended => continue,
+            RunResult::Suspended => {
+                vm.gc_step_forced(Budget::Instructions(50));
+            }
             RunResult::Done(v) => {
                 let _ = vm.display(v);
                 break;

@@ -164,7 +164,7 @@ impl Heap {
             return Err(OutOfMemory);
         }
         self.bytes = next;
-        self.gc.allocated(next, self.limit);
+        self.gc.allocated(n, next, self.limit);
         Ok(())
     }
 
@@ -194,8 +194,8 @@ impl Heap {
 
     // ---- allocation ----
     //
-    // A new object gets the colour that keeps it alive through the current
-    // cycle; while marking it is also queued so that what it holds is marked.
+    // A new object gets the colour the collector's phase calls for
+    // (`GcState::new_object_mark`).
 
     /// Interns `text`: equal strings share one key.
     pub fn intern(&mut self, text: &str) -> Result<StrKey, OutOfMemory> {
@@ -237,7 +237,6 @@ impl Heap {
         let size = OBJECT_OVERHEAD + items.capacity() * VALUE_SIZE;
         self.charge(size)?;
         let key = self.lists.insert(items, size, self.gc.new_object_mark());
-        self.gc.queue_new(Value::List(key));
         Ok(key)
     }
 
@@ -245,7 +244,6 @@ impl Heap {
         let size = OBJECT_OVERHEAD + map.capacity() * MAP_ENTRY_SIZE;
         self.charge(size)?;
         let key = self.maps.insert(map, size, self.gc.new_object_mark());
-        self.gc.queue_new(Value::Map(key));
         Ok(key)
     }
 
@@ -254,19 +252,17 @@ impl Heap {
         let key = self
             .cells
             .insert(v, OBJECT_OVERHEAD, self.gc.new_object_mark());
-        self.gc.queue_new(Value::Cell(key));
         Ok(key)
     }
 
-    /// Creates a closure. Capturing cells is a store into a new object: a
-    /// write-barrier point (the closure is queued while marking).
+    /// Creates a closure. The cells it captures are reached through it when
+    /// it is marked.
     pub fn alloc_closure(&mut self, closure: Closure) -> Result<ClosureKey, OutOfMemory> {
         let size = OBJECT_OVERHEAD + closure.upvals.len() * 8;
         self.charge(size)?;
         let key = self
             .closures
             .insert(closure, size, self.gc.new_object_mark());
-        self.gc.queue_new(Value::Closure(key));
         Ok(key)
     }
 
@@ -275,7 +271,6 @@ impl Heap {
         let key = self
             .hosts
             .insert(obj, OBJECT_OVERHEAD, self.gc.new_object_mark());
-        self.gc.queue_new(Value::Host(key));
         Ok(key)
     }
 
@@ -381,6 +376,20 @@ impl Heap {
     }
 
     // ---- reads ----
+
+    /// Whether `v` is an immediate, or a handle to an object that is still
+    /// alive (false for a freed object or a handle from another heap).
+    pub fn is_live(&self, v: Value) -> bool {
+        match v {
+            Value::Str(k) => self.strings.contains_key(k),
+            Value::List(k) => self.lists.contains_key(k),
+            Value::Map(k) => self.maps.contains_key(k),
+            Value::Closure(k) => self.closures.contains_key(k),
+            Value::Cell(k) => self.cells.contains_key(k),
+            Value::Host(k) => self.hosts.contains_key(k),
+            _ => true,
+        }
+    }
 
     /// The text of a string; `""` for a stale key (callers that must detect
     /// staleness use `strings.get`).

@@ -8,9 +8,11 @@
 //!   (and the running one's), globals, the prelude, method-name strings, the
 //!   constants of live functions, and [`Rooted`](crate::Rooted) handles.
 //! - **Barrier.** While marking, every value stored into a heap object is
-//!   shaded (`Heap::barrier`), and new objects are born marked and queued.
-//!   Registers are not barriered: the stacks of calls that ran during the
-//!   cycle are scanned again when the grey queue runs dry (the atomic step).
+//!   shaded (`Heap::barrier`). Registers are not barriered: the stacks of
+//!   calls that ran during the cycle are scanned again, from the lowest
+//!   frame that ran, when the grey queue runs dry (the atomic step). New
+//!   objects are white while marking (garbage made during a cycle is freed
+//!   by it) and marked while sweeping.
 //! - **Slicing.** Every unit of work (a value shaded, a slot swept) counts
 //!   against the step's budget; big lists and maps are traced 256 values at
 //!   a time, and the sweep walks the side tables 128 slots at a time.
@@ -114,6 +116,9 @@ pub(crate) struct GcState {
     /// Calls resumed since they were last scanned in this cycle.
     pub(crate) dirty_calls: Vec<CallId>,
     atomic_retries: u32,
+    /// Bytes allocated since the sweep began: they survive it, but are not
+    /// part of what the last marking found live.
+    allocated_while_sweeping: usize,
     pub(crate) stats: GcStats,
 }
 
@@ -134,6 +139,7 @@ impl GcState {
             calls_snapshot: Vec::new(),
             dirty_calls: Vec::new(),
             atomic_retries: 0,
+            allocated_while_sweeping: 0,
             stats: GcStats::default(),
         }
     }
@@ -148,16 +154,27 @@ impl GcState {
         self.phase == GcPhase::Mark
     }
 
-    /// The mark a new object gets: the current epoch keeps it alive through
-    /// a running cycle, and makes it white when the next one starts.
+    /// The mark a new object gets. While marking, new objects are white:
+    /// one that is only in registers is found when the atomic step rescans
+    /// the calls that ran, one stored into an object is shaded by the
+    /// barrier, and one dropped before the atomic step is freed by this very
+    /// cycle instead of floating until the next. While sweeping, they are
+    /// marked, so the sweep does not free them.
     #[inline]
     pub fn new_object_mark(&self) -> u32 {
-        self.epoch
+        if self.phase == GcPhase::Mark {
+            self.epoch.wrapping_sub(1)
+        } else {
+            self.epoch
+        }
     }
 
-    /// Called on every allocation with the heap's new size.
+    /// Called on every allocation of `n` bytes with the heap's new size.
     #[inline]
-    pub fn allocated(&mut self, bytes: usize, limit: usize) {
+    pub fn allocated(&mut self, n: usize, bytes: usize, limit: usize) {
+        if self.phase == GcPhase::Sweep {
+            self.allocated_while_sweeping += n;
+        }
         if bytes > self.assist_at || bytes > limit {
             self.pressure = true;
         }
@@ -170,22 +187,8 @@ impl GcState {
         }
     }
 
-    /// Queues a new container while marking, so what it holds is marked.
-    #[inline]
-    pub fn queue_new(&mut self, v: Value) {
-        if self.phase != GcPhase::Mark {
-            return;
-        }
-        match v {
-            Value::List(k) => self.gray.push(Gray::List(k, 0)),
-            Value::Map(k) => self.gray.push(Gray::Map(k, 0)),
-            Value::Closure(k) => self.gray.push(Gray::Closure(k)),
-            Value::Cell(k) => self.gray.push(Gray::Cell(k)),
-            Value::Host(k) => self.gray.push(Gray::Host(k)),
-            _ => {}
-        }
-    }
-
+    /// An instance is a root: one created while marking is marked and
+    /// traced at once.
     pub fn queue_new_instance(&mut self, k: InstanceKey) {
         if self.phase == GcPhase::Mark {
             self.gray.push(Gray::Instance(k, 0));
@@ -320,7 +323,11 @@ fn start_cycle(core: &mut Core, running: Running<'_>) {
 }
 
 fn finish_cycle(heap: &mut Heap) {
-    let live = heap.bytes();
+    // What the marking found live: the heap after the sweep, less what was
+    // allocated while sweeping.
+    let live = heap
+        .bytes()
+        .saturating_sub(heap.gc.allocated_while_sweeping);
     let gc = &mut heap.gc;
     gc.phase = GcPhase::Idle;
     gc.calls_snapshot = Vec::new();
@@ -368,6 +375,7 @@ pub(crate) fn step(
                     gc.phase = GcPhase::Sweep;
                     gc.sweep_kind = 0;
                     gc.sweep_slot = 0;
+                    gc.allocated_while_sweeping = 0;
                 } else {
                     gc.atomic_retries += 1;
                     if gc.atomic_retries > MAX_ATOMIC_RETRIES {
@@ -383,6 +391,7 @@ pub(crate) fn step(
                         core.heap.gc.phase = GcPhase::Sweep;
                         core.heap.gc.sweep_kind = 0;
                         core.heap.gc.sweep_slot = 0;
+                        core.heap.gc.allocated_while_sweeping = 0;
                     }
                 }
                 if !allowance.spend(work) {

@@ -1,0 +1,410 @@
+//! The incremental collector: what is reachable survives, what is not is
+//! freed, in bounded memory, with steps bounded by their budget.
+
+use std::collections::{BTreeSet, HashMap};
+
+use ark_vm::{Budget, GcPhase, RunResult, Value, Vm, VmConfig};
+use proptest::prelude::*;
+
+/// Runs a call in instruction slices with an incremental collector step
+/// after each, as a game frame would; returns the result and the largest
+/// heap seen.
+fn run_interleaved(vm: &mut Vm, call: ark_vm::CallId, slice: u64, gc_work: u64) -> (Value, usize) {
+    let mut peak = 0;
+    loop {
+        match vm.resume(call, Budget::Instructions(slice)) {
+            RunResult::Suspended => {
+                vm.gc_step(Budget::Instructions(gc_work));
+                peak = peak.max(vm.heap().bytes());
+            }
+            RunResult::Done(v) => return (v, peak.max(vm.heap().bytes())),
+            RunResult::Error(e) => panic!("{e}"),
+        }
+    }
+}
+
+#[test]
+fn unreachable_cycles_are_freed() {
+    let mut vm = Vm::new();
+    vm.full_collect();
+    let baseline = vm.heap().object_count();
+    let game = vm
+        .load(
+            "cycles.ark",
+            "fn churn(n) {
+                for i in 0..n {
+                    let a = {name: \"a\"};
+                    let b = [a];
+                    a.other = b;
+                    let f = fn() { return a; };
+                    a.f = f;
+                }
+            }",
+        )
+        .unwrap();
+    vm.call(game, "churn", &[Value::Int(2000)]).unwrap();
+    assert!(vm.heap().object_count() > baseline + 2000);
+    vm.full_collect();
+    // What is left: the script's module, function and constants.
+    assert!(
+        vm.heap().object_count() < baseline + 20,
+        "{} objects left, baseline {baseline}",
+        vm.heap().object_count()
+    );
+}
+
+#[test]
+fn short_lived_cycles_run_in_bounded_memory() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "churn.ark",
+            "fn churn(n) {
+                let kept = 0;
+                for i in 0..n {
+                    let a = {id: i};
+                    let b = {prev: a};
+                    a.next = b;
+                    if i % 1000 == 0 { kept += 1; }
+                }
+                return kept;
+            }",
+        )
+        .unwrap();
+    let call = vm
+        .start_call(game, "churn", &[Value::Int(300_000)])
+        .unwrap();
+    let (kept, peak) = run_interleaved(&mut vm, call, 5_000, 20_000);
+    assert_eq!(kept, Value::Int(300));
+    let report = vm.gc_report();
+    assert!(report.cycles >= 5, "{report}");
+    // 300,000 pairs of maps are about 60 MB if nothing is freed.
+    assert!(peak < 8 << 20, "peak heap {peak} bytes\n{report}");
+}
+
+#[test]
+fn a_long_lived_graph_survives_churn_intact() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "graph.ark",
+            "let nodes = [];
+             let expected = [];
+             fn build(n) {
+                 for i in 0..n { nodes.push({v: i, next: nil, tag: str(i)}); expected.push(0); }
+                 for i in 0..n { let j = (i * 7 + 3) % n; nodes[i].next = nodes[j]; expected[i] = j; }
+             }
+             // Relinks nodes (stores into old objects: the barrier's job)
+             // while allocating garbage.
+             fn churn(rounds) {
+                 let n = len(nodes);
+                 let seed = 12345;
+                 for r in 0..rounds {
+                     seed = (seed * 1103515245 + 12345) % 2147483648;
+                     let i = seed % n;
+                     let j = div(seed, 7) % n;
+                     nodes[i].next = nodes[j];
+                     expected[i] = j;
+                     let junk = [{a: r}, [r, r], \"x\" + str(r)];
+                 }
+             }
+             fn check() {
+                 let bad = 0;
+                 let sum = 0;
+                 for i in 0..len(nodes) {
+                     let node = nodes[i];
+                     if node.v != i or node.tag != str(i) or node.next.v != expected[i] { bad += 1; }
+                     sum += node.next.v;
+                 }
+                 return [bad, sum];
+             }",
+        )
+        .unwrap();
+    let n = 50_000;
+    vm.call(game, "build", &[Value::Int(n)]).unwrap();
+    let call = vm
+        .start_call(game, "churn", &[Value::Int(200_000)])
+        .unwrap();
+    // Start cycles even below the threshold so marking overlaps the churn.
+    loop {
+        match vm.resume(call, Budget::Instructions(3_000)) {
+            RunResult::Suspended => {
+                vm.gc_step_forced(Budget::Instructions(5_000));
+            }
+            RunResult::Done(_) => break,
+            RunResult::Error(e) => panic!("{e}"),
+        }
+    }
+    assert!(vm.gc_report().cycles >= 3, "{}", vm.gc_report());
+    vm.full_collect();
+    let result = vm.call(game, "check", &[]).unwrap();
+    let [bad, _sum]: [i64; 2] = vm
+        .from_value::<Vec<i64>>(result)
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert_eq!(bad, 0, "nodes were corrupted");
+}
+
+#[test]
+fn a_freed_object_handle_is_stale_and_never_reused() {
+    let mut vm = Vm::new();
+    let list = vm.to_value(vec![1i64, 2, 3]).unwrap();
+    let rooted = vm.root(list);
+    vm.full_collect();
+    assert!(vm.heap().is_live(list));
+    drop(rooted);
+    vm.full_collect();
+    assert!(!vm.heap().is_live(list));
+    // The freed slot is reused by new objects, under a new generation.
+    let fresh: Vec<Value> = (0..1000)
+        .map(|i| vm.to_value(vec![i as i64]).unwrap())
+        .collect();
+    assert!(fresh.iter().all(|&v| vm.heap().is_live(v)));
+    assert!(!vm.heap().is_live(list));
+    assert!(vm.from_value::<Vec<i64>>(list).is_err());
+    assert_eq!(vm.display(list), "<stale list>");
+    let game = vm.load("s.ark", "fn first(l) { return l[0]; }").unwrap();
+    let err = vm.call(game, "first", &[list]).unwrap_err();
+    assert!(err.message.contains("stale handle"), "{err}");
+}
+
+#[test]
+fn suspended_calls_keep_their_locals_alive() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "wait.ark",
+            "fn hold() {
+                let mine = [\"a\" + \"b\", {k: [1, 2]}];
+                let f = fn() { return mine; };
+                yield;
+                yield;
+                return str(f());
+            }",
+        )
+        .unwrap();
+    let call = vm.start_call(game, "hold", &[]).unwrap();
+    assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Suspended);
+    vm.full_collect();
+    let junk = vm.to_value(vec![0i64; 100]).unwrap();
+    let _ = junk;
+    vm.full_collect();
+    assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Suspended);
+    vm.gc_step_forced(Budget::Unlimited);
+    match vm.resume(call, Budget::Unlimited) {
+        RunResult::Done(v) => assert_eq!(vm.display(v), r#"["ab", {"k": [1, 2]}]"#),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn string_constants_of_live_code_survive() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "consts.ark",
+            "fn outer() { return fn() { return \"only in a constant\" + \"!\"; }; }",
+        )
+        .unwrap();
+    for _ in 0..3 {
+        vm.full_collect();
+    }
+    let inner = vm.call(game, "outer", &[]).unwrap();
+    let rooted = vm.root(inner);
+    vm.full_collect();
+    let call = vm.start_call_value(rooted.value(), &[]).unwrap();
+    match vm.resume(call, Budget::Unlimited) {
+        RunResult::Done(v) => assert_eq!(vm.display(v), "only in a constant!"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn steps_do_no_more_work_than_their_budget_allows() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "big.ark",
+            "let big = []; let maps = [];
+             fn fill(n) { for i in 0..n { big.push([i]); } for i in 0..1000 { maps.push({i: i}); } }",
+        )
+        .unwrap();
+    vm.call(game, "fill", &[Value::Int(200_000)]).unwrap();
+    let mut steps = 0;
+    let mut cycle_done = false;
+    while !cycle_done {
+        let p = vm.gc_step_forced(Budget::Instructions(1_000));
+        // One chunk of a big object may finish after the budget is spent.
+        assert!(
+            p.work <= 1_000 + 2 * 256 + 64,
+            "a step did {} units",
+            p.work
+        );
+        cycle_done = p.cycle_completed;
+        steps += 1;
+        assert!(steps < 100_000, "the cycle never finished");
+    }
+    // 200,000 inner lists plus the big one were marked over many steps.
+    assert!(steps > 200, "only {steps} steps");
+    assert_eq!(vm.gc_report().phase, GcPhase::Idle);
+    let v = vm.eval("1").unwrap();
+    assert_eq!(v, Value::Int(1));
+}
+
+#[test]
+fn the_heap_settles_when_the_host_gives_time_every_frame() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "steady.ark",
+            "let live = [];
+             fn setup() { for i in 0..20000 { live.push({i: i}); } }
+             fn frame() { for i in 0..2000 { let garbage = [i, {x: i}]; } }",
+        )
+        .unwrap();
+    vm.call(game, "setup", &[]).unwrap();
+    vm.full_collect();
+    let live = vm.heap().bytes();
+    let mut sizes = Vec::new();
+    for _ in 0..300 {
+        vm.call(game, "frame", &[]).unwrap();
+        vm.gc_step(Budget::Instructions(20_000));
+        sizes.push(vm.heap().bytes());
+    }
+    let late_max = *sizes[200..].iter().max().unwrap();
+    assert!(
+        late_max < live * 3 + (2 << 20),
+        "heap grew to {late_max} with {live} live\n{}",
+        vm.gc_report()
+    );
+    assert!(vm.gc_report().cycles >= 3);
+}
+
+#[test]
+fn stress_mode_collects_at_every_allocation() {
+    let mut vm = Vm::with_config(VmConfig {
+        gc_stress: Some(1),
+        ..VmConfig::default()
+    });
+    let v = vm
+        .eval("let l = []; for i in 0..200 { l.push({v: [i]}); } let s = 0; for m in l { s += m.v[0]; } s")
+        .unwrap();
+    assert_eq!(v, Value::Int(19900));
+    assert!(vm.gc_report().cycles > 200, "{}", vm.gc_report());
+}
+
+// ---- a model of reachability, checked against the collector ----
+
+#[derive(Clone, Debug)]
+enum Op {
+    /// A new object, rooted.
+    Alloc,
+    /// Store object b into object a.
+    Link(usize, usize),
+    /// Drop a's last reference to something.
+    Unlink(usize),
+    /// Unroot an object.
+    Unroot(usize),
+    /// Root an object again (if it is still alive in the model).
+    Reroot(usize),
+    /// Some collector work.
+    Step(u16),
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => Just(Op::Alloc),
+        4 => (0..64usize, 0..64usize).prop_map(|(a, b)| Op::Link(a, b)),
+        1 => (0..64usize).prop_map(Op::Unlink),
+        2 => (0..64usize).prop_map(Op::Unroot),
+        1 => (0..64usize).prop_map(Op::Reroot),
+        3 => (1..400u16).prop_map(Op::Step),
+    ]
+}
+
+fn reachable(roots: &BTreeSet<usize>, edges: &HashMap<usize, Vec<usize>>) -> BTreeSet<usize> {
+    let mut seen = BTreeSet::new();
+    let mut todo: Vec<usize> = roots.iter().copied().collect();
+    while let Some(n) = todo.pop() {
+        if seen.insert(n) {
+            todo.extend(edges.get(&n).into_iter().flatten().copied());
+        }
+    }
+    seen
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn the_collector_agrees_with_a_model_of_reachability(ops in prop::collection::vec(op(), 1..120)) {
+        let mut vm = Vm::new();
+        let mut objects: Vec<Value> = Vec::new();
+        let mut rooted: HashMap<usize, ark_vm::Rooted> = HashMap::new();
+        let mut edges: HashMap<usize, Vec<usize>> = HashMap::new();
+        for op in ops {
+            let live_in_model = reachable(&rooted.keys().copied().collect(), &edges);
+            match op {
+                Op::Alloc => {
+                    let v = vm.to_value(Vec::<Value>::new()).unwrap();
+                    objects.push(v);
+                    rooted.insert(objects.len() - 1, vm.root(v));
+                }
+                Op::Link(a, b) => {
+                    if objects.is_empty() { continue; }
+                    let (a, b) = (a % objects.len(), b % objects.len());
+                    if !live_in_model.contains(&a) || !live_in_model.contains(&b) { continue; }
+                    let Value::List(list) = objects[a] else { unreachable!() };
+                    vm.heap_mut().list_push(list, objects[b]).unwrap();
+                    edges.entry(a).or_default().push(b);
+                }
+                Op::Unlink(a) => {
+                    if objects.is_empty() { continue; }
+                    let a = a % objects.len();
+                    if !live_in_model.contains(&a) { continue; }
+                    if let Some(list) = edges.get_mut(&a) {
+                        if list.pop().is_some() {
+                            let v = vm.eval("nil").unwrap();
+                            let _ = v;
+                            let Value::List(l) = objects[a] else { unreachable!() };
+                            // Overwrite the last slot with nil and shrink the model.
+                            let len = list.len();
+                            vm.heap_mut().list_set(l, len, Value::Nil);
+                        }
+                    }
+                }
+                Op::Unroot(a) => {
+                    if objects.is_empty() { continue; }
+                    rooted.remove(&(a % objects.len()));
+                }
+                Op::Reroot(a) => {
+                    if objects.is_empty() { continue; }
+                    let a = a % objects.len();
+                    if live_in_model.contains(&a) {
+                        rooted.insert(a, vm.root(objects[a]));
+                    }
+                }
+                Op::Step(n) => {
+                    vm.gc_step_forced(Budget::Instructions(n as u64));
+                }
+            }
+            // Nothing reachable is ever freed.
+            let live_in_model = reachable(&rooted.keys().copied().collect(), &edges);
+            for &i in &live_in_model {
+                prop_assert!(vm.heap().is_live(objects[i]), "reachable object {} was freed", i);
+            }
+        }
+        // Everything unreachable is freed within two cycles.
+        let live_in_model = reachable(&rooted.keys().copied().collect(), &edges);
+        let mut cycles = 0;
+        while cycles < 2 {
+            if vm.gc_step_forced(Budget::Instructions(500)).cycle_completed {
+                cycles += 1;
+            }
+        }
+        for (i, &v) in objects.iter().enumerate() {
+            prop_assert_eq!(vm.heap().is_live(v), live_in_model.contains(&i), "object {}", i);
+        }
+    }
+}
