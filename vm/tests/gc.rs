@@ -335,7 +335,7 @@ fn reachable(roots: &BTreeSet<usize>, edges: &HashMap<usize, Vec<usize>>) -> BTr
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(64))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn the_collector_agrees_with_a_model_of_reachability(ops in prop::collection::vec(op(), 1..120)) {
@@ -343,6 +343,9 @@ proptest! {
         let mut objects: Vec<Value> = Vec::new();
         let mut rooted: HashMap<usize, ark_vm::Rooted> = HashMap::new();
         let mut edges: HashMap<usize, Vec<usize>> = HashMap::new();
+        // Where each link sits in its list (unlinking leaves a nil behind).
+        let mut slots: HashMap<usize, Vec<usize>> = HashMap::new();
+        let mut physical_len: HashMap<usize, usize> = HashMap::new();
         for op in ops {
             let live_in_model = reachable(&rooted.keys().copied().collect(), &edges);
             match op {
@@ -358,21 +361,21 @@ proptest! {
                     let Value::List(list) = objects[a] else { unreachable!() };
                     vm.heap_mut().list_push(list, objects[b]).unwrap();
                     edges.entry(a).or_default().push(b);
+                    let len = physical_len.entry(a).or_default();
+                    slots.entry(a).or_default().push(*len);
+                    *len += 1;
                 }
                 Op::Unlink(a) => {
                     if objects.is_empty() { continue; }
                     let a = a % objects.len();
                     if !live_in_model.contains(&a) { continue; }
-                    if let Some(list) = edges.get_mut(&a) {
-                        if list.pop().is_some() {
-                            let v = vm.eval("nil").unwrap();
-                            let _ = v;
+                    // Overwrite the slot of a's newest link with nil.
+                    if let Some(list) = edges.get_mut(&a)
+                        && list.pop().is_some() {
                             let Value::List(l) = objects[a] else { unreachable!() };
-                            // Overwrite the last slot with nil and shrink the model.
-                            let len = list.len();
-                            vm.heap_mut().list_set(l, len, Value::Nil);
+                            let slot = slots.get_mut(&a).unwrap().pop().unwrap();
+                            vm.heap_mut().list_set(l, slot, Value::Nil);
                         }
-                    }
                 }
                 Op::Unroot(a) => {
                     if objects.is_empty() { continue; }
