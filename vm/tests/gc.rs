@@ -237,7 +237,7 @@ fn steps_do_no_more_work_than_their_budget_allows() {
         let p = vm.gc_step_forced(Budget::Instructions(1_000));
         // One chunk of a big object may finish after the budget is spent.
         assert!(
-            p.work <= 1_000 + 2 * 256 + 64,
+            p.work <= 1_000 + 2 * 128 + 64,
             "a step did {} units",
             p.work
         );

@@ -14,7 +14,7 @@
 //!   objects are white while marking (garbage made during a cycle is freed
 //!   by it) and marked while sweeping.
 //! - **Slicing.** Every unit of work (a value shaded, a slot swept) counts
-//!   against the step's budget; big lists and maps are traced 256 values at
+//!   against the step's budget; big lists and maps are traced 128 values at
 //!   a time, and the sweep walks the side tables 128 slots at a time.
 //! - **Pacing.** A cycle starts when the heap passes `pause` times what was
 //!   live after the last cycle. The host gives the collector time every
@@ -42,15 +42,18 @@ use crate::vm::{Budget, CallId, Core};
 pub(crate) type Running<'a> = Option<(CallId, &'a Fiber)>;
 
 /// Values traced from one big list or map before the step checks its budget.
-const TRACE_CHUNK: usize = 256;
+const TRACE_CHUNK: usize = 128;
 /// Slots swept at a time.
 const SWEEP_CHUNK: usize = 128;
 /// Work units between two reads of the clock.
-const CLOCK_EVERY: usize = 64;
+const CLOCK_EVERY: usize = 32;
 /// The heap never waits for less than this before a cycle starts.
 const MIN_THRESHOLD: usize = 1 << 20;
 /// Bytes the mutator may allocate between two assists.
 const ASSIST_SPACING: usize = 256 << 10;
+/// The most work one assist does (about a millisecond), so that an assist
+/// never makes a frame late by much; the next allocations assist again.
+const ASSIST_MAX_WORK: usize = 16 << 10;
 /// How many times the atomic step may find new grey objects before it
 /// finishes marking regardless of the budget.
 const MAX_ATOMIC_RETRIES: u32 = 8;
@@ -119,6 +122,8 @@ pub(crate) struct GcState {
     /// Bytes allocated since the sweep began: they survive it, but are not
     /// part of what the last marking found live.
     allocated_while_sweeping: usize,
+    /// Reused buffer for the values of the chunk being traced.
+    scratch: Vec<Value>,
     pub(crate) stats: GcStats,
 }
 
@@ -140,6 +145,7 @@ impl GcState {
             dirty_calls: Vec::new(),
             atomic_retries: 0,
             allocated_while_sweeping: 0,
+            scratch: Vec::new(),
             stats: GcStats::default(),
         }
     }
@@ -448,7 +454,8 @@ pub(crate) fn safe_point(core: &mut Core, call: CallId, fiber: &Fiber) -> Result
     if bytes > core.heap.gc.assist_at {
         // The host is not giving the collector enough time: the mutator
         // does work in proportion to what it allocated.
-        let owed = (bytes - core.heap.gc.assist_at + ASSIST_SPACING) / VALUE_SIZE * 2;
+        let owed = ((bytes - core.heap.gc.assist_at + ASSIST_SPACING) / VALUE_SIZE * 2)
+            .min(ASSIST_MAX_WORK);
         core.heap.gc.stats.assists += 1;
         step(core, running, Budget::Instructions(owed as u64), true);
         if core.heap.gc.phase != GcPhase::Idle {

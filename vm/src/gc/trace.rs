@@ -3,7 +3,7 @@
 use slotmap::SlotMap;
 
 use super::{Gray, Running, TRACE_CHUNK};
-use crate::heap::{Heap, Key};
+use crate::heap::Heap;
 use crate::interp::Fiber;
 use crate::value::Value;
 use crate::vm::CallId;
@@ -49,12 +49,6 @@ impl Heap {
             | Value::Vec3(_)
             | Value::Entity(_)
             | Value::Native(_) => {}
-        }
-    }
-
-    fn shade_key(&mut self, k: Key) {
-        if let Key::Str(s) = k {
-            self.strings.mark(s, self.gc.epoch);
         }
     }
 
@@ -123,10 +117,13 @@ impl Heap {
                 if to < items.len() {
                     self.gc.gray.push(Gray::List(k, to));
                 }
-                let chunk: Vec<Value> = items[from.min(to)..to].to_vec();
-                for v in chunk {
+                let mut chunk = std::mem::take(&mut self.gc.scratch);
+                chunk.clear();
+                chunk.extend_from_slice(&items[from.min(to)..to]);
+                for &v in &chunk {
                     self.shade(v);
                 }
+                self.gc.scratch = chunk;
                 1 + to.saturating_sub(from)
             }
             Gray::Map(k, from) => {
@@ -137,13 +134,18 @@ impl Heap {
                 if to < map.len() {
                     self.gc.gray.push(Gray::Map(k, to));
                 }
-                let chunk: Vec<(Key, Value)> = (from..to)
-                    .filter_map(|i| map.get_index(i).map(|(k, v)| (*k, *v)))
-                    .collect();
-                for (key, v) in chunk {
-                    self.shade_key(key);
+                let mut chunk = std::mem::take(&mut self.gc.scratch);
+                chunk.clear();
+                for i in from..to {
+                    if let Some((k, v)) = map.get_index(i) {
+                        chunk.push(k.to_value());
+                        chunk.push(*v);
+                    }
+                }
+                for &v in &chunk {
                     self.shade(v);
                 }
+                self.gc.scratch = chunk;
                 1 + 2 * to.saturating_sub(from)
             }
             Gray::Closure(k) => {
@@ -182,15 +184,18 @@ impl Heap {
                 if to < inst.vars.len() {
                     self.gc.gray.push(Gray::Instance(k, to));
                 }
-                let chunk: Vec<Value> = inst.vars[from.min(to)..to].to_vec();
+                let mut chunk = std::mem::take(&mut self.gc.scratch);
+                chunk.clear();
+                chunk.extend_from_slice(&inst.vars[from.min(to)..to]);
                 if from == 0 {
                     let (self_value, main) = (inst.self_value, inst.module.main.clone());
                     self.shade(self_value);
                     self.gc.mark_proto(&main);
                 }
-                for v in chunk {
+                for &v in &chunk {
                     self.shade(v);
                 }
+                self.gc.scratch = chunk;
                 1 + to.saturating_sub(from)
             }
             Gray::Proto(p) => {
