@@ -13,10 +13,10 @@ fuzz_target!(|data: &[u8]| {
         heap_limit: 32 << 20,
         max_call_depth: 2_000,
         max_string_len: 1 << 20,
-        // A full collection every 13 allocations, and incremental steps
+        // A full collection every 61 allocations, and incremental steps
         // between slices: a missing barrier or root shows up as a stale
         // handle or a wrong value, a broken collector as a panic.
-        gc_stress: Some(13),
+        gc_stress: Some(61),
         ..VmConfig::default()
     });
     vm.set_print(|_| {});
@@ -25,8 +25,9 @@ fuzz_target!(|data: &[u8]| {
     };
     let instance = vm.instantiate(&module);
     let call = vm.start_init(instance);
-    // At most 200,000 instructions in slices of 97.
-    for _ in 0..2_000 {
+    // At most about 40,000 instructions in slices of 97 (stress mode makes
+    // a growing heap quadratic).
+    for _ in 0..400 {
         match vm.resume(call, Budget::Instructions(97)) {
             RunResult::Suspended => {
                 vm.gc_step_forced(Budget::Instructions(50));

@@ -496,34 +496,37 @@ impl Parser<'_> {
     }
 
     fn additive(&mut self) -> PResult<Expr> {
-        let mut left = self.multiplicative()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Plus => BinOp::Add,
-                Tok::Minus => BinOp::Sub,
-                _ => return Ok(left),
-            };
-            let pos = self.here();
-            self.advance();
-            let right = self.multiplicative()?;
-            left = self.expr(ExprKind::Binary(op, Box::new(left), Box::new(right)), pos)?;
-        }
+        self.left_assoc(Self::multiplicative, |t| match t {
+            Tok::Plus => Some(BinOp::Add),
+            Tok::Minus => Some(BinOp::Sub),
+            _ => None,
+        })
     }
 
     fn multiplicative(&mut self) -> PResult<Expr> {
-        let mut left = self.unary()?;
-        loop {
-            let op = match self.peek() {
-                Tok::Star => BinOp::Mul,
-                Tok::Slash => BinOp::Div,
-                Tok::Percent => BinOp::Mod,
-                _ => return Ok(left),
-            };
+        self.left_assoc(Self::unary, |t| match t {
+            Tok::Star => Some(BinOp::Mul),
+            Tok::Slash => Some(BinOp::Div),
+            Tok::Percent => Some(BinOp::Mod),
+            _ => None,
+        })
+    }
+
+    /// One left-associative precedence level: `operand (op operand)*`,
+    /// built in a loop (the tree's height is bounded by `MAX_HEIGHT`).
+    fn left_assoc(
+        &mut self,
+        operand: fn(&mut Self) -> PResult<Expr>,
+        op_of: fn(&Tok) -> Option<BinOp>,
+    ) -> PResult<Expr> {
+        let mut left = operand(self)?;
+        while let Some(op) = op_of(self.peek()) {
             let pos = self.here();
             self.advance();
-            let right = self.unary()?;
+            let right = operand(self)?;
             left = self.expr(ExprKind::Binary(op, Box::new(left), Box::new(right)), pos)?;
         }
+        Ok(left)
     }
 
     fn unary(&mut self) -> PResult<Expr> {
