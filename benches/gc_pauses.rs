@@ -72,9 +72,14 @@ fn pause_report(slice: u64) -> Report {
     for frame in 0..REPORT_FRAMES {
         vm.call(game, "frame", &[Value::Int(REPLACED_PER_FRAME)])
             .expect("frame runs");
+        let phase = vm.gc_report().phase;
         let started = Instant::now();
-        black_box(vm.gc_step(Budget::Micros(slice)));
-        steps.push(started.elapsed());
+        let progress = black_box(vm.gc_step(Budget::Micros(slice)));
+        let took = started.elapsed();
+        steps.push(took);
+        if took > Duration::from_millis(1) {
+            println!("  long step at frame {frame}: {took:?}, {phase:?} -> {progress:?}");
+        }
         if frame % (REPORT_FRAMES / 8) == 0 || frame + 1 == REPORT_FRAMES {
             heap_mb.push(vm.heap().bytes() as f64 / 1e6);
         }
@@ -129,8 +134,11 @@ fn bench(c: &mut Criterion) {
 criterion_group!(benches, bench);
 
 fn main() {
-    benches();
-    Criterion::default().configure_from_args().final_summary();
+    // ARK_BENCH_REPORT_ONLY=1 skips criterion and prints the pause table.
+    if std::env::var_os("ARK_BENCH_REPORT_ONLY").is_none() {
+        benches();
+        Criterion::default().configure_from_args().final_summary();
+    }
 
     println!();
     println!(
