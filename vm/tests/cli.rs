@@ -160,3 +160,45 @@ fn the_repl_prints_values_and_survives_errors() {
     assert!(stderr.contains("undefined variable 'nope'"), "{stderr}");
     assert!(stderr.contains("cannot add float and nil"), "{stderr}");
 }
+
+#[test]
+fn gc_stress_runs_print_exactly_what_plain_runs_print() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    for name in [
+        "closures_upvalues.ark",
+        "program_word_count.ark",
+        "list_sort.ark",
+        "map_utilities.ark",
+        "err_in_function_line.ark",
+    ] {
+        let p = dir.join(name);
+        let p = p.to_str().unwrap();
+        let plain = ark(&[p]);
+        let stressed = ark(&["--gc-stress", p]);
+        assert_eq!(plain.stdout, stressed.stdout, "{name}");
+        assert_eq!(plain.stderr, stressed.stderr, "{name}");
+        assert_eq!(plain.status.code(), stressed.status.code(), "{name}");
+    }
+}
+
+#[test]
+fn stats_are_printed_to_stderr_at_exit() {
+    let path = script(
+        "garbage.ark",
+        "let n = 0;\nfor i in 0..20000 { let g = [i, {k: i}]; n += 1; }\nprint(n);\n",
+    );
+    let out = ark(&["--stats", "--gc-stress", path.to_str().unwrap()]);
+    assert!(out.status.success());
+    assert_eq!(text(&out.stdout), "20000\n");
+    let err = text(&out.stderr);
+    for part in [
+        "heap:",
+        "cycles",
+        "forced collections",
+        "gc steps:",
+        "p99",
+        "live objects:",
+    ] {
+        assert!(err.contains(part), "--stats lacks {part:?}:\n{err}");
+    }
+}
