@@ -340,15 +340,46 @@ fn execute(
                 }
             };
         }
+        // Operands are matched by reference: reading a value's tag and
+        // payload separately lets the CPU forward them from the stores that
+        // wrote them, where copying the 16-byte value whole would stall.
         macro_rules! arith {
             ($dst:expr, $a:expr, $b:expr, $op:expr, $int:expr, $float:expr) => {{
-                let (a, b) = ($a, $b);
-                match (a, b) {
-                    (Value::Int(x), Value::Int(y)) => reg!($dst) = $int(x, y),
-                    (Value::Float(x), Value::Float(y)) => reg!($dst) = Value::Float($float(x, y)),
-                    _ => {
+                match (&$a, &$b) {
+                    (Value::Int(x), Value::Int(y)) => {
+                        let (x, y) = (*x, *y);
+                        reg!($dst) = $int(x, y);
+                    }
+                    (Value::Float(x), Value::Float(y)) => {
+                        let (x, y) = (*x, *y);
+                        reg!($dst) = Value::Float($float(x, y));
+                    }
+                    (a, b) => {
+                        let (a, b) = (*a, *b);
                         reg!($dst) = tri!(arith_slow(core, $op, a, b));
                         safe_point!();
+                    }
+                }
+            }};
+        }
+        // `a == b`, with the int fast path inline.
+        macro_rules! equal {
+            ($a:expr, $b:expr) => {{
+                match (&reg!($a), &reg!($b)) {
+                    (Value::Int(x), Value::Int(y)) => *x == *y,
+                    (a, b) => ops::equal(*a, *b),
+                }
+            }};
+        }
+        // `a < b` and friends, with the int fast path inline.
+        macro_rules! compare {
+            ($a:expr, $b:expr, $int:expr, $slow:path) => {{
+                match (&reg!($a), &reg!($b)) {
+                    (Value::Int(x), Value::Int(y)) => $int(*x, *y),
+                    (Value::Float(x), Value::Float(y)) => $int(*x, *y),
+                    (a, b) => {
+                        let (a, b) = (*a, *b);
+                        tri!($slow(&core.heap, a, b))
                     }
                 }
             }};
@@ -455,6 +486,13 @@ fn execute(
                     |x: f64, y: f64| x / y
                 ),
                 Op::Mod { dst, a, b } => {
+                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b)) {
+                        if *y != 0 {
+                            let (x, y) = (*x, *y);
+                            reg!(dst) = Value::Int(ops::floored_rem(x, y));
+                            continue;
+                        }
+                    }
                     let (a, b) = (reg!(a), reg!(b));
                     reg!(dst) = tri!(modulo(core, a, b));
                 }
@@ -491,55 +529,62 @@ fn execute(
                     |x: f64, y: f64| x / y
                 ),
                 Op::ModK { dst, a, k } => {
+                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &consts[k as usize]) {
+                        if *y != 0 {
+                            let (x, y) = (*x, *y);
+                            reg!(dst) = Value::Int(ops::floored_rem(x, y));
+                            continue;
+                        }
+                    }
                     let a = reg!(a);
                     reg!(dst) = tri!(modulo(core, a, consts[k as usize]));
                 }
                 Op::Neg { dst, src } => reg!(dst) = tri!(ops::negate(reg!(src))),
                 Op::Not { dst, src } => reg!(dst) = Value::Bool(!reg!(src).is_truthy()),
-                Op::Eq { dst, a, b } => reg!(dst) = Value::Bool(ops::equal(reg!(a), reg!(b))),
-                Op::Ne { dst, a, b } => reg!(dst) = Value::Bool(!ops::equal(reg!(a), reg!(b))),
+                Op::Eq { dst, a, b } => reg!(dst) = Value::Bool(equal!(a, b)),
+                Op::Ne { dst, a, b } => reg!(dst) = Value::Bool(!equal!(a, b)),
                 Op::Lt { dst, a, b } => {
-                    reg!(dst) = Value::Bool(tri!(ops::less(&core.heap, reg!(a), reg!(b))))
+                    reg!(dst) = Value::Bool(compare!(a, b, |x, y| x < y, ops::less))
                 }
                 Op::Le { dst, a, b } => {
-                    reg!(dst) = Value::Bool(tri!(ops::less_equal(&core.heap, reg!(a), reg!(b))))
+                    reg!(dst) = Value::Bool(compare!(a, b, |x, y| x <= y, ops::less_equal))
                 }
                 Op::Gt { dst, a, b } => {
-                    reg!(dst) = Value::Bool(tri!(ops::greater(&core.heap, reg!(a), reg!(b))))
+                    reg!(dst) = Value::Bool(compare!(a, b, |x, y| x > y, ops::greater))
                 }
                 Op::Ge { dst, a, b } => {
-                    reg!(dst) = Value::Bool(tri!(ops::greater_equal(&core.heap, reg!(a), reg!(b))))
+                    reg!(dst) = Value::Bool(compare!(a, b, |x, y| x >= y, ops::greater_equal))
                 }
 
                 Op::Jmp { off } => jump_if!(true, off),
                 Op::JmpIfFalse { src, off } => jump_if!(!reg!(src).is_truthy(), off),
                 Op::JmpIfTrue { src, off } => jump_if!(reg!(src).is_truthy(), off),
                 Op::JmpIfLt { a, b, off } => {
-                    jump_if!(tri!(ops::less(&core.heap, reg!(a), reg!(b))), off)
+                    jump_if!(compare!(a, b, |x, y| x < y, ops::less), off)
                 }
                 Op::JmpIfNotLt { a, b, off } => {
-                    jump_if!(!tri!(ops::less(&core.heap, reg!(a), reg!(b))), off)
+                    jump_if!(!compare!(a, b, |x, y| x < y, ops::less), off)
                 }
                 Op::JmpIfLe { a, b, off } => {
-                    jump_if!(tri!(ops::less_equal(&core.heap, reg!(a), reg!(b))), off)
+                    jump_if!(compare!(a, b, |x, y| x <= y, ops::less_equal), off)
                 }
                 Op::JmpIfNotLe { a, b, off } => {
-                    jump_if!(!tri!(ops::less_equal(&core.heap, reg!(a), reg!(b))), off)
+                    jump_if!(!compare!(a, b, |x, y| x <= y, ops::less_equal), off)
                 }
                 Op::JmpIfGt { a, b, off } => {
-                    jump_if!(tri!(ops::greater(&core.heap, reg!(a), reg!(b))), off)
+                    jump_if!(compare!(a, b, |x, y| x > y, ops::greater), off)
                 }
                 Op::JmpIfNotGt { a, b, off } => {
-                    jump_if!(!tri!(ops::greater(&core.heap, reg!(a), reg!(b))), off)
+                    jump_if!(!compare!(a, b, |x, y| x > y, ops::greater), off)
                 }
                 Op::JmpIfGe { a, b, off } => {
-                    jump_if!(tri!(ops::greater_equal(&core.heap, reg!(a), reg!(b))), off)
+                    jump_if!(compare!(a, b, |x, y| x >= y, ops::greater_equal), off)
                 }
                 Op::JmpIfNotGe { a, b, off } => {
-                    jump_if!(!tri!(ops::greater_equal(&core.heap, reg!(a), reg!(b))), off)
+                    jump_if!(!compare!(a, b, |x, y| x >= y, ops::greater_equal), off)
                 }
-                Op::JmpIfEq { a, b, off } => jump_if!(ops::equal(reg!(a), reg!(b)), off),
-                Op::JmpIfNotEq { a, b, off } => jump_if!(!ops::equal(reg!(a), reg!(b)), off),
+                Op::JmpIfEq { a, b, off } => jump_if!(equal!(a, b), off),
+                Op::JmpIfNotEq { a, b, off } => jump_if!(!equal!(a, b), off),
 
                 Op::NewList { dst, start, count } => {
                     let from = base + start as usize;
@@ -752,7 +797,7 @@ fn execute(
                     inclusive,
                     off,
                 } => {
-                    let (Value::Int(start), Value::Int(limit)) = (reg!(b), reg!(b + 1)) else {
+                    let (&Value::Int(start), &Value::Int(limit)) = (&reg!(b), &reg!(b + 1)) else {
                         let bad = if matches!(reg!(b), Value::Int(_)) {
                             reg!(b + 1)
                         } else {
@@ -776,9 +821,10 @@ fn execute(
                     inclusive,
                     off,
                 } => {
-                    let (Value::Int(i), Value::Int(limit)) = (reg!(b), reg!(b + 1)) else {
+                    let (Value::Int(i), Value::Int(limit)) = (&reg!(b), &reg!(b + 1)) else {
                         throw!("internal error: corrupt loop counter".into())
                     };
+                    let (i, limit) = (*i, *limit);
                     let more = if inclusive { i < limit } else { i + 1 < limit };
                     if more {
                         reg!(b) = Value::Int(i + 1);

@@ -34,8 +34,14 @@ pub fn int_mod(a: i64, b: i64) -> Result<i64, String> {
     if b == 0 {
         return Err("division by zero".into());
     }
+    Ok(floored_rem(a, b))
+}
+
+/// Floored remainder of ints, `b != 0` (`i64::MIN % -1` is 0).
+#[inline]
+pub fn floored_rem(a: i64, b: i64) -> i64 {
     let r = a.wrapping_rem(b);
-    Ok(if r != 0 && (r ^ b) < 0 { r + b } else { r })
+    if r != 0 && (r ^ b) < 0 { r + b } else { r }
 }
 
 /// Floored float modulo (IEEE: `x % 0.0` is NaN).

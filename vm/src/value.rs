@@ -71,7 +71,7 @@ const _: () = assert!(std::mem::size_of::<Value>() == 16);
 impl Value {
     /// `nil` and `false` are falsy; everything else is truthy.
     #[inline]
-    pub fn is_truthy(self) -> bool {
+    pub fn is_truthy(&self) -> bool {
         !matches!(self, Value::Nil | Value::Bool(false))
     }
 
