@@ -363,6 +363,9 @@ pub struct Proto {
     /// The collector epoch in which this function's constants were last
     /// marked (so each cycle marks them once).
     pub(crate) gc_epoch: AtomicU32,
+    /// Per instruction: where a `GetField`/`SetField` last found its key in
+    /// a map (an inline cache; a wrong guess only costs a hash lookup).
+    pub(crate) field_cache: Box<[AtomicU32]>,
 }
 
 impl Proto {

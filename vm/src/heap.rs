@@ -345,6 +345,24 @@ impl Heap {
         Ok(())
     }
 
+    /// `map[key] = v` when `key` is the entry at position `index` (the
+    /// field caches' fast path); false, changing nothing, otherwise.
+    #[inline]
+    pub(crate) fn map_set_at(&mut self, map: MapKey, index: usize, key: Key, v: Value) -> bool {
+        let Some(slot) = self
+            .maps
+            .get_mut(map)
+            .and_then(|m| m.get_index_mut(index))
+            .filter(|(k, _)| **k == key)
+            .map(|(_, slot)| slot)
+        else {
+            return false;
+        };
+        *slot = v;
+        self.barrier(v);
+        true
+    }
+
     #[inline]
     pub fn cell_set(&mut self, cell: CellKey, v: Value) {
         self.barrier(v);

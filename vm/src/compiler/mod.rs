@@ -448,6 +448,7 @@ impl Compiler<'_, '_> {
             upval_names: f.upval_names,
             line: f.line,
             gc_epoch: Default::default(),
+            field_cache: (0..end).map(|_| Default::default()).collect(),
         }
     }
 }
