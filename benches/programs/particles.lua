@@ -4,8 +4,8 @@ local count = 10000
 local px, py, pz, vx, vy, vz = {}, {}, {}, {}, {}, {}
 local seed = 7
 local function rnd()
-  seed = (seed * 1103515245 + 12345) % 2147483648
-  return seed / 2147483648.0
+  seed = (seed * 16807) % 2147483647
+  return seed / 2147483647.0
 end
 for i = 1, count do
   px[i] = rnd() * 10.0; py[i] = rnd() * 10.0; pz[i] = rnd() * 10.0
@@ -32,4 +32,4 @@ end
 local sx, sy, sz = 0.0, 0.0, 0.0
 for i = 1, count do sx = sx + px[i]; sy = sy + py[i]; sz = sz + pz[i] end
 local function round(x) if x >= 0 then return math.floor(x + 0.5) else return math.ceil(x - 0.5) end end
-print(bounces .. " " .. round(sx) .. " " .. round(sy) .. " " .. round(sz))
+print(round(bounces / 100) .. " " .. round(sx / 100) .. " " .. round(sy / 100) .. " " .. round(sz / 100))

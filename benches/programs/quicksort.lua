@@ -23,7 +23,7 @@ local n = 200000
 local a = {}
 local seed = 1
 for i = 0, n - 1 do
-  seed = (seed * 1103515245 + 12345) % 2147483648
+  seed = (seed * 16807) % 2147483647
   a[i] = seed % 1000000
 end
 quicksort(a, 0, n - 1)

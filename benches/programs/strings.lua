@@ -1,7 +1,7 @@
 local syllables = { "ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi" }
 local seed = 42
 local function next()
-  seed = (seed * 1103515245 + 12345) % 2147483648
+  seed = (seed * 16807) % 2147483647
   return seed
 end
 local counts, prefixes = {}, {}

@@ -9,8 +9,8 @@
 
 use std::any::Any;
 use std::cell::Cell;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::access;
@@ -693,7 +693,12 @@ fn execute(
                         if core.heap.map_set_at(m, guess, Key::Str(key), v) {
                             continue;
                         }
-                        if let Some(i) = core.heap.maps.get(m).and_then(|map| map.get_index_of(&Key::Str(key))) {
+                        if let Some(i) = core
+                            .heap
+                            .maps
+                            .get(m)
+                            .and_then(|map| map.get_index_of(&Key::Str(key)))
+                        {
                             cache.store(i as u32, Ordering::Relaxed);
                         }
                     }

@@ -1,0 +1,204 @@
+//! Ark side by side with its peers on the same programs.
+//!
+//! `cargo bench --features bench --bench compare` builds the peer runners
+//! (`benches/peers/*`, PUC-Rio Lua 5.4 and Luau through mlua, vendored),
+//! runs every program in `benches/programs/` on each engine, checks that
+//! the checksums agree, and prints median milliseconds, Ark's ratio to each
+//! peer, and the geometric means. Compiling and loading are not timed.
+//!
+//! `ARK_BENCH_ITERATIONS` (default 5) sets the runs per program;
+//! `ARK_BENCH_PROGRAMS=fib,loop` picks programs.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use ark::vm::Vm;
+
+const PROGRAMS: [&str; 10] = [
+    "fib",
+    "loop",
+    "binary_trees",
+    "nbody",
+    "spectral_norm",
+    "fannkuch",
+    "strings",
+    "closures",
+    "particles",
+    "quicksort",
+];
+
+struct Peer {
+    name: &'static str,
+    dir: &'static str,
+    env: &'static [(&'static str, &'static str)],
+    extension: &'static str,
+}
+
+const PEERS: [Peer; 2] = [
+    Peer {
+        name: "lua5.4",
+        dir: "lua54",
+        env: &[],
+        extension: "lua",
+    },
+    Peer {
+        name: "luau",
+        dir: "luau",
+        // Without this, vendored Luau keeps its internal assertions on.
+        env: &[("LUAU_CXXFLAGS", "-DNDEBUG")],
+        extension: "luau",
+    },
+];
+
+/// Median milliseconds and checksum of one engine on one program.
+type Result = (f64, String);
+
+fn run_ark(path: &Path, iterations: usize) -> Result {
+    let source = std::fs::read_to_string(path).expect("program");
+    let mut vm = Vm::new();
+    let last = Arc::new(Mutex::new(String::new()));
+    let sink = last.clone();
+    vm.set_print(move |line| *sink.lock().unwrap() = line.to_string());
+    let module = vm
+        .compile(&path.display().to_string(), &source)
+        .expect("compiles");
+    let mut times = Vec::new();
+    for _ in 0..iterations {
+        let instance = vm.instantiate(&module);
+        vm.full_collect();
+        let started = Instant::now();
+        vm.run_init(instance).expect("runs");
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+        vm.release_instance(instance);
+    }
+    times.sort_by(|a, b| a.total_cmp(b));
+    let checksum = last.lock().unwrap().clone();
+    (times[times.len() / 2], checksum)
+}
+
+fn run_peer(
+    root: &Path,
+    peer: &Peer,
+    programs: &[&str],
+    iterations: usize,
+) -> BTreeMap<String, Result> {
+    let manifest = root.join("benches/peers").join(peer.dir).join("Cargo.toml");
+    let files: Vec<PathBuf> = programs
+        .iter()
+        .map(|p| {
+            let own = root.join(format!("benches/programs/{p}.{}", peer.extension));
+            if own.exists() {
+                own
+            } else {
+                root.join(format!("benches/programs/{p}.lua"))
+            }
+        })
+        .collect();
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.args(["run", "--release", "--quiet", "--manifest-path"])
+        .arg(&manifest)
+        .arg("--")
+        .arg(iterations.to_string())
+        .args(&files)
+        .env_remove("CARGO_TARGET_DIR");
+    for (k, v) in peer.env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("cargo runs the peer");
+    if !out.status.success() {
+        eprintln!(
+            "{} failed:\n{}",
+            peer.name,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        return BTreeMap::new();
+    }
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut parts = line.splitn(3, '\t');
+            let name = parts.next()?.to_string();
+            let ms: f64 = parts.next()?.parse().ok()?;
+            Some((name, (ms, parts.next().unwrap_or("").to_string())))
+        })
+        .collect()
+}
+
+fn geomean(values: &[f64]) -> f64 {
+    (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp()
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let iterations: usize = std::env::var("ARK_BENCH_ITERATIONS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let selected = std::env::var("ARK_BENCH_PROGRAMS").ok();
+    let programs: Vec<&str> = PROGRAMS
+        .iter()
+        .copied()
+        .filter(|p| {
+            selected
+                .as_deref()
+                .is_none_or(|s| s.split(',').any(|x| x == *p))
+        })
+        .collect();
+
+    let peers: Vec<BTreeMap<String, Result>> = PEERS
+        .iter()
+        .map(|peer| run_peer(root, peer, &programs, iterations))
+        .collect();
+
+    print!("{:<14} {:>9}", "program", "ark ms");
+    for peer in &PEERS {
+        print!(
+            " {:>9} {:>9}",
+            format!("{} ms", peer.name),
+            format!("ark/{}", peer.name)
+        );
+    }
+    println!();
+    let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); PEERS.len()];
+    let mut mismatches = Vec::new();
+    for program in &programs {
+        let path = root.join(format!("benches/programs/{program}.ark"));
+        let (ark_ms, ark_sum) = run_ark(&path, iterations);
+        print!("{program:<14} {ark_ms:>9.1}");
+        for (i, peer) in PEERS.iter().enumerate() {
+            match peers[i].get(*program) {
+                Some((ms, sum)) => {
+                    if *sum != ark_sum {
+                        mismatches
+                            .push(format!("{program}: ark {ark_sum:?}, {} {sum:?}", peer.name));
+                    }
+                    ratios[i].push(ark_ms / ms);
+                    print!(" {ms:>9.1} {:>9.2}", ark_ms / ms);
+                }
+                None => print!(" {:>9} {:>9}", "-", "-"),
+            }
+        }
+        println!();
+    }
+    print!("{:<14} {:>9}", "geomean", "");
+    for r in &ratios {
+        if r.is_empty() {
+            print!(" {:>9} {:>9}", "", "-");
+        } else {
+            print!(" {:>9} {:>9.2}", "", geomean(r));
+        }
+    }
+    println!();
+    if mismatches.is_empty() {
+        println!("all checksums agree");
+    } else {
+        println!("CHECKSUM MISMATCH:\n  {}", mismatches.join("\n  "));
+        std::process::exit(1);
+    }
+}
