@@ -311,8 +311,12 @@ pub enum Op {
         off: i32,
     },
 
-    /// Suspends the call until the host resumes it.
-    Yield,
+    /// Suspends the call until the host resumes it. Registers from `live`
+    /// up hold no local (a statement boundary): they are cleared, so that
+    /// a call that waits in a loop keeps no dead value alive.
+    Yield {
+        live: u8,
+    },
 }
 
 const _: () = assert!(std::mem::size_of::<Op>() == 8);

@@ -292,6 +292,22 @@ impl Heap {
     // shaded (Dijkstra's insertion barrier), so an object that a marked one
     // comes to reference is never freed.
 
+    /// `list[index] = v` when `index` is in range; false, changing
+    /// nothing, otherwise (the caller reports the error).
+    #[inline]
+    pub(crate) fn list_set_checked(&mut self, list: ListKey, index: i64, v: Value) -> bool {
+        let Some(slot) = self
+            .lists
+            .get_mut(list)
+            .and_then(|items| usize::try_from(index).ok().and_then(|i| items.get_mut(i)))
+        else {
+            return false;
+        };
+        *slot = v;
+        self.barrier(v);
+        true
+    }
+
     /// `list[index] = v`. The caller has checked the index.
     #[inline]
     pub fn list_set(&mut self, list: ListKey, index: usize, v: Value) {

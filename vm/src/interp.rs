@@ -21,8 +21,8 @@ use crate::heap::{Closure, Heap, Key};
 use crate::methods::{self, Outcome, Prelude};
 use crate::native::NativeCtx;
 use crate::ops::{self, Arith};
-use crate::value::{ClosureKey, InstanceKey, Value};
-use crate::vm::{Budget, CLOCK_CHECK_INTERVAL, CallId, Core, RunResult};
+use crate::value::{ClosureKey, InstanceKey, Value, Vec3};
+use crate::vm::{Budget, CLOCK_CHECK_INTERVAL, CallId, Core, Natives, RunResult};
 
 /// One script function's activation.
 pub(crate) struct Frame {
@@ -51,6 +51,19 @@ pub(crate) struct Fiber {
 }
 
 impl Fiber {
+    /// The stack slots of frame `i` that may hold live values: all of the
+    /// top frame's registers, but only a caller's registers up to the slot
+    /// of the call it waits on (those above were the call's arguments, and
+    /// are the callee's registers now). A dead value in them is no root.
+    pub fn live_slots(&self, i: usize) -> std::ops::Range<usize> {
+        let start = self.frames[i].base - 1;
+        let end = match self.frames.get(i + 1) {
+            Some(callee) => callee.base,
+            None => self.stack.len(),
+        };
+        start..end.min(self.stack.len()).max(start)
+    }
+
     /// A call of `f` with `args`, started on first resume.
     pub fn for_call(f: Value, args: &[Value]) -> Fiber {
         let mut stack = Vec::with_capacity(args.len() + 8);
@@ -153,7 +166,16 @@ pub(crate) fn run(
         return RunResult::Error(RuntimeError::new(message));
     }
     if let Some(nargs) = fiber.pending.take() {
-        match call_value(core, fiber, 0, nargs, &mut meter.fuel, host.as_deref_mut()) {
+        let natives = core.natives.clone();
+        match call_value(
+            core,
+            &natives,
+            fiber,
+            0,
+            nargs,
+            &mut meter.fuel,
+            host.as_deref_mut(),
+        ) {
             Ok(true) => {}
             Ok(false) => return RunResult::Done(fiber.stack[0]),
             Err(message) => return RunResult::Error(error_with_stack(fiber, message)),
@@ -211,6 +233,7 @@ fn stale() -> String {
 /// it); a native runs now and leaves its result in `stack[slot]`.
 fn call_value(
     core: &mut Core,
+    natives: &Natives,
     fiber: &mut Fiber,
     slot: usize,
     nargs: usize,
@@ -237,6 +260,8 @@ fn call_value(
             }
             let base = slot + 1;
             let needed = base + proto.num_regs as usize;
+            // Returns cut the stack back to the caller's registers (so no
+            // dead value stays a root), and calls extend it with nils.
             fiber.stack.truncate(base + nargs);
             fiber.stack.resize(needed, Value::Nil);
             fiber.frames.push(Frame {
@@ -249,7 +274,6 @@ fn call_value(
             Ok(true)
         }
         Value::Native(id) => {
-            let natives = core.natives.clone();
             let native = natives.get(id).ok_or_else(stale)?;
             if !native.arity.accepts(nargs) {
                 return Err(native.arity.mismatch(&native.name, nargs));
@@ -265,6 +289,21 @@ fn call_value(
 }
 
 fn arith_slow(core: &mut Core, op: Arith, a: Value, b: Value) -> Result<Value, String> {
+    // vec3 arithmetic, the next most common case, without the general path.
+    match (op, a, b) {
+        (Arith::Add, Value::Vec3(v), Value::Vec3(w)) => {
+            return Ok(Value::Vec3(Vec3::new(v.x + w.x, v.y + w.y, v.z + w.z)));
+        }
+        (Arith::Sub, Value::Vec3(v), Value::Vec3(w)) => {
+            return Ok(Value::Vec3(Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z)));
+        }
+        (Arith::Mul, Value::Vec3(v), Value::Float(f))
+        | (Arith::Mul, Value::Float(f), Value::Vec3(v)) => {
+            let f = f as f32;
+            return Ok(Value::Vec3(Vec3::new(v.x * f, v.y * f, v.z * f)));
+        }
+        _ => {}
+    }
     ops::arith(&mut core.heap, op, a, b)
 }
 
@@ -288,6 +327,9 @@ fn execute(
 ) -> Result<Exit, String> {
     // The fuel lives in a local (a register), not behind `meter`.
     let mut fuel = meter.fuel;
+    // One handle on the native table for the whole run (natives cannot be
+    // registered while a script runs).
+    let natives = core.natives.clone();
     'frame: loop {
         let frame = fiber.frames.last().expect("a running fiber has a frame");
         let proto_ptr: *const Proto = Arc::as_ptr(&frame.proto);
@@ -500,12 +542,12 @@ fn execute(
                     |x: f64, y: f64| x / y
                 ),
                 Op::Mod { dst, a, b } => {
-                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b)) {
-                        if *y != 0 {
-                            let (x, y) = (*x, *y);
-                            reg!(dst) = Value::Int(ops::floored_rem(x, y));
-                            continue;
-                        }
+                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
+                        && *y != 0
+                    {
+                        let (x, y) = (*x, *y);
+                        reg!(dst) = Value::Int(ops::floored_rem(x, y));
+                        continue;
                     }
                     let (a, b) = (reg!(a), reg!(b));
                     reg!(dst) = tri!(modulo(core, a, b));
@@ -543,12 +585,12 @@ fn execute(
                     |x: f64, y: f64| x / y
                 ),
                 Op::ModK { dst, a, k } => {
-                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &consts[k as usize]) {
-                        if *y != 0 {
-                            let (x, y) = (*x, *y);
-                            reg!(dst) = Value::Int(ops::floored_rem(x, y));
-                            continue;
-                        }
+                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &consts[k as usize])
+                        && *y != 0
+                    {
+                        let (x, y) = (*x, *y);
+                        reg!(dst) = Value::Int(ops::floored_rem(x, y));
+                        continue;
                     }
                     let a = reg!(a);
                     reg!(dst) = tri!(modulo(core, a, consts[k as usize]));
@@ -652,6 +694,13 @@ fn execute(
                     safe_point!();
                 }
                 Op::SetIndex { obj, key, src } => {
+                    if let (Value::List(l), Value::Int(i)) = (&reg!(obj), &reg!(key)) {
+                        let (l, i) = (*l, *i);
+                        let v = reg!(src);
+                        if core.heap.list_set_checked(l, i, v) {
+                            continue;
+                        }
+                    }
                     let (o, k, v) = (reg!(obj), reg!(key), reg!(src));
                     tri!(access::set_index(core, o, k, v));
                     safe_point!();
@@ -663,18 +712,30 @@ fn execute(
                     // Maps built the same way keep their keys at the same
                     // positions: each instruction remembers where it last
                     // found its key, and checks there before hashing.
-                    if let Value::Map(m) = reg!(obj) {
-                        if let Some(map) = core.heap.maps.get(m) {
-                            let cache = &proto.field_cache[pc - 1];
-                            let guess = cache.load(Ordering::Relaxed) as usize;
-                            let found = match map.get_index(guess) {
-                                Some((&Key::Str(k), &v)) if k == key => Some(v),
-                                _ => map.get_full(&Key::Str(key)).map(|(i, _, &v)| {
-                                    cache.store(i as u32, Ordering::Relaxed);
-                                    v
-                                }),
-                            };
-                            reg!(dst) = found.unwrap_or(Value::Nil);
+                    if let Value::Map(m) = reg!(obj)
+                        && let Some(map) = core.heap.maps.get(m)
+                    {
+                        let cache = &proto.field_cache[pc - 1];
+                        let guess = cache.load(Ordering::Relaxed) as usize;
+                        let found = match map.get_index(guess) {
+                            Some((&Key::Str(k), &v)) if k == key => Some(v),
+                            _ => map.get_full(&Key::Str(key)).map(|(i, _, &v)| {
+                                cache.store(i as u32, Ordering::Relaxed);
+                                v
+                            }),
+                        };
+                        reg!(dst) = found.unwrap_or(Value::Nil);
+                        continue;
+                    }
+                    if let Value::Vec3(v) = reg!(obj) {
+                        let component = match core.heap.str(key).as_bytes() {
+                            b"x" => Some(v.x),
+                            b"y" => Some(v.y),
+                            b"z" => Some(v.z),
+                            _ => None,
+                        };
+                        if let Some(c) = component {
+                            reg!(dst) = Value::Float(c as f64);
                             continue;
                         }
                     }
@@ -712,6 +773,7 @@ fn execute(
                     let slot = base + b as usize;
                     let pushed = tri!(call_value(
                         core,
+                        &natives,
                         fiber,
                         slot,
                         nargs as usize,
@@ -789,6 +851,7 @@ fn execute(
                     if let Some(n) = call_args {
                         let pushed = tri!(call_value(
                             core,
+                            &natives,
                             fiber,
                             slot,
                             n,
@@ -920,7 +983,10 @@ fn execute(
                         None => jump_if!(true, off),
                     }
                 }
-                Op::Yield => {
+                Op::Yield { live } => {
+                    if let Some(dead) = fiber.stack.get_mut(base + live as usize..) {
+                        dead.fill(Value::Nil);
+                    }
                     save_pc!();
                     return Ok(Exit::Suspended);
                 }
@@ -934,6 +1000,7 @@ fn execute(
 fn return_value(fiber: &mut Fiber, v: Value) -> Option<Exit> {
     let frame = fiber.frames.pop().expect("returning from a frame");
     fiber.stack[frame.base - 1] = v;
+
     // The caller's registers change from here on.
     let depth = fiber.frames.len().saturating_sub(1);
     if depth < fiber.low_water.get() {
@@ -945,8 +1012,9 @@ fn return_value(fiber: &mut Fiber, v: Value) -> Option<Exit> {
             Some(Exit::Done(v))
         }
         Some(caller) => {
-            // The callee may have shrunk the stack below the caller's
-            // registers (everything above the call's base was dead).
+            // Back to exactly the caller's registers: the callee may have
+            // cut the stack below them (everything above the call's base was
+            // dead).
             let needed = caller.base + caller.proto.num_regs as usize;
             fiber.stack.resize(needed, Value::Nil);
             None

@@ -158,6 +158,11 @@ pub enum Prelude {
     SortBy,
 }
 
+/// The name of a built-in method (static: no allocation on the hot path).
+fn known_name(id: u16) -> &'static str {
+    KNOWN.get(id as usize).copied().unwrap_or("?")
+}
+
 fn arity(name: &str, args: &[Value], n: usize) -> Result<(), NativeError> {
     if args.len() != n {
         let plural = if n == 1 { "argument" } else { "arguments" };
@@ -244,23 +249,23 @@ fn list_method(
     id: u16,
     args: &[Value],
 ) -> Result<Outcome, NativeError> {
-    let name = ctx.core.methods.name(id).to_string();
+    let name = known_name(id);
     let len = ctx.core.heap.lists.get(l).ok_or_else(stale)?.len();
     let value = match id {
         m::PUSH => {
-            arity(&name, args, 1)?;
+            arity(name, args, 1)?;
             ctx.core.heap.list_push(l, args[0]).map_err(oom)?;
             Value::Nil
         }
         m::POP => {
-            arity(&name, args, 0)?;
+            arity(name, args, 0)?;
             let items = ctx.core.heap.lists.get_mut(l).ok_or_else(stale)?;
             items
                 .pop()
                 .ok_or_else(|| NativeError::new("pop from empty list"))?
         }
         m::INSERT => {
-            arity(&name, args, 2)?;
+            arity(name, args, 2)?;
             let i = int_arg(args[0], "insert index")?;
             if i < 0 || i as u64 > len as u64 {
                 return Err(NativeError(format!(
@@ -275,7 +280,7 @@ fn list_method(
             Value::Nil
         }
         m::REMOVE => {
-            arity(&name, args, 1)?;
+            arity(name, args, 1)?;
             let i = int_arg(args[0], "remove index")?;
             if i < 0 || i as u64 >= len as u64 {
                 return Err(NativeError(format!(
@@ -291,7 +296,7 @@ fn list_method(
                 .remove(i as usize)
         }
         m::CONTAINS | m::INDEX_OF => {
-            arity(&name, args, 1)?;
+            arity(name, args, 1)?;
             let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?;
             let found = items.iter().position(|&x| ops::equal(x, args[0]));
             ctx.charge(found.unwrap_or(len));
@@ -302,18 +307,18 @@ fn list_method(
             }
         }
         m::REVERSE => {
-            arity(&name, args, 0)?;
+            arity(name, args, 0)?;
             ctx.charge(len);
             ctx.core.heap.lists.get_mut(l).ok_or_else(stale)?.reverse();
             Value::Nil
         }
         m::SORT => {
-            arity(&name, args, 0)?;
+            arity(name, args, 0)?;
             sort(ctx, l, len)?;
             Value::Nil
         }
         m::JOIN => {
-            arity(&name, args, 1)?;
+            arity(name, args, 1)?;
             let sep = ctx.str_arg(args[0], "join")?;
             let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?.clone();
             let mut out = String::new();
@@ -330,7 +335,7 @@ fn list_method(
             ctx.string(&out)?
         }
         m::SLICE => {
-            arity(&name, args, 2)?;
+            arity(name, args, 2)?;
             let (a, b) = range(
                 int_arg(args[0], "slice start")?,
                 int_arg(args[1], "slice end")?,
@@ -341,17 +346,17 @@ fn list_method(
             Value::List(ctx.core.heap.alloc_list(part).map_err(oom)?)
         }
         m::COPY => {
-            arity(&name, args, 0)?;
+            arity(name, args, 0)?;
             ctx.charge(len);
             let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?.clone();
             Value::List(ctx.core.heap.alloc_list(items).map_err(oom)?)
         }
         m::LEN => {
-            arity(&name, args, 0)?;
+            arity(name, args, 0)?;
             Value::Int(len as i64)
         }
         m::MAP | m::FILTER | m::SORT_BY => {
-            arity(&name, args, 1)?;
+            arity(name, args, 1)?;
             if !matches!(args[0], Value::Closure(_) | Value::Native(_)) {
                 return Err(NativeError(format!(
                     "{name} expects a function, got {}",
@@ -414,14 +419,57 @@ fn string_method(
     id: u16,
     args: &[Value],
 ) -> Result<Value, NativeError> {
-    let name = ctx.core.methods.name(id).to_string();
-    let obj = ctx.core.heap.strings.get(s).ok_or_else(stale)?;
-    let (text, ascii, char_len) = (obj.text.to_string(), obj.is_ascii(), obj.char_len);
+    let name = known_name(id);
+    let heap = &ctx.core.heap;
+    let obj = heap.strings.get(s).ok_or_else(stale)?;
+    let (ascii, char_len) = (obj.is_ascii(), obj.char_len);
+    // Methods that allocate nothing but their result read the string in
+    // place.
+    match id {
+        m::LEN => {
+            arity(name, args, 0)?;
+            return Ok(Value::Int(char_len as i64));
+        }
+        m::CONTAINS | m::STARTS_WITH | m::ENDS_WITH | m::FIND => {
+            arity(name, args, 1)?;
+            let Value::Str(t) = args[0] else {
+                return Err(NativeError(format!(
+                    "{name} expects a string, got {}",
+                    args[0].type_name()
+                )));
+            };
+            let (text, t) = (&*obj.text, heap.str(t));
+            let v = match id {
+                m::CONTAINS => Value::Bool(text.contains(t)),
+                m::STARTS_WITH => Value::Bool(text.starts_with(t)),
+                m::ENDS_WITH => Value::Bool(text.ends_with(t)),
+                _ => match text.find(t) {
+                    Some(b) => Value::Int(text[..b].chars().count() as i64),
+                    None => Value::Nil,
+                },
+            };
+            ctx.charge(obj.text.len() / 16);
+            return Ok(v);
+        }
+        m::SLICE => {
+            arity(name, args, 2)?;
+            let (a, b) = range(
+                int_arg(args[0], "slice start")?,
+                int_arg(args[1], "slice end")?,
+                char_len,
+            )?;
+            let text = &*obj.text;
+            let part = text[byte_offset(text, ascii, a)..byte_offset(text, ascii, b)].to_owned();
+            return ctx.string(&part);
+        }
+        _ => {}
+    }
+    let text = obj.text.to_string();
     ctx.charge(text.len() / 16);
-    let string_arg = |ctx: &NativeCtx<'_>, i: usize| ctx.str_arg(args[i], &name);
+    let string_arg = |ctx: &NativeCtx<'_>, i: usize| ctx.str_arg(args[i], name);
     let v = match id {
         m::UPPER | m::LOWER | m::TRIM => {
-            arity(&name, args, 0)?;
+            arity(name, args, 0)?;
             let out = match id {
                 m::UPPER => text.to_uppercase(),
                 m::LOWER => text.to_lowercase(),
@@ -429,25 +477,8 @@ fn string_method(
             };
             ctx.string(&out)?
         }
-        m::CONTAINS | m::STARTS_WITH | m::ENDS_WITH => {
-            arity(&name, args, 1)?;
-            let t = string_arg(ctx, 0)?;
-            Value::Bool(match id {
-                m::CONTAINS => text.contains(&*t),
-                m::STARTS_WITH => text.starts_with(&*t),
-                _ => text.ends_with(&*t),
-            })
-        }
-        m::FIND => {
-            arity(&name, args, 1)?;
-            let t = string_arg(ctx, 0)?;
-            match text.find(&*t) {
-                Some(b) => Value::Int(text[..b].chars().count() as i64),
-                None => Value::Nil,
-            }
-        }
         m::REPLACE => {
-            arity(&name, args, 2)?;
+            arity(name, args, 2)?;
             let (from, to) = (string_arg(ctx, 0)?, string_arg(ctx, 1)?);
             if from.is_empty() {
                 return Err(NativeError::new("replace: empty pattern"));
@@ -461,7 +492,7 @@ fn string_method(
             ctx.string(&text.replace(&*from, &to))?
         }
         m::SPLIT => {
-            arity(&name, args, 1)?;
+            arity(name, args, 1)?;
             let sep = string_arg(ctx, 0)?;
             if sep.is_empty() {
                 return Err(NativeError::new("split: empty separator"));
@@ -474,18 +505,8 @@ fn string_method(
             }
             Value::List(ctx.core.heap.alloc_list(items).map_err(oom)?)
         }
-        m::SLICE => {
-            arity(&name, args, 2)?;
-            let (a, b) = range(
-                int_arg(args[0], "slice start")?,
-                int_arg(args[1], "slice end")?,
-                char_len,
-            )?;
-            let (ba, bb) = (byte_offset(&text, ascii, a), byte_offset(&text, ascii, b));
-            ctx.string(&text[ba..bb])?
-        }
         m::CHARS => {
-            arity(&name, args, 0)?;
+            arity(name, args, 0)?;
             ctx.charge(char_len);
             let mut items = Vec::with_capacity(char_len);
             let mut buf = [0u8; 4];
@@ -495,7 +516,7 @@ fn string_method(
             Value::List(ctx.core.heap.alloc_list(items).map_err(oom)?)
         }
         m::REPEAT => {
-            arity(&name, args, 1)?;
+            arity(name, args, 1)?;
             let n = int_arg(args[0], "repeat count")?;
             if n < 0 {
                 return Err(NativeError::new("repeat count must not be negative"));
@@ -506,10 +527,6 @@ fn string_method(
             }
             ctx.charge(total as usize / 16);
             ctx.string(&text.repeat(n as usize))?
-        }
-        m::LEN => {
-            arity(&name, args, 0)?;
-            Value::Int(char_len as i64)
         }
         _ => return Err(unknown(ctx, recv, id)),
     };
@@ -523,20 +540,20 @@ fn vec3_method(
     id: u16,
     args: &[Value],
 ) -> Result<Value, NativeError> {
-    let name = ctx.core.methods.name(id).to_string();
+    let name = known_name(id);
     let dot = |a: Vec3, b: Vec3| a.x * b.x + a.y * b.y + a.z * b.z;
     let length = |a: Vec3| dot(a, a).sqrt();
     Ok(match id {
         m::LENGTH => {
-            arity(&name, args, 0)?;
+            arity(name, args, 0)?;
             Value::Float(length(v) as f64)
         }
         m::LENGTH_SQUARED => {
-            arity(&name, args, 0)?;
+            arity(name, args, 0)?;
             Value::Float(dot(v, v) as f64)
         }
         m::NORMALIZE => {
-            arity(&name, args, 0)?;
+            arity(name, args, 0)?;
             let len = length(v);
             Value::Vec3(if len == 0.0 {
                 Vec3::default()
@@ -545,12 +562,12 @@ fn vec3_method(
             })
         }
         m::DOT => {
-            arity(&name, args, 1)?;
-            Value::Float(dot(v, vec_arg(args[0], &name)?) as f64)
+            arity(name, args, 1)?;
+            Value::Float(dot(v, vec_arg(args[0], name)?) as f64)
         }
         m::CROSS => {
-            arity(&name, args, 1)?;
-            let w = vec_arg(args[0], &name)?;
+            arity(name, args, 1)?;
+            let w = vec_arg(args[0], name)?;
             Value::Vec3(Vec3::new(
                 v.y * w.z - v.z * w.y,
                 v.z * w.x - v.x * w.z,
@@ -558,14 +575,14 @@ fn vec3_method(
             ))
         }
         m::DISTANCE => {
-            arity(&name, args, 1)?;
-            let w = vec_arg(args[0], &name)?;
+            arity(name, args, 1)?;
+            let w = vec_arg(args[0], name)?;
             Value::Float(length(Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z)) as f64)
         }
         m::LERP => {
-            arity(&name, args, 2)?;
-            let w = vec_arg(args[0], &name)?;
-            let t = num_arg(args[1], &name)?;
+            arity(name, args, 2)?;
+            let w = vec_arg(args[0], name)?;
+            let t = num_arg(args[1], name)?;
             Value::Vec3(Vec3::new(
                 v.x + (w.x - v.x) * t,
                 v.y + (w.y - v.y) * t,
@@ -573,8 +590,8 @@ fn vec3_method(
             ))
         }
         m::WITH_X | m::WITH_Y | m::WITH_Z => {
-            arity(&name, args, 1)?;
-            let f = num_arg(args[0], &name)?;
+            arity(name, args, 1)?;
+            let f = num_arg(args[0], name)?;
             Value::Vec3(match id {
                 m::WITH_X => Vec3::new(f, v.y, v.z),
                 m::WITH_Y => Vec3::new(v.x, f, v.z),

@@ -407,3 +407,33 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_long_running_call_does_not_keep_dead_values_alive() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "loop.ark",
+            "fn make() { let l = []; for i in 0..10000 { l.push([i]); } return len(l); }
+             fn main_loop() {
+                 while true {
+                     make();
+                     yield;
+                 }
+             }",
+        )
+        .unwrap();
+    let call = vm.start_call(game, "main_loop", &[]).unwrap();
+    assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Suspended);
+    vm.full_collect();
+    // The 10,001 lists that `make` built are garbage once it returned, even
+    // though the call that ran it is still alive and suspended.
+    assert!(
+        vm.heap().object_count() < 1_000,
+        "{} objects survive\n{}",
+        vm.heap().object_count(),
+        vm.gc_report()
+    );
+    assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Suspended);
+    vm.cancel(call);
+}

@@ -225,7 +225,8 @@ impl Compiler<'_, '_> {
                 }
             }
             StmtKind::Yield => {
-                self.emit(Op::Yield);
+                let live = self.locals_top() as u8;
+                self.emit(Op::Yield { live });
             }
             StmtKind::Block(body) => self.block(body)?,
         }

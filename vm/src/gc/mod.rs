@@ -92,7 +92,7 @@ enum Gray {
     /// The calls in progress when the cycle started, from this position of
     /// `calls_snapshot` on.
     Calls(usize),
-    /// One call's stack and frames, from this position on.
+    /// One call's frames, from this frame on.
     Fiber(CallId, usize),
 }
 

@@ -52,52 +52,53 @@ impl Heap {
         }
     }
 
-    /// Shades a call's stack and frames from frame `from_frame` up (the
-    /// frames below it have not run since they were last scanned), then
-    /// records that everything below the top frame is now scanned.
-    pub(crate) fn rescan_fiber(&mut self, fiber: &Fiber) -> usize {
-        let from_frame = fiber
-            .low_water
-            .get()
-            .min(fiber.frames.len().saturating_sub(1));
-        let from_slot = fiber
-            .frames
-            .get(from_frame)
-            .map_or(0, |f| f.base.saturating_sub(1));
-        for &v in fiber.stack.get(from_slot..).unwrap_or(&[]) {
+    /// Shades the live slots, closure and code of a call's frame `i` (of a
+    /// call not started yet, its whole stack: the callee and arguments).
+    fn scan_frame(&mut self, fiber: &Fiber, i: usize) -> usize {
+        if fiber.frames.is_empty() {
+            for &v in &fiber.stack {
+                self.shade(v);
+            }
+            return 1 + fiber.stack.len();
+        }
+        let slots = fiber.live_slots(i);
+        let work = 2 + slots.len();
+        for &v in &fiber.stack[slots] {
             self.shade(v);
         }
-        for frame in fiber.frames.get(from_frame..).unwrap_or(&[]) {
-            self.shade(Value::Closure(frame.closure));
-            self.gc.mark_proto(&frame.proto);
-        }
-        fiber.low_water.set(fiber.frames.len().saturating_sub(1));
-        1 + fiber.stack.len().saturating_sub(from_slot) + fiber.frames.len() - from_frame
+        let frame = &fiber.frames[i];
+        self.shade(Value::Closure(frame.closure));
+        self.gc.mark_proto(&frame.proto);
+        work
     }
 
-    /// Scans part of a call's stack and frames: positions `from..` count
-    /// the stack's values first, then its frames. Anything the call changes
-    /// meanwhile is caught by the rescan from its low-water mark.
-    fn scan_fiber_chunk(&mut self, key: CallId, fiber: &Fiber, from: usize) -> usize {
-        if from == 0 {
+    /// Shades a call's frames from its low-water mark up (the frames below
+    /// it have not run since they were last scanned), then records that
+    /// everything below the top frame is scanned.
+    pub(crate) fn rescan_fiber(&mut self, fiber: &Fiber) -> usize {
+        let top = fiber.frames.len().saturating_sub(1);
+        let mut work = 1;
+        for i in fiber.low_water.get().min(top)..=top {
+            work += self.scan_frame(fiber, i);
+        }
+        fiber.low_water.set(top);
+        work
+    }
+
+    /// Scans a call's frame `i` and queues the next one. Anything the call
+    /// changes meanwhile is caught by the rescan from its low-water mark.
+    fn scan_fiber_chunk(&mut self, key: CallId, fiber: &Fiber, i: usize) -> usize {
+        if i == 0 {
             fiber.low_water.set(fiber.frames.len().saturating_sub(1));
         }
-        let n = fiber.stack.len();
-        let total = n + fiber.frames.len();
-        let to = (from + TRACE_CHUNK).min(total);
-        if to < total {
-            self.gc.gray.push(Gray::Fiber(key, to));
+        if i + 1 < fiber.frames.len() {
+            self.gc.gray.push(Gray::Fiber(key, i + 1));
         }
-        for i in from..to {
-            if i < n {
-                self.shade(fiber.stack[i]);
-            } else {
-                let frame = &fiber.frames[i - n];
-                self.shade(Value::Closure(frame.closure));
-                self.gc.mark_proto(&frame.proto);
-            }
+        if i < fiber.frames.len().max(1) {
+            self.scan_frame(fiber, i)
+        } else {
+            1
         }
-        1 + to.saturating_sub(from)
     }
 
     /// Blackens one grey item (or a chunk of a big one); returns the work
