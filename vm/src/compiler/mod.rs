@@ -125,6 +125,8 @@ pub(crate) struct Compiler<'a, 'e> {
     captured: Vec<bool>,
     funcs: Vec<FuncState>,
     module_vars: Vec<String>,
+    /// Module variable slots by name.
+    module_index: HashMap<String, u16>,
     /// Whether top-level code may see each module variable yet.
     module_visible: Vec<bool>,
     pos: Pos,
@@ -147,6 +149,12 @@ pub(crate) fn compile_program(
         captured: crate::resolve::captured_decls(body, decl_count),
         funcs: vec![FuncState::new("<main>".into(), 1)],
         module_vars: options.prior_vars.to_vec(),
+        module_index: options
+            .prior_vars
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u16))
+            .collect(),
         module_visible: vec![true; options.prior_vars.len()],
         pos: Pos { line: 1, col: 1 },
         allow_top_return: options.allow_top_return,
@@ -383,7 +391,7 @@ impl Compiler<'_, '_> {
                 return Ok(Place::Upval(idx));
             }
         }
-        if let Some(slot) = self.module_vars.iter().position(|n| n == name)
+        if let Some(slot) = self.module_index.get(name).map(|&s| s as usize)
             && (!self.in_main() || self.module_visible[slot])
         {
             return Ok(Place::Module(slot as u16));

@@ -21,7 +21,9 @@ impl Compiler<'_, '_> {
                 StmtKind::Fn(f) => f.name.as_ref().expect("named"),
                 _ => continue,
             };
-            if !self.module_vars.contains(name) {
+            if !self.module_index.contains_key(name) {
+                let slot = self.module_vars.len().min(u16::MAX as usize) as u16;
+                self.module_index.insert(name.clone(), slot);
                 self.module_vars.push(name.clone());
                 self.module_visible.push(false);
             }
@@ -63,10 +65,10 @@ impl Compiler<'_, '_> {
     }
 
     fn module_slot(&self, name: &str) -> u16 {
-        self.module_vars
-            .iter()
-            .position(|n| n == name)
-            .expect("module variables are collected first") as u16
+        *self
+            .module_index
+            .get(name)
+            .expect("module variables are collected first")
     }
 
     /// A block's statements. Named functions in it are visible throughout
