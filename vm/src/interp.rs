@@ -8,7 +8,6 @@
 //! suspends (instruction budgets) or reads the clock (time budgets).
 
 use std::any::Any;
-use std::cell::Cell;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
@@ -16,91 +15,14 @@ use std::time::{Duration, Instant};
 use crate::access;
 use crate::bytecode::{Capture, Op, Proto};
 use crate::error::{INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame};
+use crate::fiber::{Fiber, Frame};
 use crate::gc;
 use crate::heap::{Closure, Heap, Key};
 use crate::methods::{self, Outcome, Prelude};
 use crate::native::NativeCtx;
 use crate::ops::{self, Arith};
-use crate::value::{ClosureKey, InstanceKey, Value, Vec3};
+use crate::value::{ClosureKey, Value, Vec3};
 use crate::vm::{Budget, CLOCK_CHECK_INTERVAL, CallId, Core, Natives, RunResult};
-
-/// One script function's activation.
-pub(crate) struct Frame {
-    pub closure: ClosureKey,
-    pub proto: Arc<Proto>,
-    pub instance: InstanceKey,
-    /// The next instruction to run.
-    pub pc: usize,
-    /// Stack index of register 0. The callee's value sits at `base - 1`
-    /// and receives the result.
-    pub base: usize,
-}
-
-/// A call in progress: everything needed to resume it.
-#[derive(Default)]
-pub(crate) struct Fiber {
-    pub stack: Vec<Value>,
-    pub frames: Vec<Frame>,
-    /// Arguments of the call not yet started (the callee is `stack[0]`).
-    pending: Option<usize>,
-    /// An error to report when the fiber first runs.
-    failed: Option<String>,
-    /// The lowest frame that may have changed since the collector last
-    /// scanned this call: frames below it are not rescanned.
-    pub low_water: Cell<usize>,
-}
-
-impl Fiber {
-    /// The stack slots of frame `i` that may hold live values: all of the
-    /// top frame's registers, but only a caller's registers up to the slot
-    /// of the call it waits on (those above were the call's arguments, and
-    /// are the callee's registers now). A dead value in them is no root.
-    pub fn live_slots(&self, i: usize) -> std::ops::Range<usize> {
-        let start = self.frames[i].base - 1;
-        let end = match self.frames.get(i + 1) {
-            Some(callee) => callee.base,
-            None => self.stack.len(),
-        };
-        start..end.min(self.stack.len()).max(start)
-    }
-
-    /// A call of `f` with `args`, started on first resume.
-    pub fn for_call(f: Value, args: &[Value]) -> Fiber {
-        let mut stack = Vec::with_capacity(args.len() + 8);
-        stack.push(f);
-        stack.extend_from_slice(args);
-        Fiber {
-            stack,
-            frames: Vec::new(),
-            pending: Some(args.len()),
-            failed: None,
-            low_water: Cell::new(0),
-        }
-    }
-
-    /// A call that fails with `message` when it first runs.
-    pub fn failed(message: &str) -> Fiber {
-        Fiber {
-            failed: Some(message.to_string()),
-            ..Fiber::default()
-        }
-    }
-
-    /// A run of a module's top level in `instance`.
-    pub fn for_main(heap: &mut Heap, instance: InstanceKey, main: Arc<Proto>) -> Fiber {
-        match heap.alloc_closure(Closure {
-            proto: main,
-            instance,
-            upvals: Box::new([]),
-        }) {
-            Ok(k) => Fiber::for_call(Value::Closure(k), &[]),
-            Err(_) => Fiber {
-                failed: Some("out of memory".into()),
-                ..Fiber::default()
-            },
-        }
-    }
-}
 
 /// Fuel and when to stop.
 struct Meter {
@@ -815,9 +737,7 @@ fn execute(
                         }
                         Value::Host(h) => {
                             let name = core.methods.name(method).to_string();
-                            let (before, after) = fiber.stack.split_at(slot + 2);
-                            let _ = before;
-                            let args = after[..nargs].to_vec();
+                            let args = fiber.stack[slot + 2..slot + 2 + nargs].to_vec();
                             let v = tri!(access::with_host(&mut ctx!(), h, |obj, ctx| obj
                                 .call_method(ctx, &name, &args)));
                             fiber.stack[slot] = v;

@@ -33,6 +33,7 @@ pub mod bytecode;
 mod compiler;
 mod disasm;
 mod error;
+mod fiber;
 mod gc;
 mod gc_stats;
 mod heap;

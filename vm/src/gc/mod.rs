@@ -31,9 +31,9 @@ use std::time::{Duration, Instant};
 
 use crate::arena::Arena;
 use crate::bytecode::Proto;
+use crate::fiber::Fiber;
 use crate::gc_stats::GcStats;
 use crate::heap::{Heap, VALUE_SIZE};
-use crate::interp::Fiber;
 use crate::value::{ClosureKey, HostKey, InstanceKey, ListKey, MapKey, StrKey, Value};
 use crate::vm::{Budget, CallId, Core};
 

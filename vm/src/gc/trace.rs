@@ -3,8 +3,8 @@
 use slotmap::SlotMap;
 
 use super::{Gray, Running, TRACE_CHUNK};
+use crate::fiber::Fiber;
 use crate::heap::Heap;
-use crate::interp::Fiber;
 use crate::value::Value;
 use crate::vm::CallId;
 

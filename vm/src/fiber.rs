@@ -1,0 +1,87 @@
+//! Calls in progress: a fiber is a value stack plus the frames of the
+//! script functions running on it. A suspended call is just its fiber.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use crate::bytecode::Proto;
+use crate::heap::{Closure, Heap};
+use crate::value::{ClosureKey, InstanceKey, Value};
+
+/// One script function's activation.
+pub(crate) struct Frame {
+    pub closure: ClosureKey,
+    pub proto: Arc<Proto>,
+    pub instance: InstanceKey,
+    /// The next instruction to run.
+    pub pc: usize,
+    /// Stack index of register 0. The callee's value sits at `base - 1`
+    /// and receives the result.
+    pub base: usize,
+}
+
+/// A call in progress: everything needed to resume it.
+#[derive(Default)]
+pub(crate) struct Fiber {
+    pub stack: Vec<Value>,
+    pub frames: Vec<Frame>,
+    /// Arguments of the call not yet started (the callee is `stack[0]`).
+    pub pending: Option<usize>,
+    /// An error to report when the fiber first runs.
+    pub failed: Option<String>,
+    /// The lowest frame that may have changed since the collector last
+    /// scanned this call: frames below it are not rescanned.
+    pub low_water: Cell<usize>,
+}
+
+impl Fiber {
+    /// The stack slots of frame `i` that may hold live values: all of the
+    /// top frame's registers, but only a caller's registers up to the slot
+    /// of the call it waits on (those above were the call's arguments, and
+    /// are the callee's registers now). A dead value in them is no root.
+    pub fn live_slots(&self, i: usize) -> std::ops::Range<usize> {
+        let start = self.frames[i].base - 1;
+        let end = match self.frames.get(i + 1) {
+            Some(callee) => callee.base,
+            None => self.stack.len(),
+        };
+        start..end.min(self.stack.len()).max(start)
+    }
+
+    /// A call of `f` with `args`, started on first resume.
+    pub fn for_call(f: Value, args: &[Value]) -> Fiber {
+        let mut stack = Vec::with_capacity(args.len() + 8);
+        stack.push(f);
+        stack.extend_from_slice(args);
+        Fiber {
+            stack,
+            frames: Vec::new(),
+            pending: Some(args.len()),
+            failed: None,
+            low_water: Cell::new(0),
+        }
+    }
+
+    /// A call that fails with `message` when it first runs.
+    pub fn failed(message: &str) -> Fiber {
+        Fiber {
+            failed: Some(message.to_string()),
+            ..Fiber::default()
+        }
+    }
+
+    /// A run of a module's top level in `instance`.
+    pub fn for_main(heap: &mut Heap, instance: InstanceKey, main: Arc<Proto>) -> Fiber {
+        match heap.alloc_closure(Closure {
+            proto: main,
+            instance,
+            upvals: Box::new([]),
+        }) {
+            Ok(k) => Fiber::for_call(Value::Closure(k), &[]),
+            Err(_) => Fiber {
+                failed: Some("out of memory".into()),
+                ..Fiber::default()
+            },
+        }
+    }
+}
