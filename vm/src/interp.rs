@@ -29,6 +29,10 @@ struct Meter {
     fuel: i64,
     deadline: Option<Instant>,
     unlimited: bool,
+    /// The fuel at the last fill, and the fuel spent before it: together
+    /// they say how much work the run did.
+    filled: i64,
+    spent: u64,
 }
 
 impl Meter {
@@ -38,16 +42,22 @@ impl Meter {
                 fuel: n.min(i64::MAX as u64) as i64,
                 deadline: None,
                 unlimited: false,
+                filled: n.min(i64::MAX as u64) as i64,
+                spent: 0,
             },
             Budget::Micros(us) => Meter {
                 fuel: CLOCK_CHECK_INTERVAL,
                 deadline: Some(Instant::now() + Duration::from_micros(us)),
                 unlimited: false,
+                filled: CLOCK_CHECK_INTERVAL,
+                spent: 0,
             },
             Budget::Unlimited => Meter {
                 fuel: i64::MAX / 2,
                 deadline: None,
                 unlimited: true,
+                filled: i64::MAX / 2,
+                spent: 0,
             },
         }
     }
@@ -55,18 +65,24 @@ impl Meter {
     /// Called when `fuel` is spent: true means suspend now; otherwise the
     /// fuel is refilled.
     #[cold]
-    fn exhausted(&self, fuel: &mut i64) -> bool {
-        if self.unlimited {
-            *fuel = i64::MAX / 2;
-            return false;
-        }
-        match self.deadline {
-            Some(deadline) if Instant::now() < deadline => {
-                *fuel = CLOCK_CHECK_INTERVAL;
-                false
+    fn exhausted(&mut self, fuel: &mut i64) -> bool {
+        let refill = if self.unlimited {
+            i64::MAX / 2
+        } else {
+            match self.deadline {
+                Some(deadline) if Instant::now() < deadline => CLOCK_CHECK_INTERVAL,
+                _ => return true,
             }
-            _ => true,
-        }
+        };
+        self.spent += (self.filled - *fuel).max(0) as u64;
+        *fuel = refill;
+        self.filled = refill;
+        false
+    }
+
+    /// Work done so far, given the fuel left now.
+    fn total_spent(&self, fuel: i64) -> u64 {
+        self.spent + (self.filled - fuel).max(0) as u64
     }
 }
 
@@ -103,7 +119,9 @@ pub(crate) fn run(
             Err(message) => return RunResult::Error(error_with_stack(fiber, message)),
         }
     }
-    match execute(core, call, fiber, &mut meter, host) {
+    let result = execute(core, call, fiber, &mut meter, host);
+    core.instructions += meter.total_spent(meter.fuel);
+    match result {
         Ok(Exit::Done(v)) => RunResult::Done(v),
         Ok(Exit::Suspended) => RunResult::Suspended,
         Err(message) => RunResult::Error(error_with_stack(fiber, message)),
@@ -245,10 +263,23 @@ fn execute(
     call: CallId,
     fiber: &mut Fiber,
     meter: &mut Meter,
-    mut host: Option<&mut (dyn Any + Send)>,
+    host: Option<&mut (dyn Any + Send)>,
 ) -> Result<Exit, String> {
     // The fuel lives in a local (a register), not behind `meter`.
     let mut fuel = meter.fuel;
+    let result = execute_loop(core, call, fiber, meter, &mut fuel, host);
+    meter.fuel = fuel;
+    result
+}
+
+fn execute_loop(
+    core: &mut Core,
+    call: CallId,
+    fiber: &mut Fiber,
+    meter: &mut Meter,
+    fuel: &mut i64,
+    mut host: Option<&mut (dyn Any + Send)>,
+) -> Result<Exit, String> {
     // One handle on the native table for the whole run (natives cannot be
     // registered while a script runs).
     let natives = core.natives.clone();
@@ -303,7 +334,7 @@ fn execute(
             () => {
                 NativeCtx {
                     core: &mut *core,
-                    fuel: &mut fuel,
+                    fuel: &mut *fuel,
                     host: host.as_deref_mut(),
                 }
             };
@@ -371,11 +402,11 @@ fn execute(
         }
 
         loop {
-            if fuel <= 0 && meter.exhausted(&mut fuel) {
+            if *fuel <= 0 && meter.exhausted(fuel) {
                 save_pc!();
                 return Ok(Exit::Suspended);
             }
-            fuel -= 1;
+            *fuel -= 1;
             let op = code[pc];
             pc += 1;
             match op {
@@ -699,7 +730,7 @@ fn execute(
                         fiber,
                         slot,
                         nargs as usize,
-                        &mut fuel,
+                        &mut *fuel,
                         host.as_deref_mut()
                     ));
                     if pushed {
@@ -747,7 +778,7 @@ fn execute(
                             let args = &fiber.stack[slot + 2..slot + 2 + nargs];
                             let mut c = NativeCtx {
                                 core: &mut *core,
-                                fuel: &mut fuel,
+                                fuel: &mut *fuel,
                                 host: host.as_deref_mut(),
                             };
                             match methods::call(&mut c, recv, method, args) {
@@ -775,7 +806,7 @@ fn execute(
                             fiber,
                             slot,
                             n,
-                            &mut fuel,
+                            &mut *fuel,
                             host.as_deref_mut()
                         ));
                         if pushed {

@@ -166,6 +166,9 @@ pub struct Core {
     pub(crate) calls: SlotMap<CallId, Fiber>,
     /// Values that `Rooted` handles keep alive.
     pub(crate) roots: RootRegistry,
+    /// Instructions run (and work units natives charged) since the VM
+    /// started.
+    pub(crate) instructions: u64,
 }
 
 /// An Ark virtual machine.
@@ -212,6 +215,7 @@ impl Vm {
                 prelude: PreludeFns::default(),
                 calls: SlotMap::with_key(),
                 roots: RootRegistry::default(),
+                instructions: 0,
                 config,
             },
         };
@@ -621,6 +625,12 @@ impl Vm {
     ) -> Result<Value, RuntimeError> {
         let call = self.start_call(instance, name, args)?;
         self.finish(call)
+    }
+
+    /// Instructions run since the VM started, natives' charges for their
+    /// work included (the unit of [`Budget::Instructions`]).
+    pub fn instructions_executed(&self) -> u64 {
+        self.core.instructions
     }
 
     /// Abandons a suspended call.

@@ -567,3 +567,29 @@ fn module_variables_and_self_are_reachable_from_the_host() {
     let v = vm.call(inst, "who", &[]).unwrap();
     assert_eq!(vm.display(v), "[<entity 42v7>, 4.5]");
 }
+
+#[test]
+fn instructions_are_counted_the_same_sliced_or_not() {
+    let src = "fn work() { let t = 0; for i in 0..1000 { t += i; } return t; }";
+    let count = |slice: Option<u64>| {
+        let mut vm = Vm::new();
+        let game = vm.load("count.ark", src).unwrap();
+        let before = vm.instructions_executed();
+        let call = vm.start_call(game, "work", &[]).unwrap();
+        let budget = slice.map_or(Budget::Unlimited, Budget::Instructions);
+        loop {
+            match vm.resume(call, budget) {
+                RunResult::Suspended => continue,
+                RunResult::Done(v) => assert_eq!(v, Value::Int(499_500)),
+                RunResult::Error(e) => panic!("{e}"),
+            }
+            break;
+        }
+        vm.instructions_executed() - before
+    };
+    let whole = count(None);
+    // A loop of 1,000 iterations runs a few thousand instructions.
+    assert!((2_000..10_000).contains(&whole), "{whole}");
+    assert_eq!(count(Some(1)), whole);
+    assert_eq!(count(Some(37)), whole);
+}
