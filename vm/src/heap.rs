@@ -115,6 +115,13 @@ pub struct Heap {
     pub(crate) max_string_len: usize,
     /// The incremental collector's state.
     pub(crate) gc: GcState,
+    /// How an entity prints (after `<entity `): the host knows its bits.
+    pub(crate) entity_display: fn(u64) -> String,
+}
+
+/// The default entity text: index (low 32 bits) `v` generation (high 32).
+fn default_entity_display(bits: u64) -> String {
+    format!("{}v{}", bits as u32, (bits >> 32) as u32)
 }
 
 fn hash_str(s: &str) -> u64 {
@@ -136,6 +143,7 @@ impl Heap {
             limit,
             max_string_len,
             gc: GcState::new(),
+            entity_display: default_entity_display,
         }
     }
 

@@ -117,7 +117,7 @@ fn write_scalar(heap: &Heap, natives: &Natives, v: Value, out: &mut String) {
             let _ = write!(out, "vec3({x:?}, {y:?}, {z:?})");
         }
         Value::Entity(bits) => {
-            let _ = write!(out, "<entity {}v{}>", bits as u32, (bits >> 32) as u32);
+            let _ = write!(out, "<entity {}>", (heap.entity_display)(bits));
         }
         Value::Closure(k) => match heap.closures.get(k) {
             Some(c) if c.proto.name == "<fn>" => out.push_str("<fn>"),

@@ -488,6 +488,12 @@ impl Vm {
         result
     }
 
+    /// How entity values print: `f` turns an entity's bits into the text
+    /// between `<entity ` and `>` (the plugin uses Bevy's `34v0` form).
+    pub fn set_entity_display(&mut self, f: fn(u64) -> String) {
+        self.core.heap.entity_display = f;
+    }
+
     /// What `self` evaluates to inside the instance (the plugin binds the
     /// entity here).
     pub fn set_self(&mut self, instance: InstanceId, value: Value) {

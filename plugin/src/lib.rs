@@ -1,0 +1,87 @@
+//! # bevy_ark: Ark scripts on Bevy entities
+//!
+//! Add [`ArkPlugin`], put a [`Script`] on an entity, and every frame one
+//! system runs every script instance under [`ScriptBudget`], then gives the
+//! collector its share of the frame.
+//!
+//! ```no_run
+//! use bevy::prelude::*;
+//! use bevy_ark::prelude::*;
+//!
+//! App::new()
+//!     .add_plugins((MinimalPlugins, bevy::asset::AssetPlugin::default(), ArkPlugin))
+//!     .add_script_fn("greet", |name: String| format!("hello, {name}"))
+//!     .add_systems(Startup, |mut commands: Commands| {
+//!         commands.spawn(Script::new("scripts/player.ark"));
+//!     })
+//!     .run();
+//! ```
+//!
+//! This is the plugin's foundation: assets, instances, the budgeted
+//! scheduler, errors, statistics and native functions. Component access
+//! through reflection, events, spawning and hot reload come next.
+
+mod assets;
+mod components;
+mod messages;
+mod runtime;
+mod scheduler;
+mod stats;
+
+use bevy::app::{App, Plugin, Update};
+use bevy::asset::AssetApp;
+use bevy::ecs::schedule::IntoScheduleConfigs;
+
+pub use assets::{ScriptAsset, ScriptLoader};
+pub use components::Script;
+pub use messages::ScriptError;
+pub use runtime::{ScriptBudget, ScriptRuntime};
+pub use stats::ScriptFrameStats;
+
+/// The plugin: script assets, the runtime, and the per-frame scheduler.
+pub struct ArkPlugin;
+
+impl Plugin for ArkPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_asset::<ScriptAsset>()
+            .init_asset_loader::<ScriptLoader>()
+            .init_resource::<ScriptBudget>()
+            .init_resource::<ScriptFrameStats>()
+            .init_resource::<ScriptRuntime>()
+            .add_message::<ScriptError>()
+            .add_systems(
+                Update,
+                (
+                    components::load_script_paths,
+                    runtime::compile_scripts,
+                    scheduler::run_scripts,
+                )
+                    .chain(),
+            );
+    }
+}
+
+/// Registering native functions on the `App`.
+pub trait ScriptAppExt {
+    /// Makes a Rust function callable from every script by `name`, with its
+    /// arguments and result converted (`|a: f64, b: f64| a + b`).
+    fn add_script_fn<Args, F: ark_vm::TypedNative<Args>>(&mut self, name: &str, f: F) -> &mut Self;
+}
+
+impl ScriptAppExt for App {
+    fn add_script_fn<Args, F: ark_vm::TypedNative<Args>>(&mut self, name: &str, f: F) -> &mut Self {
+        self.init_resource::<ScriptRuntime>();
+        self.world_mut()
+            .resource_mut::<ScriptRuntime>()
+            .vm_mut()
+            .register_fn(name, f);
+        self
+    }
+}
+
+/// Everything a game needs: `use bevy_ark::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        ArkPlugin, Script, ScriptAppExt, ScriptBudget, ScriptError, ScriptFrameStats, ScriptRuntime,
+    };
+}

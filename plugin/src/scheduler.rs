@@ -1,0 +1,311 @@
+//! The one system that runs every script instance each frame, under the
+//! frame's budget, then gives the collector its share.
+//!
+//! Each frame, for every instance in turn: its top-level code and
+//! `on_start` when it is new, its suspended call if it has one, then
+//! `on_update(dt)` (unless an earlier `on_update` is still suspended). When
+//! the budget runs out the running call is suspended, and the next frame
+//! starts with the entity where this one stopped (round-robin), so no
+//! instance starves.
+
+use std::time::{Duration, Instant};
+
+use ark_vm::{Budget, CallId, RunResult, Value, Vm};
+use bevy::ecs::prelude::*;
+use bevy::log::error;
+use bevy::time::Time;
+
+use crate::components::Script;
+use crate::messages::ScriptError;
+use crate::runtime::{Phase, ScriptBudget, ScriptInstance, ScriptRuntime};
+use crate::stats::ScriptFrameStats;
+
+/// Instructions `on_destroy` may run when its entity goes away.
+const DESTROY_INSTRUCTIONS: u64 = 100_000;
+
+/// What is left of the frame's script budget.
+struct FrameMeter {
+    deadline: Option<Instant>,
+    instructions_left: u64,
+}
+
+impl FrameMeter {
+    fn new(budget: ScriptBudget, now: Instant) -> FrameMeter {
+        match budget {
+            ScriptBudget::Micros { frame, gc } => FrameMeter {
+                deadline: Some(now + Duration::from_micros(frame.saturating_sub(gc))),
+                instructions_left: u64::MAX,
+            },
+            ScriptBudget::Instructions { frame, .. } => FrameMeter {
+                deadline: None,
+                instructions_left: frame,
+            },
+        }
+    }
+
+    fn slice(&self) -> Budget {
+        match self.deadline {
+            Some(d) => {
+                Budget::Micros(d.saturating_duration_since(Instant::now()).as_micros() as u64)
+            }
+            None => Budget::Instructions(self.instructions_left),
+        }
+    }
+
+    fn spend(&mut self, instructions: u64) {
+        self.instructions_left = self.instructions_left.saturating_sub(instructions);
+    }
+
+    fn exhausted(&self) -> bool {
+        match self.deadline {
+            Some(d) => Instant::now() >= d,
+            None => self.instructions_left == 0,
+        }
+    }
+}
+
+pub(crate) fn run_scripts(world: &mut World) {
+    let dt = world
+        .get_resource::<Time>()
+        .map_or(0.0, |t| t.delta_secs_f64());
+    let budget = *world.resource::<ScriptBudget>();
+    let mut errors = Vec::new();
+    let stats = world.resource_scope(|world, mut runtime: Mut<ScriptRuntime>| {
+        sync_instances(world, &mut runtime, &mut errors);
+        run_frame(world, &mut runtime, budget, dt, &mut errors)
+    });
+    *world.resource_mut::<ScriptFrameStats>() = stats;
+    for e in errors {
+        world.write_message(e);
+    }
+}
+
+/// Creates instances for new scripts and releases those of entities (or
+/// scripts) that are gone, calling their `on_destroy`.
+fn sync_instances(world: &mut World, runtime: &mut ScriptRuntime, errors: &mut Vec<ScriptError>) {
+    let mut query = world.query::<(Entity, &Script)>();
+    let wanted: Vec<(Entity, Vec<bevy::asset::AssetId<crate::ScriptAsset>>)> = query
+        .iter(world)
+        .map(|(e, s)| (e, s.handles().map(|h| h.id()).collect()))
+        .collect();
+    let alive: std::collections::HashSet<Entity> = wanted.iter().map(|(e, _)| *e).collect();
+    let gone: Vec<Entity> = runtime
+        .instances
+        .keys()
+        .copied()
+        .filter(|e| !alive.contains(e))
+        .collect();
+    for entity in gone {
+        let instances = runtime.instances.remove(&entity).unwrap_or_default();
+        let vm = runtime.vm_mut();
+        for inst in instances {
+            if let Some(call) = inst.pending {
+                vm.cancel(call);
+            }
+            if inst.phase != Phase::Failed
+                && vm.has_function(inst.id, "on_destroy")
+                && let Ok(call) = vm.start_call(inst.id, "on_destroy", &[])
+            {
+                match vm.resume_with(call, Budget::Instructions(DESTROY_INSTRUCTIONS), world) {
+                    RunResult::Error(e) => errors.push(report(Some(entity), &inst.path, &e)),
+                    RunResult::Suspended => vm.cancel(call),
+                    RunResult::Done(_) => {}
+                }
+            }
+            vm.release_instance(inst.id);
+        }
+    }
+    for (entity, assets) in wanted {
+        for asset in assets {
+            let has = runtime
+                .instances
+                .get(&entity)
+                .is_some_and(|list| list.iter().any(|i| i.asset == asset));
+            let Some(compiled) = runtime.compiled.get(&asset) else {
+                continue;
+            };
+            if has {
+                continue;
+            }
+            let (module, path) = (compiled.module.clone(), compiled.path.clone());
+            let vm = runtime.vm_mut();
+            let id = vm.instantiate(&module);
+            vm.set_self(id, Value::Entity(entity.to_bits()));
+            runtime
+                .instances
+                .entry(entity)
+                .or_default()
+                .push(ScriptInstance {
+                    asset,
+                    path,
+                    id,
+                    phase: Phase::Init,
+                    pending: None,
+                });
+        }
+    }
+}
+
+fn report(entity: Option<Entity>, path: &str, e: &ark_vm::RuntimeError) -> ScriptError {
+    error!("{e}");
+    ScriptError {
+        entity,
+        script: path.to_string(),
+        message: e.to_string(),
+        line: e.line(),
+    }
+}
+
+/// Runs every instance once, round-robin, under the budget; then the
+/// collector.
+fn run_frame(
+    world: &mut World,
+    runtime: &mut ScriptRuntime,
+    budget: ScriptBudget,
+    dt: f64,
+    errors: &mut Vec<ScriptError>,
+) -> ScriptFrameStats {
+    let frame_start = Instant::now();
+    let mut meter = FrameMeter::new(budget, frame_start);
+    let mut entities: Vec<Entity> = runtime.instances.keys().copied().collect();
+    entities.sort_unstable();
+    let n = entities.len();
+    if n > 0 {
+        entities.rotate_left(runtime.cursor % n);
+    }
+    let instructions_before = runtime.vm_mut().instructions_executed();
+    let mut stats = ScriptFrameStats::default();
+    let mut stopped_at = None;
+    for (pos, entity) in entities.iter().enumerate() {
+        if meter.exhausted() {
+            stopped_at = Some(pos);
+            break;
+        }
+        let Some(mut instances) = runtime.instances.remove(entity) else {
+            continue;
+        };
+        for inst in &mut instances {
+            run_instance(
+                world,
+                runtime.vm_mut(),
+                inst,
+                *entity,
+                dt,
+                &mut meter,
+                &mut stats,
+                errors,
+            );
+        }
+        runtime.instances.insert(*entity, instances);
+    }
+    // The next frame starts with the first entity that did not get to run.
+    runtime.cursor = match stopped_at {
+        Some(pos) => (runtime.cursor + pos) % n.max(1),
+        None => runtime.cursor,
+    };
+    stats.waiting = stopped_at.map_or(0, |pos| n - pos);
+    let vm = runtime.vm_mut();
+    stats.instructions = vm.instructions_executed() - instructions_before;
+    stats.opcode_micros = frame_start.elapsed().as_secs_f64() * 1e6;
+    let gc_start = Instant::now();
+    match budget {
+        ScriptBudget::Micros { frame, .. } => {
+            let left = Duration::from_micros(frame).saturating_sub(frame_start.elapsed());
+            vm.gc_step(Budget::Micros(left.as_micros() as u64));
+        }
+        ScriptBudget::Instructions { gc, .. } => {
+            vm.gc_step(Budget::Instructions(gc));
+        }
+    }
+    stats.gc_micros = gc_start.elapsed().as_secs_f64() * 1e6;
+    let report = vm.gc_report();
+    stats.heap_bytes = report.heap_bytes;
+    stats.heap_objects = report.objects.iter().map(|k| k.count).sum();
+    stats.gc_phase = report.phase;
+    for inst in runtime.instances.values().flatten() {
+        match inst.phase {
+            Phase::Failed => stats.failed += 1,
+            _ if inst.pending.is_some() => stats.suspended += 1,
+            _ => {}
+        }
+    }
+    stats
+}
+
+/// Gives one instance its turn: pending call, top level, `on_start`, then
+/// `on_update`, as far as the budget goes.
+#[allow(clippy::too_many_arguments)]
+fn run_instance(
+    world: &mut World,
+    vm: &mut Vm,
+    inst: &mut ScriptInstance,
+    entity: Entity,
+    dt: f64,
+    meter: &mut FrameMeter,
+    stats: &mut ScriptFrameStats,
+    errors: &mut Vec<ScriptError>,
+) {
+    let mut updated = false;
+    loop {
+        if meter.exhausted() {
+            return;
+        }
+        let call: CallId = match (inst.pending, inst.phase) {
+            (Some(call), _) => call,
+            (None, Phase::Failed) => return,
+            (None, Phase::Init) => vm.start_init(inst.id),
+            (None, Phase::Start) => match start_if_defined(vm, inst, "on_start", &[]) {
+                Some(call) => call,
+                None => {
+                    inst.phase = Phase::Running;
+                    continue;
+                }
+            },
+            (None, Phase::Running) if updated => return,
+            (None, Phase::Running) => {
+                updated = true;
+                match start_if_defined(vm, inst, "on_update", &[Value::Float(dt)]) {
+                    Some(call) => call,
+                    None => return,
+                }
+            }
+        };
+        let before = vm.instructions_executed();
+        let result = vm.resume_with(call, meter.slice(), world);
+        meter.spend(vm.instructions_executed() - before);
+        stats.instances_run += 1;
+        match result {
+            RunResult::Done(_) => {
+                inst.pending = None;
+                inst.phase = match inst.phase {
+                    Phase::Init => Phase::Start,
+                    Phase::Start | Phase::Running => Phase::Running,
+                    Phase::Failed => Phase::Failed,
+                };
+            }
+            RunResult::Suspended => {
+                // Out of budget, or `yield`: either way, next frame.
+                inst.pending = Some(call);
+                return;
+            }
+            RunResult::Error(e) => {
+                inst.pending = None;
+                inst.phase = Phase::Failed;
+                errors.push(report(Some(entity), &inst.path, &e));
+                return;
+            }
+        }
+    }
+}
+
+fn start_if_defined(
+    vm: &mut Vm,
+    inst: &ScriptInstance,
+    name: &str,
+    args: &[Value],
+) -> Option<CallId> {
+    if !vm.has_function(inst.id, name) {
+        return None;
+    }
+    vm.start_call(inst.id, name, args).ok()
+}

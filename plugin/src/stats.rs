@@ -1,0 +1,43 @@
+//! What the scripts did last frame.
+
+use ark_vm::GcPhase;
+use bevy::ecs::prelude::*;
+
+/// Updated every frame by the scheduler.
+#[derive(Resource, Debug, Clone, PartialEq)]
+pub struct ScriptFrameStats {
+    /// Microseconds spent running scripts.
+    pub opcode_micros: f64,
+    /// Microseconds spent in the collector.
+    pub gc_micros: f64,
+    /// Instructions run (natives' charges included).
+    pub instructions: u64,
+    /// Calls run this frame.
+    pub instances_run: usize,
+    /// Instances with a call suspended at the end of the frame.
+    pub suspended: usize,
+    /// Instances that could not run this frame because the budget ran out.
+    pub waiting: usize,
+    /// Instances stopped by an error.
+    pub failed: usize,
+    pub heap_objects: usize,
+    pub heap_bytes: usize,
+    pub gc_phase: GcPhase,
+}
+
+impl Default for ScriptFrameStats {
+    fn default() -> Self {
+        ScriptFrameStats {
+            opcode_micros: 0.0,
+            gc_micros: 0.0,
+            instructions: 0,
+            instances_run: 0,
+            suspended: 0,
+            waiting: 0,
+            failed: 0,
+            heap_objects: 0,
+            heap_bytes: 0,
+            gc_phase: GcPhase::Idle,
+        }
+    }
+}
