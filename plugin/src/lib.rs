@@ -24,6 +24,7 @@
 mod assets;
 mod components;
 mod messages;
+mod reflect;
 mod runtime;
 mod scheduler;
 mod stats;

@@ -75,6 +75,7 @@ impl Default for ScriptRuntime {
     fn default() -> Self {
         let mut vm = Vm::new();
         vm.set_print(|line| bevy::log::info!(target: "ark", "{line}"));
+        vm.set_entity_host(std::sync::Arc::new(crate::reflect::EntityBindings));
         vm.set_entity_display(|bits| match Entity::try_from_bits(bits) {
             Some(entity) => entity.to_string(),
             None => format!("invalid {bits:#x}"),

@@ -102,11 +102,32 @@ pub fn get_field(
             let name = heap.str(key).to_string();
             with_host(ctx, h, |obj, ctx| obj.get_field(ctx, &name))
         }
+        Value::Entity(e) if ctx.core.entity_host.is_some() => {
+            let name = heap.str(key).to_string();
+            let host = ctx.core.entity_host.clone().expect("checked");
+            host.get_field(ctx, e, &name).map_err(|e| e.0)
+        }
         other => Err(format!(
             "cannot read field '{}' of {}",
             heap.str(key),
             other.type_name()
         )),
+    }
+}
+
+/// `obj.name` as the object of an assignment: host objects may give a
+/// reference to the field instead of its value.
+pub fn get_field_place(
+    ctx: &mut NativeCtx<'_>,
+    obj: Value,
+    key: crate::value::StrKey,
+) -> Result<Value, String> {
+    match obj {
+        Value::Host(h) => {
+            let name = ctx.core.heap.str(key).to_string();
+            with_host(ctx, h, |obj, ctx| obj.get_field_place(ctx, &name))
+        }
+        _ => get_field(ctx, obj, key),
     }
 }
 
@@ -132,6 +153,11 @@ pub fn set_field(
         Value::Host(h) => {
             let name = ctx.core.heap.str(key).to_string();
             with_host(ctx, h, |obj, ctx| obj.set_field(ctx, &name, v))
+        }
+        Value::Entity(e) if ctx.core.entity_host.is_some() => {
+            let name = ctx.core.heap.str(key).to_string();
+            let host = ctx.core.entity_host.clone().expect("checked");
+            host.set_field(ctx, e, &name, v).map_err(|e| e.0)
         }
         other => Err(format!(
             "cannot set field '{}' of {}",

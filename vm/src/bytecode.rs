@@ -263,6 +263,14 @@ pub enum Op {
         k: u16,
         src: Reg,
     },
+    /// Like `GetField`, for the object of an assignment (`a.b` in
+    /// `a.b.c = v`): a host reference gives a reference to the field, not
+    /// its value, so the assignment writes through.
+    GetFieldPlace {
+        dst: Reg,
+        obj: Reg,
+        k: u16,
+    },
 
     /// Calls `R[base]` with `R[base + 1 ..= base + nargs]`; the result lands
     /// in `R[base]`.

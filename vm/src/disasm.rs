@@ -45,6 +45,7 @@ fn write_proto(p: &Proto, core: &Core, out: &mut String) {
             | Op::DivK { k, .. }
             | Op::ModK { k, .. }
             | Op::GetField { k, .. }
+            | Op::GetFieldPlace { k, .. }
             | Op::SetField { k, .. } => Some(*k as usize),
             _ => None,
         };

@@ -52,6 +52,13 @@ pub trait HostObject: Send + 'static {
         )))
     }
 
+    /// `obj.name` as the object of an assignment (`obj.name.x = v`). A
+    /// reference-like host object returns a reference to the field here so
+    /// that the assignment writes through; the default reads the field.
+    fn get_field_place(&self, ctx: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
+        self.get_field(ctx, name)
+    }
+
     /// `obj.name = value`.
     fn set_field(
         &mut self,
@@ -98,5 +105,46 @@ pub(crate) struct Borrowed;
 impl HostObject for Borrowed {
     fn type_name(&self) -> &str {
         "ref"
+    }
+}
+
+/// What entity values (`Value::Entity`) do when a script reads or writes
+/// their fields or calls their methods. The VM knows no ECS: the host (the
+/// Bevy plugin) installs one with [`crate::Vm::set_entity_host`].
+pub trait EntityHost: Send + Sync + 'static {
+    /// `entity.name`.
+    fn get_field(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        entity: u64,
+        name: &str,
+    ) -> Result<Value, NativeError>;
+
+    /// `entity.name = value`.
+    fn set_field(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        entity: u64,
+        name: &str,
+        value: Value,
+    ) -> Result<(), NativeError> {
+        let _ = (ctx, entity, value);
+        Err(NativeError::new(format!(
+            "cannot set field '{name}' of entity"
+        )))
+    }
+
+    /// `entity.name(args...)`.
+    fn call_method(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        entity: u64,
+        name: &str,
+        args: &[Value],
+    ) -> Result<Value, NativeError> {
+        let _ = (ctx, entity, args);
+        Err(NativeError::new(format!(
+            "unknown method '{name}' for entity"
+        )))
     }
 }

@@ -696,6 +696,14 @@ fn execute_loop(
                     reg!(dst) = tri!(access::get_field(&mut ctx!(), o, key));
                     safe_point!();
                 }
+                Op::GetFieldPlace { dst, obj, k } => {
+                    let Value::Str(key) = consts[k as usize] else {
+                        throw!("internal error: field name is not a string".into())
+                    };
+                    let o = reg!(obj);
+                    reg!(dst) = tri!(access::get_field_place(&mut ctx!(), o, key));
+                    safe_point!();
+                }
                 Op::SetField { obj, k, src } => {
                     let Value::Str(key) = consts[k as usize] else {
                         throw!("internal error: field name is not a string".into())

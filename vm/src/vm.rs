@@ -169,6 +169,8 @@ pub struct Core {
     /// Instructions run (and work units natives charged) since the VM
     /// started.
     pub(crate) instructions: u64,
+    /// Fields and methods of entity values, if the host provides them.
+    pub(crate) entity_host: Option<Arc<dyn crate::host::EntityHost>>,
 }
 
 /// An Ark virtual machine.
@@ -216,6 +218,7 @@ impl Vm {
                 calls: SlotMap::with_key(),
                 roots: RootRegistry::default(),
                 instructions: 0,
+                entity_host: None,
                 config,
             },
         };
@@ -486,6 +489,11 @@ impl Vm {
         };
         self.release_instance(instance);
         result
+    }
+
+    /// Gives entity values their fields and methods (`self.Transform`).
+    pub fn set_entity_host(&mut self, host: Arc<dyn crate::host::EntityHost>) {
+        self.core.entity_host = Some(host);
     }
 
     /// How entity values print: `f` turns an entity's bits into the text

@@ -396,7 +396,7 @@ impl Compiler<'_, '_> {
                 }
             }
             ExprKind::Index(obj, key) => {
-                let obj = self.expr_any(obj)?;
+                let obj = self.place_object(obj)?;
                 let Some(op) = op else {
                     self.pos = target.pos;
                     return self.store_index(obj, key, value);
@@ -410,7 +410,7 @@ impl Compiler<'_, '_> {
                 self.emit(Op::SetIndex { obj, key, src: t });
             }
             ExprKind::Field(obj, name) => {
-                let obj = self.expr_any(obj)?;
+                let obj = self.place_object(obj)?;
                 let t = self.alloc_reg()?;
                 match op {
                     None => self.expr_to(value, t)?,
@@ -426,6 +426,26 @@ impl Compiler<'_, '_> {
             _ => return Err(self.error(target.pos, "invalid assignment target")),
         }
         Ok(())
+    }
+
+    /// The object of an assignment target (`a.b` in `a.b.c = v`). A field
+    /// access there is a place: a host reference yields a reference to the
+    /// field, so `self.Transform.translation.y = 1.0` writes through.
+    fn place_object(&mut self, obj: &Expr) -> CResult<Reg> {
+        let ExprKind::Field(inner, name) = &obj.kind else {
+            return self.expr_any(obj);
+        };
+        let inner = self.expr_any(inner)?;
+        let dst = self.alloc_reg()?;
+        self.pos = obj.pos;
+        let k = self.str_const(name)?;
+        match u16::try_from(k) {
+            Ok(k) => {
+                self.emit(Op::GetFieldPlace { dst, obj: inner, k });
+            }
+            Err(_) => self.get_field(dst, inner, name)?,
+        }
+        Ok(dst)
     }
 
     /// `dst = current <op> value`.

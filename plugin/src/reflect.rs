@@ -1,0 +1,319 @@
+//! Component access from scripts: `self.Transform.translation.y`.
+//!
+//! An entity value's field names a registered, reflected component by its
+//! short type name and gives a `ref`; a ref's field extends the reflection
+//! path. Numbers, bools, strings and `Vec3` convert to Ark values when read
+//! and back when written; other values (structs, `Quat`) stay refs, so
+//! their own fields can be reached (`self.Transform.rotation.w`).
+
+use ark_vm::{EntityHost, HostObject, NativeCtx, NativeError, Value, Vec3};
+use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
+use bevy::prelude::{Entity, World};
+use bevy::reflect::{GetPath, PartialReflect};
+
+fn world<'a>(ctx: &'a mut NativeCtx<'_>) -> Result<&'a mut World, NativeError> {
+    ctx.host::<World>().ok_or_else(|| {
+        NativeError::new("components can only be reached while the game runs the script")
+    })
+}
+
+fn entity_of(bits: u64) -> Result<Entity, NativeError> {
+    Entity::try_from_bits(bits).ok_or_else(|| NativeError::new("not a valid entity"))
+}
+
+/// A value read out of a component, before it becomes an Ark value.
+enum Leaf {
+    Float(f64),
+    Int(i64),
+    Bool(bool),
+    Text(String),
+    Vec3(Vec3),
+}
+
+fn leaf_of(value: &dyn PartialReflect) -> Option<Leaf> {
+    macro_rules! try_int {
+        ($($t:ty),*) => {$(
+            if let Some(v) = value.try_downcast_ref::<$t>() {
+                return i64::try_from(*v).ok().map(Leaf::Int);
+            }
+        )*};
+    }
+    if let Some(v) = value.try_downcast_ref::<f32>() {
+        return Some(Leaf::Float(*v as f64));
+    }
+    if let Some(v) = value.try_downcast_ref::<f64>() {
+        return Some(Leaf::Float(*v));
+    }
+    try_int!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
+    if let Some(v) = value.try_downcast_ref::<bool>() {
+        return Some(Leaf::Bool(*v));
+    }
+    if let Some(v) = value.try_downcast_ref::<String>() {
+        return Some(Leaf::Text(v.clone()));
+    }
+    if let Some(v) = value.try_downcast_ref::<bevy::math::Vec3>() {
+        return Some(Leaf::Vec3(Vec3::new(v.x, v.y, v.z)));
+    }
+    None
+}
+
+/// Writes an Ark value into a reflected field of a supported type.
+fn assign(
+    target: &mut dyn PartialReflect,
+    value: Value,
+    text: Option<String>,
+    what: &str,
+) -> Result<(), NativeError> {
+    let field_type = target.reflect_short_type_path().to_string();
+    let mismatch = || {
+        NativeError::new(format!(
+            "cannot assign {} to {what} ({field_type})",
+            value.type_name()
+        ))
+    };
+    macro_rules! set_int {
+        ($($t:ty),*) => {$(
+            if let Some(slot) = target.try_downcast_mut::<$t>() {
+                let Value::Int(i) = value else { return Err(mismatch()) };
+                *slot = <$t>::try_from(i)
+                    .map_err(|_| NativeError::new(format!("{i} does not fit {what}")))?;
+                return Ok(());
+            }
+        )*};
+    }
+    if let Some(slot) = target.try_downcast_mut::<f32>() {
+        *slot = value.as_f64().ok_or_else(mismatch)? as f32;
+        return Ok(());
+    }
+    if let Some(slot) = target.try_downcast_mut::<f64>() {
+        *slot = value.as_f64().ok_or_else(mismatch)?;
+        return Ok(());
+    }
+    set_int!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
+    if let Some(slot) = target.try_downcast_mut::<bool>() {
+        let Value::Bool(b) = value else {
+            return Err(mismatch());
+        };
+        *slot = b;
+        return Ok(());
+    }
+    if let Some(slot) = target.try_downcast_mut::<String>() {
+        *slot = text.ok_or_else(mismatch)?;
+        return Ok(());
+    }
+    if let Some(slot) = target.try_downcast_mut::<bevy::math::Vec3>() {
+        let Value::Vec3(v) = value else {
+            return Err(mismatch());
+        };
+        *slot = bevy::math::Vec3::new(v.x, v.y, v.z);
+        return Ok(());
+    }
+    Err(mismatch())
+}
+
+/// Gives entity values their component fields.
+pub(crate) struct EntityBindings;
+
+impl EntityHost for EntityBindings {
+    fn get_field(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        bits: u64,
+        name: &str,
+    ) -> Result<Value, NativeError> {
+        let entity = entity_of(bits)?;
+        {
+            let world = world(ctx)?;
+            let registry = world.resource::<AppTypeRegistry>().clone();
+            let registry = registry.read();
+            let reflect = registry
+                .get_with_short_type_path(name)
+                .and_then(|r| r.data::<ReflectComponent>())
+                .ok_or_else(|| {
+                    NativeError::new(format!(
+                        "unknown component '{name}' (is it registered for reflection?)"
+                    ))
+                })?;
+            let entity_ref = world
+                .get_entity(entity)
+                .map_err(|_| NativeError::new(format!("entity {entity} does not exist")))?;
+            if reflect.reflect(entity_ref).is_none() {
+                return Err(NativeError::new(format!(
+                    "entity {entity} has no {name} component"
+                )));
+            }
+        }
+        let reference = ComponentRef {
+            entity,
+            component: name.to_string(),
+            path: String::new(),
+        };
+        ctx.heap()
+            .alloc_host(Box::new(reference))
+            .map(Value::Host)
+            .map_err(|_| NativeError::new("out of memory"))
+    }
+}
+
+/// A reference to a component of an entity, or to a field inside one.
+pub(crate) struct ComponentRef {
+    entity: Entity,
+    component: String,
+    /// The reflection path inside the component (`translation.y`).
+    path: String,
+}
+
+impl ComponentRef {
+    fn child(&self, name: &str) -> String {
+        if self.path.is_empty() {
+            name.to_string()
+        } else {
+            format!("{}.{name}", self.path)
+        }
+    }
+
+    fn describe(&self, path: &str) -> String {
+        if path.is_empty() {
+            self.component.clone()
+        } else {
+            format!("{}.{path}", self.component)
+        }
+    }
+}
+
+impl HostObject for ComponentRef {
+    fn type_name(&self) -> &str {
+        "ref"
+    }
+
+    fn get_field(&self, ctx: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
+        let path = self.child(name);
+        let leaf = {
+            let world = world(ctx)?;
+            let registry = world.resource::<AppTypeRegistry>().clone();
+            let registry = registry.read();
+            let reflect = registry
+                .get_with_short_type_path(&self.component)
+                .and_then(|r| r.data::<ReflectComponent>())
+                .ok_or_else(|| {
+                    NativeError::new(format!("unknown component '{}'", self.component))
+                })?;
+            let entity_ref = world
+                .get_entity(self.entity)
+                .map_err(|_| NativeError::new(format!("entity {} does not exist", self.entity)))?;
+            let component = reflect.reflect(entity_ref).ok_or_else(|| {
+                NativeError::new(format!(
+                    "entity {} has no {} component",
+                    self.entity, self.component
+                ))
+            })?;
+            let field = component.reflect_path(path.as_str()).map_err(|_| {
+                NativeError::new(format!(
+                    "{} has no field '{name}'",
+                    self.describe(&self.path)
+                ))
+            })?;
+            leaf_of(field)
+        };
+        match leaf {
+            Some(Leaf::Float(f)) => Ok(Value::Float(f)),
+            Some(Leaf::Int(i)) => Ok(Value::Int(i)),
+            Some(Leaf::Bool(b)) => Ok(Value::Bool(b)),
+            Some(Leaf::Vec3(v)) => Ok(Value::Vec3(v)),
+            Some(Leaf::Text(s)) => ctx.string(&s),
+            None => {
+                let reference = ComponentRef {
+                    entity: self.entity,
+                    component: self.component.clone(),
+                    path,
+                };
+                ctx.heap()
+                    .alloc_host(Box::new(reference))
+                    .map(Value::Host)
+                    .map_err(|_| NativeError::new("out of memory"))
+            }
+        }
+    }
+
+    /// As an assignment's object, a field stays a reference (so
+    /// `self.Transform.translation.y = 1.0` writes into the component).
+    fn get_field_place(&self, ctx: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
+        let path = self.child(name);
+        {
+            let world = world(ctx)?;
+            let registry = world.resource::<AppTypeRegistry>().clone();
+            let registry = registry.read();
+            let reflect = registry
+                .get_with_short_type_path(&self.component)
+                .and_then(|r| r.data::<ReflectComponent>())
+                .ok_or_else(|| {
+                    NativeError::new(format!("unknown component '{}'", self.component))
+                })?;
+            let entity_ref = world
+                .get_entity(self.entity)
+                .map_err(|_| NativeError::new(format!("entity {} does not exist", self.entity)))?;
+            let component = reflect.reflect(entity_ref).ok_or_else(|| {
+                NativeError::new(format!(
+                    "entity {} has no {} component",
+                    self.entity, self.component
+                ))
+            })?;
+            component.reflect_path(path.as_str()).map_err(|_| {
+                NativeError::new(format!(
+                    "{} has no field '{name}'",
+                    self.describe(&self.path)
+                ))
+            })?;
+        }
+        let reference = ComponentRef {
+            entity: self.entity,
+            component: self.component.clone(),
+            path,
+        };
+        ctx.heap()
+            .alloc_host(Box::new(reference))
+            .map(Value::Host)
+            .map_err(|_| NativeError::new("out of memory"))
+    }
+
+    fn set_field(
+        &mut self,
+        ctx: &mut NativeCtx<'_>,
+        name: &str,
+        value: Value,
+    ) -> Result<(), NativeError> {
+        let path = self.child(name);
+        let what = self.describe(&path);
+        let text = match value {
+            Value::Str(k) => Some(ctx.heap().str(k).to_string()),
+            _ => None,
+        };
+        let world = world(ctx)?;
+        let registry = world.resource::<AppTypeRegistry>().clone();
+        let registry = registry.read();
+        let reflect = registry
+            .get_with_short_type_path(&self.component)
+            .and_then(|r| r.data::<ReflectComponent>())
+            .ok_or_else(|| NativeError::new(format!("unknown component '{}'", self.component)))?;
+        let entity_mut = world
+            .get_entity_mut(self.entity)
+            .map_err(|_| NativeError::new(format!("entity {} does not exist", self.entity)))?;
+        let mut component = reflect.reflect_mut(entity_mut).ok_or_else(|| {
+            NativeError::new(format!(
+                "entity {} has no {} component",
+                self.entity, self.component
+            ))
+        })?;
+        let field = component.reflect_path_mut(path.as_str()).map_err(|_| {
+            NativeError::new(format!(
+                "{} has no field '{name}'",
+                self.describe(&self.path)
+            ))
+        })?;
+        assign(field, value, text, &what)
+    }
+
+    fn display(&self) -> String {
+        format!("<ref {} of {}>", self.describe(&self.path), self.entity)
+    }
+}

@@ -1,0 +1,116 @@
+//! Scripts reading and writing reflected components.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bevy::asset::AssetPlugin;
+use bevy::prelude::*;
+use bevy_ark::prelude::*;
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn app() -> (App, Log) {
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        AssetPlugin {
+            file_path: concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts").into(),
+            ..default()
+        },
+        ArkPlugin,
+    ))
+    .register_type::<Transform>()
+    .insert_resource(ScriptBudget::Instructions {
+        frame: 100_000,
+        gc: 1_000,
+    });
+    let log: Log = Arc::default();
+    let sink = log.clone();
+    app.world_mut()
+        .resource_mut::<ScriptRuntime>()
+        .vm_mut()
+        .register_native("report", ark_vm::Arity::AtLeast(0), move |ctx, args| {
+            let line: Vec<String> = args.iter().map(|&a| ctx.display(a)).collect();
+            sink.lock().unwrap().push(line.join(" "));
+            Ok(ark_vm::Value::Nil)
+        });
+    app.finish();
+    app.cleanup();
+    (app, log)
+}
+
+/// Steps frames, collecting script errors, until `done` says so.
+fn run(app: &mut App, log: &Log, done: impl Fn(&[String]) -> bool) -> Vec<ScriptError> {
+    let mut errors = Vec::new();
+    for _ in 0..500 {
+        app.update();
+        errors.extend(
+            app.world_mut()
+                .resource_mut::<Messages<ScriptError>>()
+                .drain(),
+        );
+        if done(&log.lock().unwrap()) || !errors.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    errors
+}
+
+#[test]
+fn scripts_read_and_write_their_transform() {
+    let (mut app, log) = app();
+    let entity = app
+        .world_mut()
+        .spawn((
+            Transform::from_xyz(1.0, 2.0, 3.0).with_scale(Vec3::splat(1.5)),
+            Script::new("mover.ark"),
+        ))
+        .id();
+    let errors = run(&mut app, &log, |l| {
+        l.iter().filter(|x| x.starts_with("pos")).count() >= 3
+    });
+    assert!(errors.is_empty(), "{errors:?}");
+    let lines = log.lock().unwrap().clone();
+    assert_eq!(lines[0], "start vec3(1.0, 2.0, 3.0) 1.5");
+    assert_eq!(lines[1], "pos vec3(2.0, 2.5, 3.0) 3.0 ref");
+    assert_eq!(lines[3], "pos vec3(4.0, 3.5, 3.0) 12.0 ref");
+    let transform = app.world().get::<Transform>(entity).unwrap();
+    assert_eq!(transform.translation, Vec3::new(4.0, 3.5, 3.0));
+    assert_eq!(transform.scale.z, 12.0);
+}
+
+fn first_error(script: &str) -> ScriptError {
+    let (mut app, log) = app();
+    app.world_mut()
+        .spawn((Transform::default(), Script::new(script)));
+    let errors = run(&mut app, &log, |_| false);
+    errors.into_iter().next().expect("the script failed")
+}
+
+#[test]
+fn a_missing_component_is_an_error_that_names_it() {
+    let e = first_error("bad_component.ark");
+    assert!(e.message.contains("unknown component 'Health'"), "{e:?}");
+    assert_eq!(e.line, Some(3));
+}
+
+#[test]
+fn a_missing_field_is_an_error_that_names_it() {
+    let e = first_error("bad_field.ark");
+    assert!(
+        e.message.contains("Transform has no field 'translaton'"),
+        "{e:?}"
+    );
+    assert_eq!(e.line, Some(2));
+}
+
+#[test]
+fn a_value_of_the_wrong_type_is_an_error() {
+    let e = first_error("bad_type.ark");
+    assert!(
+        e.message
+            .contains("cannot assign int to Transform.translation (Vec3)"),
+        "{e:?}"
+    );
+}
