@@ -69,6 +69,9 @@ pub struct ScriptRuntime {
     pub(crate) instances: HashMap<Entity, Vec<ScriptInstance>>,
     /// Round-robin position: the frame after an overrun starts here.
     pub(crate) cursor: usize,
+    /// Scripts recompiled since the last frame: their instances move to
+    /// the new code.
+    pub(crate) reloaded: Vec<AssetId<ScriptAsset>>,
 }
 
 impl Default for ScriptRuntime {
@@ -85,6 +88,7 @@ impl Default for ScriptRuntime {
             compiled: HashMap::new(),
             instances: HashMap::new(),
             cursor: 0,
+            reloaded: Vec::new(),
         }
     }
 }
@@ -103,8 +107,9 @@ impl ScriptRuntime {
     }
 }
 
-/// Compiles scripts as they load; a compile error is logged and sent as a
-/// [`ScriptError`].
+/// Compiles scripts as they load and when they change (hot reload); a
+/// compile error is logged and sent as a [`ScriptError`], and a script that
+/// was running keeps running its last good version.
 pub(crate) fn compile_scripts(
     mut events: MessageReader<AssetEvent<ScriptAsset>>,
     assets: Res<Assets<ScriptAsset>>,
@@ -125,6 +130,9 @@ pub(crate) fn compile_scripts(
         };
         match runtime.vm_mut().compile(&asset.path, &asset.source) {
             Ok(module) => {
+                if matches!(event, AssetEvent::Modified { .. }) {
+                    runtime.reloaded.push(id);
+                }
                 runtime.compiled.insert(
                     id,
                     Compiled {

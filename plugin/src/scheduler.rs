@@ -22,6 +22,8 @@ use crate::stats::ScriptFrameStats;
 
 /// Instructions `on_destroy` may run when its entity goes away.
 const DESTROY_INSTRUCTIONS: u64 = 100_000;
+/// Instructions a reloaded script's top level may run.
+const RELOAD_INSTRUCTIONS: u64 = 1_000_000;
 
 /// What is left of the frame's script budget.
 struct FrameMeter {
@@ -71,6 +73,7 @@ pub(crate) fn run_scripts(world: &mut World) {
     let budget = *world.resource::<ScriptBudget>();
     let mut errors = Vec::new();
     let stats = world.resource_scope(|world, mut runtime: Mut<ScriptRuntime>| {
+        reload_instances(world, &mut runtime, &mut errors);
         sync_instances(world, &mut runtime, &mut errors);
         run_frame(world, &mut runtime, budget, dt, &mut errors)
     });
@@ -142,6 +145,55 @@ fn sync_instances(world: &mut World, runtime: &mut ScriptRuntime, errors: &mut V
                     phase: Phase::Init,
                     pending: None,
                 });
+        }
+    }
+}
+
+/// Moves the instances of recompiled scripts to their new code. The new
+/// top level runs (defining the new functions), then every module variable
+/// whose name still exists gets its old value back, except functions
+/// (closures belong to the old code). Suspended calls of the old code are
+/// dropped, a failed instance runs again, and `on_start` does not run a
+/// second time.
+fn reload_instances(world: &mut World, runtime: &mut ScriptRuntime, errors: &mut Vec<ScriptError>) {
+    for asset in std::mem::take(&mut runtime.reloaded) {
+        let Some(compiled) = runtime.compiled.get(&asset) else {
+            continue;
+        };
+        let module = compiled.module.clone();
+        let entities: Vec<Entity> = runtime.instances.keys().copied().collect();
+        for entity in entities {
+            let Some(mut instances) = runtime.instances.remove(&entity) else {
+                continue;
+            };
+            for inst in instances.iter_mut().filter(|i| i.asset == asset) {
+                let vm = runtime.vm_mut();
+                if let Some(call) = inst.pending.take() {
+                    vm.cancel(call);
+                }
+                let old = inst.id;
+                let new = vm.instantiate(&module);
+                vm.set_self(new, Value::Entity(entity.to_bits()));
+                let init = vm.start_init(new);
+                match vm.resume_with(init, Budget::Instructions(RELOAD_INSTRUCTIONS), world) {
+                    RunResult::Done(_) => {}
+                    RunResult::Suspended => vm.cancel(init),
+                    RunResult::Error(e) => errors.push(report(Some(entity), &inst.path, &e)),
+                }
+                for name in module.code().var_names.iter() {
+                    let Some(value) = vm.get_var(old, name) else {
+                        continue;
+                    };
+                    let now_a_function = vm.has_function(new, name);
+                    if !now_a_function && !matches!(value, Value::Closure(_)) {
+                        vm.set_var(new, name, value);
+                    }
+                }
+                vm.release_instance(old);
+                inst.id = new;
+                inst.phase = Phase::Running;
+            }
+            runtime.instances.insert(entity, instances);
         }
     }
 }
