@@ -24,10 +24,12 @@
 mod assets;
 mod components;
 mod messages;
+mod natives;
 mod reflect;
 mod runtime;
 mod scheduler;
 mod stats;
+mod value;
 
 use bevy::app::{App, Plugin, Update};
 use bevy::asset::AssetApp;
@@ -35,9 +37,10 @@ use bevy::ecs::schedule::IntoScheduleConfigs;
 
 pub use assets::{ScriptAsset, ScriptLoader};
 pub use components::Script;
-pub use messages::ScriptError;
+pub use messages::{ScriptCommand, ScriptError, ScriptEvent};
 pub use runtime::{ScriptBudget, ScriptRuntime};
 pub use stats::ScriptFrameStats;
+pub use value::ScriptValue;
 
 /// The plugin: script assets, the runtime, and the per-frame scheduler.
 pub struct ArkPlugin;
@@ -50,6 +53,8 @@ impl Plugin for ArkPlugin {
             .init_resource::<ScriptFrameStats>()
             .init_resource::<ScriptRuntime>()
             .add_message::<ScriptError>()
+            .add_message::<ScriptEvent>()
+            .add_message::<ScriptCommand>()
             .add_systems(
                 Update,
                 (
@@ -83,6 +88,7 @@ impl ScriptAppExt for App {
 /// Everything a game needs: `use bevy_ark::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ArkPlugin, Script, ScriptAppExt, ScriptBudget, ScriptError, ScriptFrameStats, ScriptRuntime,
+        ArkPlugin, Script, ScriptAppExt, ScriptBudget, ScriptCommand, ScriptError, ScriptEvent,
+        ScriptFrameStats, ScriptRuntime, ScriptValue,
     };
 }

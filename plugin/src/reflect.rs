@@ -9,7 +9,9 @@
 use ark_vm::{EntityHost, HostObject, NativeCtx, NativeError, Value, Vec3};
 use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
 use bevy::prelude::{Entity, World};
-use bevy::reflect::{GetPath, PartialReflect};
+use bevy::reflect::{GetPath, PartialReflect, std_traits::ReflectDefault};
+
+use crate::value::ScriptValue;
 
 fn world<'a>(ctx: &'a mut NativeCtx<'_>) -> Result<&'a mut World, NativeError> {
     ctx.host::<World>().ok_or_else(|| {
@@ -316,4 +318,68 @@ impl HostObject for ComponentRef {
     fn display(&self) -> String {
         format!("<ref {} of {}>", self.describe(&self.path), self.entity)
     }
+}
+
+/// A Rust value for a reflected field, from a `ScriptValue`.
+fn assign_script(
+    target: &mut dyn PartialReflect,
+    value: &ScriptValue,
+    what: &str,
+) -> Result<(), NativeError> {
+    match value {
+        ScriptValue::Str(s) => assign(target, Value::Nil, Some(s.clone()), what),
+        ScriptValue::Float(f) => assign(target, Value::Float(*f), None, what),
+        ScriptValue::Int(i) => assign(target, Value::Int(*i), None, what),
+        ScriptValue::Bool(b) => assign(target, Value::Bool(*b), None, what),
+        ScriptValue::Vec3(v) => assign(target, Value::Vec3(Vec3::new(v.x, v.y, v.z)), None, what),
+        ScriptValue::Map(fields) => {
+            for (name, v) in fields {
+                let inner = format!("{what}.{name}");
+                let no_field = || NativeError::new(format!("{what} has no field '{name}'"));
+                let field = target
+                    .try_as_reflect_mut()
+                    .ok_or_else(no_field)?
+                    .reflect_path_mut(name.as_str())
+                    .map_err(|_| no_field())?;
+                assign_script(field, v, &inner)?;
+            }
+            Ok(())
+        }
+        other => Err(NativeError::new(format!(
+            "cannot assign {other:?} to {what}"
+        ))),
+    }
+}
+
+/// Adds a component, by short type name, built from its `Default` with the
+/// given fields set (`spawn({Transform: {translation: vec3(1, 2, 3)}})`).
+pub(crate) fn insert_component(
+    world: &mut World,
+    entity: Entity,
+    name: &str,
+    fields: &ScriptValue,
+) -> Result<(), NativeError> {
+    let registry = world.resource::<AppTypeRegistry>().clone();
+    let registry = registry.read();
+    let registration = registry.get_with_short_type_path(name).ok_or_else(|| {
+        NativeError::new(format!(
+            "unknown component '{name}' (is it registered for reflection?)"
+        ))
+    })?;
+    let reflect = registration
+        .data::<ReflectComponent>()
+        .ok_or_else(|| NativeError::new(format!("{name} is not a reflected component")))?;
+    let default = registration.data::<ReflectDefault>().ok_or_else(|| {
+        NativeError::new(format!(
+            "{name} cannot be built from a script: it has no reflected Default"
+        ))
+    })?;
+    let mut value = default.default();
+    assign_script(value.as_partial_reflect_mut(), fields, name)?;
+    reflect.insert(
+        &mut world.entity_mut(entity),
+        value.as_partial_reflect(),
+        &registry,
+    );
+    Ok(())
 }

@@ -59,6 +59,9 @@ pub(crate) struct ScriptInstance {
     pub phase: Phase,
     /// A call that was suspended (by the budget or `yield`).
     pub pending: Option<CallId>,
+    /// Calls asked for by `ScriptCommand`s (`on_event` and named calls),
+    /// delivered before `on_update`.
+    pub inbox: std::collections::VecDeque<(String, Vec<crate::ScriptValue>)>,
 }
 
 /// The VM and every script instance. One per `World`.
@@ -79,6 +82,7 @@ impl Default for ScriptRuntime {
         let mut vm = Vm::new();
         vm.set_print(|line| bevy::log::info!(target: "ark", "{line}"));
         vm.set_entity_host(std::sync::Arc::new(crate::reflect::EntityBindings));
+        crate::natives::register(&mut vm);
         vm.set_entity_display(|bits| match Entity::try_from_bits(bits) {
             Some(entity) => entity.to_string(),
             None => format!("invalid {bits:#x}"),
@@ -99,6 +103,17 @@ impl ScriptRuntime {
         self.vm
             .get_mut()
             .unwrap_or_else(|poison| poison.into_inner())
+    }
+
+    /// The instances and the VM, borrowed together.
+    pub(crate) fn instances_and_vm(
+        &mut self,
+    ) -> (&mut HashMap<Entity, Vec<ScriptInstance>>, &mut Vm) {
+        let vm = self
+            .vm
+            .get_mut()
+            .unwrap_or_else(|poison| poison.into_inner());
+        (&mut self.instances, vm)
     }
 
     /// The number of live script instances.

@@ -16,9 +16,12 @@ use bevy::log::error;
 use bevy::time::Time;
 
 use crate::components::Script;
-use crate::messages::ScriptError;
+use crate::messages::{ScriptCommand, ScriptError};
+use crate::natives::CurrentScript;
 use crate::runtime::{Phase, ScriptBudget, ScriptInstance, ScriptRuntime};
 use crate::stats::ScriptFrameStats;
+use crate::value::ScriptValue;
+use bevy::ecs::message::Messages;
 
 /// Instructions `on_destroy` may run when its entity goes away.
 const DESTROY_INSTRUCTIONS: u64 = 100_000;
@@ -75,6 +78,7 @@ pub(crate) fn run_scripts(world: &mut World) {
     let stats = world.resource_scope(|world, mut runtime: Mut<ScriptRuntime>| {
         reload_instances(world, &mut runtime, &mut errors);
         sync_instances(world, &mut runtime, &mut errors);
+        deliver_commands(world, &mut runtime);
         run_frame(world, &mut runtime, budget, dt, &mut errors)
     });
     *world.resource_mut::<ScriptFrameStats>() = stats;
@@ -144,6 +148,7 @@ fn sync_instances(world: &mut World, runtime: &mut ScriptRuntime, errors: &mut V
                     id,
                     phase: Phase::Init,
                     pending: None,
+                    inbox: Default::default(),
                 });
         }
     }
@@ -194,6 +199,39 @@ fn reload_instances(world: &mut World, runtime: &mut ScriptRuntime, errors: &mut
                 inst.phase = Phase::Running;
             }
             runtime.instances.insert(entity, instances);
+        }
+    }
+}
+
+/// Queues `ScriptCommand`s in the instances they address.
+fn deliver_commands(world: &mut World, runtime: &mut ScriptRuntime) {
+    let commands: Vec<ScriptCommand> = world
+        .resource_mut::<Messages<ScriptCommand>>()
+        .drain()
+        .collect();
+    for command in commands {
+        match command {
+            ScriptCommand::Broadcast { name, data } => {
+                let (instances, vm) = runtime.instances_and_vm();
+                for inst in instances.values_mut().flatten() {
+                    if vm.has_function(inst.id, "on_event") {
+                        let args = vec![ScriptValue::Str(name.clone()), data.clone()];
+                        inst.inbox.push_back(("on_event".to_string(), args));
+                    }
+                }
+            }
+            ScriptCommand::Call {
+                entity,
+                function,
+                args,
+            } => {
+                let (instances, vm) = runtime.instances_and_vm();
+                for inst in instances.get_mut(&entity).into_iter().flatten() {
+                    if vm.has_function(inst.id, &function) {
+                        inst.inbox.push_back((function.clone(), args.clone()));
+                    }
+                }
+            }
         }
     }
 }
@@ -313,6 +351,28 @@ fn run_instance(
                     continue;
                 }
             },
+            (None, Phase::Running) if !inst.inbox.is_empty() => {
+                let (function, args) = inst.inbox.pop_front().expect("not empty");
+                let mut values = Vec::with_capacity(args.len());
+                for a in &args {
+                    match a.to_ark(vm.heap_mut()) {
+                        Ok(v) => values.push(v),
+                        Err(e) => {
+                            errors.push(ScriptError {
+                                entity: Some(entity),
+                                script: inst.path.clone(),
+                                message: e,
+                                line: None,
+                            });
+                            return;
+                        }
+                    }
+                }
+                match vm.start_call(inst.id, &function, &values) {
+                    Ok(call) => call,
+                    Err(_) => continue,
+                }
+            }
             (None, Phase::Running) if updated => return,
             (None, Phase::Running) => {
                 updated = true;
@@ -322,6 +382,7 @@ fn run_instance(
                 }
             }
         };
+        world.insert_resource(CurrentScript(entity));
         let before = vm.instructions_executed();
         let result = vm.resume_with(call, meter.slice(), world);
         meter.spend(vm.instructions_executed() - before);

@@ -1,6 +1,6 @@
 //! Editing a script file while the game runs.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -10,7 +10,7 @@ use bevy_ark::prelude::*;
 
 type Log = Arc<Mutex<Vec<String>>>;
 
-fn app(root: &PathBuf) -> (App, Log) {
+fn app(root: &Path) -> (App, Log) {
     let mut app = App::new();
     app.add_plugins((
         MinimalPlugins,
@@ -90,8 +90,7 @@ fn an_edited_script_keeps_its_state_and_a_broken_edit_keeps_the_old_version() {
     let lines = log.lock().unwrap().clone();
     let last_v1: i64 = lines
         .iter()
-        .filter(|l| l.starts_with("v1"))
-        .last()
+        .rfind(|l| l.starts_with("v1"))
         .and_then(|l| l.split(' ').nth(1)?.parse().ok())
         .unwrap();
     let first_v2 = lines.iter().find(|l| l.starts_with("v2")).unwrap();

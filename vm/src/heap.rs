@@ -419,6 +419,16 @@ impl Heap {
 
     // ---- reads ----
 
+    /// The items of a list (`None` for a stale handle).
+    pub fn list_items(&self, list: ListKey) -> Option<&[Value]> {
+        self.lists.get(list).map(Vec::as_slice)
+    }
+
+    /// The entries of a map, in insertion order (`None` for a stale handle).
+    pub fn map_entries(&self, map: MapKey) -> Option<impl Iterator<Item = (Key, Value)> + '_> {
+        self.maps.get(map).map(|m| m.iter().map(|(k, v)| (*k, *v)))
+    }
+
     /// Whether `v` is an immediate, or a handle to an object that is still
     /// alive (false for a freed object or a handle from another heap).
     pub fn is_live(&self, v: Value) -> bool {
