@@ -23,7 +23,15 @@ fn headless() {
     let (rows, score) = ark::arena::run_headless(600, 60);
     println!(
         "{:>6} {:>10} {:>8} {:>12} {:>5} {:>9} {:>7} {:>9} {:>8}",
-        "frame", "script us", "gc us", "instructions", "ran", "suspended", "failed", "heap KB", "entities"
+        "frame",
+        "script us",
+        "gc us",
+        "instructions",
+        "ran",
+        "suspended",
+        "failed",
+        "heap KB",
+        "entities"
     );
     for r in &rows {
         let s = &r.stats;

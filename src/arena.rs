@@ -92,7 +92,9 @@ pub fn run_headless(frames: u32, every: u32) -> (Vec<FrameRow>, Score) {
             ..default()
         },
     ))
-    .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(1.0 / 60.0)));
+    .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_secs_f64(
+        1.0 / 60.0,
+    )));
     setup(&mut app);
     app.finish();
     app.cleanup();

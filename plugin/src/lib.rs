@@ -38,7 +38,7 @@ use bevy::ecs::schedule::IntoScheduleConfigs;
 pub use assets::{ScriptAsset, ScriptLoader};
 pub use components::Script;
 pub use messages::{ScriptCommand, ScriptError, ScriptEvent};
-pub use runtime::{ScriptBudget, ScriptRuntime};
+pub use runtime::{ScriptBudget, ScriptErrorPolicy, ScriptRuntime};
 pub use stats::ScriptFrameStats;
 pub use value::ScriptValue;
 
@@ -50,6 +50,7 @@ impl Plugin for ArkPlugin {
         app.init_asset::<ScriptAsset>()
             .init_asset_loader::<ScriptLoader>()
             .init_resource::<ScriptBudget>()
+            .init_resource::<ScriptErrorPolicy>()
             .init_resource::<ScriptFrameStats>()
             .init_resource::<ScriptRuntime>()
             .add_message::<ScriptError>()
@@ -88,7 +89,7 @@ impl ScriptAppExt for App {
 /// Everything a game needs: `use bevy_ark::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ArkPlugin, Script, ScriptAppExt, ScriptBudget, ScriptCommand, ScriptError, ScriptEvent,
-        ScriptFrameStats, ScriptRuntime, ScriptValue,
+        ArkPlugin, Script, ScriptAppExt, ScriptBudget, ScriptCommand, ScriptError,
+        ScriptErrorPolicy, ScriptEvent, ScriptFrameStats, ScriptRuntime, ScriptValue,
     };
 }

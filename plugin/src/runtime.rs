@@ -32,6 +32,16 @@ impl Default for ScriptBudget {
     }
 }
 
+/// What happens to a script instance after a runtime error.
+#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScriptErrorPolicy {
+    /// It gets no more calls until its script is reloaded (the default).
+    #[default]
+    Stop,
+    /// It keeps getting calls (the failed call is dropped).
+    Continue,
+}
+
 /// A compiled script.
 pub(crate) struct Compiled {
     pub module: Module,

@@ -18,7 +18,7 @@ use bevy::time::Time;
 use crate::components::Script;
 use crate::messages::{ScriptCommand, ScriptError};
 use crate::natives::CurrentScript;
-use crate::runtime::{Phase, ScriptBudget, ScriptInstance, ScriptRuntime};
+use crate::runtime::{Phase, ScriptBudget, ScriptErrorPolicy, ScriptInstance, ScriptRuntime};
 use crate::stats::ScriptFrameStats;
 use crate::value::ScriptValue;
 use bevy::ecs::message::Messages;
@@ -74,12 +74,16 @@ pub(crate) fn run_scripts(world: &mut World) {
         .get_resource::<Time>()
         .map_or(0.0, |t| t.delta_secs_f64());
     let budget = *world.resource::<ScriptBudget>();
+    let policy = world
+        .get_resource::<ScriptErrorPolicy>()
+        .copied()
+        .unwrap_or_default();
     let mut errors = Vec::new();
     let stats = world.resource_scope(|world, mut runtime: Mut<ScriptRuntime>| {
         reload_instances(world, &mut runtime, &mut errors);
         sync_instances(world, &mut runtime, &mut errors);
         deliver_commands(world, &mut runtime);
-        run_frame(world, &mut runtime, budget, dt, &mut errors)
+        run_frame(world, &mut runtime, budget, policy, dt, &mut errors)
     });
     *world.resource_mut::<ScriptFrameStats>() = stats;
     for e in errors {
@@ -252,6 +256,7 @@ fn run_frame(
     world: &mut World,
     runtime: &mut ScriptRuntime,
     budget: ScriptBudget,
+    policy: ScriptErrorPolicy,
     dt: f64,
     errors: &mut Vec<ScriptError>,
 ) -> ScriptFrameStats {
@@ -280,7 +285,7 @@ fn run_frame(
                 runtime.vm_mut(),
                 inst,
                 *entity,
-                dt,
+                (dt, policy),
                 &mut meter,
                 &mut stats,
                 errors,
@@ -330,7 +335,7 @@ fn run_instance(
     vm: &mut Vm,
     inst: &mut ScriptInstance,
     entity: Entity,
-    dt: f64,
+    (dt, policy): (f64, ScriptErrorPolicy),
     meter: &mut FrameMeter,
     stats: &mut ScriptFrameStats,
     errors: &mut Vec<ScriptError>,
@@ -403,8 +408,18 @@ fn run_instance(
             }
             RunResult::Error(e) => {
                 inst.pending = None;
-                inst.phase = Phase::Failed;
                 errors.push(report(Some(entity), &inst.path, &e));
+                match policy {
+                    ScriptErrorPolicy::Stop => inst.phase = Phase::Failed,
+                    // The failed step counts as done: a failed top level or
+                    // on_start moves on to on_update.
+                    ScriptErrorPolicy::Continue => {
+                        inst.phase = match inst.phase {
+                            Phase::Init => Phase::Start,
+                            _ => Phase::Running,
+                        }
+                    }
+                }
                 return;
             }
         }

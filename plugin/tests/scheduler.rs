@@ -107,6 +107,15 @@ fn an_endless_loop_never_starves_the_other_scripts() {
     let stats = app.world().resource::<ScriptFrameStats>().clone();
     assert!(stats.suspended >= 1, "{stats:?}");
     assert!(stats.instructions >= 20_000, "{stats:?}");
+    // The collector still got its steps every frame.
+    let steps = app
+        .world_mut()
+        .resource_mut::<ScriptRuntime>()
+        .vm_mut()
+        .gc_report()
+        .steps
+        .count;
+    assert!(steps >= 20, "{steps} collector steps");
 }
 
 #[test]
@@ -247,4 +256,23 @@ fn a_time_budget_bounds_the_frame() {
         assert!(stats.suspended >= 1, "{stats:?}");
     }
     assert!(lines(&log, "update").len() >= 3);
+}
+
+#[test]
+fn with_the_continue_policy_a_failed_script_keeps_running() {
+    let (mut app, log) = app(ScriptBudget::Instructions {
+        frame: 100_000,
+        gc: 1_000,
+    });
+    app.insert_resource(ScriptErrorPolicy::Continue);
+    app.world_mut().spawn(Script::new("crashes.ark"));
+    for _ in 0..500 {
+        app.update();
+        if lines(&log, "crashes").len() >= 6 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(lines(&log, "crashes").len() >= 6);
+    assert_eq!(app.world().resource::<ScriptFrameStats>().failed, 0);
 }
