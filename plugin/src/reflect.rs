@@ -3,8 +3,11 @@
 //! An entity value's field names a registered, reflected component by its
 //! short type name and gives a `ref`; a ref's field extends the reflection
 //! path. Numbers, bools, strings and `Vec3` convert to Ark values when read
-//! and back when written; other values (structs, `Quat`) stay refs, so
-//! their own fields can be reached (`self.Transform.rotation.w`).
+//! and back when written, a `Quat` reads as a map `{x, y, z, w}` and is
+//! written from one (or from `[x, y, z, w]`); other values (structs) stay
+//! refs, so their own fields can be reached. As the object of an
+//! assignment a field is always a ref, so `self.Transform.rotation.w = 1.0`
+//! writes through.
 
 use ark_vm::{EntityHost, HostObject, NativeCtx, NativeError, Value, Vec3};
 use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
@@ -30,6 +33,8 @@ enum Leaf {
     Bool(bool),
     Text(String),
     Vec3(Vec3),
+    /// A `Quat`, as an Ark map `{x, y, z, w}`.
+    Quat([f32; 4]),
 }
 
 fn leaf_of(value: &dyn PartialReflect) -> Option<Leaf> {
@@ -56,7 +61,40 @@ fn leaf_of(value: &dyn PartialReflect) -> Option<Leaf> {
     if let Some(v) = value.try_downcast_ref::<bevy::math::Vec3>() {
         return Some(Leaf::Vec3(Vec3::new(v.x, v.y, v.z)));
     }
+    if let Some(q) = value.try_downcast_ref::<bevy::math::Quat>() {
+        return Some(Leaf::Quat([q.x, q.y, q.z, q.w]));
+    }
     None
+}
+
+/// A quaternion from `{x, y, z, w}` or `[x, y, z, w]`.
+fn quat_of(heap: &ark_vm::Heap, value: Value) -> Option<bevy::math::Quat> {
+    let parts: Vec<f32> = match value {
+        Value::List(l) => heap
+            .list_items(l)?
+            .iter()
+            .map(|v| v.as_f64().map(|f| f as f32))
+            .collect::<Option<_>>()?,
+        Value::Map(m) => {
+            let entries: Vec<(ark_vm::Key, Value)> = heap.map_entries(m)?.collect();
+            ["x", "y", "z", "w"]
+                .iter()
+                .map(|name| {
+                    entries.iter().find_map(|(k, v)| match k {
+                        ark_vm::Key::Str(s) if heap.str(*s) == *name => {
+                            v.as_f64().map(|f| f as f32)
+                        }
+                        _ => None,
+                    })
+                })
+                .collect::<Option<_>>()?
+        }
+        _ => return None,
+    };
+    match parts[..] {
+        [x, y, z, w] => Some(bevy::math::Quat::from_xyzw(x, y, z, w)),
+        _ => None,
+    }
 }
 
 /// Writes an Ark value into a reflected field of a supported type.
@@ -64,6 +102,17 @@ fn assign(
     target: &mut dyn PartialReflect,
     value: Value,
     text: Option<String>,
+    what: &str,
+) -> Result<(), NativeError> {
+    assign_with_quat(target, value, text, None, what)
+}
+
+/// `assign`, where `quat` is the value read as a quaternion (if it is one).
+fn assign_with_quat(
+    target: &mut dyn PartialReflect,
+    value: Value,
+    text: Option<String>,
+    quat: Option<bevy::math::Quat>,
     what: &str,
 ) -> Result<(), NativeError> {
     let field_type = target.reflect_short_type_path().to_string();
@@ -108,6 +157,10 @@ fn assign(
             return Err(mismatch());
         };
         *slot = bevy::math::Vec3::new(v.x, v.y, v.z);
+        return Ok(());
+    }
+    if let Some(slot) = target.try_downcast_mut::<bevy::math::Quat>() {
+        *slot = quat.ok_or_else(mismatch)?;
         return Ok(());
     }
     Err(mismatch())
@@ -223,6 +276,12 @@ impl HostObject for ComponentRef {
             Some(Leaf::Bool(b)) => Ok(Value::Bool(b)),
             Some(Leaf::Vec3(v)) => Ok(Value::Vec3(v)),
             Some(Leaf::Text(s)) => ctx.string(&s),
+            Some(Leaf::Quat([x, y, z, w])) => ctx.to_value(vec![
+                ("x".to_string(), x),
+                ("y".to_string(), y),
+                ("z".to_string(), z),
+                ("w".to_string(), w),
+            ]),
             None => {
                 let reference = ComponentRef {
                     entity: self.entity,
@@ -290,6 +349,7 @@ impl HostObject for ComponentRef {
             Value::Str(k) => Some(ctx.heap().str(k).to_string()),
             _ => None,
         };
+        let quat = quat_of(ctx.heap(), value);
         let world = world(ctx)?;
         let registry = world.resource::<AppTypeRegistry>().clone();
         let registry = registry.read();
@@ -312,7 +372,7 @@ impl HostObject for ComponentRef {
                 self.describe(&self.path)
             ))
         })?;
-        assign(field, value, text, &what)
+        assign_with_quat(field, value, text, quat, &what)
     }
 
     fn display(&self) -> String {

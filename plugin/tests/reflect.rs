@@ -114,3 +114,20 @@ fn a_value_of_the_wrong_type_is_an_error() {
         "{e:?}"
     );
 }
+
+#[test]
+fn a_quat_reads_and_writes_as_x_y_z_w() {
+    let (mut app, log) = app();
+    let entity = app
+        .world_mut()
+        .spawn((Transform::default(), Script::new("rotator.ark")))
+        .id();
+    let errors = run(&mut app, &log, |l| l.len() >= 2);
+    assert!(errors.is_empty(), "{errors:?}");
+    let lines = log.lock().unwrap().clone();
+    assert_eq!(lines[0], "rotation 0.0 0.0 0.0 1.0");
+    assert_eq!(lines[1], "now 1.0 0.5 map");
+    app.update();
+    let rotation = app.world().get::<Transform>(entity).unwrap().rotation;
+    assert_eq!(rotation, Quat::from_xyzw(1.0, 0.0, 0.0, 0.0));
+}
