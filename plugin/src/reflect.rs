@@ -12,7 +12,7 @@
 use ark_vm::{EntityHost, HostObject, NativeCtx, NativeError, Value, Vec3};
 use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
 use bevy::prelude::{Entity, World};
-use bevy::reflect::{GetPath, PartialReflect, std_traits::ReflectDefault};
+use bevy::reflect::{GetPath, PartialReflect, Reflect, TypeRegistry, std_traits::ReflectDefault};
 
 use crate::value::ScriptValue;
 
@@ -24,6 +24,40 @@ fn world<'a>(ctx: &'a mut NativeCtx<'_>) -> Result<&'a mut World, NativeError> {
 
 fn entity_of(bits: u64) -> Result<Entity, NativeError> {
     Entity::try_from_bits(bits).ok_or_else(|| NativeError::new("not a valid entity"))
+}
+
+/// The reflection of a registered component, by short type name.
+fn component_reflect<'r>(
+    registry: &'r TypeRegistry,
+    name: &str,
+) -> Result<&'r ReflectComponent, NativeError> {
+    registry
+        .get_with_short_type_path(name)
+        .and_then(|r| r.data::<ReflectComponent>())
+        .ok_or_else(|| {
+            NativeError::new(format!(
+                "unknown component '{name}' (is it registered for reflection?)"
+            ))
+        })
+}
+
+/// Runs `f` on component `name` of `entity`, read through reflection.
+fn read_component<T>(
+    world: &World,
+    entity: Entity,
+    name: &str,
+    f: impl FnOnce(&dyn Reflect) -> Result<T, NativeError>,
+) -> Result<T, NativeError> {
+    let registry = world.resource::<AppTypeRegistry>().clone();
+    let registry = registry.read();
+    let reflect = component_reflect(&registry, name)?;
+    let entity_ref = world
+        .get_entity(entity)
+        .map_err(|_| NativeError::new(format!("entity {entity} does not exist")))?;
+    let component = reflect
+        .reflect(entity_ref)
+        .ok_or_else(|| NativeError::new(format!("entity {entity} has no {name} component")))?;
+    f(component)
 }
 
 /// A value read out of a component, before it becomes an Ark value.
@@ -177,36 +211,13 @@ impl EntityHost for EntityBindings {
         name: &str,
     ) -> Result<Value, NativeError> {
         let entity = entity_of(bits)?;
-        {
-            let world = world(ctx)?;
-            let registry = world.resource::<AppTypeRegistry>().clone();
-            let registry = registry.read();
-            let reflect = registry
-                .get_with_short_type_path(name)
-                .and_then(|r| r.data::<ReflectComponent>())
-                .ok_or_else(|| {
-                    NativeError::new(format!(
-                        "unknown component '{name}' (is it registered for reflection?)"
-                    ))
-                })?;
-            let entity_ref = world
-                .get_entity(entity)
-                .map_err(|_| NativeError::new(format!("entity {entity} does not exist")))?;
-            if reflect.reflect(entity_ref).is_none() {
-                return Err(NativeError::new(format!(
-                    "entity {entity} has no {name} component"
-                )));
-            }
-        }
-        let reference = ComponentRef {
+        read_component(world(ctx)?, entity, name, |_| Ok(()))?;
+        ComponentRef {
             entity,
             component: name.to_string(),
             path: String::new(),
-        };
-        ctx.heap()
-            .alloc_host(Box::new(reference))
-            .map(Value::Host)
-            .map_err(|_| NativeError::new("out of memory"))
+        }
+        .into_value(ctx)
     }
 }
 
@@ -234,6 +245,29 @@ impl ComponentRef {
             format!("{}.{path}", self.component)
         }
     }
+
+    fn no_field(&self, name: &str) -> NativeError {
+        NativeError::new(format!(
+            "{} has no field '{name}'",
+            self.describe(&self.path)
+        ))
+    }
+
+    /// A reference to field `name` of this one.
+    fn field_ref(&self, name: &str) -> ComponentRef {
+        ComponentRef {
+            entity: self.entity,
+            component: self.component.clone(),
+            path: self.child(name),
+        }
+    }
+
+    fn into_value(self, ctx: &mut NativeCtx<'_>) -> Result<Value, NativeError> {
+        ctx.heap()
+            .alloc_host(Box::new(self))
+            .map(Value::Host)
+            .map_err(|_| NativeError::new("out of memory"))
+    }
 }
 
 impl HostObject for ComponentRef {
@@ -243,33 +277,12 @@ impl HostObject for ComponentRef {
 
     fn get_field(&self, ctx: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
         let path = self.child(name);
-        let leaf = {
-            let world = world(ctx)?;
-            let registry = world.resource::<AppTypeRegistry>().clone();
-            let registry = registry.read();
-            let reflect = registry
-                .get_with_short_type_path(&self.component)
-                .and_then(|r| r.data::<ReflectComponent>())
-                .ok_or_else(|| {
-                    NativeError::new(format!("unknown component '{}'", self.component))
-                })?;
-            let entity_ref = world
-                .get_entity(self.entity)
-                .map_err(|_| NativeError::new(format!("entity {} does not exist", self.entity)))?;
-            let component = reflect.reflect(entity_ref).ok_or_else(|| {
-                NativeError::new(format!(
-                    "entity {} has no {} component",
-                    self.entity, self.component
-                ))
-            })?;
-            let field = component.reflect_path(path.as_str()).map_err(|_| {
-                NativeError::new(format!(
-                    "{} has no field '{name}'",
-                    self.describe(&self.path)
-                ))
-            })?;
-            leaf_of(field)
-        };
+        let leaf = read_component(world(ctx)?, self.entity, &self.component, |c| {
+            let field = c
+                .reflect_path(path.as_str())
+                .map_err(|_| self.no_field(name))?;
+            Ok(leaf_of(field))
+        })?;
         match leaf {
             Some(Leaf::Float(f)) => Ok(Value::Float(f)),
             Some(Leaf::Int(i)) => Ok(Value::Int(i)),
@@ -282,17 +295,7 @@ impl HostObject for ComponentRef {
                 ("z".to_string(), z),
                 ("w".to_string(), w),
             ]),
-            None => {
-                let reference = ComponentRef {
-                    entity: self.entity,
-                    component: self.component.clone(),
-                    path,
-                };
-                ctx.heap()
-                    .alloc_host(Box::new(reference))
-                    .map(Value::Host)
-                    .map_err(|_| NativeError::new("out of memory"))
-            }
+            None => self.field_ref(name).into_value(ctx),
         }
     }
 
@@ -300,41 +303,12 @@ impl HostObject for ComponentRef {
     /// `self.Transform.translation.y = 1.0` writes into the component).
     fn get_field_place(&self, ctx: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
         let path = self.child(name);
-        {
-            let world = world(ctx)?;
-            let registry = world.resource::<AppTypeRegistry>().clone();
-            let registry = registry.read();
-            let reflect = registry
-                .get_with_short_type_path(&self.component)
-                .and_then(|r| r.data::<ReflectComponent>())
-                .ok_or_else(|| {
-                    NativeError::new(format!("unknown component '{}'", self.component))
-                })?;
-            let entity_ref = world
-                .get_entity(self.entity)
-                .map_err(|_| NativeError::new(format!("entity {} does not exist", self.entity)))?;
-            let component = reflect.reflect(entity_ref).ok_or_else(|| {
-                NativeError::new(format!(
-                    "entity {} has no {} component",
-                    self.entity, self.component
-                ))
-            })?;
-            component.reflect_path(path.as_str()).map_err(|_| {
-                NativeError::new(format!(
-                    "{} has no field '{name}'",
-                    self.describe(&self.path)
-                ))
-            })?;
-        }
-        let reference = ComponentRef {
-            entity: self.entity,
-            component: self.component.clone(),
-            path,
-        };
-        ctx.heap()
-            .alloc_host(Box::new(reference))
-            .map(Value::Host)
-            .map_err(|_| NativeError::new("out of memory"))
+        read_component(world(ctx)?, self.entity, &self.component, |c| {
+            c.reflect_path(path.as_str())
+                .map(|_| ())
+                .map_err(|_| self.no_field(name))
+        })?;
+        self.field_ref(name).into_value(ctx)
     }
 
     fn set_field(
@@ -353,10 +327,7 @@ impl HostObject for ComponentRef {
         let world = world(ctx)?;
         let registry = world.resource::<AppTypeRegistry>().clone();
         let registry = registry.read();
-        let reflect = registry
-            .get_with_short_type_path(&self.component)
-            .and_then(|r| r.data::<ReflectComponent>())
-            .ok_or_else(|| NativeError::new(format!("unknown component '{}'", self.component)))?;
+        let reflect = component_reflect(&registry, &self.component)?;
         let entity_mut = world
             .get_entity_mut(self.entity)
             .map_err(|_| NativeError::new(format!("entity {} does not exist", self.entity)))?;
@@ -366,12 +337,9 @@ impl HostObject for ComponentRef {
                 self.entity, self.component
             ))
         })?;
-        let field = component.reflect_path_mut(path.as_str()).map_err(|_| {
-            NativeError::new(format!(
-                "{} has no field '{name}'",
-                self.describe(&self.path)
-            ))
-        })?;
+        let field = component
+            .reflect_path_mut(path.as_str())
+            .map_err(|_| self.no_field(name))?;
         assign_with_quat(field, value, text, quat, &what)
     }
 
@@ -426,9 +394,7 @@ pub(crate) fn insert_component(
             "unknown component '{name}' (is it registered for reflection?)"
         ))
     })?;
-    let reflect = registration
-        .data::<ReflectComponent>()
-        .ok_or_else(|| NativeError::new(format!("{name} is not a reflected component")))?;
+    let reflect = component_reflect(&registry, name)?;
     let default = registration.data::<ReflectDefault>().ok_or_else(|| {
         NativeError::new(format!(
             "{name} cannot be built from a script: it has no reflected Default"

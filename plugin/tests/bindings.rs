@@ -1,49 +1,28 @@
 //! Events both ways, finding, spawning and despawning, time, input, wait.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bevy::asset::AssetPlugin;
 use bevy::input::ButtonInput;
 use bevy::input::keyboard::KeyCode;
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
 use bevy_ark::prelude::*;
 
-type Log = Arc<Mutex<Vec<String>>>;
+mod common;
+use common::{Log, SCRIPTS, test_app};
 
 fn app() -> (App, Log) {
-    let mut app = App::new();
-    app.add_plugins((
-        MinimalPlugins,
-        AssetPlugin {
-            file_path: concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts").into(),
-            ..default()
-        },
-        ArkPlugin,
-    ))
-    .register_type::<Transform>()
-    .register_type::<Name>()
-    .insert_resource(ScriptBudget::Instructions {
-        frame: 100_000,
-        gc: 1_000,
+    test_app(SCRIPTS, false, |app| {
+        app.register_type::<Transform>()
+            .register_type::<Name>()
+            .insert_resource(ScriptBudget::Instructions {
+                frame: 100_000,
+                gc: 1_000,
+            })
+            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+                20,
+            )));
     })
-    .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
-        20,
-    )));
-    let log: Log = Arc::default();
-    let sink = log.clone();
-    app.world_mut()
-        .resource_mut::<ScriptRuntime>()
-        .vm_mut()
-        .register_native("report", ark_vm::Arity::AtLeast(0), move |ctx, args| {
-            let line: Vec<String> = args.iter().map(|&a| ctx.display(a)).collect();
-            sink.lock().unwrap().push(line.join(" "));
-            Ok(ark_vm::Value::Nil)
-        });
-    app.finish();
-    app.cleanup();
-    (app, log)
 }
 
 fn step_until(

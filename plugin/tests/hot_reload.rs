@@ -1,43 +1,21 @@
 //! Editing a script file while the game runs.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use bevy::asset::AssetPlugin;
 use bevy::prelude::*;
 use bevy_ark::prelude::*;
 
-type Log = Arc<Mutex<Vec<String>>>;
+mod common;
+use common::{Log, test_app};
 
 fn app(root: &Path) -> (App, Log) {
-    let mut app = App::new();
-    app.add_plugins((
-        MinimalPlugins,
-        AssetPlugin {
-            file_path: root.display().to_string(),
-            watch_for_changes_override: Some(true),
-            ..default()
-        },
-        ArkPlugin,
-    ))
-    .insert_resource(ScriptBudget::Instructions {
-        frame: 100_000,
-        gc: 1_000,
-    });
-    let log: Log = Arc::default();
-    let sink = log.clone();
-    app.world_mut()
-        .resource_mut::<ScriptRuntime>()
-        .vm_mut()
-        .register_native("report", ark_vm::Arity::AtLeast(0), move |ctx, args| {
-            let line: Vec<String> = args.iter().map(|&a| ctx.display(a)).collect();
-            sink.lock().unwrap().push(line.join(" "));
-            Ok(ark_vm::Value::Nil)
+    test_app(&root.display().to_string(), true, |app| {
+        app.insert_resource(ScriptBudget::Instructions {
+            frame: 100_000,
+            gc: 1_000,
         });
-    app.finish();
-    app.cleanup();
-    (app, log)
+    })
 }
 
 /// Steps frames (with real time passing, for the file watcher) until

@@ -1,44 +1,23 @@
 //! The plugin on a headless `App`: instances, the scheduler's order and
 //! budget, errors, statistics.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bevy::asset::AssetPlugin;
 use bevy::prelude::*;
 use bevy::time::TimeUpdateStrategy;
 use bevy_ark::prelude::*;
 
-type Log = Arc<Mutex<Vec<String>>>;
+mod common;
+use common::{Log, SCRIPTS, lines, test_app};
 
 /// A headless app whose scripts can `report(...)` into a log.
 fn app(budget: ScriptBudget) -> (App, Log) {
-    let mut app = App::new();
-    app.add_plugins((
-        MinimalPlugins,
-        AssetPlugin {
-            file_path: concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts").into(),
-            ..default()
-        },
-        ArkPlugin,
-    ))
-    .insert_resource(budget)
-    .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
-        16,
-    )));
-    let log: Log = Arc::default();
-    let sink = log.clone();
-    app.world_mut()
-        .resource_mut::<ScriptRuntime>()
-        .vm_mut()
-        .register_native("report", ark_vm::Arity::AtLeast(0), move |ctx, args| {
-            let line: Vec<String> = args.iter().map(|&a| ctx.display(a)).collect();
-            sink.lock().unwrap().push(line.join(" "));
-            Ok(ark_vm::Value::Nil)
-        });
-    app.finish();
-    app.cleanup();
-    (app, log)
+    test_app(SCRIPTS, false, |app| {
+        app.insert_resource(budget)
+            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+                16,
+            )));
+    })
 }
 
 /// Steps frames until the scripts have loaded and something was reported.
@@ -51,15 +30,6 @@ fn run_until_loaded(app: &mut App, log: &Log) {
         std::thread::sleep(Duration::from_millis(2));
     }
     panic!("the scripts never ran");
-}
-
-fn lines(log: &Log, prefix: &str) -> Vec<String> {
-    log.lock()
-        .unwrap()
-        .iter()
-        .filter(|l| l.starts_with(prefix))
-        .cloned()
-        .collect()
 }
 
 #[test]
