@@ -276,13 +276,14 @@ fn run_frame(
             stopped_at = Some(pos);
             break;
         }
-        let Some(mut instances) = runtime.instances.remove(entity) else {
+        let (instances, vm) = runtime.instances_and_vm();
+        let Some(instances) = instances.get_mut(entity) else {
             continue;
         };
-        for inst in &mut instances {
+        for inst in instances {
             run_instance(
                 world,
-                runtime.vm_mut(),
+                vm,
                 inst,
                 *entity,
                 (dt, policy),
@@ -291,7 +292,6 @@ fn run_frame(
                 errors,
             );
         }
-        runtime.instances.insert(*entity, instances);
     }
     // The next frame starts with the first entity that did not get to run.
     runtime.cursor = match stopped_at {

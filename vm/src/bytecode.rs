@@ -394,11 +394,14 @@ pub struct ModuleCode {
     pub main: Arc<Proto>,
     /// Module variable names, by slot.
     pub var_names: Vec<String>,
+    /// Module variable slots by name (hosts look functions up by name
+    /// every frame).
+    pub(crate) var_index: std::collections::HashMap<String, usize>,
 }
 
 impl ModuleCode {
     /// The slot of a module variable.
     pub fn var_slot(&self, name: &str) -> Option<usize> {
-        self.var_names.iter().position(|n| n == name)
+        self.var_index.get(name).copied()
     }
 }

@@ -164,6 +164,12 @@ pub(crate) fn compile_program(
     Ok(ModuleCode {
         script,
         main: Arc::new(main),
+        var_index: c
+            .module_vars
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i))
+            .collect(),
         var_names: c.module_vars,
     })
 }
