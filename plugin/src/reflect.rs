@@ -150,12 +150,13 @@ fn assign_with_quat(
     what: &str,
 ) -> Result<(), NativeError> {
     let field_type = target.reflect_short_type_path().to_string();
-    let mismatch = || {
-        NativeError::new(format!(
-            "cannot assign {} to {what} ({field_type})",
-            value.type_name()
-        ))
+    // Text from a `ScriptValue` comes without an Ark string value.
+    let given = if text.is_some() {
+        "string"
+    } else {
+        value.type_name()
     };
+    let mismatch = || NativeError::new(format!("cannot assign {given} to {what} ({field_type})"));
     macro_rules! set_int {
         ($($t:ty),*) => {$(
             if let Some(slot) = target.try_downcast_mut::<$t>() {

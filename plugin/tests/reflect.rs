@@ -110,3 +110,13 @@ fn a_quat_reads_and_writes_as_x_y_z_w() {
     let rotation = app.world().get::<Transform>(entity).unwrap().rotation;
     assert_eq!(rotation, Quat::from_xyzw(1.0, 0.0, 0.0, 0.0));
 }
+
+#[test]
+fn spawning_with_a_field_of_the_wrong_type_names_both_types() {
+    let e = first_error("bad_spawn.ark");
+    assert!(
+        e.message
+            .contains("cannot assign string to Transform.translation (Vec3)"),
+        "{e:?}"
+    );
+}
