@@ -20,7 +20,7 @@ fn has_display() -> bool {
 
 fn headless() {
     println!("No window: running the arena headless for 600 frames (1/60 s each).");
-    let (rows, score) = ark::arena::run_headless(600, 60);
+    let (rows, score) = ark::arena::run_headless(600, 60, bevy_ark::ScriptBudget::default());
     println!(
         "{:>6} {:>10} {:>8} {:>12} {:>5} {:>9} {:>7} {:>9} {:>8}",
         "frame",

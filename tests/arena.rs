@@ -1,9 +1,17 @@
 //! The demo game runs headless for a few hundred frames without a script
 //! error, and its scripts do what they are written to do.
 
+use bevy_ark::prelude::ScriptBudget;
+
 #[test]
 fn the_arena_runs_headless_without_errors() {
-    let (rows, score) = ark::arena::run_headless(300, 30);
+    // An instruction budget keeps the test deterministic: a time budget on a
+    // loaded machine (or a debug build) lets fewer instances run per frame.
+    let budget = ScriptBudget::Instructions {
+        frame: 1_000_000,
+        gc: 50_000,
+    };
+    let (rows, score) = ark::arena::run_headless(300, 30, budget);
     assert!(score.errors.is_empty(), "{:?}", score.errors);
     assert_eq!(rows.len(), 10);
     let last = rows.last().unwrap();
