@@ -1,12 +1,14 @@
 //! Ark side by side with its peers on the same programs.
 //!
 //! `cargo bench --features bench --bench compare` builds the peer runners
-//! (`benches/peers/*`, PUC-Rio Lua 5.4 and Luau through mlua, vendored),
-//! runs every program in `benches/programs/` on each engine, checks that
-//! the checksums agree, and prints median milliseconds, Ark's ratio to each
-//! peer, and the geometric means. Compiling and loading are not timed.
+//! (`benches/peers/*`: PUC-Rio Lua 5.4 and Luau through mlua, vendored, and
+//! Rhai), runs every program in `benches/programs/` on each engine, checks
+//! that the checksums agree, and prints median milliseconds, Ark's ratio to
+//! each peer, and the geometric means. Compiling and loading are not timed.
+//! A program without a `.rhai` file is left out for Rhai, shown as "-".
 //!
 //! `ARK_BENCH_ITERATIONS` (default 5) sets the runs per program;
+//! `ARK_BENCH_RHAI_ITERATIONS` (default 1) sets Rhai's, which is slow;
 //! `ARK_BENCH_PROGRAMS=fib,loop` picks programs.
 
 use std::collections::BTreeMap;
@@ -35,14 +37,26 @@ struct Peer {
     dir: &'static str,
     env: &'static [(&'static str, &'static str)],
     extension: &'static str,
+    /// Whether a program without its own file runs from its `.lua`: Luau
+    /// runs Lua as it is, Rhai is another language.
+    lua_fallback: bool,
+    /// The variable setting this peer's runs per program, and its default,
+    /// where it is not `ARK_BENCH_ITERATIONS`: a slow peer would take long.
+    iterations: Option<(&'static str, usize)>,
+    /// Show peer/ark, how many times faster Ark is, rather than ark/peer:
+    /// the goal against a much slower peer is a speedup.
+    speedup: bool,
 }
 
-const PEERS: [Peer; 2] = [
+const PEERS: [Peer; 3] = [
     Peer {
         name: "lua5.4",
         dir: "lua54",
         env: &[],
         extension: "lua",
+        lua_fallback: true,
+        iterations: None,
+        speedup: false,
     },
     Peer {
         name: "luau",
@@ -50,6 +64,20 @@ const PEERS: [Peer; 2] = [
         // Without this, vendored Luau keeps its internal assertions on.
         env: &[("LUAU_CXXFLAGS", "-DNDEBUG")],
         extension: "luau",
+        lua_fallback: true,
+        iterations: None,
+        speedup: false,
+    },
+    Peer {
+        name: "rhai",
+        dir: "rhai",
+        env: &[],
+        extension: "rhai",
+        lua_fallback: false,
+        // Tens of times slower than Lua: one run of every program already
+        // takes minutes.
+        iterations: Some(("ARK_BENCH_RHAI_ITERATIONS", 1)),
+        speedup: true,
     },
 ];
 
@@ -88,15 +116,20 @@ fn run_peer(
     let manifest = root.join("benches/peers").join(peer.dir).join("Cargo.toml");
     let files: Vec<PathBuf> = programs
         .iter()
-        .map(|p| {
+        .filter_map(|p| {
             let own = root.join(format!("benches/programs/{p}.{}", peer.extension));
             if own.exists() {
-                own
+                Some(own)
+            } else if peer.lua_fallback {
+                Some(root.join(format!("benches/programs/{p}.lua")))
             } else {
-                root.join(format!("benches/programs/{p}.lua"))
+                None
             }
         })
         .collect();
+    if files.is_empty() {
+        return BTreeMap::new();
+    }
     let mut cmd = Command::new(env!("CARGO"));
     cmd.args(["run", "--release", "--quiet", "--manifest-path"])
         .arg(&manifest)
@@ -167,6 +200,13 @@ fn compile_speed() -> (usize, f64) {
     (lines, lines as f64 / best)
 }
 
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default)
+}
+
 fn geomean(values: &[f64]) -> f64 {
     (values.iter().map(|v| v.ln()).sum::<f64>() / values.len() as f64).exp()
 }
@@ -176,10 +216,7 @@ fn main() {
         return;
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let iterations: usize = std::env::var("ARK_BENCH_ITERATIONS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
+    let iterations = env_usize("ARK_BENCH_ITERATIONS", 5);
     let selected = std::env::var("ARK_BENCH_PROGRAMS").ok();
     let programs: Vec<&str> = PROGRAMS
         .iter()
@@ -193,16 +230,22 @@ fn main() {
 
     let peers: Vec<BTreeMap<String, Result>> = PEERS
         .iter()
-        .map(|peer| run_peer(root, peer, &programs, iterations))
+        .map(|peer| {
+            let runs = peer
+                .iterations
+                .map_or(iterations, |(var, default)| env_usize(var, default));
+            run_peer(root, peer, &programs, runs)
+        })
         .collect();
 
     print!("{:<14} {:>9}", "program", "ark ms");
     for peer in &PEERS {
-        print!(
-            " {:>9} {:>9}",
-            format!("{} ms", peer.name),
+        let ratio = if peer.speedup {
+            format!("{}/ark", peer.name)
+        } else {
             format!("ark/{}", peer.name)
-        );
+        };
+        print!(" {:>9} {ratio:>9}", format!("{} ms", peer.name));
     }
     println!();
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); PEERS.len()];
@@ -218,8 +261,13 @@ fn main() {
                         mismatches
                             .push(format!("{program}: ark {ark_sum:?}, {} {sum:?}", peer.name));
                     }
-                    ratios[i].push(ark_ms / ms);
-                    print!(" {ms:>9.1} {:>9.2}", ark_ms / ms);
+                    let ratio = if peer.speedup {
+                        ms / ark_ms
+                    } else {
+                        ark_ms / ms
+                    };
+                    ratios[i].push(ratio);
+                    print!(" {ms:>9.1} {ratio:>9.2}");
                 }
                 None => print!(" {:>9} {:>9}", "-", "-"),
             }
