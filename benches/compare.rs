@@ -9,7 +9,8 @@
 //!
 //! `ARK_BENCH_ITERATIONS` (default 5) sets the runs per program;
 //! `ARK_BENCH_RHAI_ITERATIONS` (default 1) sets Rhai's, which is slow;
-//! `ARK_BENCH_PROGRAMS=fib,loop` picks programs.
+//! `ARK_BENCH_PROGRAMS=fib,loop` picks programs, `ARK_BENCH_PEERS=lua5.4`
+//! peers (by the names in the table's header).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -228,9 +229,16 @@ fn main() {
         })
         .collect();
 
+    let chosen_peers = std::env::var("ARK_BENCH_PEERS").ok();
     let peers: Vec<BTreeMap<String, Result>> = PEERS
         .iter()
         .map(|peer| {
+            let chosen = chosen_peers
+                .as_deref()
+                .is_none_or(|s| s.split(',').any(|x| x == peer.name));
+            if !chosen {
+                return BTreeMap::new();
+            }
             let runs = peer
                 .iterations
                 .map_or(iterations, |(var, default)| env_usize(var, default));

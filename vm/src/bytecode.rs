@@ -360,8 +360,9 @@ pub struct Proto {
     pub script: Arc<str>,
     pub arity: u8,
     /// Registers the frame needs.
-    pub num_regs: u16,
-    pub code: Vec<Op>,
+    pub(crate) num_regs: u16,
+    /// Verified (`verify.rs`) when compiled, and never changed after.
+    pub(crate) code: Vec<Op>,
     /// Line and column of every instruction.
     pub positions: Vec<(u32, u32)>,
     pub consts: Vec<Value>,
@@ -381,6 +382,16 @@ pub struct Proto {
 }
 
 impl Proto {
+    /// The instructions.
+    pub fn code(&self) -> &[Op] {
+        &self.code
+    }
+
+    /// Registers the frame needs.
+    pub fn num_regs(&self) -> u16 {
+        self.num_regs
+    }
+
     /// Line and column of the instruction at `pc`.
     pub fn position(&self, pc: usize) -> (u32, u32) {
         self.positions.get(pc).copied().unwrap_or((self.line, 0))

@@ -8,16 +8,18 @@ use crate::bytecode::Proto;
 use crate::heap::{Closure, Heap};
 use crate::value::{ClosureKey, InstanceKey, Value};
 
-/// One script function's activation.
+/// One script function's activation. Its code and module instance are
+/// the closure's (looked up when the frame starts running): a frame holds
+/// no reference count, so calls and returns do no atomic operations.
 pub(crate) struct Frame {
     pub closure: ClosureKey,
-    pub proto: Arc<Proto>,
-    pub instance: InstanceKey,
     /// The next instruction to run.
     pub pc: usize,
     /// Stack index of register 0. The callee's value sits at `base - 1`
     /// and receives the result.
     pub base: usize,
+    /// Stack index one past the last register.
+    pub top: usize,
 }
 
 /// A call in progress: everything needed to resume it.
@@ -38,12 +40,13 @@ impl Fiber {
     /// The stack slots of frame `i` that may hold live values: all of the
     /// top frame's registers, but only a caller's registers up to the slot
     /// of the call it waits on (those above were the call's arguments, and
-    /// are the callee's registers now). A dead value in them is no root.
+    /// are the callee's registers now). A dead value in them, or above the
+    /// top frame's registers, is no root.
     pub fn live_slots(&self, i: usize) -> std::ops::Range<usize> {
         let start = self.frames[i].base - 1;
         let end = match self.frames.get(i + 1) {
             Some(callee) => callee.base,
-            None => self.stack.len(),
+            None => self.frames[i].top,
         };
         start..end.min(self.stack.len()).max(start)
     }

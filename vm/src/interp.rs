@@ -116,7 +116,7 @@ pub(crate) fn run(
         ) {
             Ok(true) => {}
             Ok(false) => return RunResult::Done(fiber.stack[0]),
-            Err(message) => return RunResult::Error(error_with_stack(fiber, message)),
+            Err(message) => return RunResult::Error(error_with_stack(&core.heap, fiber, message)),
         }
     }
     let result = execute(core, call, fiber, &mut meter, host);
@@ -124,38 +124,39 @@ pub(crate) fn run(
     match result {
         Ok(Exit::Done(v)) => RunResult::Done(v),
         Ok(Exit::Suspended) => RunResult::Suspended,
-        Err(message) => RunResult::Error(error_with_stack(fiber, message)),
+        Err(message) => RunResult::Error(error_with_stack(&core.heap, fiber, message)),
     }
 }
 
 /// Builds a runtime error from the fiber's frames, innermost first. Of a
 /// very deep stack only both ends are kept.
-fn error_with_stack(fiber: &Fiber, message: String) -> RuntimeError {
-    let describe = |f: &Frame| {
-        let (line, col) = f.proto.position(f.pc.saturating_sub(1));
+fn error_with_stack(heap: &Heap, fiber: &Fiber, message: String) -> RuntimeError {
+    let describe = |(f, proto): &(&Frame, &Proto)| {
+        let (line, col) = proto.position(f.pc.saturating_sub(1));
         StackFrame {
-            function: f.proto.name.clone(),
-            script: f.proto.script.to_string(),
+            function: proto.name.clone(),
+            script: proto.script.to_string(),
             line,
             col,
         }
     };
     // The prelude's frames (`map`, `filter`, `sort_by`) are the standard
     // library's insides: the report starts at the script's own call.
-    let frames: Vec<&Frame> = fiber
+    let frames: Vec<(&Frame, &Proto)> = fiber
         .frames
         .iter()
-        .filter(|f| &*f.proto.script != crate::vm::PRELUDE_NAME)
+        .filter_map(|f| Some((f, &*heap.closures.get(f.closure)?.proto)))
+        .filter(|(_, proto)| &*proto.script != crate::vm::PRELUDE_NAME)
         .collect();
     let n = frames.len();
     let keep = INNERMOST_FRAMES_KEPT + OUTERMOST_FRAMES_KEPT;
     let frames_omitted = n.saturating_sub(keep);
     let stack = if frames_omitted == 0 {
-        frames.iter().rev().map(|f| describe(f)).collect()
+        frames.iter().rev().map(&describe).collect()
     } else {
         let inner = frames[n - INNERMOST_FRAMES_KEPT..].iter().rev();
         let outer = frames[..OUTERMOST_FRAMES_KEPT].iter().rev();
-        inner.chain(outer).map(|f| describe(f)).collect()
+        inner.chain(outer).map(describe).collect()
     };
     RuntimeError {
         message,
@@ -198,19 +199,8 @@ fn call_value(
             if fiber.frames.len() >= core.config.max_call_depth {
                 return Err("stack overflow".into());
             }
-            let base = slot + 1;
-            let needed = base + proto.num_regs as usize;
-            // Returns cut the stack back to the caller's registers (so no
-            // dead value stays a root), and calls extend it with nils.
-            fiber.stack.truncate(base + nargs);
-            fiber.stack.resize(needed, Value::Nil);
-            fiber.frames.push(Frame {
-                closure: k,
-                proto: proto.clone(),
-                instance: closure.instance,
-                pc: 0,
-                base,
-            });
+            let top = slot + 1 + proto.num_regs as usize;
+            enter_frame(fiber, k, slot, nargs, top);
             Ok(true)
         }
         Value::Native(id) => {
@@ -226,6 +216,33 @@ fn call_value(
         }
         other => Err(format!("cannot call {}", other.type_name())),
     }
+}
+
+/// Pushes the frame of a script call whose callee is at `stack[slot]`
+/// with `nargs` arguments above it; its registers past the arguments start
+/// as nil. The stack vector only grows: what lies above the top frame's
+/// registers is dead (returned calls' registers), is no root for the
+/// collector (`Fiber::live_slots`), and is overwritten before it is read.
+#[inline(always)]
+fn enter_frame(fiber: &mut Fiber, closure: ClosureKey, slot: usize, nargs: usize, top: usize) {
+    let base = slot + 1;
+    if fiber.stack.len() < top {
+        grow_stack(fiber, top);
+    }
+    fiber.stack[base + nargs..top].fill(Value::Nil);
+    fiber.frames.push(Frame {
+        closure,
+        pc: 0,
+        base,
+        top,
+    });
+}
+
+#[cold]
+fn grow_stack(fiber: &mut Fiber, top: usize) {
+    fiber
+        .stack
+        .resize(top.max(fiber.stack.len() * 2), Value::Nil);
 }
 
 fn arith_slow(core: &mut Core, op: Arith, a: Value, b: Value) -> Result<Value, String> {
@@ -265,7 +282,6 @@ fn execute(
     meter: &mut Meter,
     host: Option<&mut (dyn Any + Send)>,
 ) -> Result<Exit, String> {
-    // The fuel lives in a local (a register), not behind `meter`.
     let mut fuel = meter.fuel;
     let result = execute_loop(core, call, fiber, meter, &mut fuel, host);
     meter.fuel = fuel;
@@ -277,7 +293,7 @@ fn execute_loop(
     call: CallId,
     fiber: &mut Fiber,
     meter: &mut Meter,
-    fuel: &mut i64,
+    fuel_slot: &mut i64,
     mut host: Option<&mut (dyn Any + Send)>,
 ) -> Result<Exit, String> {
     // One handle on the native table for the whole run (natives cannot be
@@ -285,36 +301,73 @@ fn execute_loop(
     let natives = core.natives.clone();
     'frame: loop {
         let frame = fiber.frames.last().expect("a running fiber has a frame");
-        let proto_ptr: *const Proto = Arc::as_ptr(&frame.proto);
-        // SAFETY: the frame holds an `Arc` to this prototype, and the frame
-        // stays on the fiber until its `Return`, after which this loop
-        // reloads (`continue 'frame`) before touching `proto` again; frames
-        // are only pushed or popped at calls and returns, which also reload.
-        // Moving the `Frame` (the frames vector growing) does not move the
-        // prototype the `Arc` points to. Neither scripts nor handles can
-        // reach this pointer. Borrowing it instead of cloning the `Arc` saves
-        // two atomic operations per call and return (fib.ark: see the
-        // commit message for the measurement).
+        let Some(running) = core.heap.closures.get(frame.closure) else {
+            return Err(stale());
+        };
+        let instance = running.instance;
+        let proto_ptr: *const Proto = Arc::as_ptr(&running.proto);
+        // SAFETY: the running closure owns an `Arc` to this prototype, and
+        // the pointer is used only until the next reload (`continue 'frame`).
+        // Until then the closure stays in the heap: closures are removed
+        // only by the collector's sweep, which runs during a call only from
+        // `safe_point!`, and every safe point that ran the collector ends
+        // in a reload, which looks the closure up again (checked: a missing
+        // one is an error, never a dangling pointer). Closures are never
+        // changed after creation, and the prototype does not move when the
+        // heap's arena grows. Neither scripts nor handles can reach this
+        // pointer. Borrowing it saves an `Arc` clone and drop, two atomic
+        // operations, per call (fib.ark: see the commit message).
         let proto: &Proto = unsafe { &*proto_ptr };
         let code = &proto.code[..];
         let consts = &proto.consts[..];
         let base = frame.base;
         let closure = frame.closure;
-        let instance = frame.instance;
         let mut pc = frame.pc;
+        if fiber.stack.len() < base + proto.num_regs as usize || pc >= proto.code.len() {
+            return Err("internal error: the frame does not fit its function".into());
+        }
+        // The fuel lives in a local, which stays in a register, while this
+        // frame runs; `fuel_slot` holds it across calls, natives (which
+        // charge it) and exits.
+        let mut fuel: i64 = *fuel_slot;
 
+        // Registers are read and written without bounds checks: the
+        // verifier proved every register operand below `proto.num_regs`,
+        // and the stack holds that many slots above `base` (checked when the
+        // frame loads, above). It only shrinks or moves in calls and
+        // returns, which reload the frame. Each access takes a fresh pointer
+        // from the stack, and reads never hand out `&mut`, so two operands
+        // naming one register never alias mutably.
         macro_rules! reg {
             ($r:expr) => {
-                fiber.stack[base + $r as usize]
+                // SAFETY: see above.
+                (*unsafe { &*fiber.stack.as_ptr().add(base + ($r) as usize) })
             };
+        }
+        macro_rules! set_reg {
+            ($r:expr, $v:expr) => {{
+                let value: Value = $v;
+                // SAFETY: see above.
+                unsafe { *fiber.stack.as_mut_ptr().add(base + ($r) as usize) = value };
+            }};
         }
         // Records where we are, for suspension, calls and error reports.
         macro_rules! save_pc {
             () => {
+                *fuel_slot = fuel;
                 if let Some(f) = fiber.frames.last_mut() {
                     f.pc = pc;
                 }
             };
+        }
+        // Runs `$e`, which may charge fuel through `fuel_slot`.
+        macro_rules! charging {
+            ($e:expr) => {{
+                *fuel_slot = fuel;
+                let result = $e;
+                fuel = *fuel_slot;
+                result
+            }};
         }
         macro_rules! throw {
             ($msg:expr) => {{
@@ -334,7 +387,7 @@ fn execute_loop(
             () => {
                 NativeCtx {
                     core: &mut *core,
-                    fuel: &mut *fuel,
+                    fuel: &mut *fuel_slot,
                     host: host.as_deref_mut(),
                 }
             };
@@ -346,6 +399,9 @@ fn execute_loop(
                 if core.heap.gc.pressure {
                     save_pc!();
                     tri!(gc::safe_point(core, call, fiber));
+                    // The collector may have freed objects: look the running
+                    // closure up again (see the SAFETY note above).
+                    continue 'frame;
                 }
             };
         }
@@ -357,15 +413,15 @@ fn execute_loop(
                 match (&$a, &$b) {
                     (Value::Int(x), Value::Int(y)) => {
                         let (x, y) = (*x, *y);
-                        reg!($dst) = $int(x, y);
+                        set_reg!($dst, $int(x, y));
                     }
                     (Value::Float(x), Value::Float(y)) => {
                         let (x, y) = (*x, *y);
-                        reg!($dst) = Value::Float($float(x, y));
+                        set_reg!($dst, Value::Float($float(x, y)));
                     }
                     (a, b) => {
                         let (a, b) = (*a, *b);
-                        reg!($dst) = tri!(arith_slow(core, $op, a, b));
+                        set_reg!($dst, tri!(arith_slow(core, $op, a, b)));
                         safe_point!();
                     }
                 }
@@ -402,25 +458,30 @@ fn execute_loop(
         }
 
         loop {
-            if *fuel <= 0 && meter.exhausted(fuel) {
+            if fuel <= 0 && charging!(meter.exhausted(fuel_slot)) {
                 save_pc!();
                 return Ok(Exit::Suspended);
             }
-            *fuel -= 1;
-            let op = code[pc];
+            fuel -= 1;
+            // SAFETY: `pc` was inside the code when the frame loaded (checked
+            // above), and from there it only steps to the next instruction,
+            // which the verifier proved exists unless this is the last one
+            // (which returns or jumps), or jumps to a verified target.
+            let op = unsafe { *code.get_unchecked(pc) };
             pc += 1;
             match op {
-                Op::Move { dst, src } => reg!(dst) = reg!(src),
-                Op::LoadNil { dst } => reg!(dst) = Value::Nil,
-                Op::LoadBool { dst, value } => reg!(dst) = Value::Bool(value),
-                Op::LoadInt { dst, value } => reg!(dst) = Value::Int(value as i64),
-                Op::LoadK { dst, k } => reg!(dst) = consts[k as usize],
+                Op::Move { dst, src } => set_reg!(dst, reg!(src)),
+                Op::LoadNil { dst } => set_reg!(dst, Value::Nil),
+                Op::LoadBool { dst, value } => set_reg!(dst, Value::Bool(value)),
+                Op::LoadInt { dst, value } => set_reg!(dst, Value::Int(value as i64)),
+                Op::LoadK { dst, k } => set_reg!(dst, consts[k as usize]),
                 Op::LoadSelf { dst } => {
-                    reg!(dst) = core
+                    let me = core
                         .heap
                         .instances
                         .get(instance)
-                        .map_or(Value::Nil, |i| i.self_value)
+                        .map_or(Value::Nil, |i| i.self_value);
+                    set_reg!(dst, me);
                 }
 
                 Op::NewCell { reg } => {
@@ -429,14 +490,14 @@ fn execute_loop(
                             .alloc_cell(reg!(reg))
                             .map_err(|_| "out of memory".to_string())
                     );
-                    reg!(reg) = Value::Cell(cell);
+                    set_reg!(reg, Value::Cell(cell));
                     safe_point!();
                 }
                 Op::GetCell { dst, cell } => {
                     let Value::Cell(c) = reg!(cell) else {
                         throw!("internal error: not a cell".into())
                     };
-                    reg!(dst) = tri!(core.heap.cells.get(c).copied().ok_or_else(stale));
+                    set_reg!(dst, tri!(core.heap.cells.get(c).copied().ok_or_else(stale)));
                 }
                 Op::SetCell { cell, src } => {
                     let Value::Cell(c) = reg!(cell) else {
@@ -446,7 +507,7 @@ fn execute_loop(
                 }
                 Op::GetUpval { dst, idx } => {
                     let c = tri!(upval(&core.heap, closure, idx));
-                    reg!(dst) = tri!(core.heap.cells.get(c).copied().ok_or_else(stale));
+                    set_reg!(dst, tri!(core.heap.cells.get(c).copied().ok_or_else(stale)));
                 }
                 Op::SetUpval { idx, src } => {
                     let c = tri!(upval(&core.heap, closure, idx));
@@ -454,13 +515,13 @@ fn execute_loop(
                 }
                 Op::GetModule { dst, slot } => {
                     let inst = tri!(core.heap.instances.get(instance).ok_or_else(stale));
-                    reg!(dst) = inst.vars[slot as usize];
+                    set_reg!(dst, inst.vars[slot as usize]);
                 }
                 Op::SetModule { slot, src } => {
                     core.heap
                         .instance_var_set(instance, slot as usize, reg!(src));
                 }
-                Op::GetGlobal { dst, idx } => reg!(dst) = core.globals[idx as usize],
+                Op::GetGlobal { dst, idx } => set_reg!(dst, core.globals[idx as usize]),
 
                 Op::Add { dst, a, b } => arith!(
                     dst,
@@ -499,11 +560,11 @@ fn execute_loop(
                         && *y != 0
                     {
                         let (x, y) = (*x, *y);
-                        reg!(dst) = Value::Int(ops::floored_rem(x, y));
+                        set_reg!(dst, Value::Int(ops::floored_rem(x, y)));
                         continue;
                     }
                     let (a, b) = (reg!(a), reg!(b));
-                    reg!(dst) = tri!(modulo(core, a, b));
+                    set_reg!(dst, tri!(modulo(core, a, b)));
                 }
                 Op::AddK { dst, a, k } => arith!(
                     dst,
@@ -542,27 +603,33 @@ fn execute_loop(
                         && *y != 0
                     {
                         let (x, y) = (*x, *y);
-                        reg!(dst) = Value::Int(ops::floored_rem(x, y));
+                        set_reg!(dst, Value::Int(ops::floored_rem(x, y)));
                         continue;
                     }
                     let a = reg!(a);
-                    reg!(dst) = tri!(modulo(core, a, consts[k as usize]));
+                    set_reg!(dst, tri!(modulo(core, a, consts[k as usize])));
                 }
-                Op::Neg { dst, src } => reg!(dst) = tri!(ops::negate(reg!(src))),
-                Op::Not { dst, src } => reg!(dst) = Value::Bool(!reg!(src).is_truthy()),
-                Op::Eq { dst, a, b } => reg!(dst) = Value::Bool(equal!(a, b)),
-                Op::Ne { dst, a, b } => reg!(dst) = Value::Bool(!equal!(a, b)),
+                Op::Neg { dst, src } => set_reg!(dst, tri!(ops::negate(reg!(src)))),
+                Op::Not { dst, src } => set_reg!(dst, Value::Bool(!reg!(src).is_truthy())),
+                Op::Eq { dst, a, b } => set_reg!(dst, Value::Bool(equal!(a, b))),
+                Op::Ne { dst, a, b } => set_reg!(dst, Value::Bool(!equal!(a, b))),
                 Op::Lt { dst, a, b } => {
-                    reg!(dst) = Value::Bool(compare!(a, b, |x, y| x < y, ops::less))
+                    set_reg!(dst, Value::Bool(compare!(a, b, |x, y| x < y, ops::less)));
                 }
                 Op::Le { dst, a, b } => {
-                    reg!(dst) = Value::Bool(compare!(a, b, |x, y| x <= y, ops::less_equal))
+                    set_reg!(
+                        dst,
+                        Value::Bool(compare!(a, b, |x, y| x <= y, ops::less_equal))
+                    );
                 }
                 Op::Gt { dst, a, b } => {
-                    reg!(dst) = Value::Bool(compare!(a, b, |x, y| x > y, ops::greater))
+                    set_reg!(dst, Value::Bool(compare!(a, b, |x, y| x > y, ops::greater)));
                 }
                 Op::Ge { dst, a, b } => {
-                    reg!(dst) = Value::Bool(compare!(a, b, |x, y| x >= y, ops::greater_equal))
+                    set_reg!(
+                        dst,
+                        Value::Bool(compare!(a, b, |x, y| x >= y, ops::greater_equal))
+                    );
                 }
 
                 Op::Jmp { off } => jump_if!(true, off),
@@ -603,7 +670,7 @@ fn execute_loop(
                             .alloc_list(items)
                             .map_err(|_| "out of memory".to_string())
                     );
-                    reg!(dst) = Value::List(l);
+                    set_reg!(dst, Value::List(l));
                     safe_point!();
                 }
                 Op::ListAppend { list, start, count } => {
@@ -626,7 +693,7 @@ fn execute_loop(
                             .alloc_map(Default::default())
                             .map_err(|_| "out of memory".to_string())
                     );
-                    reg!(dst) = Value::Map(m);
+                    set_reg!(dst, Value::Map(m));
                     safe_point!();
                 }
                 Op::GetIndex { dst, obj, key } => {
@@ -637,13 +704,13 @@ fn execute_loop(
                                 usize::try_from(i).ok().and_then(|i| items.get(i))
                             });
                         if let Some(&v) = item {
-                            reg!(dst) = v;
+                            set_reg!(dst, v);
                             continue;
                         }
                     }
                     // Everything else, errors included (indexing a string
                     // allocates).
-                    reg!(dst) = tri!(access::get_index(core, o, k));
+                    set_reg!(dst, tri!(access::get_index(core, o, k)));
                     safe_point!();
                 }
                 Op::SetIndex { obj, key, src } => {
@@ -677,7 +744,7 @@ fn execute_loop(
                                 v
                             }),
                         };
-                        reg!(dst) = found.unwrap_or(Value::Nil);
+                        set_reg!(dst, found.unwrap_or(Value::Nil));
                         continue;
                     }
                     if let Value::Vec3(v) = reg!(obj) {
@@ -688,12 +755,12 @@ fn execute_loop(
                             _ => None,
                         };
                         if let Some(c) = component {
-                            reg!(dst) = Value::Float(c as f64);
+                            set_reg!(dst, Value::Float(c as f64));
                             continue;
                         }
                     }
                     let o = reg!(obj);
-                    reg!(dst) = tri!(access::get_field(&mut ctx!(), o, key));
+                    set_reg!(dst, tri!(charging!(access::get_field(&mut ctx!(), o, key))));
                     safe_point!();
                 }
                 Op::GetFieldPlace { dst, obj, k } => {
@@ -701,7 +768,10 @@ fn execute_loop(
                         throw!("internal error: field name is not a string".into())
                     };
                     let o = reg!(obj);
-                    reg!(dst) = tri!(access::get_field_place(&mut ctx!(), o, key));
+                    set_reg!(
+                        dst,
+                        tri!(charging!(access::get_field_place(&mut ctx!(), o, key)))
+                    );
                     safe_point!();
                 }
                 Op::SetField { obj, k, src } => {
@@ -725,25 +795,37 @@ fn execute_loop(
                         }
                     }
                     let (o, v) = (reg!(obj), reg!(src));
-                    tri!(access::set_field(&mut ctx!(), o, key, v));
+                    tri!(charging!(access::set_field(&mut ctx!(), o, key, v)));
                     safe_point!();
                 }
 
                 Op::Call { base: b, nargs } => {
                     save_pc!();
                     let slot = base + b as usize;
+                    // A script function with the right arity, inline; the
+                    // rest (natives, errors) in `call_value`.
+                    if let Value::Closure(k) = reg!(b)
+                        && let Some(callee) = core.heap.closures.get(k)
+                        && callee.proto.arity == nargs
+                        && fiber.frames.len() < core.config.max_call_depth
+                    {
+                        let top = slot + 1 + callee.proto.num_regs as usize;
+                        enter_frame(fiber, k, slot, nargs as usize, top);
+                        continue 'frame;
+                    }
                     let pushed = tri!(call_value(
                         core,
                         &natives,
                         fiber,
                         slot,
                         nargs as usize,
-                        &mut *fuel,
+                        &mut *fuel_slot,
                         host.as_deref_mut()
                     ));
                     if pushed {
                         continue 'frame;
                     }
+                    fuel = *fuel_slot;
                     safe_point!();
                 }
                 Op::CallMethod {
@@ -777,8 +859,9 @@ fn execute_loop(
                         Value::Host(h) => {
                             let name = core.methods.name(method).to_string();
                             let args = fiber.stack[slot + 2..slot + 2 + nargs].to_vec();
-                            let v = tri!(access::with_host(&mut ctx!(), h, |obj, ctx| obj
-                                .call_method(ctx, &name, &args)));
+                            let v =
+                                tri!(charging!(access::with_host(&mut ctx!(), h, |obj, ctx| obj
+                                    .call_method(ctx, &name, &args))));
                             fiber.stack[slot] = v;
                             None
                         }
@@ -786,7 +869,7 @@ fn execute_loop(
                             let args = &fiber.stack[slot + 2..slot + 2 + nargs];
                             let mut c = NativeCtx {
                                 core: &mut *core,
-                                fuel: &mut *fuel,
+                                fuel: &mut *fuel_slot,
                                 host: host.as_deref_mut(),
                             };
                             match methods::call(&mut c, recv, method, args) {
@@ -814,13 +897,14 @@ fn execute_loop(
                             fiber,
                             slot,
                             n,
-                            &mut *fuel,
+                            &mut *fuel_slot,
                             host.as_deref_mut()
                         ));
                         if pushed {
                             continue 'frame;
                         }
                     }
+                    fuel = *fuel_slot;
                     safe_point!();
                 }
                 Op::Closure { dst, proto: p } => {
@@ -845,17 +929,19 @@ fn execute_loop(
                             })
                             .map_err(|_| "out of memory".to_string())
                     );
-                    reg!(dst) = Value::Closure(k);
+                    set_reg!(dst, Value::Closure(k));
                     safe_point!();
                 }
                 Op::Return { src } => {
                     let v = reg!(src);
+                    *fuel_slot = fuel;
                     if let Some(exit) = return_value(fiber, v) {
                         return Ok(exit);
                     }
                     continue 'frame;
                 }
                 Op::ReturnNil => {
+                    *fuel_slot = fuel;
                     if let Some(exit) = return_value(fiber, Value::Nil) {
                         return Ok(exit);
                     }
@@ -881,7 +967,7 @@ fn execute_loop(
                         start < limit
                     };
                     if enter {
-                        reg!(b + 2) = Value::Int(start);
+                        set_reg!(b + 2, Value::Int(start));
                     } else {
                         jump_if!(true, off);
                     }
@@ -897,8 +983,8 @@ fn execute_loop(
                     let (i, limit) = (*i, *limit);
                     let more = if inclusive { i < limit } else { i + 1 < limit };
                     if more {
-                        reg!(b) = Value::Int(i + 1);
-                        reg!(b + 2) = Value::Int(i + 1);
+                        set_reg!(b, Value::Int(i + 1));
+                        set_reg!(b + 2, Value::Int(i + 1));
                         jump_if!(true, off);
                     }
                 }
@@ -907,7 +993,7 @@ fn execute_loop(
                         Value::List(_) | Value::Map(_) => {}
                         other => throw!(format!("cannot iterate over {}", other.type_name())),
                     }
-                    reg!(b + 1) = Value::Int(0);
+                    set_reg!(b + 1, Value::Int(0));
                 }
                 Op::IterNext { base: b, two, off } => {
                     let Value::Int(i) = reg!(b + 1) else {
@@ -933,17 +1019,18 @@ fn execute_loop(
                     };
                     match next {
                         Some((first, second)) => {
-                            reg!(b + 1) = Value::Int(i as i64 + 1);
-                            reg!(b + 2) = first;
+                            set_reg!(b + 1, Value::Int(i as i64 + 1));
+                            set_reg!(b + 2, first);
                             if two {
-                                reg!(b + 3) = second;
+                                set_reg!(b + 3, second);
                             }
                         }
                         None => jump_if!(true, off),
                     }
                 }
                 Op::Yield { live } => {
-                    if let Some(dead) = fiber.stack.get_mut(base + live as usize..) {
+                    let top = fiber.frames.last().map_or(0, |f| f.top);
+                    if let Some(dead) = fiber.stack.get_mut(base + live as usize..top) {
                         dead.fill(Value::Nil);
                     }
                     save_pc!();
@@ -956,6 +1043,7 @@ fn execute_loop(
 
 /// Pops the current frame, handing `v` to the caller. `Some` when the
 /// outermost frame returned.
+#[inline(always)]
 fn return_value(fiber: &mut Fiber, v: Value) -> Option<Exit> {
     let frame = fiber.frames.pop().expect("returning from a frame");
     fiber.stack[frame.base - 1] = v;
@@ -970,14 +1058,8 @@ fn return_value(fiber: &mut Fiber, v: Value) -> Option<Exit> {
             fiber.stack.clear();
             Some(Exit::Done(v))
         }
-        Some(caller) => {
-            // Back to exactly the caller's registers: the callee may have
-            // cut the stack below them (everything above the call's base was
-            // dead).
-            let needed = caller.base + caller.proto.num_regs as usize;
-            fiber.stack.resize(needed, Value::Nil);
-            None
-        }
+        // The caller's registers are all still there: the stack only grows.
+        Some(_) => None,
     }
 }
 

@@ -48,6 +48,7 @@ mod printer;
 mod resolve;
 mod rooted;
 mod value;
+mod verify;
 mod vm;
 
 pub use error::{

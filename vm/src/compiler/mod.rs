@@ -160,7 +160,7 @@ pub(crate) fn compile_program(
         allow_top_return: options.allow_top_return,
     };
     c.module(body, tail)?;
-    let main = c.finish_function();
+    let main = c.finish_function()?;
     Ok(ModuleCode {
         script,
         main: Arc::new(main),
@@ -437,8 +437,9 @@ impl Compiler<'_, '_> {
         Ok((f.captures.len() - 1) as u8)
     }
 
-    /// Pops the current function and returns its prototype.
-    fn finish_function(&mut self) -> Proto {
+    /// Pops the current function and returns its prototype, verified
+    /// (see `verify.rs`: the interpreter relies on it).
+    fn finish_function(&mut self) -> Result<Proto, CompileError> {
         let f = self.funcs.pop().expect("a function is being compiled");
         let end = f.code.len() as u32;
         let mut locals = f.debug_locals;
@@ -448,7 +449,7 @@ impl Compiler<'_, '_> {
             }
         }
         locals.retain(|l| !l.name.is_empty());
-        Proto {
+        let proto = Proto {
             name: f.name,
             script: self.script.clone(),
             arity: f.arity,
@@ -463,6 +464,8 @@ impl Compiler<'_, '_> {
             line: f.line,
             gc_epoch: Default::default(),
             field_cache: (0..end).map(|_| Default::default()).collect(),
-        }
+        };
+        crate::verify::verify(&proto).map_err(|message| self.error(self.pos, message))?;
+        Ok(proto)
     }
 }

@@ -496,7 +496,7 @@ impl Compiler<'_, '_> {
         self.statements(&decl.body)?;
         self.pos = decl.end;
         self.emit(Op::ReturnNil);
-        let proto = self.finish_function();
+        let proto = self.finish_function()?;
         self.pos = saved_pos;
         let parent = self.f();
         if parent.protos.len() >= u16::MAX as usize {

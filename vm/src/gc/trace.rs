@@ -66,9 +66,8 @@ impl Heap {
         for &v in &fiber.stack[slots] {
             self.shade(v);
         }
-        let frame = &fiber.frames[i];
-        self.shade(Value::Closure(frame.closure));
-        self.gc.mark_proto(&frame.proto);
+        // The closure holds the frame's code and constants.
+        self.shade(Value::Closure(fiber.frames[i].closure));
         work
     }
 

@@ -1,0 +1,205 @@
+//! Checks the compiler's output before anything runs it.
+//!
+//! The interpreter reads registers and fetches instructions without bounds
+//! checks; these are the facts that make that sound, checked once per
+//! function when it is compiled rather than at every instruction:
+//!
+//! - every register an instruction touches is below the function's
+//!   register count (the interpreter keeps that many stack slots above the
+//!   frame's base while the frame runs);
+//! - every jump lands inside the function's code;
+//! - the last instruction never falls through (it returns or jumps), so
+//!   the program counter never runs past the end.
+//!
+//! Bytecode comes only from the compiler (a `Proto` cannot be built or
+//! changed outside this crate), so a failure here is a compiler bug; it is
+//! reported as an internal compile error instead of running the code.
+
+use crate::bytecode::{Op, Proto};
+
+/// The highest register `op` reads or writes, if any.
+fn highest_register(op: &Op) -> Option<usize> {
+    let top = |regs: &[u8]| regs.iter().copied().max().map(usize::from);
+    let span = |first: u8, extra: usize| Some(first as usize + extra);
+    match *op {
+        Op::Move { dst, src } => top(&[dst, src]),
+        Op::LoadNil { dst }
+        | Op::LoadBool { dst, .. }
+        | Op::LoadInt { dst, .. }
+        | Op::LoadK { dst, .. }
+        | Op::LoadSelf { dst }
+        | Op::NewMap { dst }
+        | Op::GetGlobal { dst, .. }
+        | Op::GetModule { dst, .. }
+        | Op::GetUpval { dst, .. }
+        | Op::Closure { dst, .. } => top(&[dst]),
+        Op::NewCell { reg } => top(&[reg]),
+        Op::GetCell { dst, cell } => top(&[dst, cell]),
+        Op::SetCell { cell, src } => top(&[cell, src]),
+        Op::SetUpval { src, .. } | Op::SetModule { src, .. } | Op::Return { src } => top(&[src]),
+        Op::Add { dst, a, b }
+        | Op::Sub { dst, a, b }
+        | Op::Mul { dst, a, b }
+        | Op::Div { dst, a, b }
+        | Op::Mod { dst, a, b }
+        | Op::Eq { dst, a, b }
+        | Op::Ne { dst, a, b }
+        | Op::Lt { dst, a, b }
+        | Op::Le { dst, a, b }
+        | Op::Gt { dst, a, b }
+        | Op::Ge { dst, a, b } => top(&[dst, a, b]),
+        Op::AddK { dst, a, .. }
+        | Op::SubK { dst, a, .. }
+        | Op::MulK { dst, a, .. }
+        | Op::DivK { dst, a, .. }
+        | Op::ModK { dst, a, .. } => top(&[dst, a]),
+        Op::Neg { dst, src } | Op::Not { dst, src } => top(&[dst, src]),
+        Op::Jmp { .. } | Op::ReturnNil | Op::Yield { .. } => None,
+        Op::JmpIfFalse { src, .. } | Op::JmpIfTrue { src, .. } => top(&[src]),
+        Op::JmpIfLt { a, b, .. }
+        | Op::JmpIfNotLt { a, b, .. }
+        | Op::JmpIfLe { a, b, .. }
+        | Op::JmpIfNotLe { a, b, .. }
+        | Op::JmpIfGt { a, b, .. }
+        | Op::JmpIfNotGt { a, b, .. }
+        | Op::JmpIfGe { a, b, .. }
+        | Op::JmpIfNotGe { a, b, .. }
+        | Op::JmpIfEq { a, b, .. }
+        | Op::JmpIfNotEq { a, b, .. } => top(&[a, b]),
+        Op::NewList { dst, start, count } => {
+            top(&[dst]).max(span(start, (count as usize).saturating_sub(1)))
+        }
+        Op::ListAppend { list, start, count } => {
+            top(&[list]).max(span(start, (count as usize).saturating_sub(1)))
+        }
+        Op::GetIndex { dst, obj, key } => top(&[dst, obj, key]),
+        Op::SetIndex { obj, key, src } => top(&[obj, key, src]),
+        Op::GetField { dst, obj, .. } | Op::GetFieldPlace { dst, obj, .. } => top(&[dst, obj]),
+        Op::SetField { obj, src, .. } => top(&[obj, src]),
+        // The callee, then its arguments (a method call's receiver first).
+        Op::Call { base, nargs } => span(base, nargs as usize),
+        Op::CallMethod { base, nargs, .. } => span(base, nargs as usize + 1),
+        // Counter, limit, loop variable.
+        Op::ForPrep { base, .. } | Op::ForLoop { base, .. } => span(base, 2),
+        // Iterated value, position, then one or two loop variables.
+        Op::IterPrep { base } => span(base, 1),
+        Op::IterNext { base, two, .. } => span(base, if two { 3 } else { 2 }),
+    }
+}
+
+/// Where `op` at `pc` may jump to.
+fn jump_target(op: &Op, pc: usize) -> Option<i64> {
+    let off = match *op {
+        Op::Jmp { off }
+        | Op::JmpIfFalse { off, .. }
+        | Op::JmpIfTrue { off, .. }
+        | Op::JmpIfLt { off, .. }
+        | Op::JmpIfNotLt { off, .. }
+        | Op::JmpIfLe { off, .. }
+        | Op::JmpIfNotLe { off, .. }
+        | Op::JmpIfGt { off, .. }
+        | Op::JmpIfNotGt { off, .. }
+        | Op::JmpIfGe { off, .. }
+        | Op::JmpIfNotGe { off, .. }
+        | Op::JmpIfEq { off, .. }
+        | Op::JmpIfNotEq { off, .. }
+        | Op::ForPrep { off, .. }
+        | Op::ForLoop { off, .. }
+        | Op::IterNext { off, .. } => off,
+        _ => return None,
+    };
+    // Offsets count from the next instruction.
+    Some(pc as i64 + 1 + off as i64)
+}
+
+/// Checks one function (not the functions nested in it).
+pub(crate) fn verify(proto: &Proto) -> Result<(), String> {
+    let regs = proto.num_regs as usize;
+    let len = proto.code.len();
+    let fail = |pc: usize, what: &str| {
+        Err(format!(
+            "internal compiler error in {}: instruction {pc} {what}",
+            proto.name
+        ))
+    };
+    for (pc, op) in proto.code.iter().enumerate() {
+        if highest_register(op).is_some_and(|r| r >= regs) {
+            return fail(pc, "uses a register past the frame");
+        }
+        if jump_target(op, pc).is_some_and(|t| t < 0 || t >= len as i64) {
+            return fail(pc, "jumps outside the function");
+        }
+    }
+    match proto.code.last() {
+        Some(Op::Return { .. } | Op::ReturnNil | Op::Jmp { .. }) => Ok(()),
+        _ => fail(len, "is missing: the code may run off its end"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn proto(num_regs: u16, code: Vec<Op>) -> Proto {
+        Proto {
+            name: "f".into(),
+            script: "test.ark".into(),
+            arity: 0,
+            num_regs,
+            field_cache: (0..code.len()).map(|_| Default::default()).collect(),
+            positions: vec![(1, 1); code.len()],
+            code,
+            consts: Vec::new(),
+            protos: Vec::new(),
+            captures: Vec::new(),
+            locals: Vec::new(),
+            upval_names: Vec::new(),
+            line: 1,
+            gc_epoch: Default::default(),
+        }
+    }
+
+    #[test]
+    fn sound_code_passes() {
+        let code = vec![
+            Op::LoadInt { dst: 0, value: 1 },
+            Op::JmpIfFalse { src: 0, off: 1 },
+            Op::Call { base: 0, nargs: 2 },
+            Op::Return { src: 2 },
+        ];
+        assert_eq!(verify(&proto(3, code)), Ok(()));
+    }
+
+    #[test]
+    fn a_register_past_the_frame_is_refused() {
+        let code = vec![Op::Move { dst: 3, src: 0 }, Op::ReturnNil];
+        assert!(verify(&proto(3, code)).unwrap_err().contains("register"));
+        // A call's arguments are registers too.
+        let code = vec![Op::Call { base: 1, nargs: 2 }, Op::ReturnNil];
+        assert!(verify(&proto(3, code)).is_err());
+        // So are a loop's counter, limit and variable.
+        let code = vec![
+            Op::ForPrep {
+                base: 1,
+                inclusive: false,
+                off: 0,
+            },
+            Op::ReturnNil,
+        ];
+        assert!(verify(&proto(3, code)).is_err());
+    }
+
+    #[test]
+    fn a_jump_outside_the_code_is_refused() {
+        for off in [1, -3] {
+            let code = vec![Op::Jmp { off }, Op::ReturnNil];
+            assert!(verify(&proto(1, code)).unwrap_err().contains("jumps"));
+        }
+    }
+
+    #[test]
+    fn code_that_can_run_off_its_end_is_refused() {
+        assert!(verify(&proto(1, vec![Op::LoadNil { dst: 0 }])).is_err());
+        assert!(verify(&proto(1, Vec::new())).is_err());
+    }
+}
