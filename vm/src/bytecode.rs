@@ -99,6 +99,13 @@ pub enum Op {
         a: Reg,
         b: Reg,
     },
+    /// The built-in `div(a, b)` (floored division), compiled inline when
+    /// the name still means the built-in.
+    FloorDiv {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+    },
     /// Arithmetic with a numeric constant on the right.
     AddK {
         dst: Reg,

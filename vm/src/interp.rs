@@ -555,6 +555,17 @@ fn execute_loop(
                     |x: i64, y: i64| Value::Float(x as f64 / y as f64),
                     |x: f64, y: f64| x / y
                 ),
+                Op::FloorDiv { dst, a, b } => {
+                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
+                        && *y > 0
+                    {
+                        let (x, y) = (*x, *y);
+                        set_reg!(dst, Value::Int(x.div_euclid(y)));
+                        continue;
+                    }
+                    let (a, b) = (reg!(a), reg!(b));
+                    set_reg!(dst, tri!(ops::floor_div(a, b)));
+                }
                 Op::Mod { dst, a, b } => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
                         && *y != 0

@@ -42,6 +42,7 @@ fn highest_register(op: &Op) -> Option<usize> {
         | Op::Mul { dst, a, b }
         | Op::Div { dst, a, b }
         | Op::Mod { dst, a, b }
+        | Op::FloorDiv { dst, a, b }
         | Op::Eq { dst, a, b }
         | Op::Ne { dst, a, b }
         | Op::Lt { dst, a, b }

@@ -347,9 +347,23 @@ impl Vm {
     ) -> Result<Module, CompileError> {
         let names = &self.core.global_names;
         let lookup = |name: &str| names.get(name).copied();
+        let globals = &self.core.globals;
+        // Built-ins are registered first, in order: the one named `name` has
+        // the id of its position.
+        let is_builtin = |name: &str| {
+            let position = crate::builtins::FUNCTIONS.iter().position(|f| f.0 == name);
+            match (names.get(name), position) {
+                (Some(&idx), Some(id)) => matches!(
+                    globals[idx as usize],
+                    Value::Native(NativeId(n)) if n as usize == id
+                ),
+                _ => false,
+            }
+        };
         let mut env = Env {
             heap: &mut self.core.heap,
             globals: &lookup,
+            is_builtin: &is_builtin,
             methods: &mut self.core.methods,
         };
         let work = || {

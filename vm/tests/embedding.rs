@@ -593,3 +593,13 @@ fn instructions_are_counted_the_same_sliced_or_not() {
     assert_eq!(count(Some(1)), whole);
     assert_eq!(count(Some(37)), whole);
 }
+
+/// The compiler inlines calls to built-ins such as `div`; a host that
+/// replaces the built-in gets its own function called instead.
+#[test]
+fn a_host_can_replace_a_builtin_the_compiler_inlines() {
+    let mut vm = Vm::new();
+    vm.register_fn("div", |a: i64, b: i64| a * 100 + b);
+    let v = vm.eval("div(7, 2)").unwrap();
+    assert_eq!(vm.from_value::<i64>(v).unwrap(), 702);
+}

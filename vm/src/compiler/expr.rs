@@ -122,6 +122,14 @@ impl Compiler<'_, '_> {
                 self.patch_here(vec![skip]);
                 self.move_to(dst, t);
             }
+            ExprKind::Call(callee, args)
+                if args.len() == 2 && self.calls_builtin(callee, "div")? =>
+            {
+                let a = self.expr_any(&args[0])?;
+                let b = self.expr_any(&args[1])?;
+                self.pos = e.pos;
+                self.emit(Op::FloorDiv { dst, a, b });
+            }
             ExprKind::Call(callee, args) => {
                 let base = self.call_base(dst)?;
                 self.expr_to(callee, base)?;
@@ -300,6 +308,18 @@ impl Compiler<'_, '_> {
             _ => return None,
         };
         u16::try_from(k).ok()
+    }
+
+    /// Whether `callee` names the built-in function `name`: no local, upvalue
+    /// or module variable shadows it, and the host has not replaced it.
+    fn calls_builtin(&mut self, callee: &Expr, name: &str) -> CResult<bool> {
+        Ok(match &callee.kind {
+            ExprKind::Var(var) if var == name => {
+                matches!(self.resolve(var, callee.pos)?, Place::Global(_))
+                    && (self.env.is_builtin)(name)
+            }
+            _ => false,
+        })
     }
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, dst: Reg) -> CResult<()> {

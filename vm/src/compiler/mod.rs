@@ -30,6 +30,10 @@ const MAX_REGS: u16 = 250;
 pub(crate) struct Env<'a> {
     pub heap: &'a mut Heap,
     pub globals: &'a (dyn Fn(&str) -> Option<u16> + Sync),
+    /// Whether the global of this name still holds the built-in function
+    /// of that name (a host may replace it), so calls to it may be
+    /// compiled inline.
+    pub is_builtin: &'a (dyn Fn(&str) -> bool + Sync),
     pub methods: &'a mut crate::methods::MethodNames,
 }
 
