@@ -99,6 +99,15 @@ pub enum Op {
         a: Reg,
         b: Reg,
     },
+    /// `a + b + c`, for operands that cannot fail or have effects (so
+    /// reading all three first changes nothing): three strings are joined
+    /// at once, without an intermediate string.
+    Add3 {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+        c: Reg,
+    },
     /// The built-in `div(a, b)` (floored division), compiled inline when
     /// the name still means the built-in.
     FloorDiv {

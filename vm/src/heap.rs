@@ -117,7 +117,13 @@ pub struct Heap {
     pub(crate) gc: GcState,
     /// How an entity prints (after `<entity `): the host knows its bits.
     pub(crate) entity_display: fn(u64) -> String,
+    /// Where concatenations are built before interning, so that making a
+    /// string that already exists allocates nothing.
+    concat_buffer: String,
 }
+
+/// A concatenation buffer grown past this is not kept for the next one.
+const CONCAT_BUFFER_KEPT: usize = 64 * 1024;
 
 /// The default entity text: index (low 32 bits) `v` generation (high 32).
 fn default_entity_display(bits: u64) -> String {
@@ -144,7 +150,32 @@ impl Heap {
             max_string_len,
             gc: GcState::new(),
             entity_display: default_entity_display,
+            concat_buffer: String::new(),
         }
+    }
+
+    /// Interns `x` followed by `y`.
+    pub fn intern_concat(&mut self, x: StrKey, y: StrKey) -> Result<StrKey, OutOfMemory> {
+        self.intern_built(|heap, buffer| {
+            buffer.push_str(heap.str(x));
+            buffer.push_str(heap.str(y));
+        })
+    }
+
+    /// Interns the text that `build` writes into a buffer the heap keeps:
+    /// making a string that already exists allocates nothing.
+    pub fn intern_built(
+        &mut self,
+        build: impl FnOnce(&Heap, &mut String),
+    ) -> Result<StrKey, OutOfMemory> {
+        let mut buffer = std::mem::take(&mut self.concat_buffer);
+        buffer.clear();
+        build(self, &mut buffer);
+        let key = self.intern(&buffer);
+        if buffer.capacity() <= CONCAT_BUFFER_KEPT {
+            self.concat_buffer = buffer;
+        }
+        key
     }
 
     /// Approximate bytes held by heap objects.

@@ -264,6 +264,15 @@ fn arith_slow(core: &mut Core, op: Arith, a: Value, b: Value) -> Result<Value, S
     ops::arith(&mut core.heap, op, a, b)
 }
 
+/// `a + b` by the general rules.
+fn add(core: &mut Core, a: Value, b: Value) -> Result<Value, String> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Ok(Value::Int(x.wrapping_add(y))),
+        (Value::Float(x), Value::Float(y)) => Ok(Value::Float(x + y)),
+        _ => arith_slow(core, Arith::Add, a, b),
+    }
+}
+
 #[inline]
 fn modulo(core: &mut Core, a: Value, b: Value) -> Result<Value, String> {
     match (a, b) {
@@ -555,6 +564,23 @@ fn execute_loop(
                     |x: i64, y: i64| Value::Float(x as f64 / y as f64),
                     |x: f64, y: f64| x / y
                 ),
+                Op::Add3 { dst, a, b, c } => {
+                    let (a, b, c) = (reg!(a), reg!(b), reg!(c));
+                    let sum = match (a, b, c) {
+                        (Value::Int(x), Value::Int(y), Value::Int(z)) => {
+                            Value::Int(x.wrapping_add(y).wrapping_add(z))
+                        }
+                        (Value::Str(x), Value::Str(y), Value::Str(z)) => {
+                            tri!(ops::concat3(&mut core.heap, x, y, z))
+                        }
+                        _ => {
+                            let ab = tri!(add(core, a, b));
+                            tri!(add(core, ab, c))
+                        }
+                    };
+                    set_reg!(dst, sum);
+                    safe_point!();
+                }
                 Op::FloorDiv { dst, a, b } => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
                         && *y > 0

@@ -464,8 +464,13 @@ fn string_method(
                 char_len,
             )?;
             let text = &*obj.text;
-            let part = text[byte_offset(text, ascii, a)..byte_offset(text, ascii, b)].to_owned();
-            return ctx.string(&part);
+            let bytes = byte_offset(text, ascii, a)..byte_offset(text, ascii, b);
+            let part = ctx
+                .core
+                .heap
+                .intern_built(|heap, buffer| buffer.push_str(&heap.str(s)[bytes]))
+                .map_err(oom)?;
+            return Ok(Value::Str(part));
         }
         _ => {}
     }

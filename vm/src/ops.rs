@@ -5,7 +5,7 @@
 use std::cmp::Ordering;
 
 use crate::heap::Heap;
-use crate::value::{Value, Vec3};
+use crate::value::{StrKey, Value, Vec3};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arith {
@@ -131,13 +131,28 @@ pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, St
             if sx.len() + sy.len() > heap.max_string_len {
                 return Err("string too long".into());
             }
-            let mut s = String::with_capacity(sx.len() + sy.len());
-            s.push_str(sx);
-            s.push_str(sy);
-            Str(heap.intern(&s).map_err(|_| "out of memory".to_string())?)
+            Str(heap
+                .intern_concat(x, y)
+                .map_err(|_| "out of memory".to_string())?)
         }
         _ => return Err(type_error(op, a, b)),
     })
+}
+
+/// `x + y + z` of three strings, joined at once.
+pub fn concat3(heap: &mut Heap, x: StrKey, y: StrKey, z: StrKey) -> Result<Value, String> {
+    let len = heap.str(x).len() + heap.str(y).len() + heap.str(z).len();
+    if len > heap.max_string_len {
+        return Err("string too long".into());
+    }
+    let key = heap
+        .intern_built(|heap, buffer| {
+            for part in [x, y, z] {
+                buffer.push_str(heap.str(part));
+            }
+        })
+        .map_err(|_| "out of memory".to_string())?;
+    Ok(Value::Str(key))
 }
 
 fn scale(v: Vec3, s: f32) -> Vec3 {

@@ -49,6 +49,7 @@ fn highest_register(op: &Op) -> Option<usize> {
         | Op::Le { dst, a, b }
         | Op::Gt { dst, a, b }
         | Op::Ge { dst, a, b } => top(&[dst, a, b]),
+        Op::Add3 { dst, a, b, c } => top(&[dst, a, b, c]),
         Op::AddK { dst, a, .. }
         | Op::SubK { dst, a, .. }
         | Op::MulK { dst, a, .. }

@@ -324,6 +324,20 @@ impl Compiler<'_, '_> {
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, dst: Reg) -> CResult<()> {
         let pos = self.pos;
+        if op == BinOp::Add
+            && let ExprKind::Binary(BinOp::Add, x, y) = &a.kind
+            && [x, y, b].iter().all(|e| is_plain_operand(e))
+        {
+            let (ra, rb, rc) = (self.expr_any(x)?, self.expr_any(y)?, self.expr_any(b)?);
+            self.pos = pos;
+            self.emit(Op::Add3 {
+                dst,
+                a: ra,
+                b: rb,
+                c: rc,
+            });
+            return Ok(());
+        }
         // A temporary destination can hold the left operand while the right
         // one is computed: long chains like `a + b + c + ...` then need one
         // register per level of nesting on the right, not one per operand.
@@ -436,4 +450,19 @@ pub(super) fn arith_op(op: BinOp, dst: Reg, a: Reg, b: Reg) -> Op {
         BinOp::Gt => Op::Gt { dst, a, b },
         BinOp::Ge => Op::Ge { dst, a, b },
     }
+}
+
+/// An operand whose evaluation can neither fail nor have effects: a
+/// variable, `self` or a literal.
+fn is_plain_operand(e: &Expr) -> bool {
+    matches!(
+        e.kind,
+        ExprKind::Var(_)
+            | ExprKind::SelfRef
+            | ExprKind::Nil
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+    )
 }
