@@ -242,6 +242,57 @@ pub enum Op {
         b: Reg,
         off: i32,
     },
+    /// Compare-and-jump with a numeric constant on the right.
+    JmpIfLtK {
+        a: Reg,
+        k: u16,
+        off: i32,
+    },
+    JmpIfNotLtK {
+        a: Reg,
+        k: u16,
+        off: i32,
+    },
+    JmpIfLeK {
+        a: Reg,
+        k: u16,
+        off: i32,
+    },
+    JmpIfNotLeK {
+        a: Reg,
+        k: u16,
+        off: i32,
+    },
+    JmpIfGtK {
+        a: Reg,
+        k: u16,
+        off: i32,
+    },
+    JmpIfNotGtK {
+        a: Reg,
+        k: u16,
+        off: i32,
+    },
+    JmpIfGeK {
+        a: Reg,
+        k: u16,
+        off: i32,
+    },
+    JmpIfNotGeK {
+        a: Reg,
+        k: u16,
+        off: i32,
+    },
+    JmpIfEqK {
+        a: Reg,
+        k: u16,
+        off: i32,
+    },
+    JmpIfNotEqK {
+        a: Reg,
+        k: u16,
+        off: i32,
+    },
 
     /// `dst = [R[start], .., R[start + count - 1]]`.
     NewList {
@@ -395,6 +446,46 @@ pub struct Proto {
     /// Per instruction: where a `GetField`/`SetField` last found its key in
     /// a map (an inline cache; a wrong guess only costs a hash lookup).
     pub(crate) field_cache: Box<[AtomicU32]>,
+}
+
+impl Op {
+    /// A jump's offset, counted from the next instruction.
+    pub fn jump_offset(&self) -> Option<i32> {
+        let mut op = *self;
+        op.jump_offset_mut().map(|off| *off)
+    }
+
+    pub(crate) fn jump_offset_mut(&mut self) -> Option<&mut i32> {
+        match self {
+            Op::Jmp { off }
+            | Op::JmpIfFalse { off, .. }
+            | Op::JmpIfTrue { off, .. }
+            | Op::JmpIfLt { off, .. }
+            | Op::JmpIfNotLt { off, .. }
+            | Op::JmpIfLe { off, .. }
+            | Op::JmpIfNotLe { off, .. }
+            | Op::JmpIfGt { off, .. }
+            | Op::JmpIfNotGt { off, .. }
+            | Op::JmpIfGe { off, .. }
+            | Op::JmpIfNotGe { off, .. }
+            | Op::JmpIfEq { off, .. }
+            | Op::JmpIfNotEq { off, .. }
+            | Op::JmpIfLtK { off, .. }
+            | Op::JmpIfNotLtK { off, .. }
+            | Op::JmpIfLeK { off, .. }
+            | Op::JmpIfNotLeK { off, .. }
+            | Op::JmpIfGtK { off, .. }
+            | Op::JmpIfNotGtK { off, .. }
+            | Op::JmpIfGeK { off, .. }
+            | Op::JmpIfNotGeK { off, .. }
+            | Op::JmpIfEqK { off, .. }
+            | Op::JmpIfNotEqK { off, .. }
+            | Op::ForPrep { off, .. }
+            | Op::ForLoop { off, .. }
+            | Op::IterNext { off, .. } => Some(off),
+            _ => None,
+        }
+    }
 }
 
 impl Proto {

@@ -59,25 +59,7 @@ fn write_proto(p: &Proto, core: &Core, out: &mut String) {
         if let Op::CallMethod { method, .. } = op {
             let _ = write!(out, "    ; .{}", core.methods.name(*method));
         }
-        let target = match op {
-            Op::Jmp { off }
-            | Op::JmpIfFalse { off, .. }
-            | Op::JmpIfTrue { off, .. }
-            | Op::JmpIfLt { off, .. }
-            | Op::JmpIfNotLt { off, .. }
-            | Op::JmpIfLe { off, .. }
-            | Op::JmpIfNotLe { off, .. }
-            | Op::JmpIfGt { off, .. }
-            | Op::JmpIfNotGt { off, .. }
-            | Op::JmpIfGe { off, .. }
-            | Op::JmpIfNotGe { off, .. }
-            | Op::JmpIfEq { off, .. }
-            | Op::JmpIfNotEq { off, .. }
-            | Op::ForPrep { off, .. }
-            | Op::ForLoop { off, .. }
-            | Op::IterNext { off, .. } => Some(pc as i64 + 1 + *off as i64),
-            _ => None,
-        };
+        let target = op.jump_offset().map(|off| pc as i64 + 1 + off as i64);
         if let Some(t) = target {
             let _ = write!(out, "    ; to {t}");
         }

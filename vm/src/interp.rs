@@ -439,7 +439,7 @@ fn execute_loop(
         // `a == b`, with the int fast path inline.
         macro_rules! equal {
             ($a:expr, $b:expr) => {{
-                match (&reg!($a), &reg!($b)) {
+                match (&$a, &$b) {
                     (Value::Int(x), Value::Int(y)) => *x == *y,
                     (a, b) => ops::equal(*a, *b),
                 }
@@ -448,7 +448,7 @@ fn execute_loop(
         // `a < b` and friends, with the int fast path inline.
         macro_rules! compare {
             ($a:expr, $b:expr, $int:expr, $slow:path) => {{
-                match (&reg!($a), &reg!($b)) {
+                match (&$a, &$b) {
                     (Value::Int(x), Value::Int(y)) => $int(*x, *y),
                     (Value::Float(x), Value::Float(y)) => $int(*x, *y),
                     (a, b) => {
@@ -648,24 +648,35 @@ fn execute_loop(
                 }
                 Op::Neg { dst, src } => set_reg!(dst, tri!(ops::negate(reg!(src)))),
                 Op::Not { dst, src } => set_reg!(dst, Value::Bool(!reg!(src).is_truthy())),
-                Op::Eq { dst, a, b } => set_reg!(dst, Value::Bool(equal!(a, b))),
-                Op::Ne { dst, a, b } => set_reg!(dst, Value::Bool(!equal!(a, b))),
+                Op::Eq { dst, a, b } => set_reg!(dst, Value::Bool(equal!(reg!(a), reg!(b)))),
+                Op::Ne { dst, a, b } => set_reg!(dst, Value::Bool(!equal!(reg!(a), reg!(b)))),
                 Op::Lt { dst, a, b } => {
-                    set_reg!(dst, Value::Bool(compare!(a, b, |x, y| x < y, ops::less)));
+                    set_reg!(
+                        dst,
+                        Value::Bool(compare!(reg!(a), reg!(b), |x, y| x < y, ops::less))
+                    );
                 }
                 Op::Le { dst, a, b } => {
                     set_reg!(
                         dst,
-                        Value::Bool(compare!(a, b, |x, y| x <= y, ops::less_equal))
+                        Value::Bool(compare!(reg!(a), reg!(b), |x, y| x <= y, ops::less_equal))
                     );
                 }
                 Op::Gt { dst, a, b } => {
-                    set_reg!(dst, Value::Bool(compare!(a, b, |x, y| x > y, ops::greater)));
+                    set_reg!(
+                        dst,
+                        Value::Bool(compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater))
+                    );
                 }
                 Op::Ge { dst, a, b } => {
                     set_reg!(
                         dst,
-                        Value::Bool(compare!(a, b, |x, y| x >= y, ops::greater_equal))
+                        Value::Bool(compare!(
+                            reg!(a),
+                            reg!(b),
+                            |x, y| x >= y,
+                            ops::greater_equal
+                        ))
                     );
                 }
 
@@ -673,31 +684,105 @@ fn execute_loop(
                 Op::JmpIfFalse { src, off } => jump_if!(!reg!(src).is_truthy(), off),
                 Op::JmpIfTrue { src, off } => jump_if!(reg!(src).is_truthy(), off),
                 Op::JmpIfLt { a, b, off } => {
-                    jump_if!(compare!(a, b, |x, y| x < y, ops::less), off)
+                    jump_if!(compare!(reg!(a), reg!(b), |x, y| x < y, ops::less), off)
                 }
                 Op::JmpIfNotLt { a, b, off } => {
-                    jump_if!(!compare!(a, b, |x, y| x < y, ops::less), off)
+                    jump_if!(!compare!(reg!(a), reg!(b), |x, y| x < y, ops::less), off)
                 }
                 Op::JmpIfLe { a, b, off } => {
-                    jump_if!(compare!(a, b, |x, y| x <= y, ops::less_equal), off)
+                    jump_if!(
+                        compare!(reg!(a), reg!(b), |x, y| x <= y, ops::less_equal),
+                        off
+                    )
                 }
                 Op::JmpIfNotLe { a, b, off } => {
-                    jump_if!(!compare!(a, b, |x, y| x <= y, ops::less_equal), off)
+                    jump_if!(
+                        !compare!(reg!(a), reg!(b), |x, y| x <= y, ops::less_equal),
+                        off
+                    )
                 }
                 Op::JmpIfGt { a, b, off } => {
-                    jump_if!(compare!(a, b, |x, y| x > y, ops::greater), off)
+                    jump_if!(compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater), off)
                 }
                 Op::JmpIfNotGt { a, b, off } => {
-                    jump_if!(!compare!(a, b, |x, y| x > y, ops::greater), off)
+                    jump_if!(!compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater), off)
                 }
                 Op::JmpIfGe { a, b, off } => {
-                    jump_if!(compare!(a, b, |x, y| x >= y, ops::greater_equal), off)
+                    jump_if!(
+                        compare!(reg!(a), reg!(b), |x, y| x >= y, ops::greater_equal),
+                        off
+                    )
                 }
                 Op::JmpIfNotGe { a, b, off } => {
-                    jump_if!(!compare!(a, b, |x, y| x >= y, ops::greater_equal), off)
+                    jump_if!(
+                        !compare!(reg!(a), reg!(b), |x, y| x >= y, ops::greater_equal),
+                        off
+                    )
                 }
-                Op::JmpIfEq { a, b, off } => jump_if!(equal!(a, b), off),
-                Op::JmpIfNotEq { a, b, off } => jump_if!(!equal!(a, b), off),
+                Op::JmpIfEq { a, b, off } => jump_if!(equal!(reg!(a), reg!(b)), off),
+                Op::JmpIfNotEq { a, b, off } => jump_if!(!equal!(reg!(a), reg!(b)), off),
+                Op::JmpIfLtK { a, k, off } => {
+                    jump_if!(
+                        compare!(reg!(a), consts[k as usize], |x, y| x < y, ops::less),
+                        off
+                    )
+                }
+                Op::JmpIfNotLtK { a, k, off } => {
+                    jump_if!(
+                        !compare!(reg!(a), consts[k as usize], |x, y| x < y, ops::less),
+                        off
+                    )
+                }
+                Op::JmpIfLeK { a, k, off } => {
+                    jump_if!(
+                        compare!(reg!(a), consts[k as usize], |x, y| x <= y, ops::less_equal),
+                        off
+                    )
+                }
+                Op::JmpIfNotLeK { a, k, off } => {
+                    jump_if!(
+                        !compare!(reg!(a), consts[k as usize], |x, y| x <= y, ops::less_equal),
+                        off
+                    )
+                }
+                Op::JmpIfGtK { a, k, off } => {
+                    jump_if!(
+                        compare!(reg!(a), consts[k as usize], |x, y| x > y, ops::greater),
+                        off
+                    )
+                }
+                Op::JmpIfNotGtK { a, k, off } => {
+                    jump_if!(
+                        !compare!(reg!(a), consts[k as usize], |x, y| x > y, ops::greater),
+                        off
+                    )
+                }
+                Op::JmpIfGeK { a, k, off } => {
+                    jump_if!(
+                        compare!(
+                            reg!(a),
+                            consts[k as usize],
+                            |x, y| x >= y,
+                            ops::greater_equal
+                        ),
+                        off
+                    )
+                }
+                Op::JmpIfNotGeK { a, k, off } => {
+                    jump_if!(
+                        !compare!(
+                            reg!(a),
+                            consts[k as usize],
+                            |x, y| x >= y,
+                            ops::greater_equal
+                        ),
+                        off
+                    )
+                }
+                Op::JmpIfEqK { a, k, off } => jump_if!(equal!(reg!(a), consts[k as usize]), off),
+                Op::JmpIfNotEqK { a, k, off } => {
+                    jump_if!(!equal!(reg!(a), consts[k as usize]), off)
+                }
 
                 Op::NewList { dst, start, count } => {
                     let from = base + start as usize;

@@ -68,6 +68,16 @@ fn highest_register(op: &Op) -> Option<usize> {
         | Op::JmpIfNotGe { a, b, .. }
         | Op::JmpIfEq { a, b, .. }
         | Op::JmpIfNotEq { a, b, .. } => top(&[a, b]),
+        Op::JmpIfLtK { a, .. }
+        | Op::JmpIfNotLtK { a, .. }
+        | Op::JmpIfLeK { a, .. }
+        | Op::JmpIfNotLeK { a, .. }
+        | Op::JmpIfGtK { a, .. }
+        | Op::JmpIfNotGtK { a, .. }
+        | Op::JmpIfGeK { a, .. }
+        | Op::JmpIfNotGeK { a, .. }
+        | Op::JmpIfEqK { a, .. }
+        | Op::JmpIfNotEqK { a, .. } => top(&[a]),
         Op::NewList { dst, start, count } => {
             top(&[dst]).max(span(start, (count as usize).saturating_sub(1)))
         }
@@ -91,27 +101,8 @@ fn highest_register(op: &Op) -> Option<usize> {
 
 /// Where `op` at `pc` may jump to.
 fn jump_target(op: &Op, pc: usize) -> Option<i64> {
-    let off = match *op {
-        Op::Jmp { off }
-        | Op::JmpIfFalse { off, .. }
-        | Op::JmpIfTrue { off, .. }
-        | Op::JmpIfLt { off, .. }
-        | Op::JmpIfNotLt { off, .. }
-        | Op::JmpIfLe { off, .. }
-        | Op::JmpIfNotLe { off, .. }
-        | Op::JmpIfGt { off, .. }
-        | Op::JmpIfNotGt { off, .. }
-        | Op::JmpIfGe { off, .. }
-        | Op::JmpIfNotGe { off, .. }
-        | Op::JmpIfEq { off, .. }
-        | Op::JmpIfNotEq { off, .. }
-        | Op::ForPrep { off, .. }
-        | Op::ForLoop { off, .. }
-        | Op::IterNext { off, .. } => off,
-        _ => return None,
-    };
     // Offsets count from the next instruction.
-    Some(pc as i64 + 1 + off as i64)
+    op.jump_offset().map(|off| pc as i64 + 1 + off as i64)
 }
 
 /// Checks one function (not the functions nested in it).

@@ -406,6 +406,23 @@ impl Compiler<'_, '_> {
             ExprKind::Binary(op, a, b) if op.is_comparison() => {
                 let pos = self.pos;
                 let ra = self.expr_any(a)?;
+                if let Some(k) = self.numeric_const(b) {
+                    self.pos = pos;
+                    let off = 0;
+                    let jump = match (op, when) {
+                        (BinOp::Lt, true) => Op::JmpIfLtK { a: ra, k, off },
+                        (BinOp::Lt, false) => Op::JmpIfNotLtK { a: ra, k, off },
+                        (BinOp::Le, true) => Op::JmpIfLeK { a: ra, k, off },
+                        (BinOp::Le, false) => Op::JmpIfNotLeK { a: ra, k, off },
+                        (BinOp::Gt, true) => Op::JmpIfGtK { a: ra, k, off },
+                        (BinOp::Gt, false) => Op::JmpIfNotGtK { a: ra, k, off },
+                        (BinOp::Ge, true) => Op::JmpIfGeK { a: ra, k, off },
+                        (BinOp::Ge, false) => Op::JmpIfNotGeK { a: ra, k, off },
+                        (BinOp::Eq, true) | (BinOp::Ne, false) => Op::JmpIfEqK { a: ra, k, off },
+                        _ => Op::JmpIfNotEqK { a: ra, k, off },
+                    };
+                    return Ok(vec![self.emit_jump(jump)]);
+                }
                 let rb = self.expr_any(b)?;
                 self.pos = pos;
                 let off = 0;

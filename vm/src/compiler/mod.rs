@@ -218,24 +218,9 @@ impl Compiler<'_, '_> {
     fn patch_to(&mut self, at: usize, target: usize) {
         let off = target as i32 - (at as i32 + 1);
         let op = &mut self.f().code[at];
-        match op {
-            Op::Jmp { off: o }
-            | Op::JmpIfFalse { off: o, .. }
-            | Op::JmpIfTrue { off: o, .. }
-            | Op::JmpIfLt { off: o, .. }
-            | Op::JmpIfNotLt { off: o, .. }
-            | Op::JmpIfLe { off: o, .. }
-            | Op::JmpIfNotLe { off: o, .. }
-            | Op::JmpIfGt { off: o, .. }
-            | Op::JmpIfNotGt { off: o, .. }
-            | Op::JmpIfGe { off: o, .. }
-            | Op::JmpIfNotGe { off: o, .. }
-            | Op::JmpIfEq { off: o, .. }
-            | Op::JmpIfNotEq { off: o, .. }
-            | Op::ForPrep { off: o, .. }
-            | Op::ForLoop { off: o, .. }
-            | Op::IterNext { off: o, .. } => *o = off,
-            other => unreachable!("patching a non-jump {other:?}"),
+        match op.jump_offset_mut() {
+            Some(o) => *o = off,
+            None => unreachable!("patching a non-jump {op:?}"),
         }
     }
 
