@@ -30,6 +30,7 @@ pub fn parse(script: &str, source: &str) -> Result<Program, CompileError> {
         depth: 0,
         next_decl: 0,
         script,
+        undo: None,
     };
     let mut body = Vec::new();
     while p.peek() != &Tok::Eof {
@@ -51,6 +52,7 @@ pub fn parse_repl(script: &str, source: &str) -> Result<(Program, Option<Expr>),
         depth: 0,
         next_decl: 0,
         script,
+        undo: None,
     };
     let mut body = Vec::new();
     let mut tail = None;
@@ -59,12 +61,17 @@ pub fn parse_repl(script: &str, source: &str) -> Result<(Program, Option<Expr>),
         let named_fn = p.peek() == &Tok::Fn && matches!(p.peek_at(1), Tok::Ident(_));
         if !starts_statement(p.peek()) && !named_fn {
             // A final expression without `;` is the entry's value; anything
-            // else is parsed again as a statement (for its own errors).
+            // else is parsed again as a statement (for its own errors), with
+            // the tokens the attempt consumed put back.
+            p.undo = Some(Vec::new());
             if let Ok(expr) = p.expression()
                 && p.peek() == &Tok::Eof
             {
                 tail = Some(expr);
                 break;
+            }
+            for (i, tok) in p.undo.take().unwrap_or_default() {
+                p.tokens[i].tok = tok;
             }
             p.pos = start;
             p.depth = 0;
@@ -101,6 +108,9 @@ struct Parser<'a> {
     depth: u32,
     next_decl: DeclId,
     script: &'a str,
+    /// While the REPL tries a parse it may take back: the tokens consumed,
+    /// to put back.
+    undo: Option<Vec<(usize, Tok)>>,
 }
 
 type PResult<T> = Result<T, CompileError>;
@@ -125,12 +135,20 @@ impl Parser<'_> {
         }
     }
 
+    /// Consumes the current token. The parser never goes back to a token
+    /// it consumed, so the token is moved out (its text is not copied); the
+    /// final end-of-input token stays.
     fn advance(&mut self) -> Tok {
-        let tok = self.tokens[self.pos].tok.clone();
         if self.pos + 1 < self.tokens.len() {
             self.pos += 1;
+            let tok = std::mem::replace(&mut self.tokens[self.pos - 1].tok, Tok::Eof);
+            if let Some(undo) = &mut self.undo {
+                undo.push((self.pos - 1, tok.clone()));
+            }
+            tok
+        } else {
+            self.tokens[self.pos].tok.clone()
         }
-        tok
     }
 
     fn eat(&mut self, tok: &Tok) -> bool {
@@ -160,12 +178,13 @@ impl Parser<'_> {
     }
 
     fn ident(&mut self, what: &str) -> PResult<String> {
-        match self.peek().clone() {
-            Tok::Ident(name) => {
-                self.advance();
-                Ok(name)
-            }
-            other => Err(self.error_here(format!("expected {what}, found {}", other.describe()))),
+        if !matches!(self.peek(), Tok::Ident(_)) {
+            let found = self.peek().describe();
+            return Err(self.error_here(format!("expected {what}, found {found}")));
+        }
+        match self.advance() {
+            Tok::Ident(name) => Ok(name),
+            _ => unreachable!("checked above"),
         }
     }
 
@@ -599,6 +618,7 @@ impl Parser<'_> {
 
     fn primary(&mut self) -> PResult<Expr> {
         let pos = self.here();
+        let start = self.pos;
         let kind = match self.advance() {
             Tok::Nil => ExprKind::Nil,
             Tok::True => ExprKind::Bool(true),
@@ -617,14 +637,11 @@ impl Parser<'_> {
             Tok::LBrace => ExprKind::Map(self.map_entries()?),
             Tok::Fn => ExprKind::Func(Box::new(self.function(None, 0, pos)?)),
             other => {
-                self.pos = self.pos.saturating_sub(1);
-                if self.tokens[self.pos].tok != other {
-                    self.pos += 1;
-                }
-                return Err(self.error_at(
-                    pos,
-                    format!("expected an expression, found {}", other.describe()),
-                ));
+                let message = format!("expected an expression, found {}", other.describe());
+                // The error is at this token: put it back.
+                self.pos = start;
+                self.tokens[start].tok = other;
+                return Err(self.error_at(pos, message));
             }
         };
         self.expr(kind, pos)

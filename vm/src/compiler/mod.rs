@@ -13,8 +13,9 @@
 mod expr;
 mod stmt;
 
-use std::collections::HashMap;
 use std::sync::Arc;
+
+use rustc_hash::FxHashMap;
 
 use crate::ast::{DeclId, Pos, Stmt};
 use crate::bytecode::{Capture, LocalInfo, ModuleCode, Op, Proto, Reg};
@@ -76,7 +77,7 @@ struct FuncState {
     code: Vec<Op>,
     positions: Vec<(u32, u32)>,
     consts: Vec<Value>,
-    const_index: HashMap<ConstKey, u32>,
+    const_index: FxHashMap<ConstKey, u32>,
     protos: Vec<Arc<Proto>>,
     captures: Vec<Capture>,
     upval_decls: Vec<DeclId>,
@@ -98,7 +99,7 @@ impl FuncState {
             code: Vec::new(),
             positions: Vec::new(),
             consts: Vec::new(),
-            const_index: HashMap::new(),
+            const_index: FxHashMap::default(),
             protos: Vec::new(),
             captures: Vec::new(),
             upval_decls: Vec::new(),
@@ -130,7 +131,7 @@ pub(crate) struct Compiler<'a, 'e> {
     funcs: Vec<FuncState>,
     module_vars: Vec<String>,
     /// Module variable slots by name.
-    module_index: HashMap<String, u16>,
+    module_index: FxHashMap<String, u16>,
     /// Whether top-level code may see each module variable yet.
     module_visible: Vec<bool>,
     pos: Pos,
