@@ -1055,16 +1055,21 @@ fn execute_loop(
                     safe_point!();
                 }
                 Op::Return { src } => {
+                    // The result goes straight to the callee's slot, where
+                    // the caller reads it (register 0 is at `base`, the
+                    // callee at `base - 1`).
                     let v = reg!(src);
+                    fiber.stack[base - 1] = v;
                     *fuel_slot = fuel;
-                    if let Some(exit) = return_value(fiber, v) {
+                    if let Some(exit) = pop_frame(fiber) {
                         return Ok(exit);
                     }
                     continue 'frame;
                 }
                 Op::ReturnNil => {
+                    fiber.stack[base - 1] = Value::Nil;
                     *fuel_slot = fuel;
-                    if let Some(exit) = return_value(fiber, Value::Nil) {
+                    if let Some(exit) = pop_frame(fiber) {
                         return Ok(exit);
                     }
                     continue 'frame;
@@ -1163,12 +1168,11 @@ fn execute_loop(
     }
 }
 
-/// Pops the current frame, handing `v` to the caller. `Some` when the
-/// outermost frame returned.
+/// Pops the current frame, whose result is in the callee's slot. `Some`
+/// when the outermost frame returned.
 #[inline(always)]
-fn return_value(fiber: &mut Fiber, v: Value) -> Option<Exit> {
+fn pop_frame(fiber: &mut Fiber) -> Option<Exit> {
     let frame = fiber.frames.pop().expect("returning from a frame");
-    fiber.stack[frame.base - 1] = v;
 
     // The caller's registers change from here on.
     let depth = fiber.frames.len().saturating_sub(1);
@@ -1177,6 +1181,7 @@ fn return_value(fiber: &mut Fiber, v: Value) -> Option<Exit> {
     }
     match fiber.frames.last() {
         None => {
+            let v = fiber.stack[frame.base - 1];
             fiber.stack.clear();
             Some(Exit::Done(v))
         }

@@ -45,7 +45,11 @@ impl Vec3 {
 ///
 /// Rust's `==` on values compares variant and payload exactly (so
 /// `Int(1) != Float(1.0)`); the language's `==` is `ops::equal`.
+///
+/// Aligned to its size, so that a value never straddles two cache lines and
+/// copies are single aligned 16-byte moves.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[repr(align(16))]
 pub enum Value {
     #[default]
     Nil,
