@@ -955,6 +955,22 @@ fn execute_loop(
                     nargs,
                     method,
                 } => {
+                    // `list.push(x)`, the most common method call, inline.
+                    if method == methods::m::PUSH
+                        && nargs == 1
+                        && let Value::List(l) = reg!(b + 1)
+                        && core.heap.lists.contains_key(l)
+                    {
+                        let item = reg!(b + 2);
+                        tri!(
+                            core.heap
+                                .list_push(l, item)
+                                .map_err(|_| "out of memory".to_string())
+                        );
+                        set_reg!(b, Value::Nil);
+                        safe_point!();
+                        continue;
+                    }
                     save_pc!();
                     let slot = base + b as usize;
                     let nargs = nargs as usize;
