@@ -170,6 +170,7 @@ struct Lexer<'a> {
     col_pos: usize,
     col_at: u32,
     script: &'a str,
+    number_text: String,
 }
 
 /// Splits `source` into tokens, ending with `Tok::Eof`.
@@ -183,6 +184,7 @@ pub fn tokenize(script: &str, source: &str) -> Result<Vec<Token>, CompileError> 
         col_pos: 0,
         col_at: 1,
         script,
+        number_text: String::new(),
     };
     let mut out = Vec::with_capacity(source.len() / 3 + 1);
     loop {
@@ -208,7 +210,12 @@ impl<'a> Lexer<'a> {
             self.col_pos = self.line_start;
             self.col_at = 1;
         }
-        self.col_at += self.text[self.col_pos..self.pos].chars().count() as u32;
+        // Characters are the bytes that do not continue a UTF-8 sequence.
+        let chars = self.src[self.col_pos..self.pos]
+            .iter()
+            .filter(|&&b| (b as i8) >= -0x40)
+            .count();
+        self.col_at += chars as u32;
         self.col_pos = self.pos;
         self.col_at
     }
@@ -381,7 +388,10 @@ impl<'a> Lexer<'a> {
                 .map(Tok::Int)
                 .map_err(|_| too_large(self));
         }
-        let mut text = String::new();
+        // The digits are gathered (without `_` separators) in a buffer the
+        // lexer keeps, so that a number costs no allocation.
+        let mut text = std::mem::take(&mut self.number_text);
+        text.clear();
         self.digits(10, &mut text);
         let mut is_float = false;
         if self.peek(0) == b'.' && self.peek(1) != b'.' {
@@ -416,7 +426,7 @@ impl<'a> Lexer<'a> {
             }
         }
         self.reject_trailing_letters(line, col)?;
-        if is_float {
+        let tok = if is_float {
             text.parse::<f64>()
                 .map(Tok::Float)
                 .map_err(|_| self.error(line, col, "invalid float literal"))
@@ -424,7 +434,9 @@ impl<'a> Lexer<'a> {
             text.parse::<i64>()
                 .map(Tok::Int)
                 .map_err(|_| too_large(self))
-        }
+        };
+        self.number_text = text;
+        tok
     }
 
     fn reject_trailing_letters(&self, line: u32, col: u32) -> Result<(), CompileError> {

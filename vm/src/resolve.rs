@@ -12,7 +12,8 @@ use crate::ast::*;
 /// captured by a nested function.
 pub fn captured_decls(body: &[Stmt], decl_count: u32) -> Vec<bool> {
     let mut r = Resolver {
-        scopes: Vec::new(),
+        names: Vec::new(),
+        scope_starts: Vec::new(),
         fn_depth: 0,
         captured: vec![false; decl_count as usize],
     };
@@ -21,45 +22,55 @@ pub fn captured_decls(body: &[Stmt], decl_count: u32) -> Vec<bool> {
     r.captured
 }
 
-struct Scope {
+/// A declared local: its name (borrowed from the tree), its declaration
+/// and the depth of the function declaring it.
+struct Local<'a> {
+    name: &'a str,
+    decl: DeclId,
     fn_depth: u32,
-    names: Vec<(String, DeclId)>,
 }
 
-struct Resolver {
-    scopes: Vec<Scope>,
+struct Resolver<'a> {
+    /// Locals in scope, innermost last; `scope_starts` marks where each
+    /// open block's begin.
+    names: Vec<Local<'a>>,
+    scope_starts: Vec<usize>,
     fn_depth: u32,
     captured: Vec<bool>,
 }
 
-impl Resolver {
+impl<'a> Resolver<'a> {
     fn push(&mut self) {
-        self.scopes.push(Scope {
-            fn_depth: self.fn_depth,
-            names: Vec::new(),
-        });
+        self.scope_starts.push(self.names.len());
     }
 
-    fn declare(&mut self, name: &str, decl: DeclId) {
-        if let Some(scope) = self.scopes.last_mut() {
-            scope.names.push((name.to_string(), decl));
+    fn pop(&mut self) {
+        let start = self.scope_starts.pop().unwrap_or(0);
+        self.names.truncate(start);
+    }
+
+    fn declare(&mut self, name: &'a str, decl: DeclId) {
+        // At module level (no block open) declarations are module variables.
+        if !self.scope_starts.is_empty() {
+            self.names.push(Local {
+                name,
+                decl,
+                fn_depth: self.fn_depth,
+            });
         }
     }
 
     fn use_name(&mut self, name: &str) {
-        for scope in self.scopes.iter().rev() {
-            if let Some((_, decl)) = scope.names.iter().rev().find(|(n, _)| n == name) {
-                if scope.fn_depth < self.fn_depth {
-                    self.captured[*decl as usize] = true;
-                }
-                return;
-            }
+        if let Some(local) = self.names.iter().rev().find(|l| l.name == name)
+            && local.fn_depth < self.fn_depth
+        {
+            self.captured[local.decl as usize] = true;
         }
     }
 
     /// A block's statements. Named functions are visible throughout their
     /// block, so they are declared first.
-    fn statements(&mut self, stmts: &[Stmt], module_level: bool) {
+    fn statements(&mut self, stmts: &'a [Stmt], module_level: bool) {
         if !module_level {
             for s in stmts {
                 if let StmtKind::Fn(f) = &s.kind {
@@ -72,13 +83,13 @@ impl Resolver {
         }
     }
 
-    fn block(&mut self, stmts: &[Stmt]) {
+    fn block(&mut self, stmts: &'a [Stmt]) {
         self.push();
         self.statements(stmts, false);
-        self.scopes.pop();
+        self.pop();
     }
 
-    fn statement(&mut self, s: &Stmt, module_level: bool) {
+    fn statement(&mut self, s: &'a Stmt, module_level: bool) {
         match &s.kind {
             StmtKind::Let { name, decl, init } => {
                 if let Some(e) = init {
@@ -122,7 +133,7 @@ impl Resolver {
                 self.push();
                 self.declare(&var.name, var.decl);
                 self.block(body);
-                self.scopes.pop();
+                self.pop();
             }
             StmtKind::ForIn {
                 first,
@@ -137,7 +148,7 @@ impl Resolver {
                     self.declare(&second.name, second.decl);
                 }
                 self.block(body);
-                self.scopes.pop();
+                self.pop();
             }
             StmtKind::Return(Some(e)) => self.expr(e),
             StmtKind::Block(body) => self.block(body),
@@ -145,24 +156,24 @@ impl Resolver {
         }
     }
 
-    fn function(&mut self, f: &FuncDecl) {
+    fn function(&mut self, f: &'a FuncDecl) {
         self.fn_depth += 1;
         self.push();
         for p in &f.params {
             self.declare(&p.name, p.decl);
         }
         self.statements(&f.body, false);
-        self.scopes.pop();
+        self.pop();
         self.fn_depth -= 1;
     }
 
-    fn exprs(&mut self, es: &[Expr]) {
+    fn exprs(&mut self, es: &'a [Expr]) {
         for e in es {
             self.expr(e);
         }
     }
 
-    fn expr(&mut self, e: &Expr) {
+    fn expr(&mut self, e: &'a Expr) {
         match &e.kind {
             ExprKind::Var(name) => self.use_name(name),
             ExprKind::List(items) => self.exprs(items),
