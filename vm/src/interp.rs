@@ -441,7 +441,7 @@ fn execute_loop(
             ($a:expr, $b:expr) => {{
                 match (&$a, &$b) {
                     (Value::Int(x), Value::Int(y)) => *x == *y,
-                    (a, b) => ops::equal(*a, *b),
+                    (a, b) => ops::equal_ref(a, b),
                 }
             }};
         }
@@ -565,15 +565,17 @@ fn execute_loop(
                     |x: f64, y: f64| x / y
                 ),
                 Op::Add3 { dst, a, b, c } => {
-                    let (a, b, c) = (reg!(a), reg!(b), reg!(c));
-                    let sum = match (a, b, c) {
+                    // Operands by reference, as in `arith!`.
+                    let sum = match (&reg!(a), &reg!(b), &reg!(c)) {
                         (Value::Int(x), Value::Int(y), Value::Int(z)) => {
-                            Value::Int(x.wrapping_add(y).wrapping_add(z))
+                            Value::Int(x.wrapping_add(*y).wrapping_add(*z))
                         }
                         (Value::Str(x), Value::Str(y), Value::Str(z)) => {
-                            tri!(ops::concat3(&mut core.heap, x, y, z))
+                            let (x, y, z) = (*x, *y, *z);
+                            Value::Str(tri!(ops::concat3(&mut core.heap, x, y, z)))
                         }
-                        _ => {
+                        (a, b, c) => {
+                            let (a, b, c) = (*a, *b, *c);
                             let ab = tri!(add(core, a, b));
                             tri!(add(core, ab, c))
                         }

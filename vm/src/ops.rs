@@ -140,19 +140,17 @@ pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, St
 }
 
 /// `x + y + z` of three strings, joined at once.
-pub fn concat3(heap: &mut Heap, x: StrKey, y: StrKey, z: StrKey) -> Result<Value, String> {
+pub fn concat3(heap: &mut Heap, x: StrKey, y: StrKey, z: StrKey) -> Result<StrKey, String> {
     let len = heap.str(x).len() + heap.str(y).len() + heap.str(z).len();
     if len > heap.max_string_len {
         return Err("string too long".into());
     }
-    let key = heap
-        .intern_built(|heap, buffer| {
-            for part in [x, y, z] {
-                buffer.push_str(heap.str(part));
-            }
-        })
-        .map_err(|_| "out of memory".to_string())?;
-    Ok(Value::Str(key))
+    heap.intern_built(|heap, buffer| {
+        for part in [x, y, z] {
+            buffer.push_str(heap.str(part));
+        }
+    })
+    .map_err(|_| "out of memory".to_string())
 }
 
 fn scale(v: Vec3, s: f32) -> Vec3 {
@@ -182,13 +180,21 @@ pub fn negate(v: Value) -> Result<Value, String> {
 /// (interned, so by key), objects by identity.
 #[inline]
 pub fn equal(a: Value, b: Value) -> bool {
+    equal_ref(&a, &b)
+}
+
+/// `equal` on values in place: the interpreter compares registers without
+/// copying them whole (reading tag and payload separately lets the CPU
+/// forward them from the stores that wrote them).
+#[inline]
+pub fn equal_ref(a: &Value, b: &Value) -> bool {
     use Value::*;
     match (a, b) {
         (Nil, Nil) => true,
         (Bool(x), Bool(y)) => x == y,
         (Int(x), Int(y)) => x == y,
         (Float(x), Float(y)) => x == y,
-        (Int(x), Float(y)) | (Float(y), Int(x)) => x as f64 == y,
+        (Int(x), Float(y)) | (Float(y), Int(x)) => *x as f64 == *y,
         (Vec3(x), Vec3(y)) => x == y,
         (Entity(x), Entity(y)) => x == y,
         (Str(x), Str(y)) => x == y,
