@@ -313,7 +313,7 @@ fn execute_loop(
         let Some(running) = core.heap.closures.get(frame.closure) else {
             return Err(stale());
         };
-        let instance = running.instance;
+        let mut instance = running.instance;
         let proto_ptr: *const Proto = Arc::as_ptr(&running.proto);
         // SAFETY: the running closure owns an `Arc` to this prototype, and
         // the pointer is used only until the next reload (`continue 'frame`).
@@ -326,11 +326,11 @@ fn execute_loop(
         // heap's arena grows. Neither scripts nor handles can reach this
         // pointer. Borrowing it saves an `Arc` clone and drop, two atomic
         // operations, per call (fib.ark: see the commit message).
-        let proto: &Proto = unsafe { &*proto_ptr };
-        let code = &proto.code[..];
-        let consts = &proto.consts[..];
-        let base = frame.base;
-        let closure = frame.closure;
+        let mut proto: &Proto = unsafe { &*proto_ptr };
+        let mut code = &proto.code[..];
+        let mut consts = &proto.consts[..];
+        let mut base = frame.base;
+        let mut closure = frame.closure;
         let mut pc = frame.pc;
         if fiber.stack.len() < base + proto.num_regs as usize || pc >= proto.code.len() {
             return Err("internal error: the frame does not fit its function".into());
@@ -935,7 +935,20 @@ fn execute_loop(
                     {
                         let top = slot + 1 + callee.proto.num_regs as usize;
                         enter_frame(fiber, k, slot, nargs as usize, top);
-                        continue 'frame;
+                        // Run the callee now, without reloading the frame:
+                        // it was just looked up, its registers are on the
+                        // stack, and its code is not empty (verified).
+                        // SAFETY: as for `proto` above: the callee closure
+                        // is in its frame's slot until it returns, and
+                        // nothing frees closures before the next reload.
+                        proto = unsafe { &*Arc::as_ptr(&callee.proto) };
+                        code = &proto.code[..];
+                        consts = &proto.consts[..];
+                        instance = callee.instance;
+                        closure = k;
+                        base = slot + 1;
+                        pc = 0;
+                        continue;
                     }
                     let pushed = tri!(call_value(
                         core,
