@@ -230,21 +230,11 @@ fn main() {
         .collect();
 
     let chosen_peers = std::env::var("ARK_BENCH_PEERS").ok();
-    let peers: Vec<BTreeMap<String, Result>> = PEERS
-        .iter()
-        .map(|peer| {
-            let chosen = chosen_peers
-                .as_deref()
-                .is_none_or(|s| s.split(',').any(|x| x == peer.name));
-            if !chosen {
-                return BTreeMap::new();
-            }
-            let runs = peer
-                .iterations
-                .map_or(iterations, |(var, default)| env_usize(var, default));
-            run_peer(root, peer, &programs, runs)
-        })
-        .collect();
+    let chosen = |peer: &Peer| {
+        chosen_peers
+            .as_deref()
+            .is_none_or(|s| s.split(',').any(|x| x == peer.name))
+    };
 
     print!("{:<14} {:>9}", "program", "ark ms");
     for peer in &PEERS {
@@ -259,11 +249,26 @@ fn main() {
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); PEERS.len()];
     let mut mismatches = Vec::new();
     for program in &programs {
+        // Each program runs on every engine before the next program starts,
+        // so that its ratios come from the same stretch of time (a shared
+        // machine's speed drifts).
+        let peers: Vec<Option<Result>> = PEERS
+            .iter()
+            .map(|peer| {
+                if !chosen(peer) {
+                    return None;
+                }
+                let runs = peer
+                    .iterations
+                    .map_or(iterations, |(var, default)| env_usize(var, default));
+                run_peer(root, peer, &[program], runs).remove(*program)
+            })
+            .collect();
         let path = root.join(format!("benches/programs/{program}.ark"));
         let (ark_ms, ark_sum) = run_ark(&path, iterations);
         print!("{program:<14} {ark_ms:>9.1}");
         for (i, peer) in PEERS.iter().enumerate() {
-            match peers[i].get(*program) {
+            match &peers[i] {
                 Some((ms, sum)) => {
                     if *sum != ark_sum {
                         mismatches

@@ -268,6 +268,10 @@ impl Vm {
     /// Registers a native function that scripts compiled from now on can
     /// call by `name`. It receives a context and its arguments.
     ///
+    /// A name that a built-in already has replaces the built-in for scripts
+    /// compiled from now on. (Calls to some built-ins, such as `div`, are
+    /// compiled inline, so scripts compiled before keep the built-in.)
+    ///
     /// ```
     /// use ark_vm::{Arity, NativeError, Value, Vm};
     /// let mut vm = Vm::new();
