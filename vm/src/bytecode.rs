@@ -449,6 +449,32 @@ pub struct Proto {
 }
 
 impl Op {
+    /// The index of the constant an instruction reads, if any.
+    pub fn constant(&self) -> Option<usize> {
+        match *self {
+            Op::LoadK { k, .. } => Some(k as usize),
+            Op::AddK { k, .. }
+            | Op::SubK { k, .. }
+            | Op::MulK { k, .. }
+            | Op::DivK { k, .. }
+            | Op::ModK { k, .. }
+            | Op::GetField { k, .. }
+            | Op::GetFieldPlace { k, .. }
+            | Op::SetField { k, .. }
+            | Op::JmpIfLtK { k, .. }
+            | Op::JmpIfNotLtK { k, .. }
+            | Op::JmpIfLeK { k, .. }
+            | Op::JmpIfNotLeK { k, .. }
+            | Op::JmpIfGtK { k, .. }
+            | Op::JmpIfNotGtK { k, .. }
+            | Op::JmpIfGeK { k, .. }
+            | Op::JmpIfNotGeK { k, .. }
+            | Op::JmpIfEqK { k, .. }
+            | Op::JmpIfNotEqK { k, .. } => Some(k as usize),
+            _ => None,
+        }
+    }
+
     /// A jump's offset, counted from the next instruction.
     pub fn jump_offset(&self) -> Option<i32> {
         let mut op = *self;

@@ -37,19 +37,7 @@ fn write_proto(p: &Proto, core: &Core, out: &mut String) {
             "    |".to_string()
         };
         let _ = write!(out, "{line_text} {pc:>5}  {op:?}");
-        let k = match op {
-            Op::LoadK { k, .. } => Some(*k as usize),
-            Op::AddK { k, .. }
-            | Op::SubK { k, .. }
-            | Op::MulK { k, .. }
-            | Op::DivK { k, .. }
-            | Op::ModK { k, .. }
-            | Op::GetField { k, .. }
-            | Op::GetFieldPlace { k, .. }
-            | Op::SetField { k, .. } => Some(*k as usize),
-            _ => None,
-        };
-        if let Some(v) = k.and_then(|k| p.consts.get(k)) {
+        if let Some(v) = op.constant().and_then(|k| p.consts.get(k)) {
             let _ = write!(
                 out,
                 "    ; {}",
