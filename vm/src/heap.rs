@@ -154,14 +154,6 @@ impl Heap {
         }
     }
 
-    /// Interns `x` followed by `y`.
-    pub fn intern_concat(&mut self, x: StrKey, y: StrKey) -> Result<StrKey, OutOfMemory> {
-        self.intern_built(|heap, buffer| {
-            buffer.push_str(heap.str(x));
-            buffer.push_str(heap.str(y));
-        })
-    }
-
     /// Interns the text that `build` writes into a buffer the heap keeps:
     /// making a string that already exists allocates nothing.
     pub fn intern_built(

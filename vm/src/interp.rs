@@ -572,7 +572,7 @@ fn execute_loop(
                         }
                         (Value::Str(x), Value::Str(y), Value::Str(z)) => {
                             let (x, y, z) = (*x, *y, *z);
-                            Value::Str(tri!(ops::concat3(&mut core.heap, x, y, z)))
+                            Value::Str(tri!(ops::concat(&mut core.heap, &[x, y, z])))
                         }
                         (a, b, c) => {
                             let (a, b, c) = (*a, *b, *c);

@@ -126,27 +126,20 @@ pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, St
         (Int(_) | Float(_), Vec3(v)) if op == Arith::Mul => {
             Vec3(scale(v, a.as_f64().unwrap_or(0.0) as f32))
         }
-        (Str(x), Str(y)) if op == Arith::Add => {
-            let (sx, sy) = (heap.str(x), heap.str(y));
-            if sx.len() + sy.len() > heap.max_string_len {
-                return Err("string too long".into());
-            }
-            Str(heap
-                .intern_concat(x, y)
-                .map_err(|_| "out of memory".to_string())?)
-        }
+        (Str(x), Str(y)) if op == Arith::Add => Str(concat(heap, &[x, y])?),
         _ => return Err(type_error(op, a, b)),
     })
 }
 
-/// `x + y + z` of three strings, joined at once.
-pub fn concat3(heap: &mut Heap, x: StrKey, y: StrKey, z: StrKey) -> Result<StrKey, String> {
-    let len = heap.str(x).len() + heap.str(y).len() + heap.str(z).len();
+/// The strings `parts` joined at once (`a + b`, and `a + b + c` without an
+/// intermediate string).
+pub fn concat(heap: &mut Heap, parts: &[StrKey]) -> Result<StrKey, String> {
+    let len: usize = parts.iter().map(|&p| heap.str(p).len()).sum();
     if len > heap.max_string_len {
         return Err("string too long".into());
     }
     heap.intern_built(|heap, buffer| {
-        for part in [x, y, z] {
+        for &part in parts {
             buffer.push_str(heap.str(part));
         }
     })
