@@ -9,7 +9,7 @@ use bevy::time::TimeUpdateStrategy;
 use bevy_ark::prelude::*;
 
 mod common;
-use common::{Log, SCRIPTS, test_app};
+use common::{Log, SCRIPTS, drain, test_app};
 
 fn app() -> (App, Log) {
     test_app(SCRIPTS, false, |app| {
@@ -33,16 +33,8 @@ fn step_until(
     let (mut events, mut errors) = (Vec::new(), Vec::new());
     for _ in 0..500 {
         app.update();
-        events.extend(
-            app.world_mut()
-                .resource_mut::<Messages<ScriptEvent>>()
-                .drain(),
-        );
-        errors.extend(
-            app.world_mut()
-                .resource_mut::<Messages<ScriptError>>()
-                .drain(),
-        );
+        events.extend(drain::<ScriptEvent>(app));
+        errors.extend(drain::<ScriptError>(app));
         if done(&log.lock().unwrap()) {
             return (events, errors);
         }
@@ -61,9 +53,8 @@ fn events_flow_both_ways() {
     for _ in 0..500 {
         app.update();
         ready.extend(
-            app.world_mut()
-                .resource_mut::<Messages<ScriptEvent>>()
-                .drain()
+            drain::<ScriptEvent>(&mut app)
+                .into_iter()
                 .filter(|e| e.name == "ready"),
         );
         if ready.len() >= 2 {

@@ -7,7 +7,7 @@ use bevy::prelude::*;
 use bevy_ark::prelude::*;
 
 mod common;
-use common::{Log, test_app};
+use common::{Log, drain, test_app};
 
 fn app(root: &Path) -> (App, Log) {
     test_app(&root.display().to_string(), true, |app| {
@@ -29,11 +29,7 @@ fn run_until(
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(20) {
         app.update();
-        errors.extend(
-            app.world_mut()
-                .resource_mut::<Messages<ScriptError>>()
-                .drain(),
-        );
+        errors.extend(drain::<ScriptError>(app));
         if done(&log.lock().unwrap(), &errors) {
             return errors;
         }

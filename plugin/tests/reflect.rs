@@ -6,7 +6,7 @@ use bevy::prelude::*;
 use bevy_ark::prelude::*;
 
 mod common;
-use common::{Log, SCRIPTS, test_app};
+use common::{Log, SCRIPTS, drain, test_app};
 
 fn app() -> (App, Log) {
     test_app(SCRIPTS, false, |app| {
@@ -23,11 +23,7 @@ fn run(app: &mut App, log: &Log, done: impl Fn(&[String]) -> bool) -> Vec<Script
     let mut errors = Vec::new();
     for _ in 0..500 {
         app.update();
-        errors.extend(
-            app.world_mut()
-                .resource_mut::<Messages<ScriptError>>()
-                .drain(),
-        );
+        errors.extend(drain::<ScriptError>(app));
         if done(&log.lock().unwrap()) || !errors.is_empty() {
             break;
         }

@@ -8,7 +8,7 @@ use bevy::time::TimeUpdateStrategy;
 use bevy_ark::prelude::*;
 
 mod common;
-use common::{Log, SCRIPTS, lines, test_app};
+use common::{Log, SCRIPTS, drain, lines, test_app};
 
 /// A headless app whose scripts can `report(...)` into a log.
 fn app(budget: ScriptBudget) -> (App, Log) {
@@ -126,11 +126,7 @@ fn errors_are_reported_and_stop_only_the_failing_script() {
     let mut errors: Vec<ScriptError> = Vec::new();
     for _ in 0..500 {
         app.update();
-        errors.extend(
-            app.world_mut()
-                .resource_mut::<Messages<ScriptError>>()
-                .drain(),
-        );
+        errors.extend(drain::<ScriptError>(&mut app));
         if lines(&log, "update").len() >= 10 {
             break;
         }

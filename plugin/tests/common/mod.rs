@@ -44,6 +44,15 @@ pub fn test_app(root: &str, watch: bool, setup: impl FnOnce(&mut App)) -> (App, 
     (app, log)
 }
 
+/// Takes the messages of type `M` sent since the last call. Messages live
+/// two frames, so tests collect them frame by frame as they come.
+pub fn drain<M: Message>(app: &mut App) -> Vec<M> {
+    app.world_mut()
+        .resource_mut::<Messages<M>>()
+        .drain()
+        .collect()
+}
+
 /// The log's lines that start with `prefix`.
 pub fn lines(log: &Log, prefix: &str) -> Vec<String> {
     log.lock()
