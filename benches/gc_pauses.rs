@@ -7,6 +7,13 @@
 //! Criterion times the steps and the full collection; after it, a table
 //! reports what criterion does not: the max and p99 step, the heap size over
 //! time, and the cycles completed.
+//!
+//! A shared machine interrupts threads for tens of microseconds to
+//! milliseconds, inside a step or not, and that is no fault of the
+//! collector. So the table also counts the steps that were interrupted
+//! (`GcProgress::longest_unchecked`), how many clock-reading spins of the
+//! same lengths were interrupted just as often, and each step's own time
+//! without its interruption.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -53,60 +60,72 @@ fn heap_with_live_objects() -> (Vm, InstanceId) {
     (vm, game)
 }
 
+/// A stretch between two clock reads at least this long means the thread
+/// was interrupted: the collector reads the clock every microsecond or two.
+const INTERRUPTION: Duration = Duration::from_micros(20);
+
 struct Report {
     slice: u64,
     max: Duration,
     p99: Duration,
     mean: Duration,
     over_slice: usize,
-    /// The same, in the thread's CPU time: what the collector itself did,
-    /// without the time the OS gave to other work in the middle of a step.
-    cpu_max: Duration,
-    cpu_p99: Duration,
-    cpu_over_slice: usize,
+    /// Steps with a stretch of at least `INTERRUPTION` between two reads
+    /// of the clock.
+    interrupted: usize,
+    /// Clock-reading spins, each as long as one step and run right after
+    /// it, with a gap of at least `INTERRUPTION`: how often this machine
+    /// interrupts a thread that does nothing but read the clock.
+    spins_interrupted: usize,
+    /// The collector's own time in a step: the step less its longest
+    /// unchecked stretch and less the time outside the collector (between
+    /// the caller's clock reads and the step's own).
+    own_max: Duration,
+    own_over_slice: usize,
     heap_mb: Vec<f64>,
     cycles: u64,
     assists: u64,
 }
 
-/// This thread's CPU time.
-fn thread_cpu_time() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid, writable timespec for the call's duration.
-    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID)");
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+/// Reads the clock for `length`; returns the longest gap between reads.
+fn spin_longest_gap(length: Duration) -> Duration {
+    let started = Instant::now();
+    let mut last = started;
+    let mut longest = Duration::ZERO;
+    while last - started < length {
+        let now = Instant::now();
+        longest = longest.max(now - last);
+        last = now;
+    }
+    longest
 }
 
-/// Max, p99 and the count over slice + 10% of step durations.
-fn summarize(steps: &mut [Duration], slice: u64) -> (Duration, Duration, usize) {
-    let over = steps
-        .iter()
-        .filter(|d| **d > Duration::from_micros(slice) * 11 / 10)
-        .count();
+/// Max and p99 of step durations.
+fn max_and_p99(steps: &mut [Duration]) -> (Duration, Duration) {
     steps.sort_unstable();
-    (*steps.last().unwrap(), steps[steps.len() * 99 / 100], over)
+    (*steps.last().unwrap(), steps[steps.len() * 99 / 100])
 }
 
 fn pause_report(slice: u64) -> Report {
     let (mut vm, game) = heap_with_live_objects();
+    let limit = Duration::from_micros(slice) * 11 / 10;
     let mut steps = Vec::with_capacity(REPORT_FRAMES);
-    let mut cpu_steps = Vec::with_capacity(REPORT_FRAMES);
+    let mut own = Vec::with_capacity(REPORT_FRAMES);
+    let mut interrupted = 0;
+    let mut spins_interrupted = 0;
     let mut heap_mb = Vec::new();
     let cycles_before = vm.gc_report().cycles;
     for frame in 0..REPORT_FRAMES {
         vm.call(game, "frame", &[Value::Int(REPLACED_PER_FRAME)])
             .expect("frame runs");
         let phase = vm.gc_report().phase;
-        let cpu_started = thread_cpu_time();
         let started = Instant::now();
         let progress = black_box(vm.gc_step(Budget::Micros(slice)));
         let took = started.elapsed();
-        cpu_steps.push(thread_cpu_time() - cpu_started);
         steps.push(took);
+        own.push(progress.elapsed - progress.longest_unchecked);
+        interrupted += usize::from(progress.longest_unchecked >= INTERRUPTION);
+        spins_interrupted += usize::from(spin_longest_gap(took) >= INTERRUPTION);
         if took > Duration::from_millis(1) {
             println!("  long step at frame {frame}: {took:?}, {phase:?} -> {progress:?}");
         }
@@ -118,17 +137,20 @@ fn pause_report(slice: u64) -> Report {
     assert_eq!(check, Value::Int(LIVE_OBJECTS), "live objects were lost");
     let report = vm.gc_report();
     let mean = steps.iter().sum::<Duration>() / steps.len() as u32;
-    let (max, p99, over_slice) = summarize(&mut steps, slice);
-    let (cpu_max, cpu_p99, cpu_over_slice) = summarize(&mut cpu_steps, slice);
+    let over_slice = steps.iter().filter(|d| **d > limit).count();
+    let own_over_slice = own.iter().filter(|d| **d > limit).count();
+    let (max, p99) = max_and_p99(&mut steps);
+    let (own_max, _) = max_and_p99(&mut own);
     Report {
         slice,
         max,
         p99,
         mean,
         over_slice,
-        cpu_max,
-        cpu_p99,
-        cpu_over_slice,
+        interrupted,
+        spins_interrupted,
+        own_max,
+        own_over_slice,
         heap_mb,
         cycles: report.cycles - cycles_before,
         assists: report.assists,
@@ -176,15 +198,16 @@ fn main() {
          {REPLACED_PER_FRAME} replaced per frame:"
     );
     println!(
-        "{:>8} {:>10} {:>10} {:>10} {:>12} {:>10} {:>10} {:>8} {:>7} {:>8}  heap MB over time",
+        "{:>8} {:>9} {:>9} {:>9} {:>8} {:>12} {:>12} {:>9} {:>8} {:>7} {:>8}  heap MB over time",
         "slice",
         "mean",
         "p99",
         "max",
-        "> slice+10%",
-        "cpu p99",
-        "cpu max",
-        "cpu >",
+        "over",
+        "interrupted",
+        "spins int.",
+        "own max",
+        "own over",
         "cycles",
         "assists"
     );
@@ -192,20 +215,27 @@ fn main() {
         let r = pause_report(slice);
         let heap: Vec<String> = r.heap_mb.iter().map(|m| format!("{m:.0}")).collect();
         println!(
-            "{:>6}us {:>10.1?} {:>10.1?} {:>10.1?} {:>12} {:>10.1?} {:>10.1?} {:>8} {:>7} {:>8}  {}",
+            "{:>6}us {:>9.1?} {:>9.1?} {:>9.1?} {:>8} {:>12} {:>12} {:>9.1?} {:>8} {:>7} {:>8}  {}",
             r.slice,
             r.mean,
             r.p99,
             r.max,
             r.over_slice,
-            r.cpu_p99,
-            r.cpu_max,
-            r.cpu_over_slice,
+            r.interrupted,
+            r.spins_interrupted,
+            r.own_max,
+            r.own_over_slice,
             r.cycles,
             r.assists,
             heap.join(" ")
         );
     }
+    println!(
+        "over: steps longer than slice + 10%. interrupted: steps with a stretch of \
+         {INTERRUPTION:?} or more between two clock reads; spins int.: the same count for \
+         a clock-reading spin as long as each step, run after it. own: a step less \
+         its longest stretch and the time outside the collector."
+    );
     let (mut vm, _game) = heap_with_live_objects();
     let mut full = Vec::new();
     for _ in 0..5 {

@@ -249,6 +249,28 @@ fn steps_do_no_more_work_than_their_budget_allows() {
 }
 
 #[test]
+fn a_timed_step_reports_its_length_and_longest_unchecked_stretch() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "timed.ark",
+            "let big = []; fn fill(n) { for i in 0..n { big.push([i]); } }",
+        )
+        .unwrap();
+    vm.call(game, "fill", &[Value::Int(100_000)]).unwrap();
+    let timed = vm.gc_step_forced(Budget::Micros(200));
+    // More work than one batch between two reads of the clock.
+    assert!(timed.work > 64, "did {} units", timed.work);
+    assert!(timed.elapsed > std::time::Duration::ZERO);
+    // The stretches between clock reads are parts of the step.
+    assert!(timed.longest_unchecked > std::time::Duration::ZERO);
+    assert!(timed.longest_unchecked <= timed.elapsed);
+    // A work budget reads no clock inside the step.
+    let counted = vm.gc_step_forced(Budget::Instructions(1_000));
+    assert_eq!(counted.longest_unchecked, std::time::Duration::ZERO);
+    assert!(counted.elapsed > std::time::Duration::ZERO);
+}
+#[test]
 fn the_heap_settles_when_the_host_gives_time_every_frame() {
     let mut vm = Vm::new();
     let game = vm

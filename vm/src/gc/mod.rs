@@ -78,6 +78,15 @@ pub struct GcProgress {
     pub work: usize,
     /// Whether a cycle finished during the step.
     pub cycle_completed: bool,
+    /// How long the step took.
+    pub elapsed: Duration,
+    /// Under a time budget, the longest stretch of the step between two
+    /// reads of the clock (zero under other budgets). The collector reads
+    /// the clock every few dozen units of work, about a microsecond apart,
+    /// so a stretch of tens of microseconds means the thread was
+    /// interrupted inside the step (preempted by the OS or a hypervisor):
+    /// a step that ran long for that reason is not the collector's doing.
+    pub longest_unchecked: Duration,
 }
 
 /// Grey objects, and root sets still to scan.
@@ -230,33 +239,37 @@ struct Allowance {
     deadline: Option<Instant>,
     done: usize,
     since_clock: usize,
+    /// When the clock was last read, and the longest time between reads.
+    last_clock: Instant,
+    longest_unchecked: Duration,
 }
 
 impl Allowance {
-    fn new(budget: Budget) -> Allowance {
-        match budget {
-            Budget::Instructions(n) => Allowance {
-                units: Some(n as usize),
-                deadline: None,
-                done: 0,
-                since_clock: 0,
-            },
+    fn new(budget: Budget, started: Instant) -> Allowance {
+        let (units, deadline) = match budget {
+            Budget::Instructions(n) => (Some(n as usize), None),
             // Aim a little short of the slice: the clock is read between
             // chunks of work, so a step ends a few microseconds after the
             // check that stops it.
-            Budget::Micros(us) => Allowance {
-                units: None,
-                deadline: Some(Instant::now() + Duration::from_micros(us) * 9 / 10),
-                done: 0,
-                since_clock: 0,
-            },
-            Budget::Unlimited => Allowance {
-                units: None,
-                deadline: None,
-                done: 0,
-                since_clock: 0,
-            },
+            Budget::Micros(us) => (None, Some(started + Duration::from_micros(us) * 9 / 10)),
+            Budget::Unlimited => (None, None),
+        };
+        Allowance {
+            units,
+            deadline,
+            done: 0,
+            since_clock: 0,
+            last_clock: started,
+            longest_unchecked: Duration::ZERO,
         }
+    }
+
+    /// Reads the clock, keeping the longest time between two reads.
+    fn read_clock(&mut self) -> Instant {
+        let now = Instant::now();
+        self.longest_unchecked = self.longest_unchecked.max(now - self.last_clock);
+        self.last_clock = now;
+        now
     }
 
     /// Records work; false when the allowance is spent.
@@ -272,7 +285,7 @@ impl Allowance {
             && self.since_clock >= CLOCK_EVERY
         {
             self.since_clock = 0;
-            return Instant::now() < deadline;
+            return self.read_clock() < deadline;
         }
         true
     }
@@ -356,7 +369,7 @@ pub(crate) fn step(
     force: bool,
 ) -> GcProgress {
     let started = Instant::now();
-    let mut allowance = Allowance::new(budget);
+    let mut allowance = Allowance::new(budget, started);
     let mut cycle_completed = false;
     loop {
         match core.heap.gc.phase {
@@ -419,11 +432,18 @@ pub(crate) fn step(
             }
         }
     }
-    core.heap.gc.stats.record_step(started.elapsed());
+    let elapsed = allowance.read_clock() - started;
+    core.heap.gc.stats.record_step(elapsed);
     GcProgress {
         phase: core.heap.gc.phase,
         work: allowance.done,
         cycle_completed,
+        elapsed,
+        longest_unchecked: if allowance.deadline.is_some() {
+            allowance.longest_unchecked
+        } else {
+            Duration::ZERO
+        },
     }
 }
 
