@@ -389,5 +389,5 @@ fn clock(ctx: &mut NativeCtx<'_>, _: &[Value]) -> NativeResult {
 
 fn vec3(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let c = |i: usize| number("vec3", args[i]).map(|f| f as f32);
-    Ok(Value::Vec3(Vec3::new(c(0)?, c(1)?, c(2)?)))
+    Ok(Value::vec3(Vec3::new(c(0)?, c(1)?, c(2)?)))
 }

@@ -245,23 +245,28 @@ fn grow_stack(fiber: &mut Fiber, top: usize) {
         .resize(top.max(fiber.stack.len() * 2), Value::Nil);
 }
 
-fn arith_slow(core: &mut Core, op: Arith, a: Value, b: Value) -> Result<Value, String> {
-    // vec3 arithmetic, the next most common case, without the general path.
-    match (op, a, b) {
-        (Arith::Add, Value::Vec3(v), Value::Vec3(w)) => {
-            return Ok(Value::Vec3(Vec3::new(v.x + w.x, v.y + w.y, v.z + w.z)));
-        }
-        (Arith::Sub, Value::Vec3(v), Value::Vec3(w)) => {
-            return Ok(Value::Vec3(Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z)));
-        }
+/// vec3 arithmetic, the next most common case after ints and floats,
+/// without the general path. Operands by reference, as in `arith!`.
+#[inline(always)]
+fn vec3_arith(op: Arith, a: &Value, b: &Value) -> Option<Value> {
+    let v = match (op, a, b) {
+        (Arith::Add, Value::Vec3(v), Value::Vec3(w)) => Vec3::new(v.x + w.x, v.y + w.y, v.z + w.z),
+        (Arith::Sub, Value::Vec3(v), Value::Vec3(w)) => Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z),
         (Arith::Mul, Value::Vec3(v), Value::Float(f))
         | (Arith::Mul, Value::Float(f), Value::Vec3(v)) => {
-            let f = f as f32;
-            return Ok(Value::Vec3(Vec3::new(v.x * f, v.y * f, v.z * f)));
+            let f = *f as f32;
+            Vec3::new(v.x * f, v.y * f, v.z * f)
         }
-        _ => {}
+        _ => return None,
+    };
+    Some(Value::vec3(v))
+}
+
+fn arith_slow(core: &mut Core, op: Arith, a: Value, b: Value) -> Result<Value, String> {
+    match vec3_arith(op, &a, &b) {
+        Some(v) => Ok(v),
+        None => ops::arith(&mut core.heap, op, a, b),
     }
-    ops::arith(&mut core.heap, op, a, b)
 }
 
 /// `a + b` by the general rules.
@@ -429,8 +434,12 @@ fn execute_loop(
                         set_reg!($dst, Value::Float($float(x, y)));
                     }
                     (a, b) => {
+                        if let Some(v) = vec3_arith($op, a, b) {
+                            set_reg!($dst, v);
+                            continue;
+                        }
                         let (a, b) = (*a, *b);
-                        set_reg!($dst, tri!(arith_slow(core, $op, a, b)));
+                        set_reg!($dst, tri!(ops::arith(&mut core.heap, $op, a, b)));
                         safe_point!();
                     }
                 }

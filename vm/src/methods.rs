@@ -565,7 +565,7 @@ fn vec3_method(
         m::NORMALIZE => {
             arity(name, args, 0)?;
             let len = length(v);
-            Value::Vec3(if len == 0.0 {
+            Value::vec3(if len == 0.0 {
                 Vec3::default()
             } else {
                 Vec3::new(v.x / len, v.y / len, v.z / len)
@@ -578,7 +578,7 @@ fn vec3_method(
         m::CROSS => {
             arity(name, args, 1)?;
             let w = vec_arg(args[0], name)?;
-            Value::Vec3(Vec3::new(
+            Value::vec3(Vec3::new(
                 v.y * w.z - v.z * w.y,
                 v.z * w.x - v.x * w.z,
                 v.x * w.y - v.y * w.x,
@@ -593,7 +593,7 @@ fn vec3_method(
             arity(name, args, 2)?;
             let w = vec_arg(args[0], name)?;
             let t = num_arg(args[1], name)?;
-            Value::Vec3(Vec3::new(
+            Value::vec3(Vec3::new(
                 v.x + (w.x - v.x) * t,
                 v.y + (w.y - v.y) * t,
                 v.z + (w.z - v.z) * t,
@@ -602,7 +602,7 @@ fn vec3_method(
         m::WITH_X | m::WITH_Y | m::WITH_Z => {
             arity(name, args, 1)?;
             let f = num_arg(args[0], name)?;
-            Value::Vec3(match id {
+            Value::vec3(match id {
                 m::WITH_X => Vec3::new(f, v.y, v.z),
                 m::WITH_Y => Vec3::new(v.x, f, v.z),
                 _ => Vec3::new(v.x, v.y, f),

@@ -304,7 +304,7 @@ impl IntoArk for f32 {
 
 impl IntoArk for Vec3 {
     fn into_ark(self, _: &mut Heap) -> Result<Value, String> {
-        Ok(Value::Vec3(self))
+        Ok(Value::vec3(self))
     }
 }
 
