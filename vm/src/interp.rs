@@ -433,6 +433,15 @@ fn execute_loop(
                         let (x, y) = (*x, *y);
                         set_reg!($dst, Value::Float($float(x, y)));
                     }
+                    // Mixed, as in `1.0 / n`: the int converts to float.
+                    (Value::Int(x), Value::Float(y)) => {
+                        let (x, y) = (*x as f64, *y);
+                        set_reg!($dst, Value::Float($float(x, y)));
+                    }
+                    (Value::Float(x), Value::Int(y)) => {
+                        let (x, y) = (*x, *y as f64);
+                        set_reg!($dst, Value::Float($float(x, y)));
+                    }
                     (a, b) => {
                         if let Some(v) = vec3_arith($op, a, b) {
                             set_reg!($dst, v);
