@@ -7,6 +7,10 @@
 /// Identifies one declaration in a file.
 pub type DeclId = u32;
 
+/// An identifier. The lexer shares one allocation among all occurrences of
+/// a name, so the tree holds counted references instead of a string each.
+pub type Name = std::rc::Rc<str>;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Pos {
     pub line: u32,
@@ -88,7 +92,7 @@ pub enum ExprKind {
     Int(i64),
     Float(f64),
     Str(String),
-    Var(String),
+    Var(Name),
     SelfRef,
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr)>),
@@ -97,22 +101,22 @@ pub enum ExprKind {
     And(Box<Expr>, Box<Expr>),
     Or(Box<Expr>, Box<Expr>),
     Call(Box<Expr>, Vec<Expr>),
-    MethodCall(Box<Expr>, String, Vec<Expr>),
+    MethodCall(Box<Expr>, Name, Vec<Expr>),
     Index(Box<Expr>, Box<Expr>),
-    Field(Box<Expr>, String),
+    Field(Box<Expr>, Name),
     Func(Box<FuncDecl>),
 }
 
 #[derive(Debug)]
 pub struct Param {
-    pub name: String,
+    pub name: Name,
     pub decl: DeclId,
 }
 
 #[derive(Debug)]
 pub struct FuncDecl {
     /// `None` for an anonymous function.
-    pub name: Option<String>,
+    pub name: Option<Name>,
     /// The declaration of the name, for a named function.
     pub decl: DeclId,
     pub params: Vec<Param>,
@@ -176,7 +180,7 @@ impl Stmt {
 #[derive(Debug)]
 pub enum StmtKind {
     Let {
-        name: String,
+        name: Name,
         decl: DeclId,
         init: Option<Expr>,
     },

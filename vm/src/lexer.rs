@@ -1,5 +1,8 @@
 //! Lexer: source text to tokens, each with its line and column.
 
+use rustc_hash::FxHashMap;
+
+use crate::ast::Name;
 use crate::error::CompileError;
 
 #[derive(Clone, Debug, PartialEq)]
@@ -7,7 +10,7 @@ pub enum Tok {
     Int(i64),
     Float(f64),
     Str(String),
-    Ident(String),
+    Ident(crate::ast::Name),
     // keywords
     Let,
     Fn,
@@ -171,6 +174,8 @@ struct Lexer<'a> {
     col_at: u32,
     script: &'a str,
     number_text: String,
+    /// Each identifier's one shared allocation.
+    names: FxHashMap<&'a str, Name>,
 }
 
 /// Splits `source` into tokens, ending with `Tok::Eof`.
@@ -185,6 +190,7 @@ pub fn tokenize(script: &str, source: &str) -> Result<Vec<Token>, CompileError> 
         col_at: 1,
         script,
         number_text: String::new(),
+        names: FxHashMap::default(),
     };
     let mut out = Vec::with_capacity(source.len() / 3 + 1);
     loop {
@@ -291,7 +297,11 @@ impl<'a> Lexer<'a> {
                 self.pos += 1;
             }
             let word = &self.text[start..self.pos];
-            return Ok(keyword(word).unwrap_or_else(|| Tok::Ident(word.to_string())));
+            if let Some(tok) = keyword(word) {
+                return Ok(tok);
+            }
+            let name = self.names.entry(word).or_insert_with(|| Name::from(word));
+            return Ok(Tok::Ident(name.clone()));
         }
         if c == b'"' {
             return self.string();

@@ -177,7 +177,7 @@ impl Parser<'_> {
         }
     }
 
-    fn ident(&mut self, what: &str) -> PResult<String> {
+    fn ident(&mut self, what: &str) -> PResult<Name> {
         if !matches!(self.peek(), Tok::Ident(_)) {
             let found = self.peek().describe();
             return Err(self.error_here(format!("expected {what}, found {found}")));
@@ -403,7 +403,7 @@ impl Parser<'_> {
     }
 
     /// Parameters and body of a function; the `fn` keyword and name are read.
-    fn function(&mut self, name: Option<String>, decl: DeclId, pos: Pos) -> PResult<FuncDecl> {
+    fn function(&mut self, name: Option<Name>, decl: DeclId, pos: Pos) -> PResult<FuncDecl> {
         self.expect(Tok::LParen, "'(' before the parameters")?;
         let mut params: Vec<Param> = Vec::new();
         while self.peek() != &Tok::RParen {
@@ -652,7 +652,7 @@ impl Parser<'_> {
         while self.peek() != &Tok::RBrace {
             let pos = self.here();
             let key = match self.advance() {
-                Tok::Ident(name) => self.expr(ExprKind::Str(name), pos)?,
+                Tok::Ident(name) => self.expr(ExprKind::Str(name.to_string()), pos)?,
                 Tok::Str(s) => self.expr(ExprKind::Str(s), pos)?,
                 Tok::LBracket => {
                     let k = self.expression()?;

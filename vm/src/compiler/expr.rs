@@ -314,7 +314,7 @@ impl Compiler<'_, '_> {
     /// or module variable shadows it, and the host has not replaced it.
     fn calls_builtin(&mut self, callee: &Expr, name: &str) -> CResult<bool> {
         Ok(match &callee.kind {
-            ExprKind::Var(var) if var == name => {
+            ExprKind::Var(var) if **var == *name => {
                 matches!(self.resolve(var, callee.pos)?, Place::Global(_))
                     && (self.env.is_builtin)(name)
             }

@@ -54,8 +54,8 @@ enum ConstKey {
     Str(StrKey),
 }
 
+/// A local in scope. Its name is its debug entry's (`FuncState::name_of`).
 struct Local {
-    name: String,
     /// The declaration (`None` for hidden loop state).
     decl: Option<DeclId>,
     reg: Reg,
@@ -112,6 +112,16 @@ impl FuncState {
             loops: Vec::new(),
             line,
         }
+    }
+}
+
+impl FuncState {
+    /// The innermost local in scope named `name`.
+    fn find_local(&self, name: &str) -> Option<&Local> {
+        self.locals
+            .iter()
+            .rev()
+            .find(|l| self.debug_locals[l.debug].name == name)
     }
 }
 
@@ -302,7 +312,6 @@ impl Compiler<'_, '_> {
         let debug = f.debug_locals.len() - 1;
         let depth = f.depth;
         f.locals.push(Local {
-            name: name.to_string(),
             decl,
             reg,
             captured,
@@ -353,12 +362,7 @@ impl Compiler<'_, '_> {
 
     fn resolve(&mut self, name: &str, pos: Pos) -> Result<Place, CompileError> {
         let last = self.funcs.len() - 1;
-        if let Some(l) = self.funcs[last]
-            .locals
-            .iter()
-            .rev()
-            .find(|l| l.name == name)
-        {
+        if let Some(l) = self.funcs[last].find_local(name) {
             return Ok(Place::Local {
                 reg: l.reg,
                 cell: l.captured,
@@ -368,10 +372,7 @@ impl Compiler<'_, '_> {
         // in between.
         for level in (0..last).rev() {
             let found = self.funcs[level]
-                .locals
-                .iter()
-                .rev()
-                .find(|l| l.name == name)
+                .find_local(name)
                 .map(|l| (l.reg, l.captured));
             if let Some((reg, captured)) = found {
                 debug_assert!(captured, "the resolver marks every captured local");

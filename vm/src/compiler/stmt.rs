@@ -21,10 +21,10 @@ impl Compiler<'_, '_> {
                 StmtKind::Fn(f) => f.name.as_ref().expect("named"),
                 _ => continue,
             };
-            if !self.module_index.contains_key(name) {
+            if !self.module_index.contains_key(&**name) {
                 let slot = self.module_vars.len().min(u16::MAX as usize) as u16;
-                self.module_index.insert(name.clone(), slot);
-                self.module_vars.push(name.clone());
+                self.module_index.insert(name.to_string(), slot);
+                self.module_vars.push(name.to_string());
                 self.module_visible.push(false);
             }
         }
@@ -480,7 +480,7 @@ impl Compiler<'_, '_> {
     /// Compiles a function and returns its index among the current
     /// function's nested prototypes.
     pub(super) fn function(&mut self, decl: &FuncDecl) -> CResult<u16> {
-        let name = decl.name.clone().unwrap_or_else(|| "<fn>".into());
+        let name = decl.name.as_deref().unwrap_or("<fn>").to_string();
         let saved_pos = self.pos;
         self.funcs.push(FuncState::new(name, decl.pos.line));
         self.pos = decl.pos;
