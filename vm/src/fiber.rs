@@ -8,11 +8,14 @@ use crate::bytecode::Proto;
 use crate::heap::{Closure, Heap};
 use crate::value::{ClosureKey, InstanceKey, Value};
 
-/// One script function's activation. Its code and module instance are
-/// the closure's (looked up when the frame starts running): a frame holds
-/// no reference count, so calls and returns do no atomic operations.
+/// One script function's activation. A frame holds no reference count, so
+/// calls and returns do no atomic operations.
 pub(crate) struct Frame {
     pub closure: ClosureKey,
+    /// The closure's prototype and module instance, so that a return
+    /// restores its caller without looking the caller's closure up again.
+    pub proto: ProtoRef,
+    pub instance: InstanceKey,
     /// The next instruction to run.
     pub pc: usize,
     /// Stack index of register 0. The callee's value sits at `base - 1`
@@ -21,6 +24,21 @@ pub(crate) struct Frame {
     /// Stack index one past the last register.
     pub top: usize,
 }
+
+/// A frame's pointer to its closure's prototype. The closure owns an `Arc`
+/// to the prototype and is itself kept alive by the frame: the collector
+/// shades every frame's closure (`Heap::scan_frame`), closures leave the
+/// heap only through the collector's sweep, and a closure never changes
+/// after it is made. So the pointer is valid for as long as the frame
+/// exists; the interpreter dereferences it only then.
+#[derive(Clone, Copy)]
+pub(crate) struct ProtoRef(pub *const Proto);
+
+// SAFETY: the pointer is only read through (never written), and `Proto` is
+// `Send + Sync` (prototypes are shared between threads through `Arc`).
+unsafe impl Send for ProtoRef {}
+// SAFETY: as above.
+unsafe impl Sync for ProtoRef {}
 
 /// A call in progress: everything needed to resume it.
 #[derive(Default)]

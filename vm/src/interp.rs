@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use crate::access;
 use crate::bytecode::{Capture, Op, Proto};
 use crate::error::{INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame};
-use crate::fiber::{Fiber, Frame};
+use crate::fiber::{Fiber, Frame, ProtoRef};
 use crate::gc;
 use crate::heap::{Closure, Heap, Key};
 use crate::methods::{self, Outcome, Prelude};
@@ -200,7 +200,7 @@ fn call_value(
                 return Err("stack overflow".into());
             }
             let top = slot + 1 + proto.num_regs as usize;
-            enter_frame(fiber, k, slot, nargs, top);
+            enter_frame(fiber, k, closure, slot, nargs, top);
             Ok(true)
         }
         Value::Native(id) => {
@@ -224,14 +224,23 @@ fn call_value(
 /// registers is dead (returned calls' registers), is no root for the
 /// collector (`Fiber::live_slots`), and is overwritten before it is read.
 #[inline(always)]
-fn enter_frame(fiber: &mut Fiber, closure: ClosureKey, slot: usize, nargs: usize, top: usize) {
+fn enter_frame(
+    fiber: &mut Fiber,
+    key: ClosureKey,
+    callee: &Closure,
+    slot: usize,
+    nargs: usize,
+    top: usize,
+) {
     let base = slot + 1;
     if fiber.stack.len() < top {
         grow_stack(fiber, top);
     }
     fiber.stack[base + nargs..top].fill(Value::Nil);
     fiber.frames.push(Frame {
-        closure,
+        closure: key,
+        proto: ProtoRef(Arc::as_ptr(&callee.proto)),
+        instance: callee.instance,
         pc: 0,
         base,
         top,
@@ -474,6 +483,30 @@ fn execute_loop(
                         tri!($slow(&core.heap, a, b))
                     }
                 }
+            }};
+        }
+        // Pops the running frame and carries on in the caller, restored
+        // from its frame; or ends the call when there is no caller.
+        macro_rules! return_to_caller {
+            () => {{
+                *fuel_slot = fuel;
+                if let Some(exit) = pop_frame(fiber) {
+                    return Ok(exit);
+                }
+                let caller = fiber.frames.last().expect("pop_frame left a caller");
+                // SAFETY: the caller's closure owns its prototype and stays
+                // alive while the caller's frame exists (`ProtoRef`). The
+                // caller's registers are still on the stack (it only
+                // grows), and its `pc` was saved past the call, which is
+                // never a function's last instruction (verified).
+                proto = unsafe { &*caller.proto.0 };
+                code = &proto.code[..];
+                consts = &proto.consts[..];
+                instance = caller.instance;
+                closure = caller.closure;
+                base = caller.base;
+                pc = caller.pc;
+                continue;
             }};
         }
         macro_rules! jump_if {
@@ -952,7 +985,7 @@ fn execute_loop(
                         && fiber.frames.len() < core.config.max_call_depth
                     {
                         let top = slot + 1 + callee.proto.num_regs as usize;
-                        enter_frame(fiber, k, slot, nargs as usize, top);
+                        enter_frame(fiber, k, callee, slot, nargs as usize, top);
                         // Run the callee now, without reloading the frame:
                         // it was just looked up, its registers are on the
                         // stack, and its code is not empty (verified).
@@ -1109,19 +1142,11 @@ fn execute_loop(
                     // callee at `base - 1`).
                     let v = reg!(src);
                     fiber.stack[base - 1] = v;
-                    *fuel_slot = fuel;
-                    if let Some(exit) = pop_frame(fiber) {
-                        return Ok(exit);
-                    }
-                    continue 'frame;
+                    return_to_caller!();
                 }
                 Op::ReturnNil => {
                     fiber.stack[base - 1] = Value::Nil;
-                    *fuel_slot = fuel;
-                    if let Some(exit) = pop_frame(fiber) {
-                        return Ok(exit);
-                    }
-                    continue 'frame;
+                    return_to_caller!();
                 }
 
                 Op::ForPrep {
