@@ -354,24 +354,39 @@ fn execute_loop(
         // charge it) and exits.
         let mut fuel: i64 = *fuel_slot;
 
-        // Registers are read and written without bounds checks: the
-        // verifier proved every register operand below `proto.num_regs`,
-        // and the stack holds that many slots above `base` (checked when the
-        // frame loads, above). It only shrinks or moves in calls and
-        // returns, which reload the frame. Each access takes a fresh pointer
-        // from the stack, and reads never hand out `&mut`, so two operands
-        // naming one register never alias mutably.
+        // Registers are read and written through `regs`, a pointer to the
+        // running frame's register 0, without bounds checks: the verifier
+        // proved every register operand below `proto.num_regs`, and the
+        // stack holds that many slots above `base` (checked when the frame
+        // loads, above; a call grows the stack to fit its callee). The
+        // pointer comes from `Vec::as_mut_ptr`, which creates no reference
+        // that other accesses to the stack could invalidate, and it is taken
+        // again (`point_regs!`) whenever `base` changes: on calls, returns
+        // and reloads. The stack vector reallocates only when a call grows
+        // it (`enter_frame`), which is followed by one of those. Reads never
+        // hand out `&mut`, so two operands naming one register never alias
+        // mutably. Keeping the pointer in a local saves reloading the
+        // vector's buffer pointer from memory on every register access.
+        // SAFETY: `base` is within the stack (checked above).
+        let mut regs: *mut Value = unsafe { fiber.stack.as_mut_ptr().add(base) };
+        macro_rules! point_regs {
+            () => {
+                // SAFETY: `base` is within the stack: the frame just
+                // entered or restored has its registers above it.
+                regs = unsafe { fiber.stack.as_mut_ptr().add(base) };
+            };
+        }
         macro_rules! reg {
             ($r:expr) => {
                 // SAFETY: see above.
-                (*unsafe { &*fiber.stack.as_ptr().add(base + ($r) as usize) })
+                (*unsafe { &*regs.add(($r) as usize) })
             };
         }
         macro_rules! set_reg {
             ($r:expr, $v:expr) => {{
                 let value: Value = $v;
                 // SAFETY: see above.
-                unsafe { *fiber.stack.as_mut_ptr().add(base + ($r) as usize) = value };
+                unsafe { *regs.add(($r) as usize) = value };
             }};
         }
         // Records where we are, for suspension, calls and error reports.
@@ -506,6 +521,7 @@ fn execute_loop(
                 closure = caller.closure;
                 base = caller.base;
                 pc = caller.pc;
+                point_regs!();
                 continue;
             }};
         }
@@ -999,6 +1015,7 @@ fn execute_loop(
                         closure = k;
                         base = slot + 1;
                         pc = 0;
+                        point_regs!();
                         continue;
                     }
                     let pushed = tri!(call_value(
