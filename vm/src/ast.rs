@@ -8,8 +8,9 @@
 pub type DeclId = u32;
 
 /// An identifier. The lexer shares one allocation among all occurrences of
-/// a name, so the tree holds counted references instead of a string each.
-pub type Name = std::rc::Rc<str>;
+/// a name, so the tree holds counted references instead of a string each,
+/// and the compiled functions' debug names share it too.
+pub type Name = std::sync::Arc<str>;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Pos {
@@ -39,10 +40,10 @@ impl Expr {
                 .max()
                 .unwrap_or(0),
             ExprKind::Unary(_, e) | ExprKind::Field(e, _) => h(e),
-            ExprKind::Binary(_, a, b)
-            | ExprKind::And(a, b)
-            | ExprKind::Or(a, b)
-            | ExprKind::Index(a, b) => h(a).max(h(b)),
+            ExprKind::Binary(_, ab)
+            | ExprKind::And(ab)
+            | ExprKind::Or(ab)
+            | ExprKind::Index(ab) => h(&ab.0).max(h(&ab.1)),
             ExprKind::Call(f, args) | ExprKind::MethodCall(f, _, args) => h(f).max(hs(args)),
             ExprKind::Func(decl) => decl.height,
             _ => 0,
@@ -97,12 +98,13 @@ pub enum ExprKind {
     List(Vec<Expr>),
     Map(Vec<(Expr, Expr)>),
     Unary(UnOp, Box<Expr>),
-    Binary(BinOp, Box<Expr>, Box<Expr>),
-    And(Box<Expr>, Box<Expr>),
-    Or(Box<Expr>, Box<Expr>),
+    // Two operands share one allocation.
+    Binary(BinOp, Box<(Expr, Expr)>),
+    And(Box<(Expr, Expr)>),
+    Or(Box<(Expr, Expr)>),
     Call(Box<Expr>, Vec<Expr>),
     MethodCall(Box<Expr>, Name, Vec<Expr>),
-    Index(Box<Expr>, Box<Expr>),
+    Index(Box<(Expr, Expr)>),
     Field(Box<Expr>, Name),
     Func(Box<FuncDecl>),
 }

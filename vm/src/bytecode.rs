@@ -408,7 +408,7 @@ pub enum Capture {
 /// A local variable's name and where it lives, for debuggers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LocalInfo {
-    pub name: String,
+    pub name: crate::ast::Name,
     pub reg: Reg,
     /// First instruction where the variable is live.
     pub start_pc: u32,

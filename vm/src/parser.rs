@@ -458,7 +458,7 @@ impl Parser<'_> {
             let pos = self.here();
             self.advance();
             let right = self.and_expr()?;
-            left = self.expr(ExprKind::Or(Box::new(left), Box::new(right)), pos)?;
+            left = self.expr(ExprKind::Or(Box::new((left, right))), pos)?;
         }
         Ok(left)
     }
@@ -469,7 +469,7 @@ impl Parser<'_> {
             let pos = self.here();
             self.advance();
             let right = self.not_expr()?;
-            left = self.expr(ExprKind::And(Box::new(left), Box::new(right)), pos)?;
+            left = self.expr(ExprKind::And(Box::new((left, right))), pos)?;
         }
         Ok(left)
     }
@@ -511,7 +511,7 @@ impl Parser<'_> {
                 self.error_here("comparison operators cannot be chained (write a < b and b < c)")
             );
         }
-        self.expr(ExprKind::Binary(op, Box::new(left), Box::new(right)), pos)
+        self.expr(ExprKind::Binary(op, Box::new((left, right))), pos)
     }
 
     fn additive(&mut self) -> PResult<Expr> {
@@ -543,7 +543,7 @@ impl Parser<'_> {
             let pos = self.here();
             self.advance();
             let right = operand(self)?;
-            left = self.expr(ExprKind::Binary(op, Box::new(left), Box::new(right)), pos)?;
+            left = self.expr(ExprKind::Binary(op, Box::new((left, right))), pos)?;
         }
         Ok(left)
     }
@@ -598,7 +598,7 @@ impl Parser<'_> {
                     self.advance();
                     let index = self.expression()?;
                     self.expect(Tok::RBracket, "']' after the index")?;
-                    e = self.expr(ExprKind::Index(Box::new(e), Box::new(index)), pos)?;
+                    e = self.expr(ExprKind::Index(Box::new((e, index))), pos)?;
                 }
                 Tok::Dot => {
                     self.advance();
@@ -652,7 +652,7 @@ impl Parser<'_> {
         while self.peek() != &Tok::RBrace {
             let pos = self.here();
             let key = match self.advance() {
-                Tok::Ident(name) => self.expr(ExprKind::Str(name.to_string()), pos)?,
+                Tok::Ident(name) => self.expr(ExprKind::Str(String::from(&*name)), pos)?,
                 Tok::Str(s) => self.expr(ExprKind::Str(s), pos)?,
                 Tok::LBracket => {
                     let k = self.expression()?;

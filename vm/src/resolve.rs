@@ -184,12 +184,12 @@ impl<'a> Resolver<'a> {
                 }
             }
             ExprKind::Unary(_, x) | ExprKind::Field(x, _) => self.expr(x),
-            ExprKind::Binary(_, a, b)
-            | ExprKind::And(a, b)
-            | ExprKind::Or(a, b)
-            | ExprKind::Index(a, b) => {
-                self.expr(a);
-                self.expr(b);
+            ExprKind::Binary(_, ab)
+            | ExprKind::And(ab)
+            | ExprKind::Or(ab)
+            | ExprKind::Index(ab) => {
+                self.expr(&ab.0);
+                self.expr(&ab.1);
             }
             ExprKind::Call(f, args) | ExprKind::MethodCall(f, _, args) => {
                 self.expr(f);

@@ -104,8 +104,9 @@ impl Compiler<'_, '_> {
                     UnOp::Not => Op::Not { dst, src },
                 });
             }
-            ExprKind::Binary(op, a, b) => self.binary(*op, a, b, dst)?,
-            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+            ExprKind::Binary(op, ab) => self.binary(*op, &ab.0, &ab.1, dst)?,
+            ExprKind::And(ab) | ExprKind::Or(ab) => {
+                let (a, b) = &**ab;
                 let is_and = matches!(e.kind, ExprKind::And(..));
                 let t = if self.is_temp(dst) {
                     dst
@@ -155,7 +156,8 @@ impl Compiler<'_, '_> {
                 });
                 self.move_to(dst, base);
             }
-            ExprKind::Index(obj, key) => {
+            ExprKind::Index(ab) => {
+                let (obj, key) = &**ab;
                 let obj = self.expr_any(obj)?;
                 let key = self.expr_any(key)?;
                 self.pos = e.pos;
@@ -325,9 +327,10 @@ impl Compiler<'_, '_> {
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, dst: Reg) -> CResult<()> {
         let pos = self.pos;
         if op == BinOp::Add
-            && let ExprKind::Binary(BinOp::Add, x, y) = &a.kind
-            && [x, y, b].iter().all(|e| is_plain_operand(e))
+            && let ExprKind::Binary(BinOp::Add, xy) = &a.kind
+            && [&xy.0, &xy.1, b].iter().all(|e| is_plain_operand(e))
         {
+            let (x, y) = &**xy;
             let (ra, rb, rc) = (self.expr_any(x)?, self.expr_any(y)?, self.expr_any(b)?);
             self.pos = pos;
             self.emit(Op::Add3 {
@@ -388,7 +391,8 @@ impl Compiler<'_, '_> {
                 vec![]
             }),
             ExprKind::Unary(UnOp::Not, x) => self.cond_jump(x, !when),
-            ExprKind::And(a, b) | ExprKind::Or(a, b) => {
+            ExprKind::And(ab) | ExprKind::Or(ab) => {
+                let (a, b) = &**ab;
                 let is_and = matches!(e.kind, ExprKind::And(..));
                 if is_and != when {
                     // `a and b` jumps when false if either is false;
@@ -403,7 +407,8 @@ impl Compiler<'_, '_> {
                     Ok(jumps)
                 }
             }
-            ExprKind::Binary(op, a, b) if op.is_comparison() => {
+            ExprKind::Binary(op, ab) if op.is_comparison() => {
+                let (a, b) = &**ab;
                 let pos = self.pos;
                 let ra = self.expr_any(a)?;
                 if let Some(k) = self.numeric_const(b) {

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use crate::ast::{DeclId, Pos, Stmt};
+use crate::ast::{DeclId, Name, Pos, Stmt};
 use crate::bytecode::{Capture, LocalInfo, ModuleCode, Op, Proto, Reg};
 use crate::error::CompileError;
 use crate::heap::Heap;
@@ -93,19 +93,21 @@ struct FuncState {
 
 impl FuncState {
     fn new(name: String, line: u32) -> FuncState {
+        // Room for a small function from the start: growing these one
+        // doubling at a time was a third of the compiler's allocations.
         FuncState {
             name,
             arity: 0,
-            code: Vec::new(),
-            positions: Vec::new(),
-            consts: Vec::new(),
+            code: Vec::with_capacity(16),
+            positions: Vec::with_capacity(16),
+            consts: Vec::with_capacity(4),
             const_index: FxHashMap::default(),
             protos: Vec::new(),
             captures: Vec::new(),
             upval_decls: Vec::new(),
             upval_names: Vec::new(),
-            debug_locals: Vec::new(),
-            locals: Vec::new(),
+            debug_locals: Vec::with_capacity(4),
+            locals: Vec::with_capacity(4),
             depth: 0,
             free_reg: 0,
             max_reg: 0,
@@ -121,7 +123,7 @@ impl FuncState {
         self.locals
             .iter()
             .rev()
-            .find(|l| self.debug_locals[l.debug].name == name)
+            .find(|l| *self.debug_locals[l.debug].name == *name)
     }
 }
 
@@ -144,6 +146,8 @@ pub(crate) struct Compiler<'a, 'e> {
     module_index: FxHashMap<String, u16>,
     /// Whether top-level code may see each module variable yet.
     module_visible: Vec<bool>,
+    /// The name of hidden locals (loop state), shared.
+    hidden_name: Name,
     pos: Pos,
     allow_top_return: bool,
 }
@@ -171,6 +175,7 @@ pub(crate) fn compile_program(
             .map(|(i, n)| (n.clone(), i as u16))
             .collect(),
         module_visible: vec![true; options.prior_vars.len()],
+        hidden_name: Name::from(""),
         pos: Pos { line: 1, col: 1 },
         allow_top_return: options.allow_top_return,
     };
@@ -299,11 +304,11 @@ impl Compiler<'_, '_> {
         reg as u16 >= self.locals_top()
     }
 
-    fn declare_local(&mut self, name: &str, decl: Option<DeclId>, reg: Reg, captured: bool) {
+    fn declare_local(&mut self, name: &Name, decl: Option<DeclId>, reg: Reg, captured: bool) {
         let start = self.pc() as u32;
         let f = self.f();
         f.debug_locals.push(LocalInfo {
-            name: name.to_string(),
+            name: name.clone(),
             reg,
             start_pc: start,
             end_pc: u32::MAX,
@@ -322,7 +327,8 @@ impl Compiler<'_, '_> {
 
     /// A hidden register (loop state) that must stay reserved in its scope.
     fn declare_hidden(&mut self, reg: Reg) {
-        self.declare_local("", None, reg, false);
+        let hidden = self.hidden_name.clone();
+        self.declare_local(&hidden, None, reg, false);
     }
 
     /// The register of a declared local (a block's function names).

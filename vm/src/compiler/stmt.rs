@@ -23,8 +23,8 @@ impl Compiler<'_, '_> {
             };
             if !self.module_index.contains_key(&**name) {
                 let slot = self.module_vars.len().min(u16::MAX as usize) as u16;
-                self.module_index.insert(name.to_string(), slot);
-                self.module_vars.push(name.to_string());
+                self.module_index.insert(String::from(&**name), slot);
+                self.module_vars.push(String::from(&**name));
                 self.module_visible.push(false);
             }
         }
@@ -85,8 +85,8 @@ impl Compiler<'_, '_> {
                 if captured {
                     self.emit(Op::NewCell { reg });
                 }
-                let name = f.name.as_deref().unwrap_or("");
-                self.declare_local(name, Some(f.decl), reg, captured);
+                let name = f.name.clone().unwrap_or_else(|| self.hidden_name.clone());
+                self.declare_local(&name, Some(f.decl), reg, captured);
             }
         }
         for s in stmts {
@@ -395,7 +395,8 @@ impl Compiler<'_, '_> {
                     Place::Global(_) => unreachable!("rejected above"),
                 }
             }
-            ExprKind::Index(obj, key) => {
+            ExprKind::Index(ab) => {
+                let (obj, key) = &**ab;
                 let obj = self.place_object(obj)?;
                 let Some(op) = op else {
                     self.pos = target.pos;
