@@ -57,8 +57,8 @@ pub enum Value {
     #[default]
     Nil,
     Bool(bool),
-    Int(i64),
-    Float(f64),
+    Int(i64) = INT_TAG,
+    Float(f64) = FLOAT_TAG,
     Vec3(Vec3) = VEC3_TAG,
     /// An ECS entity, as the bits of Bevy's `Entity::to_bits` (index in the
     /// low 32 bits, generation in the high 32 bits).
@@ -75,7 +75,9 @@ pub enum Value {
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
 
-/// The tag byte of `Value::Vec3`.
+/// Tag bytes of the variants built whole (`Value::vec3`, `copy_parts`).
+const INT_TAG: u8 = 2;
+const FLOAT_TAG: u8 = 3;
 const VEC3_TAG: u8 = 4;
 
 impl Value {
@@ -108,14 +110,35 @@ impl Value {
     /// at once. Arithmetic writes a result as a tag byte and an 8-byte
     /// payload, and a 16-byte load right after those stores cannot be
     /// forwarded from them: it waits for them to reach the cache. Copies
-    /// that often follow arithmetic (moves, returns) read this way.
+    /// that often follow arithmetic (moves, returns) read this way, and
+    /// build the copy whole, so that LLVM cannot fold it back into a plain
+    /// 16-byte copy.
     #[inline(always)]
     pub(crate) fn copy_parts(&self) -> Value {
         match self {
-            Value::Int(i) => Value::Int(*i),
-            Value::Float(f) => Value::Float(*f),
+            Value::Int(i) => Value::tag_and_word(INT_TAG, *i as u64),
+            Value::Float(f) => Value::tag_and_word(FLOAT_TAG, f.to_bits()),
             other => *other,
         }
+    }
+
+    /// A value of a variant whose payload is one 8-byte word at offset 8,
+    /// built in one vector register.
+    #[inline(always)]
+    fn tag_and_word(tag: u8, word: u64) -> Value {
+        let tag = u64::from_ne_bytes([tag, 0, 0, 0, 0, 0, 0, 0]);
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: SSE2 is part of the x86_64 baseline.
+        let whole = unsafe { std::arch::x86_64::_mm_set_epi64x(word as i64, tag as i64) };
+        #[cfg(not(target_arch = "x86_64"))]
+        let whole = [tag, word];
+        // SAFETY: `Value` is `repr(u8)`, so `Value::Int` and `Value::Float`
+        // are laid out as `repr(C)` structs of the tag byte and an 8-byte
+        // payload at offset 8: byte 0 of `whole` is the tag (`INT_TAG` or
+        // `FLOAT_TAG`, the only callers), bytes 1..8 are padding, and bytes
+        // 8..16 are the payload, valid for `i64` and `f64` alike. Both
+        // types are 16 bytes (asserted above).
+        unsafe { std::mem::transmute(whole) }
     }
 
     /// `nil` and `false` are falsy; everything else is truthy.
@@ -171,5 +194,21 @@ mod tests {
         }
         let nan = Value::vec3(Vec3::new(f32::NAN, 0.0, 0.0));
         assert!(matches!(nan, Value::Vec3(w) if w.x.is_nan() && w.y == 0.0));
+    }
+
+    #[test]
+    fn copies_by_parts_are_the_same_values() {
+        for i in [0, 1, -1, i64::MIN, i64::MAX, 0x0123_4567_89ab_cdef] {
+            assert_eq!(Value::Int(i).copy_parts(), Value::Int(i));
+        }
+        for f in [0.0, -0.0, 1.5, f64::MAX, f64::MIN_POSITIVE, f64::INFINITY] {
+            let copy = Value::Float(f).copy_parts();
+            assert!(matches!(copy, Value::Float(g) if g.to_bits() == f.to_bits()));
+        }
+        assert!(matches!(Value::Float(f64::NAN).copy_parts(), Value::Float(g) if g.is_nan()));
+        let v = Value::vec3(Vec3::new(1.0, 2.0, 3.0));
+        for other in [Value::Nil, Value::Bool(true), v, Value::Entity(7)] {
+            assert_eq!(other.copy_parts(), other);
+        }
     }
 }
