@@ -593,7 +593,7 @@ fn execute_loop(
                     let Value::Cell(c) = reg!(cell) else {
                         throw!("internal error: not a cell".into())
                     };
-                    core.heap.cell_set(c, reg!(src));
+                    core.heap.cell_set(c, reg!(src).copy_parts());
                 }
                 Op::GetUpval { dst, idx } => {
                     let c = tri!(upval(&core.heap, closure, idx));
@@ -601,7 +601,7 @@ fn execute_loop(
                 }
                 Op::SetUpval { idx, src } => {
                     let c = tri!(upval(&core.heap, closure, idx));
-                    core.heap.cell_set(c, reg!(src));
+                    core.heap.cell_set(c, reg!(src).copy_parts());
                 }
                 Op::GetModule { dst, slot } => {
                     let inst = tri!(core.heap.instances.get(instance).ok_or_else(stale));
@@ -609,7 +609,7 @@ fn execute_loop(
                 }
                 Op::SetModule { slot, src } => {
                     core.heap
-                        .instance_var_set(instance, slot as usize, reg!(src));
+                        .instance_var_set(instance, slot as usize, reg!(src).copy_parts());
                 }
                 Op::GetGlobal { dst, idx } => set_reg!(dst, core.globals[idx as usize]),
 
@@ -923,7 +923,7 @@ fn execute_loop(
                 Op::SetIndex { obj, key, src } => {
                     if let (Value::List(l), Value::Int(i)) = (&reg!(obj), &reg!(key)) {
                         let (l, i) = (*l, *i);
-                        let v = reg!(src);
+                        let v = reg!(src).copy_parts();
                         if core.heap.list_set_checked(l, i, v) {
                             continue;
                         }
@@ -994,7 +994,7 @@ fn execute_loop(
                     if let Value::Map(m) = reg!(obj) {
                         let cache = &proto.field_cache[pc!() - 1];
                         let guess = cache.load(Ordering::Relaxed) as usize;
-                        let v = reg!(src);
+                        let v = reg!(src).copy_parts();
                         if core.heap.map_set_at(m, guess, Key::Str(key), v) {
                             continue;
                         }
