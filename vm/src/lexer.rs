@@ -161,7 +161,11 @@ fn keyword(word: &str) -> Option<Tok> {
     })
 }
 
-struct Lexer<'a> {
+/// Splits source into tokens one at a time, on demand: the parser pulls
+/// them, so no token list is built. Cloning it saves its place (the REPL
+/// parses an entry twice when it is not an expression).
+#[derive(Clone)]
+pub struct Lexer<'a> {
     src: &'a [u8],
     text: &'a str,
     pos: usize,
@@ -180,36 +184,46 @@ struct Lexer<'a> {
 
 /// Splits `source` into tokens, ending with `Tok::Eof`.
 pub fn tokenize(script: &str, source: &str) -> Result<Vec<Token>, CompileError> {
-    let mut lx = Lexer {
-        src: source.as_bytes(),
-        text: source,
-        pos: 0,
-        line: 1,
-        line_start: 0,
-        col_pos: 0,
-        col_at: 1,
-        script,
-        number_text: String::new(),
-        names: FxHashMap::default(),
-    };
-    let mut out = Vec::with_capacity(source.len() / 3 + 1);
+    let mut lx = Lexer::new(script, source);
+    let mut out = Vec::new();
     loop {
-        lx.skip_trivia()?;
-        let (line, col) = (lx.line, lx.col());
-        let Some(&c) = lx.src.get(lx.pos) else {
-            out.push(Token {
-                tok: Tok::Eof,
-                line,
-                col,
-            });
+        let token = lx.next_token()?;
+        let end = token.tok == Tok::Eof;
+        out.push(token);
+        if end {
             return Ok(out);
-        };
-        let tok = lx.token(c)?;
-        out.push(Token { tok, line, col });
+        }
     }
 }
 
 impl<'a> Lexer<'a> {
+    pub fn new(script: &'a str, source: &'a str) -> Lexer<'a> {
+        Lexer {
+            src: source.as_bytes(),
+            text: source,
+            pos: 0,
+            line: 1,
+            line_start: 0,
+            col_pos: 0,
+            col_at: 1,
+            script,
+            number_text: String::new(),
+            names: FxHashMap::default(),
+        }
+    }
+
+    /// The next token; at the end of the source, `Tok::Eof` (again on
+    /// every later call).
+    pub fn next_token(&mut self) -> Result<Token, CompileError> {
+        self.skip_trivia()?;
+        let (line, col) = (self.line, self.col());
+        let tok = match self.src.get(self.pos) {
+            Some(&c) => self.token(c)?,
+            None => Tok::Eof,
+        };
+        Ok(Token { tok, line, col })
+    }
+
     /// The column of the current position; columns count characters.
     fn col(&mut self) -> u32 {
         if self.col_pos < self.line_start || self.col_pos > self.pos {

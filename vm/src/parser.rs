@@ -8,7 +8,7 @@
 
 use crate::ast::*;
 use crate::error::CompileError;
-use crate::lexer::{Tok, Token, tokenize};
+use crate::lexer::{Lexer, Tok, Token};
 
 /// How deeply constructs may nest in source.
 pub const MAX_NESTING: u32 = 200;
@@ -23,18 +23,16 @@ pub struct Program {
 
 /// Parses a whole script.
 pub fn parse(script: &str, source: &str) -> Result<Program, CompileError> {
-    let tokens = tokenize(script, source)?;
-    let mut p = Parser {
-        tokens,
-        pos: 0,
-        depth: 0,
-        next_decl: 0,
-        script,
-        undo: None,
-    };
+    let mut p = Parser::new(script, source);
     let mut body = Vec::new();
     while p.peek() != &Tok::Eof {
-        body.push(p.statement()?);
+        match p.statement() {
+            Ok(s) => body.push(s),
+            Err(e) => return Err(p.first_error(e)),
+        }
+    }
+    if let Some(e) = p.lex_error {
+        return Err(e);
     }
     Ok(Program {
         body,
@@ -45,38 +43,32 @@ pub fn parse(script: &str, source: &str) -> Result<Program, CompileError> {
 /// Parses one REPL line: like a script, but a final expression without `;`
 /// is allowed (returned separately so the REPL can print its value).
 pub fn parse_repl(script: &str, source: &str) -> Result<(Program, Option<Expr>), CompileError> {
-    let tokens = tokenize(script, source)?;
-    let mut p = Parser {
-        tokens,
-        pos: 0,
-        depth: 0,
-        next_decl: 0,
-        script,
-        undo: None,
-    };
+    let mut p = Parser::new(script, source);
     let mut body = Vec::new();
     let mut tail = None;
     while p.peek() != &Tok::Eof {
-        let start = p.pos;
-        let named_fn = p.peek() == &Tok::Fn && matches!(p.peek_at(1), Tok::Ident(_));
+        let named_fn = p.peek() == &Tok::Fn && matches!(p.peek_at_next(), Tok::Ident(_));
         if !starts_statement(p.peek()) && !named_fn {
             // A final expression without `;` is the entry's value; anything
-            // else is parsed again as a statement (for its own errors), with
-            // the tokens the attempt consumed put back.
-            p.undo = Some(Vec::new());
+            // else is parsed again as a statement (for its own errors), from
+            // the place the attempt started.
+            let saved = p.place();
             if let Ok(expr) = p.expression()
                 && p.peek() == &Tok::Eof
+                && p.lex_error.is_none()
             {
                 tail = Some(expr);
                 break;
             }
-            for (i, tok) in p.undo.take().unwrap_or_default() {
-                p.tokens[i].tok = tok;
-            }
-            p.pos = start;
-            p.depth = 0;
+            p.restore(saved);
         }
-        body.push(p.statement()?);
+        match p.statement() {
+            Ok(s) => body.push(s),
+            Err(e) => return Err(p.first_error(e)),
+        }
+    }
+    if let Some(e) = p.lex_error {
+        return Err(e);
     }
     Ok((
         Program {
@@ -103,52 +95,146 @@ fn starts_statement(tok: &Tok) -> bool {
 }
 
 struct Parser<'a> {
-    tokens: Vec<Token>,
-    pos: usize,
+    lexer: Lexer<'a>,
+    /// The current token, and the one after it once peeked at.
+    cur: Token,
+    next: Option<Token>,
+    /// Where the last consumed token started.
+    prev: Pos,
+    /// A lexing error met while reading ahead. The parser sees the end of
+    /// input there; whichever error comes first in the source is reported.
+    lex_error: Option<CompileError>,
     depth: u32,
     next_decl: DeclId,
     script: &'a str,
-    /// While the REPL tries a parse it may take back: the tokens consumed,
-    /// to put back.
-    undo: Option<Vec<(usize, Tok)>>,
+}
+
+/// Where a parse stands, to go back to (`Parser::place`).
+struct Place<'a> {
+    lexer: Lexer<'a>,
+    cur: Token,
+    next: Option<Token>,
+    prev: Pos,
+    lex_error: Option<CompileError>,
 }
 
 type PResult<T> = Result<T, CompileError>;
+
+impl<'a> Parser<'a> {
+    fn new(script: &'a str, source: &'a str) -> Parser<'a> {
+        let mut p = Parser {
+            lexer: Lexer::new(script, source),
+            cur: Token {
+                tok: Tok::Eof,
+                line: 1,
+                col: 1,
+            },
+            next: None,
+            prev: Pos::default(),
+            lex_error: None,
+            depth: 0,
+            next_decl: 0,
+            script,
+        };
+        p.cur = p.pull();
+        p
+    }
+
+    fn place(&self) -> Place<'a> {
+        Place {
+            lexer: self.lexer.clone(),
+            cur: self.cur.clone(),
+            next: self.next.clone(),
+            prev: self.prev,
+            lex_error: self.lex_error.clone(),
+        }
+    }
+
+    fn restore(&mut self, place: Place<'a>) {
+        self.lexer = place.lexer;
+        self.cur = place.cur;
+        self.next = place.next;
+        self.prev = place.prev;
+        self.lex_error = place.lex_error;
+        self.depth = 0;
+    }
+
+    /// The error to report for a failed parse: a lexing error met earlier
+    /// in the source wins.
+    fn first_error(&mut self, parse: CompileError) -> CompileError {
+        match self.lex_error.take() {
+            Some(lex) if (lex.line, lex.col) <= (parse.line, parse.col) => lex,
+            _ => parse,
+        }
+    }
+
+    /// The next token from the lexer; after a lexing error, the end of
+    /// input.
+    fn pull(&mut self) -> Token {
+        if self.lex_error.is_none() {
+            match self.lexer.next_token() {
+                Ok(token) => return token,
+                Err(e) => self.lex_error = Some(e),
+            }
+        }
+        let at = self.lex_error.as_ref().map_or((1, 1), |e| (e.line, e.col));
+        Token {
+            tok: Tok::Eof,
+            line: at.0,
+            col: at.1,
+        }
+    }
+}
 
 impl Parser<'_> {
     // ---- token helpers ----
 
     fn peek(&self) -> &Tok {
-        &self.tokens[self.pos].tok
+        &self.cur.tok
     }
 
-    fn peek_at(&self, ahead: usize) -> &Tok {
-        let i = (self.pos + ahead).min(self.tokens.len() - 1);
-        &self.tokens[i].tok
+    /// The token after the current one.
+    fn peek_at_next(&mut self) -> &Tok {
+        if self.next.is_none() {
+            let token = self.pull();
+            self.next = Some(token);
+        }
+        &self.next.as_ref().expect("filled above").tok
     }
 
     fn here(&self) -> Pos {
-        let t = &self.tokens[self.pos];
         Pos {
-            line: t.line,
-            col: t.col,
+            line: self.cur.line,
+            col: self.cur.col,
         }
     }
 
-    /// Consumes the current token. The parser never goes back to a token
-    /// it consumed, so the token is moved out (its text is not copied); the
-    /// final end-of-input token stays.
+    /// Consumes the current token and returns it (at the end of input,
+    /// `Tok::Eof` again).
     fn advance(&mut self) -> Tok {
-        if self.pos + 1 < self.tokens.len() {
-            self.pos += 1;
-            let tok = std::mem::replace(&mut self.tokens[self.pos - 1].tok, Tok::Eof);
-            if let Some(undo) = &mut self.undo {
-                undo.push((self.pos - 1, tok.clone()));
-            }
-            tok
-        } else {
-            self.tokens[self.pos].tok.clone()
-        }
+        let following = match self.next.take() {
+            Some(token) => token,
+            None => self.pull(),
+        };
+        let token = std::mem::replace(&mut self.cur, following);
+        self.prev = Pos {
+            line: token.line,
+            col: token.col,
+        };
+        token.tok
+    }
+
+    /// Puts back the token `advance` just returned.
+    fn put_back(&mut self, tok: Tok, at: Pos) {
+        let following = std::mem::replace(
+            &mut self.cur,
+            Token {
+                tok,
+                line: at.line,
+                col: at.col,
+            },
+        );
+        self.next = Some(following);
     }
 
     fn eat(&mut self, tok: &Tok) -> bool {
@@ -241,6 +327,7 @@ impl Parser<'_> {
 
     fn statement(&mut self) -> PResult<Stmt> {
         let pos = self.here();
+        let named_fn = self.peek() == &Tok::Fn && matches!(self.peek_at_next(), Tok::Ident(_));
         let kind = match self.peek() {
             Tok::Let => {
                 self.advance();
@@ -254,7 +341,7 @@ impl Parser<'_> {
                 self.expect(Tok::Semi, "';' after the declaration")?;
                 StmtKind::Let { name, decl, init }
             }
-            Tok::Fn if matches!(self.peek_at(1), Tok::Ident(_)) => {
+            Tok::Fn if named_fn => {
                 self.advance();
                 let name = self.ident("a function name")?;
                 let decl = self.new_decl();
@@ -424,13 +511,7 @@ impl Parser<'_> {
             return Err(self.error_at(pos, "too many parameters (the limit is 200)"));
         }
         let body = self.block()?;
-        let end = {
-            let t = &self.tokens[self.pos.saturating_sub(1)];
-            Pos {
-                line: t.line,
-                col: t.col,
-            }
-        };
+        let end = self.prev;
         let height = block_height(&body) + 1;
         Ok(FuncDecl {
             name,
@@ -618,7 +699,6 @@ impl Parser<'_> {
 
     fn primary(&mut self) -> PResult<Expr> {
         let pos = self.here();
-        let start = self.pos;
         let kind = match self.advance() {
             Tok::Nil => ExprKind::Nil,
             Tok::True => ExprKind::Bool(true),
@@ -639,8 +719,7 @@ impl Parser<'_> {
             other => {
                 let message = format!("expected an expression, found {}", other.describe());
                 // The error is at this token: put it back.
-                self.pos = start;
-                self.tokens[start].tok = other;
+                self.put_back(other, pos);
                 return Err(self.error_at(pos, message));
             }
         };

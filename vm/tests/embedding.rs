@@ -549,6 +549,33 @@ fn compile_errors_have_script_line_and_column() {
 }
 
 #[test]
+fn the_first_error_in_the_source_is_reported_lexing_or_parsing() {
+    let mut vm = Vm::new();
+    let at = |vm: &mut Vm, src: &str| {
+        let e = vm.compile("e.ark", src).unwrap_err();
+        (e.line, e.col, e.message)
+    };
+    // A bad character where the parser wants an expression: the lexing
+    // error, not "found end of file".
+    let (line, col, message) = at(&mut vm, "let a = 1;\nlet b = a + @;\n");
+    assert_eq!((line, col), (2, 13));
+    assert!(message.contains('@'), "{message}");
+    // A lexing error after the last statement still fails the compile.
+    let (line, _, message) = at(&mut vm, "let a = 1;\nlet s = \"open");
+    assert_eq!(line, 2);
+    assert!(message.contains("unterminated"), "{message}");
+    // A syntax error before a lexing error is the one reported.
+    let (line, col, message) = at(&mut vm, "let = 5;\nlet s = \"open");
+    assert_eq!((line, col), (1, 5));
+    assert!(message.contains("variable name"), "{message}");
+    // The REPL's expression attempt reports lexing errors too.
+    let module = vm.compile("repl.ark", "").unwrap();
+    let inst = vm.instantiate(&module);
+    assert!(vm.compile_repl(inst, "1 + @").is_err());
+    assert!(vm.compile_repl(inst, "let q = 2;").is_ok());
+}
+
+#[test]
 fn module_variables_and_self_are_reachable_from_the_host() {
     let mut vm = Vm::new();
     let module = vm
