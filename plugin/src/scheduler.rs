@@ -303,16 +303,15 @@ fn run_frame(
     stats.instructions = vm.instructions_executed() - instructions_before;
     stats.opcode_micros = frame_start.elapsed().as_secs_f64() * 1e6;
     let gc_start = Instant::now();
-    match budget {
+    let progress = match budget {
         ScriptBudget::Micros { frame, .. } => {
             let left = Duration::from_micros(frame).saturating_sub(frame_start.elapsed());
-            vm.gc_step(Budget::Micros(left.as_micros() as u64));
+            vm.gc_step(Budget::Micros(left.as_micros() as u64))
         }
-        ScriptBudget::Instructions { gc, .. } => {
-            vm.gc_step(Budget::Instructions(gc));
-        }
-    }
+        ScriptBudget::Instructions { gc, .. } => vm.gc_step(Budget::Instructions(gc)),
+    };
     stats.gc_micros = gc_start.elapsed().as_secs_f64() * 1e6;
+    stats.gc_longest_unchecked_micros = progress.longest_unchecked.as_secs_f64() * 1e6;
     let report = vm.gc_report();
     stats.heap_bytes = report.heap_bytes;
     stats.heap_objects = report.objects.iter().map(|k| k.count).sum();

@@ -10,6 +10,13 @@ pub struct ScriptFrameStats {
     pub opcode_micros: f64,
     /// Microseconds spent in the collector.
     pub gc_micros: f64,
+    /// Under a time budget, the longest stretch of the collector's step
+    /// between two of its clock reads, in microseconds (zero under an
+    /// instruction budget). The collector reads the clock a microsecond or
+    /// two apart, so when `gc_micros` is over its share and this is most
+    /// of it, the OS or a hypervisor took the thread away in the middle:
+    /// the spike is not the collector's.
+    pub gc_longest_unchecked_micros: f64,
     /// Instructions run (natives' charges included).
     pub instructions: u64,
     /// Calls run this frame.
@@ -30,6 +37,7 @@ impl Default for ScriptFrameStats {
         ScriptFrameStats {
             opcode_micros: 0.0,
             gc_micros: 0.0,
+            gc_longest_unchecked_micros: 0.0,
             instructions: 0,
             instances_run: 0,
             suspended: 0,

@@ -51,6 +51,8 @@ fn on_start_runs_once_then_on_update_every_frame() {
     assert_eq!(stats.instances_run, 1);
     assert!(stats.instructions > 0);
     assert_eq!(stats.failed, 0);
+    // A work budget reads no clock inside the collector's step.
+    assert_eq!(stats.gc_longest_unchecked_micros, 0.0);
 }
 
 #[test]
@@ -218,8 +220,13 @@ fn a_time_budget_bounds_the_frame() {
         app.update();
         let stats = app.world().resource::<ScriptFrameStats>().clone();
         // Not a timing test: the endless script was suspended, the frame
-        // ended, and the collector ran.
+        // ended, and the collector ran, timing itself.
         assert!(stats.suspended >= 1, "{stats:?}");
+        assert!(stats.gc_longest_unchecked_micros > 0.0, "{stats:?}");
+        assert!(
+            stats.gc_longest_unchecked_micros <= stats.gc_micros,
+            "{stats:?}"
+        );
     }
     assert!(lines(&log, "update").len() >= 3);
 }
