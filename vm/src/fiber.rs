@@ -29,8 +29,11 @@ pub(crate) struct Frame {
 /// to the prototype and is itself kept alive by the frame: the collector
 /// shades every frame's closure (`Heap::scan_frame`), closures leave the
 /// heap only through the collector's sweep, and a closure never changes
-/// after it is made. So the pointer is valid for as long as the frame
-/// exists; the interpreter dereferences it only then.
+/// after it is made. A call runs only on the heap it started on
+/// (`Fiber::heap`, checked whenever a frame loads and after any native or
+/// host code returns), so its closures' heap is the VM's while it runs.
+/// So the pointer is valid for as long as the frame exists; the
+/// interpreter dereferences it only then.
 #[derive(Clone, Copy)]
 pub(crate) struct ProtoRef(pub *const Proto);
 
@@ -52,6 +55,10 @@ pub(crate) struct Fiber {
     /// The lowest frame that may have changed since the collector last
     /// scanned this call: frames below it are not rescanned.
     pub low_water: Cell<usize>,
+    /// The identity of the heap the call runs on (`Heap::id`), set when it
+    /// first runs (0 before). Its frames point into that heap's closures,
+    /// so it may never run on another.
+    pub heap: u64,
 }
 
 impl Fiber {
@@ -80,6 +87,7 @@ impl Fiber {
             pending: Some(args.len()),
             failed: None,
             low_water: Cell::new(0),
+            heap: 0,
         }
     }
 

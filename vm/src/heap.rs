@@ -120,7 +120,14 @@ pub struct Heap {
     /// Where concatenations are built before interning, so that making a
     /// string that already exists allocates nothing.
     concat_buffer: String,
+    /// This heap's identity. Host code holding `&mut Heap` could swap one
+    /// VM's heap for another's; calls check that they run on the heap they
+    /// started on (`Fiber::heap`).
+    id: u64,
 }
+
+/// The identity of the next heap made.
+static NEXT_HEAP_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
 
 /// A concatenation buffer grown past this is not kept for the next one.
 const CONCAT_BUFFER_KEPT: usize = 64 * 1024;
@@ -151,7 +158,14 @@ impl Heap {
             gc: GcState::new(),
             entity_display: default_entity_display,
             concat_buffer: String::new(),
+            id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
+    }
+
+    /// This heap's identity, unique in the process.
+    #[inline]
+    pub(crate) fn id(&self) -> u64 {
+        self.id
     }
 
     /// Interns the text that `build` writes into a buffer the heap keeps:

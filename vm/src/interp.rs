@@ -323,6 +323,13 @@ fn execute_loop(
     // registered while a script runs).
     let natives = core.natives.clone();
     'frame: loop {
+        // The call's frames point into the closures of the heap it started
+        // on (`ProtoRef`): it never runs on another.
+        if fiber.heap == 0 {
+            fiber.heap = core.heap.id();
+        } else if fiber.heap != core.heap.id() {
+            return Err(HEAP_REPLACED.into());
+        }
         let frame = fiber.frames.last().expect("a running fiber has a frame");
         let Some(running) = core.heap.closures.get(frame.closure) else {
             return Err(stale());
@@ -330,12 +337,14 @@ fn execute_loop(
         let mut instance = running.instance;
         let proto_ptr: *const Proto = Arc::as_ptr(&running.proto);
         // SAFETY: the running closure owns an `Arc` to this prototype, and
-        // the pointer is used only until the next reload (`continue 'frame`).
-        // Until then the closure stays in the heap: closures are removed
-        // only by the collector's sweep, which runs during a call only from
+        // the pointer is used only until the next reload (`continue 'frame`)
+        // or return (which switches to the caller's `ProtoRef`). Until then
+        // the closure stays in the heap: closures are removed only by the
+        // collector's sweep, which runs during a call only from
         // `safe_point!`, and every safe point that ran the collector ends
         // in a reload, which looks the closure up again (checked: a missing
-        // one is an error, never a dangling pointer). Closures are never
+        // one is an error, never a dangling pointer); and the heap itself
+        // stays (checked above and by `same_heap!` after host code). Closures are never
         // changed after creation, and the prototype does not move when the
         // heap's arena grows. Neither scripts nor handles can reach this
         // pointer. Borrowing it saves an `Arc` clone and drop, two atomic
@@ -432,6 +441,15 @@ fn execute_loop(
                 match $e {
                     Ok(v) => v,
                     Err(e) => throw!(e),
+                }
+            };
+        }
+        // After native or host code ran: it had `&mut Heap`, and must not
+        // have swapped the heap under the running call.
+        macro_rules! same_heap {
+            () => {
+                if core.heap.id() != fiber.heap {
+                    throw!(HEAP_REPLACED.into())
                 }
             };
         }
@@ -973,7 +991,9 @@ fn execute_loop(
                         }
                     }
                     let o = reg!(obj);
-                    set_reg!(dst, tri!(charging!(access::get_field(&mut ctx!(), o, key))));
+                    let v = tri!(charging!(access::get_field(&mut ctx!(), o, key)));
+                    same_heap!();
+                    set_reg!(dst, v);
                     safe_point!();
                 }
                 Op::GetFieldPlace { dst, obj, k } => {
@@ -981,10 +1001,9 @@ fn execute_loop(
                         throw!("internal error: field name is not a string".into())
                     };
                     let o = reg!(obj);
-                    set_reg!(
-                        dst,
-                        tri!(charging!(access::get_field_place(&mut ctx!(), o, key)))
-                    );
+                    let v = tri!(charging!(access::get_field_place(&mut ctx!(), o, key)));
+                    same_heap!();
+                    set_reg!(dst, v);
                     safe_point!();
                 }
                 Op::SetField { obj, k, src } => {
@@ -1009,6 +1028,7 @@ fn execute_loop(
                     }
                     let (o, v) = (reg!(obj), reg!(src));
                     tri!(charging!(access::set_field(&mut ctx!(), o, key, v)));
+                    same_heap!();
                     safe_point!();
                 }
 
@@ -1053,6 +1073,7 @@ fn execute_loop(
                         continue 'frame;
                     }
                     fuel = *fuel_slot;
+                    same_heap!();
                     safe_point!();
                 }
                 Op::CallMethod {
@@ -1148,6 +1169,7 @@ fn execute_loop(
                         }
                     }
                     fuel = *fuel_slot;
+                    same_heap!();
                     safe_point!();
                 }
                 Op::Closure { dst, proto: p } => {
@@ -1312,6 +1334,8 @@ fn map_entry(heap: &Heap, m: Value, i: usize) -> Result<Option<(Value, Value)>, 
     let map = heap.maps.get(m).ok_or_else(stale)?;
     Ok(map.get_index(i).map(|(k, &v)| (k.to_value(), v)))
 }
+
+const HEAP_REPLACED: &str = "the VM's heap was replaced while this call was in progress (a call runs only on the heap it started on)";
 
 fn upval(heap: &Heap, closure: ClosureKey, idx: u8) -> Result<crate::value::CellKey, String> {
     heap.closures

@@ -126,6 +126,8 @@ impl Value {
     /// built in one vector register.
     #[inline(always)]
     fn tag_and_word(tag: u8, word: u64) -> Value {
+        // The only tags whose payload is one word at offset 8.
+        assert!(tag == INT_TAG || tag == FLOAT_TAG);
         let tag = u64::from_ne_bytes([tag, 0, 0, 0, 0, 0, 0, 0]);
         #[cfg(target_arch = "x86_64")]
         // SAFETY: SSE2 is part of the x86_64 baseline.

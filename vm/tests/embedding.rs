@@ -630,3 +630,49 @@ fn a_host_can_replace_a_builtin_the_compiler_inlines() {
     let v = vm.eval("div(7, 2)").unwrap();
     assert_eq!(vm.from_value::<i64>(v).unwrap(), 702);
 }
+
+/// Host code holds `&mut Heap` (`Vm::heap_mut`, `NativeCtx::heap`), so it
+/// can swap one VM's heap for another's. A call must then fail cleanly
+/// rather than run on objects that are gone.
+#[test]
+fn a_call_never_runs_on_a_heap_swapped_in_under_it() {
+    let source = "fn helper(n) { let l = [n]; return l[0]; }
+                  fn deep(n) { if n == 0 { yield; return 1; } return helper(n) + deep(n - 1); }";
+    // Between resumes: the suspended call's frames belong to the old heap,
+    // which is dropped with the other VM.
+    let mut vm = Vm::new();
+    let game = vm.load("deep.ark", source).unwrap();
+    let call = vm.start_call(game, "deep", &[Value::Int(5)]).unwrap();
+    assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Suspended);
+    {
+        let mut other = Vm::new();
+        other.load("other.ark", "let x = [1, 2, 3];").unwrap();
+        std::mem::swap(vm.heap_mut(), other.heap_mut());
+    }
+    match vm.resume(call, Budget::Unlimited) {
+        RunResult::Error(e) => assert!(e.message.contains("heap was replaced"), "{e}"),
+        other => panic!("{other:?}"),
+    }
+
+    // During a call: a native swaps the heap out from under it.
+    let spare = Arc::new(Mutex::new(Some(ark_vm::Heap::new(1 << 20, 1 << 10))));
+    let mut vm = Vm::new();
+    let stash = spare.clone();
+    vm.register_native("swap_heap", Arity::Exactly(0), move |ctx, _| {
+        if let Some(mut heap) = stash.lock().unwrap().take() {
+            std::mem::swap(ctx.heap(), &mut heap);
+            drop(heap);
+        }
+        Ok(Value::Nil)
+    });
+    let game = vm
+        .load(
+            "swap.ark",
+            "fn inner() { swap_heap(); return 1; } fn outer() { return inner() + 1; }",
+        )
+        .unwrap();
+    match vm.call(game, "outer", &[]) {
+        Err(e) => assert!(e.message.contains("heap was replaced"), "{e}"),
+        Ok(v) => panic!("ran on a swapped heap: {v:?}"),
+    }
+}
