@@ -92,7 +92,8 @@ pub struct NativeCtx<'a> {
 }
 
 impl<'a> NativeCtx<'a> {
-    /// The heap, to read objects or allocate new ones.
+    /// The heap, to read objects or allocate new ones. Replacing it ends
+    /// the running call with a runtime error (see [`crate::Vm::heap_mut`]).
     pub fn heap(&mut self) -> &mut Heap {
         &mut self.core.heap
     }

@@ -682,7 +682,9 @@ impl Vm {
         &self.core.heap
     }
 
-    /// The heap, to allocate objects.
+    /// The heap, to allocate objects. Replace it (`mem::swap` with another
+    /// VM's) and every call in progress fails with a runtime error when it
+    /// next runs: a call runs only on the heap it started on.
     pub fn heap_mut(&mut self) -> &mut Heap {
         &mut self.core.heap
     }
