@@ -26,7 +26,8 @@ use crate::value::{CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, S
 
 /// A string object. `char_len == text.len()` means the string is ASCII.
 pub struct StrObj {
-    pub text: Box<str>,
+    /// Short strings (up to 24 bytes) live inline: no allocation of their own.
+    pub(crate) text: compact_str::CompactString,
     pub(crate) hash: u64,
     pub char_len: usize,
 }
@@ -265,7 +266,7 @@ impl Heap {
         let mark = self.gc.new_object_mark();
         let key = self.strings.insert(
             StrObj {
-                text: text.into(),
+                text: compact_str::CompactString::new(text),
                 hash,
                 char_len,
             },
