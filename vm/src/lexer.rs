@@ -10,7 +10,7 @@ pub enum Tok {
     Int(i64),
     Float(f64),
     Str(String),
-    Ident(crate::ast::Name),
+    Ident(Name),
     // keywords
     Let,
     Fn,

@@ -26,18 +26,9 @@ pub fn parse(script: &str, source: &str) -> Result<Program, CompileError> {
     let mut p = Parser::new(script, source);
     let mut body = Vec::new();
     while p.peek() != &Tok::Eof {
-        match p.statement() {
-            Ok(s) => body.push(s),
-            Err(e) => return Err(p.first_error(e)),
-        }
+        body.push(p.top_statement()?);
     }
-    if let Some(e) = p.lex_error {
-        return Err(e);
-    }
-    Ok(Program {
-        body,
-        decl_count: p.next_decl,
-    })
+    p.finish(body)
 }
 
 /// Parses one REPL line: like a script, but a final expression without `;`
@@ -62,21 +53,9 @@ pub fn parse_repl(script: &str, source: &str) -> Result<(Program, Option<Expr>),
             }
             p.restore(saved);
         }
-        match p.statement() {
-            Ok(s) => body.push(s),
-            Err(e) => return Err(p.first_error(e)),
-        }
+        body.push(p.top_statement()?);
     }
-    if let Some(e) = p.lex_error {
-        return Err(e);
-    }
-    Ok((
-        Program {
-            body,
-            decl_count: p.next_decl,
-        },
-        tail,
-    ))
+    Ok((p.finish(body)?, tail))
 }
 
 fn starts_statement(tok: &Tok) -> bool {
@@ -159,12 +138,25 @@ impl<'a> Parser<'a> {
         self.depth = 0;
     }
 
-    /// The error to report for a failed parse: a lexing error met earlier
-    /// in the source wins.
-    fn first_error(&mut self, parse: CompileError) -> CompileError {
-        match self.lex_error.take() {
-            Some(lex) if (lex.line, lex.col) <= (parse.line, parse.col) => lex,
-            _ => parse,
+    /// A statement at the top level. When it fails, the error reported is
+    /// the first in the source: a lexing error met earlier wins.
+    fn top_statement(&mut self) -> PResult<Stmt> {
+        self.statement()
+            .map_err(|parse| match self.lex_error.take() {
+                Some(lex) if (lex.line, lex.col) <= (parse.line, parse.col) => lex,
+                _ => parse,
+            })
+    }
+
+    /// The parsed program, unless a lexing error was met after its last
+    /// statement.
+    fn finish(self, body: Vec<Stmt>) -> PResult<Program> {
+        match self.lex_error {
+            Some(e) => Err(e),
+            None => Ok(Program {
+                body,
+                decl_count: self.next_decl,
+            }),
         }
     }
 
