@@ -446,6 +446,10 @@ pub struct Proto {
     /// Per instruction: where a `GetField`/`SetField` last found its key in
     /// a map (an inline cache; a wrong guess only costs a hash lookup).
     pub(crate) field_cache: Box<[AtomicU32]>,
+    /// Whether the code reads or writes module variables: a call into a
+    /// function of another instance that does not keeps the interpreter's
+    /// pointer to the caller's variables.
+    pub(crate) uses_module_vars: bool,
 }
 
 impl Op {

@@ -10,6 +10,8 @@
 //! `list_insert`, `map_insert`, `cell_set`, `instance_var_set`) or creates a
 //! new object (`alloc_*`, closure creation included). They are the single
 //! place where the incremental collector's write barrier lives (`gc.rs`).
+//! The one exception is the interpreter's store into a module variable,
+//! which writes through a pointer it holds and calls `barrier` first.
 
 use std::hash::BuildHasher;
 use std::sync::Arc;
@@ -447,9 +449,9 @@ impl Heap {
         self.gc.retrace_host(&self.hosts, host);
     }
 
-    /// The write barrier.
+    /// The write barrier: call it before storing `v` into a heap object.
     #[inline]
-    fn barrier(&mut self, v: Value) {
+    pub(crate) fn barrier(&mut self, v: Value) {
         if self.gc.is_marking() {
             self.shade(v);
         }

@@ -140,6 +140,7 @@ mod tests {
             arity: 0,
             num_regs,
             field_cache: (0..code.len()).map(|_| Default::default()).collect(),
+            uses_module_vars: false,
             positions: vec![(1, 1); code.len()],
             code,
             consts: Vec::new(),

@@ -57,6 +57,49 @@ fn instances_have_their_own_module_variables_on_one_heap() {
 }
 
 #[test]
+fn a_call_into_another_instance_sees_the_callees_module_variables() {
+    let mut vm = Vm::new();
+    // `plain` and `make` use no module variables of their own; what they
+    // call or create still belongs to the right instance.
+    let counter = vm
+        .load(
+            "counter.ark",
+            "let count = 0;
+             fn bump(n) { count += n; return count; }
+             fn plain(f, x) { return f(x); }
+             fn make() { return fn() { return count; }; }
+             fn me() { return self; }",
+        )
+        .unwrap();
+    let user = vm
+        .load(
+            "user.ark",
+            "let total = 100;
+             fn add(x) { total += x; return total; }
+             fn run(bump, plain, make, me) {
+                 let a = bump(5);
+                 let b = plain(add, 1);
+                 let c = [1, 2].map(fn(x) { return total + x; });
+                 let read_count = make();
+                 let d = plain(bump, 2);
+                 return [a, b, total, c[0], c[1], read_count(), d, me(), self];
+             }",
+        )
+        .unwrap();
+    vm.set_self(counter, Value::Int(-1));
+    vm.set_self(user, Value::Int(-2));
+    let args: Vec<Value> = ["bump", "plain", "make", "me"]
+        .iter()
+        .map(|name| vm.get_var(counter, name).unwrap())
+        .collect();
+    let result = vm.call(user, "run", &args).unwrap();
+    let result: Vec<i64> = vm.from_value(result).unwrap();
+    assert_eq!(result, [5, 101, 101, 102, 103, 7, 7, -1, -2]);
+    assert_eq!(vm.get_var(counter, "count"), Some(Value::Int(7)));
+    assert_eq!(vm.get_var(user, "total"), Some(Value::Int(101)));
+}
+
+#[test]
 fn calls_take_arguments_and_return_values() {
     let mut vm = Vm::new();
     let game = vm

@@ -446,6 +446,10 @@ impl Compiler<'_, '_> {
             }
         }
         locals.retain(|l| !l.name.is_empty());
+        let uses_module_vars = f
+            .code
+            .iter()
+            .any(|op| matches!(op, Op::GetModule { .. } | Op::SetModule { .. }));
         let proto = Proto {
             name: f.name,
             script: self.script.clone(),
@@ -461,6 +465,7 @@ impl Compiler<'_, '_> {
             line: f.line,
             gc_epoch: Default::default(),
             field_cache: (0..end).map(|_| Default::default()).collect(),
+            uses_module_vars,
         };
         crate::verify::verify(&proto).map_err(|message| self.error(self.pos, message))?;
         Ok(proto)
