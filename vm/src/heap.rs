@@ -187,6 +187,29 @@ impl Heap {
         key
     }
 
+    /// Interns `parts` joined, reading each part once; `None` if the result
+    /// would be longer than the heap's string limit.
+    pub(crate) fn intern_concat(
+        &mut self,
+        parts: &[StrKey],
+    ) -> Result<Option<StrKey>, OutOfMemory> {
+        let mut buffer = std::mem::take(&mut self.concat_buffer);
+        buffer.clear();
+        for &part in parts {
+            let text = self.str(part);
+            if buffer.len() + text.len() > self.max_string_len {
+                self.concat_buffer = buffer;
+                return Ok(None);
+            }
+            buffer.push_str(text);
+        }
+        let key = self.intern(&buffer);
+        if buffer.capacity() <= CONCAT_BUFFER_KEPT {
+            self.concat_buffer = buffer;
+        }
+        key.map(Some)
+    }
+
     /// Approximate bytes held by heap objects.
     pub fn bytes(&self) -> usize {
         self.bytes

@@ -134,16 +134,11 @@ pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, St
 /// The strings `parts` joined at once (`a + b`, and `a + b + c` without an
 /// intermediate string).
 pub fn concat(heap: &mut Heap, parts: &[StrKey]) -> Result<StrKey, String> {
-    let len: usize = parts.iter().map(|&p| heap.str(p).len()).sum();
-    if len > heap.max_string_len {
-        return Err("string too long".into());
+    match heap.intern_concat(parts) {
+        Ok(Some(key)) => Ok(key),
+        Ok(None) => Err("string too long".into()),
+        Err(_) => Err("out of memory".into()),
     }
-    heap.intern_built(|heap, buffer| {
-        for &part in parts {
-            buffer.push_str(heap.str(part));
-        }
-    })
-    .map_err(|_| "out of memory".to_string())
 }
 
 fn scale(v: Vec3, s: f32) -> Vec3 {
