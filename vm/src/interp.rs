@@ -254,6 +254,11 @@ fn grow_stack(fiber: &mut Fiber, top: usize) {
         .resize(top.max(fiber.stack.len() * 2), Value::Nil);
 }
 
+/// A `GetField` cache entry that is not a map position but a vec3 axis:
+/// this value for `x`, one more for `y`, two more for `z`. No map holds
+/// this many entries (the heap limit stops it long before).
+const VEC3_X_CACHED: u32 = u32::MAX - 2;
+
 /// vec3 arithmetic, the next most common case after ints and floats,
 /// without the general path. Operands by reference, as in `arith!`.
 #[inline(always)]
@@ -1016,15 +1021,27 @@ fn execute_loop(
                         }
                         continue;
                     }
+                    // A vec3's component: the same cache remembers which
+                    // one, so the name is read only the first time.
                     if let Value::Vec3(v) = reg!(obj) {
-                        let component = match core.heap.str(key).as_bytes() {
-                            b"x" => Some(v.x),
-                            b"y" => Some(v.y),
-                            b"z" => Some(v.z),
-                            _ => None,
+                        let cache = &proto.field_cache[pc!() - 1];
+                        let axis = match cache.load(Ordering::Relaxed) {
+                            axis @ VEC3_X_CACHED.. => axis - VEC3_X_CACHED,
+                            _ => match core.heap.str(key).as_bytes() {
+                                b"x" => 0,
+                                b"y" => 1,
+                                b"z" => 2,
+                                _ => 3,
+                            },
                         };
-                        if let Some(c) = component {
-                            set_reg!(dst, Value::Float(c as f64));
+                        let component = match axis {
+                            0 => v.x,
+                            1 => v.y,
+                            _ => v.z,
+                        };
+                        if axis < 3 {
+                            cache.store(VEC3_X_CACHED + axis, Ordering::Relaxed);
+                            set_reg!(dst, Value::Float(component as f64));
                             continue;
                         }
                     }
