@@ -176,6 +176,9 @@ pub struct Lexer<'a> {
     /// columns are counted incrementally, not from the line start each time.
     col_pos: usize,
     col_at: u32,
+    /// An all-ASCII source (most are) has one character per byte, so a
+    /// column is just an offset from the line start.
+    ascii: bool,
     script: &'a str,
     number_text: String,
     /// Each identifier's one shared allocation.
@@ -206,6 +209,7 @@ impl<'a> Lexer<'a> {
             line_start: 0,
             col_pos: 0,
             col_at: 1,
+            ascii: source.is_ascii(),
             script,
             number_text: String::new(),
             names: FxHashMap::default(),
@@ -218,7 +222,7 @@ impl<'a> Lexer<'a> {
         self.skip_trivia()?;
         let (line, col) = (self.line, self.col());
         let tok = match self.src.get(self.pos) {
-            Some(&c) => self.token(c)?,
+            Some(&c) => self.token(c, line, col)?,
             None => Tok::Eof,
         };
         Ok(Token { tok, line, col })
@@ -226,6 +230,9 @@ impl<'a> Lexer<'a> {
 
     /// The column of the current position; columns count characters.
     fn col(&mut self) -> u32 {
+        if self.ascii {
+            return (self.pos - self.line_start) as u32 + 1;
+        }
         if self.col_pos < self.line_start || self.col_pos > self.pos {
             self.col_pos = self.line_start;
             self.col_at = 1;
@@ -300,16 +307,19 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    fn token(&mut self, c: u8) -> Result<Tok, CompileError> {
-        let (line, col) = (self.line, self.col());
+    /// The token starting with `c`, at `line` and `col`.
+    fn token(&mut self, c: u8, line: u32, col: u32) -> Result<Tok, CompileError> {
         if c.is_ascii_digit() {
-            return self.number();
+            return self.number(line, col);
         }
         if c.is_ascii_alphabetic() || c == b'_' {
             let start = self.pos;
-            while self.peek(0).is_ascii_alphanumeric() || self.peek(0) == b'_' {
-                self.pos += 1;
-            }
+            let rest = &self.src[start..];
+            let len = rest
+                .iter()
+                .position(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+                .unwrap_or(rest.len());
+            self.pos += len;
             let word = &self.text[start..self.pos];
             if let Some(tok) = keyword(word) {
                 return Ok(tok);
@@ -318,7 +328,7 @@ impl<'a> Lexer<'a> {
             return Ok(Tok::Ident(name.clone()));
         }
         if c == b'"' {
-            return self.string();
+            return self.string(line, col);
         }
         let two = |lx: &mut Self, next: u8, yes: Tok, no: Tok| {
             if lx.peek(1) == next {
@@ -392,8 +402,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn number(&mut self) -> Result<Tok, CompileError> {
-        let (line, col) = (self.line, self.col());
+    fn number(&mut self, line: u32, col: u32) -> Result<Tok, CompileError> {
         let too_large = |lx: &Self| lx.error(line, col, "integer literal too large");
         if self.peek(0) == b'0' && matches!(self.peek(1), b'x' | b'X' | b'b' | b'B') {
             let radix = if matches!(self.peek(1), b'x' | b'X') {
@@ -471,8 +480,7 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    fn string(&mut self) -> Result<Tok, CompileError> {
-        let (line, col) = (self.line, self.col());
+    fn string(&mut self, line: u32, col: u32) -> Result<Tok, CompileError> {
         self.pos += 1; // opening quote
         let mut out = String::new();
         loop {
@@ -513,9 +521,15 @@ impl<'a> Lexer<'a> {
                     self.pos += 1;
                     self.newline();
                 }
-                other => {
-                    out.push(other);
-                    self.pos += other.len_utf8();
+                _ => {
+                    // A run of plain characters, copied at once.
+                    let rest = &self.src[self.pos..];
+                    let run = rest
+                        .iter()
+                        .position(|&b| matches!(b, b'"' | b'\\' | b'\n'))
+                        .unwrap_or(rest.len());
+                    out.push_str(&self.text[self.pos..self.pos + run]);
+                    self.pos += run;
                 }
             }
         }
@@ -540,5 +554,68 @@ impl<'a> Lexer<'a> {
             .ok()
             .and_then(char::from_u32)
             .ok_or_else(|| bad(self))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn positions(source: &str) -> Vec<(u32, u32)> {
+        tokenize("t.ark", source)
+            .unwrap()
+            .iter()
+            .map(|t| (t.line, t.col))
+            .collect()
+    }
+
+    #[test]
+    fn columns_count_characters_in_ascii_and_other_sources() {
+        assert_eq!(
+            positions("let a = 1;\n  b"),
+            [(1, 1), (1, 5), (1, 7), (1, 9), (1, 10), (2, 3), (2, 4)]
+        );
+        // "é" is two bytes and one column.
+        assert_eq!(
+            positions("let s = \"é\"; x\n\"ü\" y"),
+            [
+                (1, 1),
+                (1, 5),
+                (1, 7),
+                (1, 9),
+                (1, 12),
+                (1, 14),
+                (2, 1),
+                (2, 5),
+                (2, 6)
+            ]
+        );
+    }
+
+    #[test]
+    fn strings_keep_their_text_and_escapes() {
+        let strings: Vec<Tok> = tokenize(
+            "t.ark",
+            "\"plain\" \"a\\tb\\\"c\\u{e9}\" \"two\nlines é\" \"\"",
+        )
+        .unwrap()
+        .into_iter()
+        .map(|t| t.tok)
+        .collect();
+        assert_eq!(
+            strings,
+            [
+                Tok::Str("plain".into()),
+                Tok::Str("a\tb\"cé".into()),
+                Tok::Str("two\nlines é".into()),
+                Tok::Str(String::new()),
+                Tok::Eof
+            ]
+        );
+        let err = tokenize("t.ark", "x = \"no end").unwrap_err();
+        assert_eq!(
+            (err.line, err.col, err.message.as_str()),
+            (1, 5, "unterminated string")
+        );
     }
 }
