@@ -312,6 +312,18 @@ impl Compiler<'_, '_> {
         u16::try_from(k).ok()
     }
 
+    /// A literal that `==` and `!=` can compare against as a constant
+    /// (`x == nil`, `kind != "enemy"`): a number, nil, a bool or a string.
+    fn equality_const(&mut self, e: &Expr) -> CResult<Option<u16>> {
+        let k = match &e.kind {
+            ExprKind::Nil => self.nil_const(),
+            ExprKind::Bool(b) => self.bool_const(*b),
+            ExprKind::Str(s) => self.str_const(s)?,
+            _ => return Ok(self.numeric_const(e)),
+        };
+        Ok(u16::try_from(k).ok())
+    }
+
     /// Whether `callee` names the built-in function `name`: no local, upvalue
     /// or module variable shadows it, and the host has not replaced it.
     fn calls_builtin(&mut self, callee: &Expr, name: &str) -> CResult<bool> {
@@ -411,7 +423,12 @@ impl Compiler<'_, '_> {
                 let (a, b) = &**ab;
                 let pos = self.pos;
                 let ra = self.expr_any(a)?;
-                if let Some(k) = self.numeric_const(b) {
+                let k = if matches!(op, BinOp::Eq | BinOp::Ne) {
+                    self.equality_const(b)?
+                } else {
+                    self.numeric_const(b)
+                };
+                if let Some(k) = k {
                     self.pos = pos;
                     let off = 0;
                     let jump = match (op, when) {

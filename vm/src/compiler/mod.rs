@@ -49,6 +49,8 @@ pub(crate) struct Options<'a> {
 
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
 enum ConstKey {
+    Nil,
+    Bool(bool),
     Int(i64),
     Float(u64),
     Str(StrKey),
@@ -258,6 +260,14 @@ impl Compiler<'_, '_> {
         f.consts.push(value);
         f.const_index.insert(key, k);
         k
+    }
+
+    fn nil_const(&mut self) -> u32 {
+        self.constant(ConstKey::Nil, Value::Nil)
+    }
+
+    fn bool_const(&mut self, b: bool) -> u32 {
+        self.constant(ConstKey::Bool(b), Value::Bool(b))
     }
 
     fn int_const(&mut self, i: i64) -> u32 {
