@@ -125,11 +125,18 @@ fn errors_are_reported_and_stop_only_the_failing_script() {
     app.world_mut().spawn(Script::new("broken_syntax.ark"));
     app.world_mut().spawn(Script::new("counter.ark"));
     // Messages live two frames: collect them as they come, from the start.
+    // The three scripts load in their own time (asset loading is
+    // asynchronous): run until all of them have shown what is asserted.
     let mut errors: Vec<ScriptError> = Vec::new();
+    let reported =
+        |errors: &[ScriptError], script: &str| errors.iter().any(|e| e.script.contains(script));
     for _ in 0..500 {
         app.update();
         errors.extend(drain::<ScriptError>(&mut app));
-        if lines(&log, "update").len() >= 10 {
+        if lines(&log, "update").len() >= 10
+            && reported(&errors, "crashes.ark")
+            && reported(&errors, "broken_syntax.ark")
+        {
             break;
         }
         std::thread::sleep(Duration::from_millis(2));
