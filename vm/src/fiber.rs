@@ -59,6 +59,8 @@ pub(crate) struct Fiber {
     /// first runs (0 before). Its frames point into that heap's closures,
     /// so it may never run on another.
     pub heap: u64,
+    /// The heap's `layout_epoch` when the running frame last loaded.
+    pub layout_epoch: u64,
 }
 
 impl Fiber {
@@ -88,6 +90,7 @@ impl Fiber {
             failed: None,
             low_water: Cell::new(0),
             heap: 0,
+            layout_epoch: 0,
         }
     }
 

@@ -127,6 +127,13 @@ pub struct Heap {
     /// VM's heap for another's; calls check that they run on the heap they
     /// started on (`Fiber::heap`).
     id: u64,
+    /// Counts the changes that can free or move what a running call holds
+    /// pointers to: an instance's variables (released, or grown by a REPL
+    /// entry) and closures (freed by a sweep). The interpreter takes those
+    /// pointers when a frame loads; host code could make such a change
+    /// through another `Vm` (by swapping this heap into it and back), so
+    /// after host code the interpreter reloads the frame if this moved.
+    layout_epoch: u64,
 }
 
 /// The identity of the next heap made.
@@ -162,6 +169,7 @@ impl Heap {
             entity_display: default_entity_display,
             concat_buffer: String::new(),
             id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            layout_epoch: 0,
         }
     }
 
@@ -169,6 +177,18 @@ impl Heap {
     #[inline]
     pub(crate) fn id(&self) -> u64 {
         self.id
+    }
+
+    /// See the field.
+    #[inline]
+    pub(crate) fn layout_epoch(&self) -> u64 {
+        self.layout_epoch
+    }
+
+    /// Records a change that may free or move instance variables or
+    /// closures.
+    pub(crate) fn layout_changed(&mut self) {
+        self.layout_epoch += 1;
     }
 
     /// Interns the text that `build` writes into a buffer the heap keeps:
@@ -246,6 +266,7 @@ impl Heap {
 
     /// Releases an instance now (the host's decision, not the collector's).
     pub(crate) fn release_instance(&mut self, key: InstanceKey) {
+        self.layout_changed();
         let before = self.instances.bytes();
         self.instances.remove(key);
         let freed = before - self.instances.bytes();
@@ -255,6 +276,7 @@ impl Heap {
     /// Bytes of module variables and the like that an instance's growth
     /// adds (a REPL entry declaring new variables).
     pub(crate) fn grow_instance(&mut self, key: InstanceKey, new_len: usize) {
+        self.layout_changed();
         if let Some(inst) = self.instances.get_mut(key) {
             let added = new_len.saturating_sub(inst.vars.len());
             inst.vars.resize(new_len, Value::Nil);

@@ -335,6 +335,21 @@ fn execute_loop(
         } else if fiber.heap != core.heap.id() {
             return Err(HEAP_REPLACED.into());
         }
+        // Closures may have been freed since this call last ran (see
+        // `Heap::layout_epoch`): every frame's closure must still be there,
+        // since a return trusts the caller's `ProtoRef`. This call's own
+        // collector steps keep them (its frames are roots), so they do not
+        // count (`safe_point!`).
+        if fiber.layout_epoch != core.heap.layout_epoch() {
+            if fiber
+                .frames
+                .iter()
+                .any(|f| !core.heap.closures.contains_key(f.closure))
+            {
+                return Err(stale());
+            }
+            fiber.layout_epoch = core.heap.layout_epoch();
+        }
         let frame = fiber.frames.last().expect("a running fiber has a frame");
         let Some(running) = core.heap.closures.get(frame.closure) else {
             return Err(stale());
@@ -352,7 +367,10 @@ fn execute_loop(
         // `safe_point!`, and every safe point that ran the collector ends
         // in a reload, which looks the closure up again (checked: a missing
         // one is an error, never a dangling pointer); and the heap itself
-        // stays (checked above and by `same_heap!` after host code). Closures are never
+        // stays (checked above and by `same_heap!` after host code); a
+        // sweep that host code runs through another `Vm` (swapping this
+        // heap into it and back) moves the heap's layout epoch, after which
+        // `after_host!` reloads before the pointer is used. Closures are never
         // changed after creation, and the prototype does not move when the
         // heap's arena grows. Neither scripts nor handles can reach this
         // pointer. Borrowing it saves an `Arc` clone and drop, two atomic
@@ -428,10 +446,12 @@ fn execute_loop(
         // variables reloads the frame; one that uses none (the prelude's
         // `map` calling back into a script) keeps them. The variables'
         // buffer moves or goes away only when the instance grows (a REPL
-        // entry) or is released, both `Vm` methods that cannot run while a
-        // call runs, or with the heap itself, which `same_heap!` checks
-        // after any host code. The collector never frees instances (they
-        // are roots). This saves a slotmap lookup per access (particles.ark:
+        // entry) or is released, or with the heap itself. The first two
+        // are `Vm` methods: host code could run them during a call only by
+        // swapping this heap into another `Vm` and back, which moves the
+        // heap's layout epoch, and `after_host!` then reloads the frame;
+        // the heap itself `same_heap!` checks after any host code. The
+        // collector never frees instances (they are roots). This saves a slotmap lookup per access (particles.ark:
         // 8 of the 20 instructions in its loop), and keeping `vars` fixed
         // between reloads keeps the interpreter's registers as they were
         // (assigning it on calls and returns cost up to 20% everywhere).
@@ -486,6 +506,18 @@ fn execute_loop(
                 }
             };
         }
+        // After host code, at the end of its instruction: if it changed
+        // what the frame's pointers rely on (see `Heap::layout_epoch`), the
+        // frame loads again, looking everything up afresh.
+        macro_rules! after_host {
+            () => {
+                if core.heap.layout_epoch() != fiber.layout_epoch {
+                    save_pc!();
+                    continue 'frame;
+                }
+                safe_point!();
+            };
+        }
         macro_rules! ctx {
             () => {
                 NativeCtx {
@@ -502,6 +534,8 @@ fn execute_loop(
                 if core.heap.gc.pressure {
                     save_pc!();
                     tri!(gc::safe_point(core, call, fiber));
+                    // It kept this call's closures (see the frame load).
+                    fiber.layout_epoch = core.heap.layout_epoch();
                     // The collector may have freed objects: look the running
                     // closure up again (see the SAFETY note above).
                     continue 'frame;
@@ -1049,7 +1083,7 @@ fn execute_loop(
                     let v = tri!(charging!(access::get_field(&mut ctx!(), o, key)));
                     same_heap!();
                     set_reg!(dst, v);
-                    safe_point!();
+                    after_host!();
                 }
                 Op::GetFieldPlace { dst, obj, k } => {
                     let Value::Str(key) = consts[k as usize] else {
@@ -1059,7 +1093,7 @@ fn execute_loop(
                     let v = tri!(charging!(access::get_field_place(&mut ctx!(), o, key)));
                     same_heap!();
                     set_reg!(dst, v);
-                    safe_point!();
+                    after_host!();
                 }
                 Op::SetField { obj, k, src } => {
                     let Value::Str(key) = consts[k as usize] else {
@@ -1084,7 +1118,7 @@ fn execute_loop(
                     let (o, v) = (reg!(obj), reg!(src));
                     tri!(charging!(access::set_field(&mut ctx!(), o, key, v)));
                     same_heap!();
-                    safe_point!();
+                    after_host!();
                 }
 
                 Op::Call { base: b, nargs } => {
@@ -1131,7 +1165,7 @@ fn execute_loop(
                     }
                     fuel = *fuel_slot;
                     same_heap!();
-                    safe_point!();
+                    after_host!();
                 }
                 Op::CallMethod {
                     base: b,
@@ -1227,7 +1261,7 @@ fn execute_loop(
                     }
                     fuel = *fuel_slot;
                     same_heap!();
-                    safe_point!();
+                    after_host!();
                 }
                 Op::Closure { dst, proto: p } => {
                     let child = proto.protos[p as usize].clone();

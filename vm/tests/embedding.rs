@@ -678,6 +678,81 @@ fn a_host_can_replace_a_builtin_the_compiler_inlines() {
 /// can swap one VM's heap for another's. A call must then fail cleanly
 /// rather than run on objects that are gone.
 #[test]
+fn host_code_that_changes_the_heap_through_another_vm_cannot_break_a_call() {
+    // A native moves the running heap into a second VM, uses that VM's
+    // methods on it, and puts it back: same heap, same identity, but an
+    // instance's variables or a caller's closure may be gone or moved.
+    #[derive(Clone, Copy)]
+    enum Meddle {
+        Release,
+        Grow,
+        ReleaseAndCollect,
+    }
+    fn setup(meddle: Meddle) -> (Vm, ark_vm::InstanceId) {
+        let target = Arc::new(Mutex::new(None::<ark_vm::InstanceId>));
+        let mut vm = Vm::new();
+        let seen = target.clone();
+        vm.register_native("meddle", Arity::Exactly(0), move |ctx, _| {
+            let instance = seen.lock().unwrap().expect("set before the call");
+            let mut tool = Vm::new();
+            std::mem::swap(ctx.heap(), tool.heap_mut());
+            match meddle {
+                Meddle::Release => tool.release_instance(instance),
+                Meddle::Grow => {
+                    tool.compile_repl(instance, "let z1 = 0; let z2 = 0; let z3 = 0;")
+                        .unwrap();
+                }
+                Meddle::ReleaseAndCollect => {
+                    tool.release_instance(instance);
+                    tool.full_collect();
+                }
+            }
+            std::mem::swap(ctx.heap(), tool.heap_mut());
+            Ok(Value::Nil)
+        });
+        let game = vm
+            .load(
+                "game.ark",
+                "let n = [1];
+                 fn f() { meddle(); n = 2; return n; }
+                 fn via_anonymous(g) { return (fn() { return g() + 1; })(); }",
+            )
+            .unwrap();
+        *target.lock().unwrap() = Some(game);
+        (vm, game)
+    }
+
+    // Released: the next module variable access is a stale handle.
+    let (mut vm, game) = setup(Meddle::Release);
+    match vm.call(game, "f", &[]) {
+        Err(e) => assert!(e.message.contains("stale handle"), "{e}"),
+        Ok(v) => panic!("wrote a released instance's variable: {v:?}"),
+    }
+
+    // Grown (its variables moved): the call carries on with the new ones.
+    let (mut vm, game) = setup(Meddle::Grow);
+    assert_eq!(vm.call(game, "f", &[]).unwrap(), Value::Int(2));
+    assert_eq!(vm.get_var(game, "n"), Some(Value::Int(2)));
+
+    // Released and collected under a call from a closure of another
+    // instance: the caller's closure is gone, so returning to it is an
+    // error, not a jump into freed code.
+    let (mut vm, game) = setup(Meddle::ReleaseAndCollect);
+    let other = vm
+        .load("other.ark", "fn g() { meddle(); return 1; }")
+        .unwrap();
+    let g = vm.get_var(other, "g").unwrap();
+    let via_anonymous = vm.get_var(game, "via_anonymous").unwrap();
+    match vm
+        .start_call_value(via_anonymous, &[g])
+        .map(|call| vm.finish(call))
+    {
+        Ok(Err(e)) => assert!(e.message.contains("stale handle"), "{e}"),
+        other => panic!("returned into a freed closure: {other:?}"),
+    }
+}
+
+#[test]
 fn a_call_never_runs_on_a_heap_swapped_in_under_it() {
     let source = "fn helper(n) { let l = [n]; return l[0]; }
                   fn deep(n) { if n == 0 { yield; return 1; } return helper(n) + deep(n - 1); }";

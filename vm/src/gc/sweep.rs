@@ -33,7 +33,9 @@ pub(super) fn sweep_chunk(heap: &mut Heap) -> (bool, usize) {
             heap.maps.slot_count()
         }
         3 => {
-            heap.closures.sweep(from, to, epoch, |_, _| {});
+            if heap.closures.sweep(from, to, epoch, |_, _| {}) > 0 {
+                heap.layout_changed();
+            }
             heap.closures.slot_count()
         }
         4 => {
