@@ -197,14 +197,11 @@ impl Heap {
         &mut self,
         build: impl FnOnce(&Heap, &mut String),
     ) -> Result<StrKey, OutOfMemory> {
-        let mut buffer = std::mem::take(&mut self.concat_buffer);
-        buffer.clear();
-        build(self, &mut buffer);
-        let key = self.intern(&buffer);
-        if buffer.capacity() <= CONCAT_BUFFER_KEPT {
-            self.concat_buffer = buffer;
-        }
-        key
+        self.intern_in_buffer(|heap, buffer| {
+            build(heap, buffer);
+            true
+        })
+        .map(|key| key.expect("a build that always finishes"))
     }
 
     /// Interns `parts` joined, reading each part once; `None` if the result
@@ -213,21 +210,35 @@ impl Heap {
         &mut self,
         parts: &[StrKey],
     ) -> Result<Option<StrKey>, OutOfMemory> {
+        self.intern_in_buffer(|heap, buffer| {
+            for &part in parts {
+                let text = heap.str(part);
+                if buffer.len() + text.len() > heap.max_string_len {
+                    return false;
+                }
+                buffer.push_str(text);
+            }
+            true
+        })
+    }
+
+    /// Interns what `build` writes into the buffer the heap keeps, unless
+    /// it gives up (returns false): then `None`.
+    fn intern_in_buffer(
+        &mut self,
+        build: impl FnOnce(&Heap, &mut String) -> bool,
+    ) -> Result<Option<StrKey>, OutOfMemory> {
         let mut buffer = std::mem::take(&mut self.concat_buffer);
         buffer.clear();
-        for &part in parts {
-            let text = self.str(part);
-            if buffer.len() + text.len() > self.max_string_len {
-                self.concat_buffer = buffer;
-                return Ok(None);
-            }
-            buffer.push_str(text);
-        }
-        let key = self.intern(&buffer);
+        let key = if build(self, &mut buffer) {
+            self.intern(&buffer).map(Some)
+        } else {
+            Ok(None)
+        };
         if buffer.capacity() <= CONCAT_BUFFER_KEPT {
             self.concat_buffer = buffer;
         }
-        key.map(Some)
+        key
     }
 
     /// Approximate bytes held by heap objects.
