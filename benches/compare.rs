@@ -7,18 +7,24 @@
 //! each peer, and the geometric means. Compiling and loading are not timed.
 //! A program without a `.rhai` file is left out for Rhai, shown as "-".
 //!
-//! `ARK_BENCH_ITERATIONS` (default 5) sets the runs per program;
+//! Lua and Luau run one run at a time, in rounds with Ark's (each round
+//! runs the program once on each engine), and their ratio to Ark is the
+//! median of the rounds' ratios: this shared machine's speed drifts, and
+//! two runs a second apart see the same speed where runs minutes apart do
+//! not. Rhai, too slow for that, runs its runs in one batch.
+//!
+//! `ARK_BENCH_ITERATIONS` (default 5) sets the rounds per program;
 //! `ARK_BENCH_RHAI_ITERATIONS` (default 1) sets Rhai's, which is slow;
 //! `ARK_BENCH_PROGRAMS=fib,loop` picks programs, `ARK_BENCH_PEERS=lua5.4`
 //! peers (by the names in the table's header).
 
-use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use ark::vm::Vm;
+use ark::vm::{Module, Vm};
 
 const PROGRAMS: [&str; 10] = [
     "fib",
@@ -41,12 +47,25 @@ struct Peer {
     /// Whether a program without its own file runs from its `.lua`: Luau
     /// runs Lua as it is, Rhai is another language.
     lua_fallback: bool,
-    /// The variable setting this peer's runs per program, and its default,
-    /// where it is not `ARK_BENCH_ITERATIONS`: a slow peer would take long.
-    iterations: Option<(&'static str, usize)>,
+    /// `None`: the peer serves one run at a time, interleaved with Ark's
+    /// (Lua and Luau). `Some`: it runs all of a program's runs in one batch,
+    /// as many as this variable says (default given): a peer too slow to
+    /// interleave (Rhai).
+    batch: Option<(&'static str, usize)>,
     /// Show peer/ark, how many times faster Ark is, rather than ark/peer:
     /// the goal against a much slower peer is a speedup.
     speedup: bool,
+}
+
+impl Peer {
+    /// The table's ratio for one of Ark's times and one of this peer's.
+    fn ratio(&self, ark_ms: f64, peer_ms: f64) -> f64 {
+        if self.speedup {
+            peer_ms / ark_ms
+        } else {
+            ark_ms / peer_ms
+        }
+    }
 }
 
 const PEERS: [Peer; 3] = [
@@ -56,7 +75,7 @@ const PEERS: [Peer; 3] = [
         env: &[],
         extension: "lua",
         lua_fallback: true,
-        iterations: None,
+        batch: None,
         speedup: false,
     },
     Peer {
@@ -66,7 +85,7 @@ const PEERS: [Peer; 3] = [
         env: &[("LUAU_CXXFLAGS", "-DNDEBUG")],
         extension: "luau",
         lua_fallback: true,
-        iterations: None,
+        batch: None,
         speedup: false,
     },
     Peer {
@@ -77,7 +96,7 @@ const PEERS: [Peer; 3] = [
         lua_fallback: false,
         // Tens of times slower than Lua: one run of every program already
         // takes minutes.
-        iterations: Some(("ARK_BENCH_RHAI_ITERATIONS", 1)),
+        batch: Some(("ARK_BENCH_RHAI_ITERATIONS", 1)),
         speedup: true,
     },
 ];
@@ -85,80 +104,144 @@ const PEERS: [Peer; 3] = [
 /// Median milliseconds and checksum of one engine on one program.
 type Result = (f64, String);
 
-fn run_ark(path: &Path, iterations: usize) -> Result {
-    let source = std::fs::read_to_string(path).expect("program");
-    let mut vm = Vm::new();
-    let last = Arc::new(Mutex::new(String::new()));
-    let sink = last.clone();
-    vm.set_print(move |line| *sink.lock().unwrap() = line.to_string());
-    let module = vm
-        .compile(&path.display().to_string(), &source)
-        .expect("compiles");
-    let mut times = Vec::new();
-    for _ in 0..iterations {
-        let instance = vm.instantiate(&module);
-        vm.full_collect();
-        let started = Instant::now();
-        vm.run_init(instance).expect("runs");
-        times.push(started.elapsed().as_secs_f64() * 1e3);
-        vm.release_instance(instance);
-    }
-    times.sort_by(|a, b| a.total_cmp(b));
-    let checksum = last.lock().unwrap().clone();
-    (times[times.len() / 2], checksum)
+/// One program compiled on an Ark VM, run afresh (a new instance) each time.
+struct ArkProgram {
+    vm: Vm,
+    module: Module,
+    last_line: Arc<Mutex<String>>,
 }
 
-fn run_peer(
-    root: &Path,
-    peer: &Peer,
-    programs: &[&str],
-    iterations: usize,
-) -> BTreeMap<String, Result> {
-    let manifest = root.join("benches/peers").join(peer.dir).join("Cargo.toml");
-    let files: Vec<PathBuf> = programs
-        .iter()
-        .filter_map(|p| {
-            let own = root.join(format!("benches/programs/{p}.{}", peer.extension));
-            if own.exists() {
-                Some(own)
-            } else if peer.lua_fallback {
-                Some(root.join(format!("benches/programs/{p}.lua")))
-            } else {
-                None
-            }
-        })
-        .collect();
-    if files.is_empty() {
-        return BTreeMap::new();
+impl ArkProgram {
+    fn load(path: &Path) -> ArkProgram {
+        let source = std::fs::read_to_string(path).expect("program");
+        let mut vm = Vm::new();
+        let last_line = Arc::new(Mutex::new(String::new()));
+        let sink = last_line.clone();
+        vm.set_print(move |line| *sink.lock().unwrap() = line.to_string());
+        let module = vm
+            .compile(&path.display().to_string(), &source)
+            .expect("compiles");
+        ArkProgram {
+            vm,
+            module,
+            last_line,
+        }
     }
+
+    /// One run after a full collection: milliseconds.
+    fn run(&mut self) -> f64 {
+        let instance = self.vm.instantiate(&self.module);
+        self.vm.full_collect();
+        let started = Instant::now();
+        self.vm.run_init(instance).expect("runs");
+        let ms = started.elapsed().as_secs_f64() * 1e3;
+        self.vm.release_instance(instance);
+        ms
+    }
+
+    fn checksum(&self) -> String {
+        self.last_line.lock().unwrap().clone()
+    }
+}
+
+/// The file `peer` runs for `program`, if it has one.
+fn peer_file(root: &Path, peer: &Peer, program: &str) -> Option<PathBuf> {
+    let own = root.join(format!("benches/programs/{program}.{}", peer.extension));
+    if own.exists() {
+        Some(own)
+    } else if peer.lua_fallback {
+        Some(root.join(format!("benches/programs/{program}.lua")))
+    } else {
+        None
+    }
+}
+
+/// `cargo run` of a peer's runner, with `args`.
+fn peer_command(root: &Path, peer: &Peer, args: &[String]) -> Command {
+    let manifest = root.join("benches/peers").join(peer.dir).join("Cargo.toml");
     let mut cmd = Command::new(env!("CARGO"));
     cmd.args(["run", "--release", "--quiet", "--manifest-path"])
         .arg(&manifest)
         .arg("--")
-        .arg(iterations.to_string())
-        .args(&files)
+        .args(args)
         .env_remove("CARGO_TARGET_DIR");
     for (k, v) in peer.env {
         cmd.env(k, v);
     }
-    let out = cmd.output().expect("cargo runs the peer");
+    cmd
+}
+
+/// A peer runner serving one run per request (`benches/peers/mlua_runner.rs`),
+/// so that its runs interleave with Ark's: a drift in the machine's speed
+/// then touches both engines alike.
+struct PeerServer {
+    child: Child,
+    requests: ChildStdin,
+    answers: BufReader<ChildStdout>,
+}
+
+impl PeerServer {
+    fn start(root: &Path, peer: &Peer) -> PeerServer {
+        let mut child = peer_command(root, peer, &[])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("cargo runs the peer");
+        let requests = child.stdin.take().expect("piped");
+        let answers = BufReader::new(child.stdout.take().expect("piped"));
+        PeerServer {
+            child,
+            requests,
+            answers,
+        }
+    }
+
+    /// One run of `file`: milliseconds and checksum (`None` if the runner
+    /// failed; its error went to standard error).
+    fn run(&mut self, file: &Path) -> Option<Result> {
+        writeln!(self.requests, "{}", file.display()).ok()?;
+        self.requests.flush().ok()?;
+        let mut line = String::new();
+        self.answers.read_line(&mut line).ok()?;
+        let mut parts = line.trim_end_matches('\n').splitn(3, '\t');
+        let _name = parts.next()?;
+        let ms: f64 = parts.next()?.parse().ok()?;
+        Some((ms, parts.next().unwrap_or("").to_string()))
+    }
+}
+
+impl Drop for PeerServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// All of a program's runs on a batch peer (Rhai): median and checksum.
+fn run_batch(root: &Path, peer: &Peer, program: &str, iterations: usize) -> Option<Result> {
+    let file = peer_file(root, peer, program)?;
+    let args = [iterations.to_string(), file.display().to_string()];
+    let out = peer_command(root, peer, &args)
+        .output()
+        .expect("cargo runs the peer");
     if !out.status.success() {
         eprintln!(
             "{} failed:\n{}",
             peer.name,
             String::from_utf8_lossy(&out.stderr)
         );
-        return BTreeMap::new();
+        return None;
     }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|line| {
-            let mut parts = line.splitn(3, '\t');
-            let name = parts.next()?.to_string();
-            let ms: f64 = parts.next()?.parse().ok()?;
-            Some((name, (ms, parts.next().unwrap_or("").to_string())))
-        })
-        .collect()
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let mut parts = stdout.lines().next()?.splitn(3, '\t');
+    let _name = parts.next()?;
+    let ms: f64 = parts.next()?.parse().ok()?;
+    Some((ms, parts.next().unwrap_or("").to_string()))
+}
+
+fn median(mut times: Vec<f64>) -> f64 {
+    times.sort_by(|a, b| a.total_cmp(b));
+    times[times.len() / 2]
 }
 
 /// A large script of ordinary code: functions with locals, loops,
@@ -248,37 +331,56 @@ fn main() {
     println!();
     let mut ratios: Vec<Vec<f64>> = vec![Vec::new(); PEERS.len()];
     let mut mismatches = Vec::new();
+    let mut servers: Vec<Option<PeerServer>> = PEERS
+        .iter()
+        .map(|peer| (chosen(peer) && peer.batch.is_none()).then(|| PeerServer::start(root, peer)))
+        .collect();
     for program in &programs {
-        // Each program runs on every engine before the next program starts,
-        // so that its ratios come from the same stretch of time (a shared
-        // machine's speed drifts).
-        let peers: Vec<Option<Result>> = PEERS
-            .iter()
-            .map(|peer| {
-                if !chosen(peer) {
-                    return None;
+        // Each round runs the program once on Ark and once on every serving
+        // peer (see the top of the file).
+        let mut ark = ArkProgram::load(&root.join(format!("benches/programs/{program}.ark")));
+        let mut served: Vec<Vec<Result>> = vec![Vec::new(); PEERS.len()];
+        let mut ark_times = Vec::new();
+        for _ in 0..iterations {
+            ark_times.push(ark.run());
+            for (i, peer) in PEERS.iter().enumerate() {
+                if let (Some(server), Some(file)) =
+                    (&mut servers[i], peer_file(root, peer, program))
+                    && let Some(run) = server.run(&file)
+                {
+                    served[i].push(run);
                 }
-                let runs = peer
-                    .iterations
-                    .map_or(iterations, |(var, default)| env_usize(var, default));
-                run_peer(root, peer, &[program], runs).remove(*program)
-            })
-            .collect();
-        let path = root.join(format!("benches/programs/{program}.ark"));
-        let (ark_ms, ark_sum) = run_ark(&path, iterations);
+            }
+        }
+        let ark_ms = median(ark_times.clone());
+        let ark_sum = ark.checksum();
         print!("{program:<14} {ark_ms:>9.1}");
         for (i, peer) in PEERS.iter().enumerate() {
-            match &peers[i] {
-                Some((ms, sum)) => {
-                    if *sum != ark_sum {
+            // A serving peer's ratio is the median of the rounds' own
+            // ratios: each compares two runs a second apart. A batch peer's
+            // is the ratio of the medians.
+            let result = match peer.batch {
+                _ if !chosen(peer) => None,
+                Some((var, default)) => run_batch(root, peer, program, env_usize(var, default))
+                    .map(|(ms, sum)| (ms, sum, peer.ratio(ark_ms, ms))),
+                None if served[i].len() < iterations => None,
+                None => {
+                    let paired = (ark_times.iter().zip(&served[i]))
+                        .map(|(&ark, &(ms, _))| peer.ratio(ark, ms));
+                    let sum = served[i]
+                        .last()
+                        .map(|(_, sum)| sum.clone())
+                        .unwrap_or_default();
+                    let ms = median(served[i].iter().map(|(ms, _)| *ms).collect());
+                    Some((ms, sum, median(paired.collect())))
+                }
+            };
+            match result {
+                Some((ms, sum, ratio)) => {
+                    if sum != ark_sum {
                         mismatches
                             .push(format!("{program}: ark {ark_sum:?}, {} {sum:?}", peer.name));
                     }
-                    let ratio = if peer.speedup {
-                        ms / ark_ms
-                    } else {
-                        ark_ms / ms
-                    };
                     ratios[i].push(ratio);
                     print!(" {ms:>9.1} {ratio:>9.2}");
                 }
