@@ -390,6 +390,8 @@ fn run_instance(
         let before = vm.instructions_executed();
         let result = vm.resume_with(call, meter.slice(), world);
         meter.spend(vm.instructions_executed() - before);
+        let stretch = vm.last_resume_longest_unchecked().as_secs_f64() * 1e6;
+        stats.opcode_longest_unchecked_micros = stats.opcode_longest_unchecked_micros.max(stretch);
         stats.instances_run += 1;
         match result {
             RunResult::Done(_) => {

@@ -8,6 +8,14 @@ use bevy::ecs::prelude::*;
 pub struct ScriptFrameStats {
     /// Microseconds spent running scripts.
     pub opcode_micros: f64,
+    /// Under a time budget, the longest stretch of any script call this
+    /// frame between two of the VM's clock reads, in microseconds (zero
+    /// under an instruction budget; see
+    /// [`ark_vm::Vm::last_resume_longest_unchecked`]). A call stops at most
+    /// one stretch past its deadline, so when the frame runs over and this
+    /// is most of the overshoot, one native (a component access, a game
+    /// function) ran long or the OS took the thread away.
+    pub opcode_longest_unchecked_micros: f64,
     /// Microseconds spent in the collector.
     pub gc_micros: f64,
     /// Under a time budget, the longest stretch of the collector's step
@@ -36,6 +44,7 @@ impl Default for ScriptFrameStats {
     fn default() -> Self {
         ScriptFrameStats {
             opcode_micros: 0.0,
+            opcode_longest_unchecked_micros: 0.0,
             gc_micros: 0.0,
             gc_longest_unchecked_micros: 0.0,
             instructions: 0,

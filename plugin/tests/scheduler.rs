@@ -51,7 +51,8 @@ fn on_start_runs_once_then_on_update_every_frame() {
     assert_eq!(stats.instances_run, 1);
     assert!(stats.instructions > 0);
     assert_eq!(stats.failed, 0);
-    // A work budget reads no clock inside the collector's step.
+    // A work budget reads no clock, in the scripts or the collector.
+    assert_eq!(stats.opcode_longest_unchecked_micros, 0.0);
     assert_eq!(stats.gc_longest_unchecked_micros, 0.0);
 }
 
@@ -232,6 +233,12 @@ fn a_time_budget_bounds_the_frame() {
         assert!(stats.gc_longest_unchecked_micros > 0.0, "{stats:?}");
         assert!(
             stats.gc_longest_unchecked_micros <= stats.gc_micros,
+            "{stats:?}"
+        );
+        // The scripts' calls timed themselves the same way.
+        assert!(stats.opcode_longest_unchecked_micros > 0.0, "{stats:?}");
+        assert!(
+            stats.opcode_longest_unchecked_micros <= stats.opcode_micros,
             "{stats:?}"
         );
     }

@@ -33,6 +33,10 @@ struct Meter {
     /// they say how much work the run did.
     filled: i64,
     spent: u64,
+    /// Under a time budget, the last clock read, and the longest stretch
+    /// between two reads so far (`Vm::last_resume_longest_unchecked`).
+    last_read: Option<Instant>,
+    longest_unchecked: Duration,
 }
 
 impl Meter {
@@ -44,20 +48,29 @@ impl Meter {
                 unlimited: false,
                 filled: n.min(i64::MAX as u64) as i64,
                 spent: 0,
+                last_read: None,
+                longest_unchecked: Duration::ZERO,
             },
-            Budget::Micros(us) => Meter {
-                fuel: CLOCK_CHECK_INTERVAL,
-                deadline: Some(Instant::now() + Duration::from_micros(us)),
-                unlimited: false,
-                filled: CLOCK_CHECK_INTERVAL,
-                spent: 0,
-            },
+            Budget::Micros(us) => {
+                let now = Instant::now();
+                Meter {
+                    fuel: CLOCK_CHECK_INTERVAL,
+                    deadline: Some(now + Duration::from_micros(us)),
+                    unlimited: false,
+                    filled: CLOCK_CHECK_INTERVAL,
+                    spent: 0,
+                    last_read: Some(now),
+                    longest_unchecked: Duration::ZERO,
+                }
+            }
             Budget::Unlimited => Meter {
                 fuel: i64::MAX / 2,
                 deadline: None,
                 unlimited: true,
                 filled: i64::MAX / 2,
                 spent: 0,
+                last_read: None,
+                longest_unchecked: Duration::ZERO,
             },
         }
     }
@@ -69,8 +82,9 @@ impl Meter {
         let refill = if self.unlimited {
             i64::MAX / 2
         } else {
-            match self.deadline {
-                Some(deadline) if Instant::now() < deadline => CLOCK_CHECK_INTERVAL,
+            let deadline = self.deadline;
+            match deadline {
+                Some(deadline) if self.read_clock() < deadline => CLOCK_CHECK_INTERVAL,
                 _ => return true,
             }
         };
@@ -78,6 +92,15 @@ impl Meter {
         *fuel = refill;
         self.filled = refill;
         false
+    }
+
+    /// Reads the clock, noting the stretch since the last read.
+    fn read_clock(&mut self) -> Instant {
+        let now = Instant::now();
+        if let Some(last) = self.last_read.replace(now) {
+            self.longest_unchecked = self.longest_unchecked.max(now - last);
+        }
+        now
     }
 
     /// Work done so far, given the fuel left now.
@@ -97,9 +120,26 @@ pub(crate) fn run(
     call: CallId,
     fiber: &mut Fiber,
     budget: Budget,
-    mut host: Option<&mut (dyn Any + Send)>,
+    host: Option<&mut (dyn Any + Send)>,
 ) -> RunResult {
     let mut meter = Meter::new(budget);
+    let result = run_metered(core, call, fiber, &mut meter, host);
+    core.instructions += meter.total_spent(meter.fuel);
+    if meter.last_read.is_some() {
+        meter.read_clock();
+    }
+    core.last_resume_longest_unchecked = meter.longest_unchecked;
+    result
+}
+
+/// `run`'s work, under `meter`.
+fn run_metered(
+    core: &mut Core,
+    call: CallId,
+    fiber: &mut Fiber,
+    meter: &mut Meter,
+    mut host: Option<&mut (dyn Any + Send)>,
+) -> RunResult {
     if let Some(message) = fiber.failed.take() {
         return RunResult::Error(RuntimeError::new(message));
     }
@@ -119,9 +159,7 @@ pub(crate) fn run(
             Err(message) => return RunResult::Error(error_with_stack(&core.heap, fiber, message)),
         }
     }
-    let result = execute(core, call, fiber, &mut meter, host);
-    core.instructions += meter.total_spent(meter.fuel);
-    match result {
+    match execute(core, call, fiber, meter, host) {
         Ok(Exit::Done(v)) => RunResult::Done(v),
         Ok(Exit::Suspended) => RunResult::Suspended,
         Err(message) => RunResult::Error(error_with_stack(&core.heap, fiber, message)),

@@ -169,6 +169,9 @@ pub struct Core {
     /// Instructions run (and work units natives charged) since the VM
     /// started.
     pub(crate) instructions: u64,
+    /// Under a time budget, the longest stretch of the last resume between
+    /// two reads of the clock (see [`Vm::last_resume_longest_unchecked`]).
+    pub(crate) last_resume_longest_unchecked: std::time::Duration,
     /// Fields and methods of entity values, if the host provides them.
     pub(crate) entity_host: Option<Arc<dyn crate::host::EntityHost>>,
 }
@@ -218,6 +221,7 @@ impl Vm {
                 calls: SlotMap::with_key(),
                 roots: RootRegistry::default(),
                 instructions: 0,
+                last_resume_longest_unchecked: std::time::Duration::ZERO,
                 entity_host: None,
                 config,
             },
@@ -648,6 +652,17 @@ impl Vm {
     /// work included (the unit of [`Budget::Instructions`]).
     pub fn instructions_executed(&self) -> u64 {
         self.core.instructions
+    }
+
+    /// Under a [`Budget::Micros`], the longest stretch of the last resume
+    /// between two reads of the clock: its start, the budget checks (every
+    /// [`CLOCK_CHECK_INTERVAL`] instructions, natives' charges included)
+    /// and its end. Zero under other budgets. A run ends at most one
+    /// stretch past its deadline, so when a resume overshoots and this is
+    /// most of the overshoot, a single native ran long or the OS took the
+    /// thread away; a few microseconds is the normal.
+    pub fn last_resume_longest_unchecked(&self) -> std::time::Duration {
+        self.core.last_resume_longest_unchecked
     }
 
     /// Abandons a suspended call.

@@ -1,6 +1,7 @@
 //! The embedding API as a host (the Bevy plugin, a game) uses it.
 
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use ark_vm::{
     Arity, Budget, Error, HostObject, NativeCtx, NativeError, RunResult, Value, Vm, VmConfig,
@@ -239,6 +240,49 @@ fn an_endless_loop_is_suspended_by_a_time_budget() {
     }
     vm.cancel(call);
     assert!(!vm.is_running(call));
+}
+
+#[test]
+fn a_timed_resume_reports_its_longest_stretch_between_clock_reads() {
+    let mut vm = Vm::new();
+    vm.register_native("nap", Arity::Exactly(0), |_, _| {
+        std::thread::sleep(Duration::from_millis(3));
+        Ok(Value::Nil)
+    });
+    let game = vm
+        .load(
+            "timing.ark",
+            "fn spin() { let x = 0; while true { x += 1; } }
+             fn napper() { nap(); return 1; }",
+        )
+        .unwrap();
+
+    // A script that never ends: stopped by its deadline, read in stretches.
+    let call = vm.start_call(game, "spin", &[]).unwrap();
+    let started = Instant::now();
+    assert_eq!(vm.resume(call, Budget::Micros(2_000)), RunResult::Suspended);
+    let elapsed = started.elapsed();
+    let longest = vm.last_resume_longest_unchecked();
+    assert!(
+        longest > Duration::ZERO && longest <= elapsed,
+        "{longest:?} of {elapsed:?}"
+    );
+
+    // A native that runs long is one stretch, however short the budget.
+    let call = vm.start_call(game, "napper", &[]).unwrap();
+    assert_eq!(
+        vm.resume(call, Budget::Micros(1_000)),
+        RunResult::Done(Value::Int(1))
+    );
+    assert!(vm.last_resume_longest_unchecked() >= Duration::from_millis(3));
+
+    // Other budgets read no clock.
+    let call = vm.start_call(game, "napper", &[]).unwrap();
+    assert_eq!(
+        vm.resume(call, Budget::Instructions(1_000)),
+        RunResult::Done(Value::Int(1))
+    );
+    assert_eq!(vm.last_resume_longest_unchecked(), Duration::ZERO);
 }
 
 #[test]
