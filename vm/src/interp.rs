@@ -489,10 +489,11 @@ fn execute_loop(
         // swapping this heap into another `Vm` and back, which moves the
         // heap's layout epoch, and `after_host!` then reloads the frame;
         // the heap itself `same_heap!` checks after any host code. The
-        // collector never frees instances (they are roots). This saves a slotmap lookup per access (particles.ark:
-        // 8 of the 20 instructions in its loop), and keeping `vars` fixed
-        // between reloads keeps the interpreter's registers as they were
-        // (assigning it on calls and returns cost up to 20% everywhere).
+        // collector never frees instances (they are roots). This saves a
+        // slotmap lookup per access (particles.ark: 7 of the 18
+        // instructions in its loop), and keeping `vars` fixed between
+        // reloads keeps the interpreter's registers as they were (assigning
+        // it on calls and returns cost up to 20% everywhere).
         let (vars, vars_len) = match core.heap.instances.get_mut(vars_instance) {
             Some(inst) => (inst.vars.as_mut_ptr(), inst.vars.len()),
             None => (std::ptr::null_mut(), 0),
