@@ -9,6 +9,8 @@
 //! assignment a field is always a ref, so `self.Transform.rotation.w = 1.0`
 //! writes through.
 
+use std::borrow::Cow;
+
 use ark_vm::{EntityHost, HostObject, NativeCtx, NativeError, Value, Vec3};
 use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
 use bevy::prelude::{Entity, World};
@@ -85,18 +87,20 @@ fn leaf_of(value: &dyn PartialReflect) -> Option<Leaf> {
     if let Some(v) = value.try_downcast_ref::<f64>() {
         return Some(Leaf::Float(*v));
     }
+    // Vectors and rotations, which games read most, before the ten
+    // integer types.
+    if let Some(v) = value.try_downcast_ref::<bevy::math::Vec3>() {
+        return Some(Leaf::Vec3(Vec3::new(v.x, v.y, v.z)));
+    }
+    if let Some(q) = value.try_downcast_ref::<bevy::math::Quat>() {
+        return Some(Leaf::Quat([q.x, q.y, q.z, q.w]));
+    }
     try_int!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
     if let Some(v) = value.try_downcast_ref::<bool>() {
         return Some(Leaf::Bool(*v));
     }
     if let Some(v) = value.try_downcast_ref::<String>() {
         return Some(Leaf::Text(v.clone()));
-    }
-    if let Some(v) = value.try_downcast_ref::<bevy::math::Vec3>() {
-        return Some(Leaf::Vec3(Vec3::new(v.x, v.y, v.z)));
-    }
-    if let Some(q) = value.try_downcast_ref::<bevy::math::Quat>() {
-        return Some(Leaf::Quat([q.x, q.y, q.z, q.w]));
     }
     None
 }
@@ -138,31 +142,41 @@ fn assign(
     text: Option<String>,
     what: &str,
 ) -> Result<(), NativeError> {
-    assign_with_quat(target, value, text, None, what)
+    assign_with_quat(target, value, text, None, &|| what.to_string())
 }
 
 /// `assign`, where `quat` is the value read as a quaternion (if it is one).
+/// `what` names the field for error messages (made only for one): this
+/// runs for every field a script writes.
 fn assign_with_quat(
     target: &mut dyn PartialReflect,
     value: Value,
     text: Option<String>,
     quat: Option<bevy::math::Quat>,
-    what: &str,
+    what: &dyn Fn() -> String,
 ) -> Result<(), NativeError> {
-    let field_type = target.reflect_short_type_path().to_string();
+    let field_type: Cow<'static, str> = match target.get_represented_type_info() {
+        Some(info) => Cow::Borrowed(info.type_path_table().short_path()),
+        None => Cow::Owned(target.reflect_short_type_path().to_string()),
+    };
     // Text from a `ScriptValue` comes without an Ark string value.
     let given = if text.is_some() {
         "string"
     } else {
         value.type_name()
     };
-    let mismatch = || NativeError::new(format!("cannot assign {given} to {what} ({field_type})"));
+    let mismatch = || {
+        NativeError::new(format!(
+            "cannot assign {given} to {} ({field_type})",
+            what()
+        ))
+    };
     macro_rules! set_int {
         ($($t:ty),*) => {$(
             if let Some(slot) = target.try_downcast_mut::<$t>() {
                 let Value::Int(i) = value else { return Err(mismatch()) };
                 *slot = <$t>::try_from(i)
-                    .map_err(|_| NativeError::new(format!("{i} does not fit {what}")))?;
+                    .map_err(|_| NativeError::new(format!("{i} does not fit {}", what())))?;
                 return Ok(());
             }
         )*};
@@ -175,6 +189,19 @@ fn assign_with_quat(
         *slot = value.as_f64().ok_or_else(mismatch)?;
         return Ok(());
     }
+    // Vectors and rotations, which games write most, before the ten
+    // integer types.
+    if let Some(slot) = target.try_downcast_mut::<bevy::math::Vec3>() {
+        let Value::Vec3(v) = value else {
+            return Err(mismatch());
+        };
+        *slot = bevy::math::Vec3::new(v.x, v.y, v.z);
+        return Ok(());
+    }
+    if let Some(slot) = target.try_downcast_mut::<bevy::math::Quat>() {
+        *slot = quat.ok_or_else(mismatch)?;
+        return Ok(());
+    }
     set_int!(i8, i16, i32, i64, u8, u16, u32, u64, usize, isize);
     if let Some(slot) = target.try_downcast_mut::<bool>() {
         let Value::Bool(b) = value else {
@@ -185,17 +212,6 @@ fn assign_with_quat(
     }
     if let Some(slot) = target.try_downcast_mut::<String>() {
         *slot = text.ok_or_else(mismatch)?;
-        return Ok(());
-    }
-    if let Some(slot) = target.try_downcast_mut::<bevy::math::Vec3>() {
-        let Value::Vec3(v) = value else {
-            return Err(mismatch());
-        };
-        *slot = bevy::math::Vec3::new(v.x, v.y, v.z);
-        return Ok(());
-    }
-    if let Some(slot) = target.try_downcast_mut::<bevy::math::Quat>() {
-        *slot = quat.ok_or_else(mismatch)?;
         return Ok(());
     }
     Err(mismatch())
@@ -319,7 +335,6 @@ impl HostObject for ComponentRef {
         value: Value,
     ) -> Result<(), NativeError> {
         let path = self.child(name);
-        let what = self.describe(&path);
         let text = match value {
             Value::Str(k) => Some(ctx.heap().str(k).to_string()),
             _ => None,
@@ -341,7 +356,7 @@ impl HostObject for ComponentRef {
         let field = component
             .reflect_path_mut(path.as_str())
             .map_err(|_| self.no_field(name))?;
-        assign_with_quat(field, value, text, quat, &what)
+        assign_with_quat(field, value, text, quat, &|| self.describe(&path))
     }
 
     fn display(&self) -> String {
