@@ -10,6 +10,7 @@
 //! writes through.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use ark_vm::{EntityHost, HostObject, NativeCtx, NativeError, Value, Vec3};
 use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
@@ -43,16 +44,21 @@ fn component_reflect<'r>(
         })
 }
 
-/// Runs `f` on component `name` of `entity`, read through reflection.
+/// The reflection of component `name`, looked up once and kept by the refs
+/// made from it (a type's reflection functions never change).
+fn resolve_component(world: &World, name: &str) -> Result<Arc<ReflectComponent>, NativeError> {
+    let registry = world.resource::<AppTypeRegistry>().read();
+    component_reflect(&registry, name).map(|r| Arc::new(r.clone()))
+}
+
+/// Runs `f` on component `name` of `entity` (reflected by `reflect`).
 fn read_component<T>(
     world: &World,
     entity: Entity,
+    reflect: &ReflectComponent,
     name: &str,
     f: impl FnOnce(&dyn Reflect) -> Result<T, NativeError>,
 ) -> Result<T, NativeError> {
-    let registry = world.resource::<AppTypeRegistry>().clone();
-    let registry = registry.read();
-    let reflect = component_reflect(&registry, name)?;
     let entity_ref = world
         .get_entity(entity)
         .map_err(|_| NativeError::new(format!("entity {entity} does not exist")))?;
@@ -228,10 +234,13 @@ impl EntityHost for EntityBindings {
         name: &str,
     ) -> Result<Value, NativeError> {
         let entity = entity_of(bits)?;
-        read_component(world(ctx)?, entity, name, |_| Ok(()))?;
+        let world = world(ctx)?;
+        let reflect = resolve_component(world, name)?;
+        read_component(world, entity, &reflect, name, |_| Ok(()))?;
         ComponentRef {
             entity,
             component: name.to_string(),
+            reflect,
             path: String::new(),
         }
         .into_value(ctx)
@@ -242,6 +251,8 @@ impl EntityHost for EntityBindings {
 pub(crate) struct ComponentRef {
     entity: Entity,
     component: String,
+    /// The component's reflection, looked up when the ref was made.
+    reflect: Arc<ReflectComponent>,
     /// The reflection path inside the component (`translation.y`).
     path: String,
 }
@@ -275,6 +286,7 @@ impl ComponentRef {
         ComponentRef {
             entity: self.entity,
             component: self.component.clone(),
+            reflect: self.reflect.clone(),
             path: self.child(name),
         }
     }
@@ -294,12 +306,18 @@ impl HostObject for ComponentRef {
 
     fn get_field(&self, ctx: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
         let path = self.child(name);
-        let leaf = read_component(world(ctx)?, self.entity, &self.component, |c| {
-            let field = c
-                .reflect_path(path.as_str())
-                .map_err(|_| self.no_field(name))?;
-            Ok(leaf_of(field))
-        })?;
+        let leaf = read_component(
+            world(ctx)?,
+            self.entity,
+            &self.reflect,
+            &self.component,
+            |c| {
+                let field = c
+                    .reflect_path(path.as_str())
+                    .map_err(|_| self.no_field(name))?;
+                Ok(leaf_of(field))
+            },
+        )?;
         match leaf {
             Some(Leaf::Float(f)) => Ok(Value::Float(f)),
             Some(Leaf::Int(i)) => Ok(Value::Int(i)),
@@ -320,11 +338,17 @@ impl HostObject for ComponentRef {
     /// `self.Transform.translation.y = 1.0` writes into the component).
     fn get_field_place(&self, ctx: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
         let path = self.child(name);
-        read_component(world(ctx)?, self.entity, &self.component, |c| {
-            c.reflect_path(path.as_str())
-                .map(|_| ())
-                .map_err(|_| self.no_field(name))
-        })?;
+        read_component(
+            world(ctx)?,
+            self.entity,
+            &self.reflect,
+            &self.component,
+            |c| {
+                c.reflect_path(path.as_str())
+                    .map(|_| ())
+                    .map_err(|_| self.no_field(name))
+            },
+        )?;
         self.field_ref(name).into_value(ctx)
     }
 
@@ -341,13 +365,10 @@ impl HostObject for ComponentRef {
         };
         let quat = quat_of(ctx.heap(), value);
         let world = world(ctx)?;
-        let registry = world.resource::<AppTypeRegistry>().clone();
-        let registry = registry.read();
-        let reflect = component_reflect(&registry, &self.component)?;
         let entity_mut = world
             .get_entity_mut(self.entity)
             .map_err(|_| NativeError::new(format!("entity {} does not exist", self.entity)))?;
-        let mut component = reflect.reflect_mut(entity_mut).ok_or_else(|| {
+        let mut component = self.reflect.reflect_mut(entity_mut).ok_or_else(|| {
             NativeError::new(format!(
                 "entity {} has no {} component",
                 self.entity, self.component

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use ark_vm::{CallId, InstanceId, Module, Vm};
 use bevy::asset::{AssetEvent, AssetId, Assets};
+use bevy::ecs::entity::EntityHashMap;
 use bevy::ecs::prelude::*;
 use bevy::log::error;
 
@@ -79,7 +80,9 @@ pub(crate) struct ScriptInstance {
 pub struct ScriptRuntime {
     vm: Mutex<Vm>,
     pub(crate) compiled: HashMap<AssetId<ScriptAsset>, Compiled>,
-    pub(crate) instances: HashMap<Entity, Vec<ScriptInstance>>,
+    /// Keyed by a cheap hash of the entity's bits: the scheduler looks
+    /// every scripted entity up each frame.
+    pub(crate) instances: EntityHashMap<Vec<ScriptInstance>>,
     /// Round-robin position: the frame after an overrun starts here.
     pub(crate) cursor: usize,
     /// Scripts recompiled since the last frame: their instances move to
@@ -100,7 +103,7 @@ impl Default for ScriptRuntime {
         ScriptRuntime {
             vm: Mutex::new(vm),
             compiled: HashMap::new(),
-            instances: HashMap::new(),
+            instances: EntityHashMap::default(),
             cursor: 0,
             reloaded: Vec::new(),
         }
@@ -118,7 +121,7 @@ impl ScriptRuntime {
     /// The instances and the VM, borrowed together.
     pub(crate) fn instances_and_vm(
         &mut self,
-    ) -> (&mut HashMap<Entity, Vec<ScriptInstance>>, &mut Vm) {
+    ) -> (&mut EntityHashMap<Vec<ScriptInstance>>, &mut Vm) {
         let vm = self
             .vm
             .get_mut()
