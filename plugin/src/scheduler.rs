@@ -433,8 +433,10 @@ fn start_if_defined(
     name: &str,
     args: &[Value],
 ) -> Option<CallId> {
-    if !vm.has_function(inst.id, name) {
-        return None;
+    // One lookup of the name, where `has_function` and then `start_call`
+    // would make two: this runs for every instance every frame.
+    match vm.get_var(inst.id, name)? {
+        f @ (Value::Closure(_) | Value::Native(_)) => vm.start_call_value(f, args).ok(),
+        _ => None,
     }
-    vm.start_call(inst.id, name, args).ok()
 }
