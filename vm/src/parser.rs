@@ -46,7 +46,7 @@ pub fn parse_repl(script: &str, source: &str) -> Result<(Program, Option<Expr>),
             let saved = p.place();
             if let Ok(expr) = p.expression()
                 && p.peek() == &Tok::Eof
-                && p.lex_error.is_none()
+                && p.tokens.lex_error.is_none()
             {
                 tail = Some(expr);
                 break;
@@ -74,6 +74,17 @@ fn starts_statement(tok: &Tok) -> bool {
 }
 
 struct Parser<'a> {
+    tokens: Tokens<'a>,
+    depth: u32,
+    next_decl: DeclId,
+    script: &'a str,
+}
+
+/// Where the parse stands in the source. A copy of it is a place to go
+/// back to: the REPL parses an entry twice when it is not an expression
+/// (`Parser::place`).
+#[derive(Clone)]
+struct Tokens<'a> {
     lexer: Lexer<'a>,
     /// The current token, and the one after it once peeked at.
     cur: Token,
@@ -83,18 +94,6 @@ struct Parser<'a> {
     /// A lexing error met while reading ahead. The parser sees the end of
     /// input there; whichever error comes first in the source is reported.
     lex_error: Option<CompileError>,
-    depth: u32,
-    next_decl: DeclId,
-    script: &'a str,
-}
-
-/// Where a parse stands, to go back to (`Parser::place`).
-struct Place<'a> {
-    lexer: Lexer<'a>,
-    cur: Token,
-    next: Option<Token>,
-    prev: Pos,
-    lex_error: Option<CompileError>,
 }
 
 type PResult<T> = Result<T, CompileError>;
@@ -102,39 +101,31 @@ type PResult<T> = Result<T, CompileError>;
 impl<'a> Parser<'a> {
     fn new(script: &'a str, source: &'a str) -> Parser<'a> {
         let mut p = Parser {
-            lexer: Lexer::new(script, source),
-            cur: Token {
-                tok: Tok::Eof,
-                line: 1,
-                col: 1,
+            tokens: Tokens {
+                lexer: Lexer::new(script, source),
+                cur: Token {
+                    tok: Tok::Eof,
+                    line: 1,
+                    col: 1,
+                },
+                next: None,
+                prev: Pos::default(),
+                lex_error: None,
             },
-            next: None,
-            prev: Pos::default(),
-            lex_error: None,
             depth: 0,
             next_decl: 0,
             script,
         };
-        p.cur = p.pull();
+        p.tokens.cur = p.pull();
         p
     }
 
-    fn place(&self) -> Place<'a> {
-        Place {
-            lexer: self.lexer.clone(),
-            cur: self.cur.clone(),
-            next: self.next.clone(),
-            prev: self.prev,
-            lex_error: self.lex_error.clone(),
-        }
+    fn place(&self) -> Tokens<'a> {
+        self.tokens.clone()
     }
 
-    fn restore(&mut self, place: Place<'a>) {
-        self.lexer = place.lexer;
-        self.cur = place.cur;
-        self.next = place.next;
-        self.prev = place.prev;
-        self.lex_error = place.lex_error;
+    fn restore(&mut self, place: Tokens<'a>) {
+        self.tokens = place;
         self.depth = 0;
     }
 
@@ -142,7 +133,7 @@ impl<'a> Parser<'a> {
     /// the first in the source: a lexing error met earlier wins.
     fn top_statement(&mut self) -> PResult<Stmt> {
         self.statement()
-            .map_err(|parse| match self.lex_error.take() {
+            .map_err(|parse| match self.tokens.lex_error.take() {
                 Some(lex) if (lex.line, lex.col) <= (parse.line, parse.col) => lex,
                 _ => parse,
             })
@@ -151,7 +142,7 @@ impl<'a> Parser<'a> {
     /// The parsed program, unless a lexing error was met after its last
     /// statement.
     fn finish(self, body: Vec<Stmt>) -> PResult<Program> {
-        match self.lex_error {
+        match self.tokens.lex_error {
             Some(e) => Err(e),
             None => Ok(Program {
                 body,
@@ -163,13 +154,17 @@ impl<'a> Parser<'a> {
     /// The next token from the lexer; after a lexing error, the end of
     /// input.
     fn pull(&mut self) -> Token {
-        if self.lex_error.is_none() {
-            match self.lexer.next_token() {
+        if self.tokens.lex_error.is_none() {
+            match self.tokens.lexer.next_token() {
                 Ok(token) => return token,
-                Err(e) => self.lex_error = Some(e),
+                Err(e) => self.tokens.lex_error = Some(e),
             }
         }
-        let at = self.lex_error.as_ref().map_or((1, 1), |e| (e.line, e.col));
+        let at = self
+            .tokens
+            .lex_error
+            .as_ref()
+            .map_or((1, 1), |e| (e.line, e.col));
         Token {
             tok: Tok::Eof,
             line: at.0,
@@ -182,34 +177,34 @@ impl Parser<'_> {
     // ---- token helpers ----
 
     fn peek(&self) -> &Tok {
-        &self.cur.tok
+        &self.tokens.cur.tok
     }
 
     /// The token after the current one.
     fn peek_at_next(&mut self) -> &Tok {
-        if self.next.is_none() {
+        if self.tokens.next.is_none() {
             let token = self.pull();
-            self.next = Some(token);
+            self.tokens.next = Some(token);
         }
-        &self.next.as_ref().expect("filled above").tok
+        &self.tokens.next.as_ref().expect("filled above").tok
     }
 
     fn here(&self) -> Pos {
         Pos {
-            line: self.cur.line,
-            col: self.cur.col,
+            line: self.tokens.cur.line,
+            col: self.tokens.cur.col,
         }
     }
 
     /// Consumes the current token and returns it (at the end of input,
     /// `Tok::Eof` again).
     fn advance(&mut self) -> Tok {
-        let following = match self.next.take() {
+        let following = match self.tokens.next.take() {
             Some(token) => token,
             None => self.pull(),
         };
-        let token = std::mem::replace(&mut self.cur, following);
-        self.prev = Pos {
+        let token = std::mem::replace(&mut self.tokens.cur, following);
+        self.tokens.prev = Pos {
             line: token.line,
             col: token.col,
         };
@@ -219,14 +214,14 @@ impl Parser<'_> {
     /// Puts back the token `advance` just returned.
     fn put_back(&mut self, tok: Tok, at: Pos) {
         let following = std::mem::replace(
-            &mut self.cur,
+            &mut self.tokens.cur,
             Token {
                 tok,
                 line: at.line,
                 col: at.col,
             },
         );
-        self.next = Some(following);
+        self.tokens.next = Some(following);
     }
 
     fn eat(&mut self, tok: &Tok) -> bool {
@@ -503,7 +498,7 @@ impl Parser<'_> {
             return Err(self.error_at(pos, "too many parameters (the limit is 200)"));
         }
         let body = self.block()?;
-        let end = self.prev;
+        let end = self.tokens.prev;
         let height = block_height(&body) + 1;
         Ok(FuncDecl {
             name,
