@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 use crate::access;
 use crate::bytecode::{Capture, Op, Proto};
+use crate::clock::ClockReads;
 use crate::error::{INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame};
 use crate::fiber::{Fiber, Frame, ProtoRef};
 use crate::gc;
@@ -33,10 +34,9 @@ struct Meter {
     /// they say how much work the run did.
     filled: i64,
     spent: u64,
-    /// Under a time budget, the last clock read, and the longest stretch
-    /// between two reads so far (`Vm::last_resume_longest_unchecked`).
-    last_read: Option<Instant>,
-    longest_unchecked: Duration,
+    /// Under a time budget, its clock reads (for
+    /// `Vm::last_resume_longest_unchecked`).
+    clock: Option<ClockReads>,
 }
 
 impl Meter {
@@ -48,8 +48,7 @@ impl Meter {
                 unlimited: false,
                 filled: n.min(i64::MAX as u64) as i64,
                 spent: 0,
-                last_read: None,
-                longest_unchecked: Duration::ZERO,
+                clock: None,
             },
             Budget::Micros(us) => {
                 let now = Instant::now();
@@ -59,8 +58,7 @@ impl Meter {
                     unlimited: false,
                     filled: CLOCK_CHECK_INTERVAL,
                     spent: 0,
-                    last_read: Some(now),
-                    longest_unchecked: Duration::ZERO,
+                    clock: Some(ClockReads::starting_at(now)),
                 }
             }
             Budget::Unlimited => Meter {
@@ -69,8 +67,7 @@ impl Meter {
                 unlimited: true,
                 filled: i64::MAX / 2,
                 spent: 0,
-                last_read: None,
-                longest_unchecked: Duration::ZERO,
+                clock: None,
             },
         }
     }
@@ -82,9 +79,10 @@ impl Meter {
         let refill = if self.unlimited {
             i64::MAX / 2
         } else {
-            let deadline = self.deadline;
-            match deadline {
-                Some(deadline) if self.read_clock() < deadline => CLOCK_CHECK_INTERVAL,
+            // A time budget: `deadline` and `clock` are set together.
+            let now = self.clock.as_mut().map(ClockReads::read);
+            match (self.deadline, now) {
+                (Some(deadline), Some(now)) if now < deadline => CLOCK_CHECK_INTERVAL,
                 _ => return true,
             }
         };
@@ -92,15 +90,6 @@ impl Meter {
         *fuel = refill;
         self.filled = refill;
         false
-    }
-
-    /// Reads the clock, noting the stretch since the last read.
-    fn read_clock(&mut self) -> Instant {
-        let now = Instant::now();
-        if let Some(last) = self.last_read.replace(now) {
-            self.longest_unchecked = self.longest_unchecked.max(now - last);
-        }
-        now
     }
 
     /// Work done so far, given the fuel left now.
@@ -125,10 +114,13 @@ pub(crate) fn run(
     let mut meter = Meter::new(budget);
     let result = run_metered(core, call, fiber, &mut meter, host);
     core.instructions += meter.total_spent(meter.fuel);
-    if meter.last_read.is_some() {
-        meter.read_clock();
-    }
-    core.last_resume_longest_unchecked = meter.longest_unchecked;
+    core.last_resume_longest_unchecked = match meter.clock.as_mut() {
+        Some(clock) => {
+            clock.read();
+            clock.longest()
+        }
+        None => Duration::ZERO,
+    };
     result
 }
 

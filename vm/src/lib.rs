@@ -30,6 +30,7 @@ mod arena;
 pub mod ast;
 mod builtins;
 pub mod bytecode;
+mod clock;
 mod compiler;
 mod disasm;
 mod error;

@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use crate::arena::Arena;
 use crate::bytecode::Proto;
+use crate::clock::ClockReads;
 use crate::fiber::Fiber;
 use crate::gc_stats::GcStats;
 use crate::heap::{Heap, VALUE_SIZE};
@@ -239,9 +240,7 @@ struct Allowance {
     deadline: Option<Instant>,
     done: usize,
     since_clock: usize,
-    /// When the clock was last read, and the longest time between reads.
-    last_clock: Instant,
-    longest_unchecked: Duration,
+    clock: ClockReads,
 }
 
 impl Allowance {
@@ -259,17 +258,8 @@ impl Allowance {
             deadline,
             done: 0,
             since_clock: 0,
-            last_clock: started,
-            longest_unchecked: Duration::ZERO,
+            clock: ClockReads::starting_at(started),
         }
-    }
-
-    /// Reads the clock, keeping the longest time between two reads.
-    fn read_clock(&mut self) -> Instant {
-        let now = Instant::now();
-        self.longest_unchecked = self.longest_unchecked.max(now - self.last_clock);
-        self.last_clock = now;
-        now
     }
 
     /// Records work; false when the allowance is spent.
@@ -285,7 +275,7 @@ impl Allowance {
             && self.since_clock >= CLOCK_EVERY
         {
             self.since_clock = 0;
-            return self.read_clock() < deadline;
+            return self.clock.read() < deadline;
         }
         true
     }
@@ -432,7 +422,7 @@ pub(crate) fn step(
             }
         }
     }
-    let elapsed = allowance.read_clock() - started;
+    let elapsed = allowance.clock.read() - started;
     core.heap.gc.stats.record_step(elapsed);
     GcProgress {
         phase: core.heap.gc.phase,
@@ -440,7 +430,7 @@ pub(crate) fn step(
         cycle_completed,
         elapsed,
         longest_unchecked: if allowance.deadline.is_some() {
-            allowance.longest_unchecked
+            allowance.clock.longest()
         } else {
             Duration::ZERO
         },
