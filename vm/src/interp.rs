@@ -397,7 +397,7 @@ fn execute_loop(
         // `safe_point!`, and every safe point that ran the collector ends
         // in a reload, which looks the closure up again (checked: a missing
         // one is an error, never a dangling pointer); and the heap itself
-        // stays (checked above and by `same_heap!` after host code); a
+        // stays (checked above and by `after_host!` after host code); a
         // sweep that host code runs through another `Vm` (swapping this
         // heap into it and back) moves the heap's layout epoch, after which
         // `after_host!` reloads before the pointer is used. Closures are never
@@ -480,7 +480,7 @@ fn execute_loop(
         // are `Vm` methods: host code could run them during a call only by
         // swapping this heap into another `Vm` and back, which moves the
         // heap's layout epoch, and `after_host!` then reloads the frame;
-        // the heap itself `same_heap!` checks after any host code. The
+        // a heap swapped for another it reports as an error. The
         // collector never frees instances (they are roots). This saves a
         // slotmap lookup per access (particles.ark: 7 of the 18
         // instructions in its loop), and keeping `vars` fixed between
@@ -528,20 +528,16 @@ fn execute_loop(
                 }
             };
         }
-        // After native or host code ran: it had `&mut Heap`, and must not
-        // have swapped the heap under the running call.
-        macro_rules! same_heap {
+        // After native or host code, at the end of its instruction. It had
+        // `&mut Heap`: it must not have swapped the heap under the running
+        // call (an error), and if it changed what the frame's pointers rely
+        // on (see `Heap::layout_epoch`), the frame loads again, looking
+        // everything up afresh. Then the collector may run.
+        macro_rules! after_host {
             () => {
                 if core.heap.id() != fiber.heap {
                     throw!(HEAP_REPLACED.into())
                 }
-            };
-        }
-        // After host code, at the end of its instruction: if it changed
-        // what the frame's pointers rely on (see `Heap::layout_epoch`), the
-        // frame loads again, looking everything up afresh.
-        macro_rules! after_host {
-            () => {
                 if core.heap.layout_epoch() != fiber.layout_epoch {
                     save_pc!();
                     continue 'frame;
@@ -1112,7 +1108,6 @@ fn execute_loop(
                     }
                     let o = reg!(obj);
                     let v = tri!(charging!(access::get_field(&mut ctx!(), o, key)));
-                    same_heap!();
                     set_reg!(dst, v);
                     after_host!();
                 }
@@ -1122,7 +1117,6 @@ fn execute_loop(
                     };
                     let o = reg!(obj);
                     let v = tri!(charging!(access::get_field_place(&mut ctx!(), o, key)));
-                    same_heap!();
                     set_reg!(dst, v);
                     after_host!();
                 }
@@ -1148,7 +1142,6 @@ fn execute_loop(
                     }
                     let (o, v) = (reg!(obj), reg!(src));
                     tri!(charging!(access::set_field(&mut ctx!(), o, key, v)));
-                    same_heap!();
                     after_host!();
                 }
 
@@ -1195,7 +1188,6 @@ fn execute_loop(
                         continue 'frame;
                     }
                     fuel = *fuel_slot;
-                    same_heap!();
                     after_host!();
                 }
                 Op::CallMethod {
@@ -1291,7 +1283,6 @@ fn execute_loop(
                         }
                     }
                     fuel = *fuel_slot;
-                    same_heap!();
                     after_host!();
                 }
                 Op::Closure { dst, proto: p } => {
