@@ -450,6 +450,24 @@ pub struct Proto {
     /// function of another instance that does not keeps the interpreter's
     /// pointer to the caller's variables.
     pub(crate) uses_module_vars: bool,
+    /// Module variables that a loop reads from a register (see
+    /// `CachedModuleVar`).
+    pub(crate) cached_module_vars: Box<[CachedModuleVar]>,
+}
+
+/// A module variable that a loop keeps in a register: loaded once before
+/// the loop, written through by the loop's own assignments, and loaded
+/// again wherever other code may have changed it: when the frame resumes
+/// (after a suspension, a yield or a call's return) and after native or
+/// host code, at any instruction from `from_pc` up to `to_pc`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct CachedModuleVar {
+    /// The first instruction after the load.
+    pub from_pc: u32,
+    /// One past the loop's last instruction.
+    pub to_pc: u32,
+    pub reg: Reg,
+    pub slot: u16,
 }
 
 impl Op {

@@ -61,6 +61,9 @@ pub(crate) struct Fiber {
     pub heap: u64,
     /// The heap's `layout_epoch` when the running frame last loaded.
     pub layout_epoch: u64,
+    /// The heap's `module_writes` when the running frame last loaded the
+    /// module variables it caches in registers.
+    pub module_writes_seen: u64,
 }
 
 impl Fiber {
@@ -91,6 +94,7 @@ impl Fiber {
             low_water: Cell::new(0),
             heap: 0,
             layout_epoch: 0,
+            module_writes_seen: 0,
         }
     }
 

@@ -134,6 +134,12 @@ pub struct Heap {
     /// through another `Vm` (by swapping this heap into it and back), so
     /// after host code the interpreter reloads the frame if this moved.
     layout_epoch: u64,
+    /// Counts writes to module variables that host code may make while a
+    /// call runs: through `instance_var_set`, and by running a call (see
+    /// `interp::execute`). A running frame whose loops keep module
+    /// variables in registers loads them again after host code only if
+    /// this moved.
+    module_writes: u64,
 }
 
 /// The identity of the next heap made.
@@ -170,6 +176,7 @@ impl Heap {
             concat_buffer: String::new(),
             id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             layout_epoch: 0,
+            module_writes: 0,
         }
     }
 
@@ -183,6 +190,18 @@ impl Heap {
     #[inline]
     pub(crate) fn layout_epoch(&self) -> u64 {
         self.layout_epoch
+    }
+
+    /// See the field.
+    #[inline]
+    pub(crate) fn module_writes(&self) -> u64 {
+        self.module_writes
+    }
+
+    /// Records a write to a module variable.
+    #[inline]
+    pub(crate) fn module_written(&mut self) {
+        self.module_writes = self.module_writes.wrapping_add(1);
     }
 
     /// Records a change that may free or move instance variables or
@@ -494,6 +513,7 @@ impl Heap {
     #[inline]
     pub fn instance_var_set(&mut self, instance: InstanceKey, slot: usize, v: Value) {
         self.barrier(v);
+        self.module_written();
         if let Some(inst) = self.instances.get_mut(instance) {
             inst.vars[slot] = v;
         }

@@ -306,6 +306,36 @@ fn vec3_arith(op: Arith, a: &Value, b: &Value) -> Option<Value> {
     Some(Value::vec3(v))
 }
 
+/// Loads the registers that cache module variables at `pc`
+/// (`CachedModuleVar`) from the variables; an error if the instance is gone
+/// (`vars_len` is then 0), as a load there would be.
+///
+/// # Safety
+///
+/// `regs` must point to `proto.num_regs` registers, and `vars` to
+/// `vars_len` values.
+#[inline(never)]
+unsafe fn reload_cached_module_vars(
+    proto: &Proto,
+    pc: usize,
+    regs: *mut Value,
+    vars: *const Value,
+    vars_len: usize,
+) -> Result<(), String> {
+    for cached in &proto.cached_module_vars {
+        if (cached.from_pc as usize..cached.to_pc as usize).contains(&pc) {
+            let slot = cached.slot as usize;
+            if slot >= vars_len {
+                return Err(stale());
+            }
+            // SAFETY: the verifier proved `reg` below `num_regs`, and `slot`
+            // is below `vars_len` (checked above).
+            unsafe { *regs.add(cached.reg as usize) = *vars.add(slot) };
+        }
+    }
+    Ok(())
+}
+
 fn arith_slow(core: &mut Core, op: Arith, a: Value, b: Value) -> Result<Value, String> {
     match vec3_arith(op, &a, &b) {
         Some(v) => Ok(v),
@@ -343,6 +373,14 @@ fn execute(
     let mut fuel = meter.fuel;
     let result = execute_loop(core, call, fiber, meter, &mut fuel, host);
     meter.fuel = fuel;
+    // The call may have written module variables. A running frame that
+    // caches some reloads them when a write it did not make itself could
+    // have happened: on a return into it, when it loads, and after host
+    // code. Host code could run another call on this heap (by swapping it
+    // into another `Vm`), which ends here: counting that as a write covers
+    // the frame's own instructions, which never write another frame's
+    // cached variables directly.
+    core.heap.module_written();
     result
 }
 
@@ -542,7 +580,27 @@ fn execute_loop(
                     save_pc!();
                     continue 'frame;
                 }
+                if core.heap.module_writes() != fiber.module_writes_seen {
+                    reload_cached_vars!();
+                }
                 safe_point!();
+            };
+        }
+        // Other code may have written module variables that this frame's
+        // loops keep in registers: load those live here again (see
+        // `CachedModuleVar`). Whenever the frame loads (a resume), on a
+        // return into it (the callee may have written them), and after host
+        // code that wrote some (`Heap::module_writes`; the count is this
+        // call's, not this frame's, so returns do not rely on it).
+        macro_rules! reload_cached_vars {
+            () => {
+                if !proto.cached_module_vars.is_empty() {
+                    let pc = pc!();
+                    // SAFETY: `regs` points to the frame's registers and
+                    // `vars` to `vars_len` variables (see their definitions).
+                    tri!(unsafe { reload_cached_module_vars(proto, pc, regs, vars, vars_len) });
+                    fiber.module_writes_seen = core.heap.module_writes();
+                }
             };
         }
         macro_rules! ctx {
@@ -651,6 +709,7 @@ fn execute_loop(
                 // SAFETY: the saved `pc` is inside the caller's code.
                 ip = unsafe { code.as_ptr().add(caller.pc) };
                 point_regs!();
+                reload_cached_vars!();
                 continue;
             }};
         }
@@ -663,6 +722,7 @@ fn execute_loop(
             }};
         }
 
+        reload_cached_vars!();
         loop {
             if fuel <= 0 && charging!(meter.exhausted(fuel_slot)) {
                 save_pc!();

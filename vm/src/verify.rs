@@ -9,7 +9,9 @@
 //!   frame's base while the frame runs);
 //! - every jump lands inside the function's code;
 //! - the last instruction never falls through (it returns or jumps), so
-//!   the program counter never runs past the end.
+//!   the program counter never runs past the end;
+//! - every register that caches a module variable is below the register
+//!   count too (the interpreter reloads it without bounds checks).
 //!
 //! Bytecode comes only from the compiler (a `Proto` cannot be built or
 //! changed outside this crate), so a failure here is a compiler bug; it is
@@ -123,6 +125,14 @@ pub(crate) fn verify(proto: &Proto) -> Result<(), String> {
             return fail(pc, "jumps outside the function");
         }
     }
+    for cached in &proto.cached_module_vars {
+        if cached.reg as usize >= regs || cached.from_pc > cached.to_pc {
+            return fail(
+                cached.from_pc as usize,
+                "caches a module variable out of range",
+            );
+        }
+    }
     match proto.code.last() {
         Some(Op::Return { .. } | Op::ReturnNil | Op::Jmp { .. }) => Ok(()),
         _ => fail(len, "is missing: the code may run off its end"),
@@ -141,6 +151,7 @@ mod tests {
             num_regs,
             field_cache: (0..code.len()).map(|_| Default::default()).collect(),
             uses_module_vars: false,
+            cached_module_vars: Box::default(),
             positions: vec![(1, 1); code.len()],
             code,
             consts: Vec::new(),
@@ -181,6 +192,22 @@ mod tests {
             Op::ReturnNil,
         ];
         assert!(verify(&proto(3, code)).is_err());
+    }
+
+    #[test]
+    fn a_cached_module_variable_past_the_frame_is_refused() {
+        use crate::bytecode::CachedModuleVar;
+        let mut p = proto(2, vec![Op::ReturnNil]);
+        let cached = |reg| CachedModuleVar {
+            from_pc: 0,
+            to_pc: 1,
+            reg,
+            slot: 0,
+        };
+        p.cached_module_vars = Box::new([cached(1)]);
+        assert_eq!(verify(&p), Ok(()));
+        p.cached_module_vars = Box::new([cached(2)]);
+        assert!(verify(&p).unwrap_err().contains("module variable"));
     }
 
     #[test]

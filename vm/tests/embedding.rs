@@ -838,3 +838,119 @@ fn a_call_never_runs_on_a_heap_swapped_in_under_it() {
         Ok(v) => panic!("ran on a swapped heap: {v:?}"),
     }
 }
+
+/// The script's list of numbers, as integers.
+fn int_list(vm: &Vm, v: Value) -> Vec<i64> {
+    let Value::List(l) = v else {
+        panic!("not a list: {v:?}")
+    };
+    vm.heap()
+        .list_items(l)
+        .expect("a live list")
+        .iter()
+        .map(|v| match v {
+            Value::Int(i) => *i,
+            other => panic!("not an int: {other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn a_loop_sees_module_variables_the_host_sets_while_it_is_suspended() {
+    // Loops keep the module variables they read in registers; a suspended
+    // call must still see what the host wrote before resuming it.
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "game.ark",
+            "let speed = 1;
+             let stop = 0;
+             fn run() {
+                 let seen = [];
+                 for i in 0..3 { seen.push(speed * 1); yield; }
+                 return seen;
+             }
+             fn spin() {
+                 let i = 0;
+                 while stop == 0 { i += 1; }
+                 return i;
+             }",
+        )
+        .unwrap();
+    // At yields.
+    let call = vm.start_call(game, "run", &[]).unwrap();
+    for speed in [2, 3] {
+        assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Suspended);
+        assert!(vm.set_var(game, "speed", Value::Int(speed)));
+    }
+    assert_eq!(vm.resume(call, Budget::Unlimited), RunResult::Suspended);
+    let RunResult::Done(seen) = vm.resume(call, Budget::Unlimited) else {
+        panic!("the call did not finish")
+    };
+    assert_eq!(int_list(&vm, seen), [1, 2, 3]);
+
+    // Where the budget ran out, anywhere in the loop: the next test of the
+    // condition sees the new value, within the same slice.
+    let call = vm.start_call(game, "spin", &[]).unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            vm.resume(call, Budget::Instructions(7)),
+            RunResult::Suspended
+        );
+    }
+    assert!(vm.set_var(game, "stop", Value::Int(1)));
+    match vm.resume(call, Budget::Instructions(7)) {
+        RunResult::Done(Value::Int(i)) => assert!(i > 0, "{i}"),
+        other => panic!("the loop did not see `stop`: {other:?}"),
+    }
+}
+
+#[test]
+fn a_loop_sees_module_variables_that_host_code_sets_during_a_native() {
+    // A native changes a module variable through another VM (the only way
+    // host code can during a call): by `set_var`, or by running a script
+    // function that assigns it.
+    #[derive(Clone, Copy)]
+    enum Poke {
+        SetVar,
+        Call,
+    }
+    for poke in [Poke::SetVar, Poke::Call] {
+        let target = Arc::new(Mutex::new(None::<ark_vm::InstanceId>));
+        let seen_target = target.clone();
+        let mut vm = Vm::new();
+        vm.register_native("poke", Arity::Exactly(0), move |ctx, _| {
+            let instance = seen_target.lock().unwrap().expect("set before the call");
+            let mut tool = Vm::new();
+            std::mem::swap(ctx.heap(), tool.heap_mut());
+            match poke {
+                Poke::SetVar => {
+                    let Some(Value::Int(speed)) = tool.get_var(instance, "speed") else {
+                        panic!("speed is an int")
+                    };
+                    assert!(tool.set_var(instance, "speed", Value::Int(speed * 10)));
+                }
+                Poke::Call => {
+                    tool.call(instance, "faster", &[]).unwrap();
+                }
+            }
+            std::mem::swap(ctx.heap(), tool.heap_mut());
+            Ok(Value::Nil)
+        });
+        let game = vm
+            .load(
+                "game.ark",
+                "let speed = 1;
+                 fn faster() { speed = speed * 10; }
+                 fn run() {
+                     let seen = [];
+                     for i in 0..3 { seen.push(speed * 1); poke(); }
+                     return seen;
+                 }",
+            )
+            .unwrap();
+        *target.lock().unwrap() = Some(game);
+        let seen = vm.call(game, "run", &[]).unwrap();
+        assert_eq!(int_list(&vm, seen), [1, 10, 100]);
+    }
+}

@@ -12,11 +12,13 @@ const LIST_BATCH: usize = 50;
 
 impl Compiler<'_, '_> {
     /// Compiles `e` into a register that holds its value: a plain local's own
-    /// register, or a new temporary. The caller releases temporaries by
-    /// restoring `free_reg`.
+    /// register, a cached module variable's (see `operand` for when that
+    /// may be used), or a new temporary. The caller releases temporaries
+    /// by restoring `free_reg`.
     pub(super) fn expr_any(&mut self, e: &Expr) -> CResult<Reg> {
         if let ExprKind::Var(name) = &e.kind
-            && let Place::Local { reg, cell: false } = self.resolve(name, e.pos)?
+            && let Place::Local { reg, cell: false } | Place::Cached { reg, .. } =
+                self.resolve(name, e.pos)?
         {
             return Ok(reg);
         }
@@ -25,13 +27,15 @@ impl Compiler<'_, '_> {
         Ok(r)
     }
 
-    /// Whether `e` names a local that lives in a register of its own.
-    fn is_plain_local(&mut self, e: &Expr) -> bool {
+    /// Whether `e` names a local that lives in a register of its own, or a
+    /// cached module variable that may be used in place (see `operand`).
+    fn is_register_operand(&mut self, e: &Expr, later: &Expr) -> bool {
         match &e.kind {
-            ExprKind::Var(name) => matches!(
-                self.resolve(name, e.pos),
-                Ok(Place::Local { cell: false, .. })
-            ),
+            ExprKind::Var(name) => match self.resolve(name, e.pos) {
+                Ok(Place::Local { cell: false, .. }) => true,
+                Ok(Place::Cached { .. }) => self.is_quiet(later),
+                _ => false,
+            },
             _ => false,
         }
     }
@@ -126,7 +130,7 @@ impl Compiler<'_, '_> {
             ExprKind::Call(callee, args)
                 if args.len() == 2 && self.calls_builtin(callee, "div")? =>
             {
-                let a = self.expr_any(&args[0])?;
+                let a = self.operand(&args[0], &[&args[1]])?;
                 let b = self.expr_any(&args[1])?;
                 self.pos = e.pos;
                 self.emit(Op::FloorDiv { dst, a, b });
@@ -158,7 +162,7 @@ impl Compiler<'_, '_> {
             }
             ExprKind::Index(ab) => {
                 let (obj, key) = &**ab;
-                let obj = self.expr_any(obj)?;
+                let obj = self.operand(obj, &[key])?;
                 let key = self.expr_any(key)?;
                 self.pos = e.pos;
                 self.emit(Op::GetIndex { dst, obj, key });
@@ -215,6 +219,7 @@ impl Compiler<'_, '_> {
             Place::Module(slot) => {
                 self.emit(Op::GetModule { dst, slot });
             }
+            Place::Cached { reg, .. } => self.move_to(dst, reg),
             Place::Global(idx) => {
                 self.emit(Op::GetGlobal { dst, idx });
             }
@@ -266,7 +271,7 @@ impl Compiler<'_, '_> {
             let src = self.expr_any(value)?;
             return self.set_field(obj, name, src);
         }
-        let key = self.expr_any(key)?;
+        let key = self.operand(key, &[value])?;
         let src = self.expr_any(value)?;
         self.emit(Op::SetIndex { obj, key, src });
         Ok(())
@@ -326,7 +331,7 @@ impl Compiler<'_, '_> {
 
     /// Whether `callee` names the built-in function `name`: no local, upvalue
     /// or module variable shadows it, and the host has not replaced it.
-    fn calls_builtin(&mut self, callee: &Expr, name: &str) -> CResult<bool> {
+    pub(super) fn calls_builtin(&mut self, callee: &Expr, name: &str) -> CResult<bool> {
         Ok(match &callee.kind {
             ExprKind::Var(var) if **var == *name => {
                 matches!(self.resolve(var, callee.pos)?, Place::Global(_))
@@ -356,11 +361,11 @@ impl Compiler<'_, '_> {
         // A temporary destination can hold the left operand while the right
         // one is computed: long chains like `a + b + c + ...` then need one
         // register per level of nesting on the right, not one per operand.
-        let ra = if self.is_temp(dst) && !self.is_plain_local(a) {
+        let ra = if self.is_temp(dst) && !self.is_register_operand(a, b) {
             self.expr_to(a, dst)?;
             dst
         } else {
-            self.expr_any(a)?
+            self.operand(a, &[b])?
         };
         if matches!(
             op,
@@ -422,7 +427,7 @@ impl Compiler<'_, '_> {
             ExprKind::Binary(op, ab) if op.is_comparison() => {
                 let (a, b) = &**ab;
                 let pos = self.pos;
-                let ra = self.expr_any(a)?;
+                let ra = self.operand(a, &[b])?;
                 let k = if matches!(op, BinOp::Eq | BinOp::Ne) {
                     self.equality_const(b)?
                 } else {

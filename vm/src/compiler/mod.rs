@@ -10,6 +10,7 @@
 //! - `expr.rs`: expressions and conditions;
 //! - `stmt.rs`: statements, functions and the module's top level.
 
+mod cache;
 mod expr;
 mod stmt;
 
@@ -18,7 +19,7 @@ use std::sync::Arc;
 use rustc_hash::FxHashMap;
 
 use crate::ast::{DeclId, Name, Pos, Stmt};
-use crate::bytecode::{Capture, LocalInfo, ModuleCode, Op, Proto, Reg};
+use crate::bytecode::{CachedModuleVar, Capture, LocalInfo, ModuleCode, Op, Proto, Reg};
 use crate::error::CompileError;
 use crate::heap::Heap;
 use crate::value::{StrKey, Value};
@@ -91,6 +92,11 @@ struct FuncState {
     max_reg: u16,
     loops: Vec<LoopCtx>,
     line: u32,
+    /// Module variables cached in registers by the loops around the code
+    /// being compiled (`cache.rs`), innermost last.
+    cached_vars: Vec<cache::CachedVar>,
+    /// Every cached variable's live range, for the prototype.
+    cached_module_vars: Vec<CachedModuleVar>,
 }
 
 impl FuncState {
@@ -115,6 +121,8 @@ impl FuncState {
             max_reg: 0,
             loops: Vec::new(),
             line,
+            cached_vars: Vec::new(),
+            cached_module_vars: Vec::new(),
         }
     }
 }
@@ -132,9 +140,17 @@ impl FuncState {
 /// Where a name lives.
 #[derive(Clone, Copy)]
 enum Place {
-    Local { reg: Reg, cell: bool },
+    Local {
+        reg: Reg,
+        cell: bool,
+    },
     Upval(u8),
     Module(u16),
+    /// A module variable that a loop around here keeps in `reg`.
+    Cached {
+        slot: u16,
+        reg: Reg,
+    },
     Global(u16),
 }
 
@@ -407,7 +423,11 @@ impl Compiler<'_, '_> {
         if let Some(slot) = self.module_index.get(name).map(|&s| s as usize)
             && (!self.in_main() || self.module_visible[slot])
         {
-            return Ok(Place::Module(slot as u16));
+            let slot = slot as u16;
+            return Ok(match self.cached_reg(slot) {
+                Some(reg) => Place::Cached { slot, reg },
+                None => Place::Module(slot),
+            });
         }
         if let Some(idx) = (self.env.globals)(name) {
             return Ok(Place::Global(idx));
@@ -476,6 +496,7 @@ impl Compiler<'_, '_> {
             gc_epoch: Default::default(),
             field_cache: (0..end).map(|_| Default::default()).collect(),
             uses_module_vars,
+            cached_module_vars: f.cached_module_vars.into(),
         };
         crate::verify::verify(&proto).map_err(|message| self.error(self.pos, message))?;
         Ok(proto)

@@ -171,6 +171,8 @@ impl Compiler<'_, '_> {
                 self.patch_here(ends);
             }
             StmtKind::While { cond, body } => {
+                self.begin_scope();
+                let cached = self.cache_module_vars(&[cond], body)?;
                 let start = self.pc();
                 let exits = self.cond_jump(cond, false)?;
                 self.loop_body(body, &[])?;
@@ -183,6 +185,8 @@ impl Compiler<'_, '_> {
                 }
                 self.patch_here(exits);
                 self.patch_here(ctx.breaks);
+                self.end_cached_module_vars(cached);
+                self.end_scope();
             }
             StmtKind::ForRange {
                 var,
@@ -277,6 +281,7 @@ impl Compiler<'_, '_> {
     ) -> CResult<()> {
         let pos = self.pos;
         self.begin_scope();
+        let cached = self.cache_module_vars(&[], body)?;
         let base = self.alloc_reg()?;
         let limit = self.alloc_reg()?;
         let v = self.alloc_reg()?;
@@ -306,6 +311,7 @@ impl Compiler<'_, '_> {
         }
         self.patch_here(vec![prep]);
         self.patch_here(ctx.breaks);
+        self.end_cached_module_vars(cached);
         self.end_scope();
         Ok(())
     }
@@ -319,6 +325,7 @@ impl Compiler<'_, '_> {
     ) -> CResult<()> {
         let pos = self.pos;
         self.begin_scope();
+        let cached = self.cache_module_vars(&[], body)?;
         let base = self.alloc_reg()?;
         let index = self.alloc_reg()?;
         let v1 = self.alloc_reg()?;
@@ -352,6 +359,7 @@ impl Compiler<'_, '_> {
         }
         self.patch_here(vec![next]);
         self.patch_here(ctx.breaks);
+        self.end_cached_module_vars(cached);
         self.end_scope();
         Ok(())
     }
@@ -376,10 +384,17 @@ impl Compiler<'_, '_> {
                 let t = self.alloc_reg()?;
                 match op {
                     None => self.expr_to(value, t)?,
-                    Some(op) => {
-                        self.load_place(place, t);
-                        self.compound(op, t, t, value)?;
-                    }
+                    // A cached variable is read in place when nothing can
+                    // change it before the operation (see `operand`).
+                    Some(op) => match place {
+                        Place::Cached { reg, .. } if self.is_quiet(value) => {
+                            self.compound(op, t, reg, value)?;
+                        }
+                        _ => {
+                            self.load_place(place, t);
+                            self.compound(op, t, t, value)?;
+                        }
+                    },
                 }
                 self.pos = target.pos;
                 match place {
@@ -392,17 +407,23 @@ impl Compiler<'_, '_> {
                     Place::Module(slot) => {
                         self.emit(Op::SetModule { slot, src: t });
                     }
+                    // The variable first, so that a reload between the two
+                    // (after a suspension) reads the new value.
+                    Place::Cached { slot, reg } => {
+                        self.emit(Op::SetModule { slot, src: t });
+                        self.emit(Op::Move { dst: reg, src: t });
+                    }
                     Place::Global(_) => unreachable!("rejected above"),
                 }
             }
             ExprKind::Index(ab) => {
                 let (obj, key) = &**ab;
-                let obj = self.place_object(obj)?;
+                let obj = self.place_object(obj, &[key, value])?;
                 let Some(op) = op else {
                     self.pos = target.pos;
                     return self.store_index(obj, key, value);
                 };
-                let key = self.expr_any(key)?;
+                let key = self.operand(key, &[value])?;
                 let t = self.alloc_reg()?;
                 self.pos = target.pos;
                 self.emit(Op::GetIndex { dst: t, obj, key });
@@ -411,7 +432,7 @@ impl Compiler<'_, '_> {
                 self.emit(Op::SetIndex { obj, key, src: t });
             }
             ExprKind::Field(obj, name) => {
-                let obj = self.place_object(obj)?;
+                let obj = self.place_object(obj, &[value])?;
                 let t = self.alloc_reg()?;
                 match op {
                     None => self.expr_to(value, t)?,
@@ -432,9 +453,10 @@ impl Compiler<'_, '_> {
     /// The object of an assignment target (`a.b` in `a.b.c = v`). A field
     /// access there is a place: a host reference yields a reference to the
     /// field, so `self.Transform.translation.y = 1.0` writes through.
-    fn place_object(&mut self, obj: &Expr) -> CResult<Reg> {
+    /// `later` are the expressions evaluated after it (see `operand`).
+    fn place_object(&mut self, obj: &Expr, later: &[&Expr]) -> CResult<Reg> {
         let ExprKind::Field(inner, name) = &obj.kind else {
-            return self.expr_any(obj);
+            return self.operand(obj, later);
         };
         let inner = self.expr_any(inner)?;
         let dst = self.alloc_reg()?;

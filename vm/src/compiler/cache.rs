@@ -1,0 +1,278 @@
+//! Module variables that a loop keeps in registers.
+//!
+//! A loop that reads module variables (a top-level loop over module
+//! state, or a function's loop over a module list) would otherwise load
+//! each of them from the instance on every use. Instead, the compiler
+//! loads each one into a register of its own before the loop, and inside
+//! the loop reads use that register. The register stays exact:
+//!
+//! - The loop's own assignments write the variable, then the register.
+//! - Everything else that may change a module variable runs outside this
+//!   frame's instructions: a call (another function, a native, host code
+//!   behind a field), a suspension (the host may write variables before it
+//!   resumes the call) or a yield. The interpreter loads the registers
+//!   again at those points (`CachedModuleVar`), so the next instruction
+//!   sees what a fresh load would.
+//! - An operand is read when its instruction runs, not when the compiler
+//!   evaluates it. So a cached register is used in place only when
+//!   nothing that may run other code is evaluated between the two (see
+//!   `is_quiet`); otherwise it is copied first, as a load would have.
+
+use super::{Compiler, Place};
+use crate::ast::{Expr, ExprKind, Stmt, StmtKind, UnOp};
+use crate::bytecode::{CachedModuleVar, Op};
+use crate::error::CompileError;
+
+/// At most this many variables are cached per loop, and only while the
+/// frame has registers to spare.
+const MAX_CACHED_PER_LOOP: usize = 16;
+const REGISTER_HEADROOM: u16 = 200;
+
+/// A cached variable in scope in the function being compiled.
+pub(super) struct CachedVar {
+    pub slot: u16,
+    pub reg: u8,
+    /// Index of its entry in `FuncState::cached_module_vars`.
+    entry: usize,
+}
+
+impl Compiler<'_, '_> {
+    /// Caches the module variables that `heads` (a `while` condition) and
+    /// `body` read in place (see `operand_reads`), except those already cached, in registers
+    /// declared in the current scope. Returns how many it cached, for
+    /// `end_cached_module_vars`.
+    pub(super) fn cache_module_vars(
+        &mut self,
+        heads: &[&Expr],
+        body: &[Stmt],
+    ) -> Result<usize, CompileError> {
+        let mut names = Vec::new();
+        for e in heads {
+            condition_reads(e, &mut names);
+        }
+        stmts_reads(body, &mut names);
+        let mut slots: Vec<u16> = names
+            .into_iter()
+            .filter_map(|name| self.uncached_module_slot(name))
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        slots.truncate(MAX_CACHED_PER_LOOP);
+        if self.fr().free_reg + slots.len() as u16 > REGISTER_HEADROOM {
+            return Ok(0);
+        }
+        for &slot in &slots {
+            let reg = self.alloc_reg()?;
+            self.declare_hidden(reg);
+            self.emit(Op::GetModule { dst: reg, slot });
+            let from_pc = self.pc() as u32;
+            let f = self.f();
+            f.cached_module_vars.push(CachedModuleVar {
+                from_pc,
+                to_pc: u32::MAX,
+                reg,
+                slot,
+            });
+            let entry = f.cached_module_vars.len() - 1;
+            f.cached_vars.push(CachedVar { slot, reg, entry });
+        }
+        Ok(slots.len())
+    }
+
+    /// Ends the last `count` cached variables here, after their loop.
+    pub(super) fn end_cached_module_vars(&mut self, count: usize) {
+        let end = self.pc() as u32;
+        let f = self.f();
+        for _ in 0..count {
+            let cached = f.cached_vars.pop().expect("cached in this loop");
+            f.cached_module_vars[cached.entry].to_pc = end;
+        }
+    }
+
+    /// The register caching module variable `slot` in the function being
+    /// compiled, if a loop around here caches it.
+    pub(super) fn cached_reg(&self, slot: u16) -> Option<u8> {
+        let f = self.fr();
+        f.cached_vars
+            .iter()
+            .rev()
+            .find(|c| c.slot == slot)
+            .map(|c| c.reg)
+    }
+
+    /// The slot of the module variable that `name` means here, unless a
+    /// local shadows it or it is cached already. Has no effects (unlike
+    /// `resolve`, which captures enclosing locals).
+    fn uncached_module_slot(&self, name: &str) -> Option<u16> {
+        if self.funcs.iter().any(|f| f.find_local(name).is_some()) {
+            return None;
+        }
+        let slot = *self.module_index.get(name)?;
+        let visible = !self.in_main() || self.module_visible[slot as usize];
+        (visible && self.cached_reg(slot).is_none()).then_some(slot)
+    }
+
+    /// Whether evaluating `e` can run no code but its own instructions: no
+    /// call (script, native or method) and no field access (a host
+    /// object's field is host code). Arithmetic, comparison, indexing and
+    /// the built-in `div` compiled inline never call out.
+    pub(super) fn is_quiet(&mut self, e: &Expr) -> bool {
+        match &e.kind {
+            ExprKind::Call(callee, args) => {
+                args.len() == 2
+                    && self.calls_builtin(callee, "div").unwrap_or(false)
+                    && args.iter().all(|a| self.is_quiet(a))
+            }
+            ExprKind::MethodCall(..) | ExprKind::Field(..) => false,
+            ExprKind::Nil
+            | ExprKind::Bool(_)
+            | ExprKind::Int(_)
+            | ExprKind::Float(_)
+            | ExprKind::Str(_)
+            | ExprKind::Var(_)
+            | ExprKind::SelfRef
+            | ExprKind::Func(_) => true,
+            ExprKind::List(items) => items.iter().all(|x| self.is_quiet(x)),
+            ExprKind::Map(entries) => entries
+                .iter()
+                .all(|(k, v)| self.is_quiet(k) && self.is_quiet(v)),
+            ExprKind::Unary(_, x) => self.is_quiet(x),
+            ExprKind::Binary(_, ab)
+            | ExprKind::And(ab)
+            | ExprKind::Or(ab)
+            | ExprKind::Index(ab) => self.is_quiet(&ab.0) && self.is_quiet(&ab.1),
+        }
+    }
+
+    /// Compiles `e` into a register that holds its value when the
+    /// instruction that uses it runs, after `later` (the operands compiled
+    /// after it) are evaluated: a cached module variable's own register
+    /// only if none of `later` may run other code.
+    pub(super) fn operand(&mut self, e: &Expr, later: &[&Expr]) -> Result<u8, CompileError> {
+        if let ExprKind::Var(name) = &e.kind
+            && !later.iter().all(|e| self.is_quiet(e))
+            && let Place::Cached { .. } = self.resolve(name, e.pos)?
+        {
+            let r = self.alloc_reg()?;
+            self.expr_to(e, r)?;
+            return Ok(r);
+        }
+        self.expr_any(e)
+    }
+}
+
+// Which variables a loop caches. Only reads that an instruction takes in
+// place from the register gain: where the value is copied anyway (a
+// callee, an argument, a `let`'s value) a copy from the cache costs what a
+// load did, and every return into the frame reloads the cache. So these
+// walks collect the names read as operands (`operand_reads`), and look
+// into other positions (`value_reads`) only for operands nested there.
+// Nested functions are skipped: they load module variables themselves.
+
+/// `e` is an instruction's operand: a name here is read in place.
+fn operand_reads<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+    match &e.kind {
+        ExprKind::Var(name) => out.push(name),
+        _ => value_reads(e, out),
+    }
+}
+
+/// `e` is computed into a register: a name here is copied.
+fn value_reads<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+    match &e.kind {
+        ExprKind::Nil
+        | ExprKind::Bool(_)
+        | ExprKind::Int(_)
+        | ExprKind::Float(_)
+        | ExprKind::Str(_)
+        | ExprKind::Var(_)
+        | ExprKind::SelfRef
+        | ExprKind::Func(_) => {}
+        ExprKind::List(items) => items.iter().for_each(|x| value_reads(x, out)),
+        ExprKind::Map(entries) => {
+            for (k, v) in entries {
+                value_reads(k, out);
+                operand_reads(v, out);
+            }
+        }
+        ExprKind::Unary(_, x) | ExprKind::Field(x, _) => operand_reads(x, out),
+        ExprKind::Binary(_, ab) | ExprKind::Index(ab) => {
+            operand_reads(&ab.0, out);
+            operand_reads(&ab.1, out);
+        }
+        ExprKind::And(ab) | ExprKind::Or(ab) => {
+            value_reads(&ab.0, out);
+            value_reads(&ab.1, out);
+        }
+        ExprKind::Call(callee, args) | ExprKind::MethodCall(callee, _, args) => {
+            value_reads(callee, out);
+            args.iter().for_each(|x| value_reads(x, out));
+        }
+    }
+}
+
+/// `e` is a condition (comparisons read both sides in place).
+fn condition_reads<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+    match &e.kind {
+        ExprKind::Unary(UnOp::Not, x) => condition_reads(x, out),
+        ExprKind::And(ab) | ExprKind::Or(ab) => {
+            condition_reads(&ab.0, out);
+            condition_reads(&ab.1, out);
+        }
+        _ => operand_reads(e, out),
+    }
+}
+
+fn stmts_reads<'e>(stmts: &'e [Stmt], out: &mut Vec<&'e str>) {
+    for s in stmts {
+        match &s.kind {
+            StmtKind::Let { init, .. } => init.iter().for_each(|e| value_reads(e, out)),
+            StmtKind::Fn(_) | StmtKind::Break | StmtKind::Continue | StmtKind::Yield => {}
+            StmtKind::Assign { target, op, value } => {
+                match &target.kind {
+                    // `x += v` reads `x`; `x = v` only writes it.
+                    ExprKind::Var(_) if op.is_some() => operand_reads(target, out),
+                    ExprKind::Var(_) => {}
+                    ExprKind::Index(ab) => {
+                        operand_reads(&ab.0, out);
+                        operand_reads(&ab.1, out);
+                    }
+                    _ => value_reads(target, out),
+                }
+                if op.is_some() {
+                    operand_reads(value, out);
+                } else {
+                    value_reads(value, out);
+                }
+            }
+            StmtKind::Expr(e) => value_reads(e, out),
+            StmtKind::Return(e) => e.iter().for_each(|e| operand_reads(e, out)),
+            StmtKind::If {
+                branches,
+                otherwise,
+            } => {
+                for (cond, body) in branches {
+                    condition_reads(cond, out);
+                    stmts_reads(body, out);
+                }
+                otherwise.iter().for_each(|b| stmts_reads(b, out));
+            }
+            StmtKind::While { cond, body } => {
+                condition_reads(cond, out);
+                stmts_reads(body, out);
+            }
+            StmtKind::ForRange {
+                start, end, body, ..
+            } => {
+                value_reads(start, out);
+                value_reads(end, out);
+                stmts_reads(body, out);
+            }
+            StmtKind::ForIn { iter, body, .. } => {
+                value_reads(iter, out);
+                stmts_reads(body, out);
+            }
+            StmtKind::Block(body) => stmts_reads(body, out),
+        }
+    }
+}
