@@ -284,11 +284,6 @@ fn grow_stack(fiber: &mut Fiber, top: usize) {
         .resize(top.max(fiber.stack.len() * 2), Value::Nil);
 }
 
-/// A `GetField` cache entry that is not a map position but a vec3 axis:
-/// this value for `x`, one more for `y`, two more for `z`. No map holds
-/// this many entries (the heap limit stops it long before).
-const VEC3_X_CACHED: u32 = u32::MAX - 2;
-
 /// vec3 arithmetic, the next most common case after ints and floats,
 /// without the general path. Operands by reference, as in `arith!`.
 #[inline(always)]
@@ -713,6 +708,52 @@ fn execute_loop(
                 continue;
             }};
         }
+        // `dst = obj.k` for a field name in constant `k`.
+        macro_rules! get_field {
+            ($dst:expr, $obj:expr, $k:expr) => {{
+                let Value::Str(key) = consts[$k as usize] else {
+                    throw!("internal error: field name is not a string".into())
+                };
+                // Maps built the same way keep their keys at the same
+                // positions: each instruction remembers where it last found
+                // its key, and checks there before hashing.
+                if let Value::Map(m) = reg!($obj)
+                    && let Some(map) = core.heap.maps.get(m)
+                {
+                    let cache = &proto.field_cache[pc!() - 1];
+                    let guess = cache.load(Ordering::Relaxed) as usize;
+                    // Each arm writes the register itself: passing the value
+                    // on as an `Option<Value>` made LLVM copy it in
+                    // overlapping pieces that the next load could not be
+                    // forwarded from (38% of nbody, perf).
+                    match map.get_index(guess) {
+                        Some((&Key::Str(k), v)) if k == key => set_reg!($dst, *v),
+                        _ => match map.get_full(&Key::Str(key)) {
+                            Some((i, _, v)) => {
+                                cache.store(i as u32, Ordering::Relaxed);
+                                set_reg!($dst, *v);
+                            }
+                            None => set_reg!($dst, Value::Nil),
+                        },
+                    }
+                    continue;
+                }
+                let o = reg!($obj);
+                let v = tri!(charging!(access::get_field(&mut ctx!(), o, key)));
+                set_reg!($dst, v);
+                after_host!();
+            }};
+        }
+        // `dst = obj.x` (or `y`, `z`): a vec3's component, else `get_field!`.
+        macro_rules! get_axis {
+            ($dst:expr, $obj:expr, $k:expr, $axis:ident) => {{
+                if let Value::Vec3(v) = reg!($obj) {
+                    set_reg!($dst, Value::Float(v.$axis as f64));
+                    continue;
+                }
+                get_field!($dst, $obj, $k)
+            }};
+        }
         macro_rules! jump_if {
             ($cond:expr, $off:expr) => {{
                 if $cond {
@@ -1114,63 +1155,10 @@ fn execute_loop(
                     tri!(access::set_index(core, o, k, v));
                     safe_point!();
                 }
-                Op::GetField { dst, obj, k } => {
-                    let Value::Str(key) = consts[k as usize] else {
-                        throw!("internal error: field name is not a string".into())
-                    };
-                    // Maps built the same way keep their keys at the same
-                    // positions: each instruction remembers where it last
-                    // found its key, and checks there before hashing.
-                    if let Value::Map(m) = reg!(obj)
-                        && let Some(map) = core.heap.maps.get(m)
-                    {
-                        let cache = &proto.field_cache[pc!() - 1];
-                        let guess = cache.load(Ordering::Relaxed) as usize;
-                        // Each arm writes the register itself: passing the
-                        // value on as an `Option<Value>` made LLVM copy it
-                        // in overlapping pieces that the next load could not
-                        // be forwarded from (38% of nbody, perf).
-                        match map.get_index(guess) {
-                            Some((&Key::Str(k), v)) if k == key => set_reg!(dst, *v),
-                            _ => match map.get_full(&Key::Str(key)) {
-                                Some((i, _, v)) => {
-                                    cache.store(i as u32, Ordering::Relaxed);
-                                    set_reg!(dst, *v);
-                                }
-                                None => set_reg!(dst, Value::Nil),
-                            },
-                        }
-                        continue;
-                    }
-                    // A vec3's component: the same cache remembers which
-                    // one, so the name is read only the first time.
-                    if let Value::Vec3(v) = reg!(obj) {
-                        let cache = &proto.field_cache[pc!() - 1];
-                        let axis = match cache.load(Ordering::Relaxed) {
-                            axis @ VEC3_X_CACHED.. => axis - VEC3_X_CACHED,
-                            _ => match core.heap.str(key).as_bytes() {
-                                b"x" => 0,
-                                b"y" => 1,
-                                b"z" => 2,
-                                _ => 3,
-                            },
-                        };
-                        let component = match axis {
-                            0 => v.x,
-                            1 => v.y,
-                            _ => v.z,
-                        };
-                        if axis < 3 {
-                            cache.store(VEC3_X_CACHED + axis, Ordering::Relaxed);
-                            set_reg!(dst, Value::Float(component as f64));
-                            continue;
-                        }
-                    }
-                    let o = reg!(obj);
-                    let v = tri!(charging!(access::get_field(&mut ctx!(), o, key)));
-                    set_reg!(dst, v);
-                    after_host!();
-                }
+                Op::GetField { dst, obj, k } => get_field!(dst, obj, k),
+                Op::GetX { dst, obj, k } => get_axis!(dst, obj, k, x),
+                Op::GetY { dst, obj, k } => get_axis!(dst, obj, k, y),
+                Op::GetZ { dst, obj, k } => get_axis!(dst, obj, k, z),
                 Op::GetFieldPlace { dst, obj, k } => {
                     let Value::Str(key) = consts[k as usize] else {
                         throw!("internal error: field name is not a string".into())

@@ -88,7 +88,11 @@ fn highest_register(op: &Op) -> Option<usize> {
         }
         Op::GetIndex { dst, obj, key } => top(&[dst, obj, key]),
         Op::SetIndex { obj, key, src } => top(&[obj, key, src]),
-        Op::GetField { dst, obj, .. } | Op::GetFieldPlace { dst, obj, .. } => top(&[dst, obj]),
+        Op::GetField { dst, obj, .. }
+        | Op::GetX { dst, obj, .. }
+        | Op::GetY { dst, obj, .. }
+        | Op::GetZ { dst, obj, .. }
+        | Op::GetFieldPlace { dst, obj, .. } => top(&[dst, obj]),
         Op::SetField { obj, src, .. } => top(&[obj, src]),
         // The callee, then its arguments (a method call's receiver first).
         Op::Call { base, nargs } => span(base, nargs as usize),

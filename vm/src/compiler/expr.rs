@@ -281,7 +281,12 @@ impl Compiler<'_, '_> {
         let k = self.str_const(name)?;
         match u16::try_from(k) {
             Ok(k) => {
-                self.emit(Op::GetField { dst, obj, k });
+                self.emit(match name {
+                    "x" => Op::GetX { dst, obj, k },
+                    "y" => Op::GetY { dst, obj, k },
+                    "z" => Op::GetZ { dst, obj, k },
+                    _ => Op::GetField { dst, obj, k },
+                });
             }
             Err(_) => {
                 let key = self.alloc_reg()?;
