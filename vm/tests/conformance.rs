@@ -10,7 +10,7 @@
 //! Each file runs unsliced, again with every instruction a suspension point
 //! (`Budget::Instructions(1)`, with a collector step between slices), and
 //! under collector stress (a full collection at every allocation); every
-//! run must match the file.
+//! run must match the file, within `INSTRUCTION_LIMIT` instructions.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -20,9 +20,21 @@ use ark_vm::{Budget, Error, RunResult, Vm, VmConfig};
 #[derive(Debug, PartialEq)]
 enum Outcome {
     Ok,
-    Runtime { line: u32, message: String },
-    Compile { line: u32, message: String },
+    Runtime {
+        line: u32,
+        message: String,
+    },
+    Compile {
+        line: u32,
+        message: String,
+    },
+    /// Still running after `INSTRUCTION_LIMIT` instructions: a script that
+    /// should end but loops forever fails instead of hanging the suite.
+    Unfinished,
 }
+
+/// Far more than any script in the suite runs.
+const INSTRUCTION_LIMIT: u64 = 50_000_000;
 
 struct Expectation {
     output: Vec<String>,
@@ -83,13 +95,16 @@ fn run(name: &str, source: &str, mode: Mode) -> (Vec<String>, Outcome) {
         Ok(module) => {
             let instance = vm.instantiate(&module);
             let call = vm.start_init(instance);
-            let budget = match mode {
-                Mode::Sliced(n) | Mode::SlicedWithGc(n) => Budget::Instructions(n),
-                _ => Budget::Unlimited,
+            let slice = match mode {
+                Mode::Sliced(n) | Mode::SlicedWithGc(n) => n,
+                _ => INSTRUCTION_LIMIT,
             };
             loop {
-                match vm.resume(call, budget) {
+                match vm.resume(call, Budget::Instructions(slice)) {
                     RunResult::Suspended => {
+                        if vm.instructions_executed() >= INSTRUCTION_LIMIT {
+                            break Outcome::Unfinished;
+                        }
                         if let Mode::SlicedWithGc(_) = mode {
                             vm.gc_step_forced(Budget::Instructions(40));
                         }
