@@ -954,3 +954,91 @@ fn a_loop_sees_module_variables_that_host_code_sets_during_a_native() {
         assert_eq!(int_list(&vm, seen), [1, 10, 100]);
     }
 }
+
+#[test]
+fn a_host_write_between_a_loops_store_and_its_next_read_is_kept() {
+    // A loop that assigns a cached variable stores it, then refreshes its
+    // register: suspended between the two, the host's write must win.
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "game.ark",
+            "let x = 0;
+             fn run() { while x < 10 { x = x + 1; } return x; }",
+        )
+        .unwrap();
+    let call = vm.start_call(game, "run", &[]).unwrap();
+    // One instruction at a time, until the script's first store is done.
+    let mut steps = 0;
+    while vm.get_var(game, "x") != Some(Value::Int(1)) {
+        assert_eq!(
+            vm.resume(call, Budget::Instructions(1)),
+            RunResult::Suspended
+        );
+        steps += 1;
+        assert!(steps < 100, "the loop never stored x");
+    }
+    assert!(vm.set_var(game, "x", Value::Int(100)));
+    assert_eq!(
+        vm.resume(call, Budget::Unlimited),
+        RunResult::Done(Value::Int(100))
+    );
+}
+
+#[test]
+fn a_compound_field_assignment_writes_the_object_it_read() {
+    // `target.hp -= 1` reads the field (host code, for a host object) and
+    // then writes it: into the object it read, even if the host code
+    // pointed the module variable elsewhere in between.
+    struct Retarget {
+        hp: i64,
+        game: Arc<Mutex<Option<ark_vm::InstanceId>>>,
+        written: Arc<Mutex<Option<i64>>>,
+    }
+    impl HostObject for Retarget {
+        fn type_name(&self) -> &str {
+            "Retarget"
+        }
+        fn get_field(&self, ctx: &mut NativeCtx<'_>, _: &str) -> Result<Value, NativeError> {
+            let game = self.game.lock().unwrap().expect("set before the call");
+            let mut tool = Vm::new();
+            std::mem::swap(ctx.heap(), tool.heap_mut());
+            let other = tool.get_var(game, "other").expect("declared");
+            assert!(tool.set_var(game, "target", other));
+            std::mem::swap(ctx.heap(), tool.heap_mut());
+            Ok(Value::Int(self.hp))
+        }
+        fn set_field(
+            &mut self,
+            ctx: &mut NativeCtx<'_>,
+            _: &str,
+            v: Value,
+        ) -> Result<(), NativeError> {
+            self.hp = ctx.from_value(v)?;
+            *self.written.lock().unwrap() = Some(self.hp);
+            Ok(())
+        }
+    }
+    let game_slot = Arc::new(Mutex::new(None));
+    let written = Arc::new(Mutex::new(None));
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "game.ark",
+            "let target = nil;
+             let other = {hp: 0};
+             fn run() { for i in 0..1 { target.hp -= 1; } return other.hp; }",
+        )
+        .unwrap();
+    *game_slot.lock().unwrap() = Some(game);
+    let host = vm
+        .alloc_host(Box::new(Retarget {
+            hp: 5,
+            game: game_slot.clone(),
+            written: written.clone(),
+        }))
+        .unwrap();
+    assert!(vm.set_var(game, "target", host));
+    assert_eq!(vm.call(game, "run", &[]).unwrap(), Value::Int(0));
+    assert_eq!(*written.lock().unwrap(), Some(4));
+}

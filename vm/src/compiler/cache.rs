@@ -16,7 +16,11 @@
 //! - An operand is read when its instruction runs, not when the compiler
 //!   evaluates it. So a cached register is used in place only when
 //!   nothing that may run other code is evaluated between the two (see
-//!   `is_quiet`); otherwise it is copied first, as a load would have.
+//!   `is_quiet`), nor runs in between (the field read of `a.f += v`);
+//!   otherwise it is copied first, as a load would have.
+//! - A write stores the variable, then loads the register from it: if the
+//!   call is suspended between the two and the host writes the variable,
+//!   the register still ends up with the host's value.
 
 use super::{Compiler, Place};
 use crate::ast::{Expr, ExprKind, Stmt, StmtKind, UnOp};
@@ -145,12 +149,13 @@ impl Compiler<'_, '_> {
     }
 
     /// Compiles `e` into a register that holds its value when the
-    /// instruction that uses it runs, after `later` (the operands compiled
-    /// after it) are evaluated: a cached module variable's own register
-    /// only if none of `later` may run other code.
-    pub(super) fn operand(&mut self, e: &Expr, later: &[&Expr]) -> Result<u8, CompileError> {
+    /// instruction that uses it runs: a cached module variable's own
+    /// register only if `quiet_until_use` (nothing between this operand
+    /// and its use may run other code: see `is_quiet` for the operands
+    /// compiled after it).
+    pub(super) fn operand(&mut self, e: &Expr, quiet_until_use: bool) -> Result<u8, CompileError> {
         if let ExprKind::Var(name) = &e.kind
-            && !later.iter().all(|e| self.is_quiet(e))
+            && !quiet_until_use
             && let Place::Cached { .. } = self.resolve(name, e.pos)?
         {
             let r = self.alloc_reg()?;

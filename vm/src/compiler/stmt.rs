@@ -407,23 +407,26 @@ impl Compiler<'_, '_> {
                     Place::Module(slot) => {
                         self.emit(Op::SetModule { slot, src: t });
                     }
-                    // The variable first, so that a reload between the two
-                    // (after a suspension) reads the new value.
+                    // The variable, then the register from it: if the call
+                    // is suspended between the two and the host writes the
+                    // variable, the register gets the host's value.
                     Place::Cached { slot, reg } => {
                         self.emit(Op::SetModule { slot, src: t });
-                        self.emit(Op::Move { dst: reg, src: t });
+                        self.emit(Op::GetModule { dst: reg, slot });
                     }
                     Place::Global(_) => unreachable!("rejected above"),
                 }
             }
             ExprKind::Index(ab) => {
                 let (obj, key) = &**ab;
-                let obj = self.place_object(obj, &[key, value])?;
+                let quiet = self.is_quiet(key) && self.is_quiet(value);
+                let obj = self.place_object(obj, quiet)?;
                 let Some(op) = op else {
                     self.pos = target.pos;
                     return self.store_index(obj, key, value);
                 };
-                let key = self.operand(key, &[value])?;
+                let quiet = self.is_quiet(value);
+                let key = self.operand(key, quiet)?;
                 let t = self.alloc_reg()?;
                 self.pos = target.pos;
                 self.emit(Op::GetIndex { dst: t, obj, key });
@@ -432,7 +435,10 @@ impl Compiler<'_, '_> {
                 self.emit(Op::SetIndex { obj, key, src: t });
             }
             ExprKind::Field(obj, name) => {
-                let obj = self.place_object(obj, &[value])?;
+                // `a.f += v` reads the field before it writes it, and a
+                // host object's field read is host code.
+                let quiet = op.is_none() && self.is_quiet(value);
+                let obj = self.place_object(obj, quiet)?;
                 let t = self.alloc_reg()?;
                 match op {
                     None => self.expr_to(value, t)?,
@@ -453,10 +459,10 @@ impl Compiler<'_, '_> {
     /// The object of an assignment target (`a.b` in `a.b.c = v`). A field
     /// access there is a place: a host reference yields a reference to the
     /// field, so `self.Transform.translation.y = 1.0` writes through.
-    /// `later` are the expressions evaluated after it (see `operand`).
-    fn place_object(&mut self, obj: &Expr, later: &[&Expr]) -> CResult<Reg> {
+    /// `quiet_until_use` as for `operand`.
+    fn place_object(&mut self, obj: &Expr, quiet_until_use: bool) -> CResult<Reg> {
         let ExprKind::Field(inner, name) = &obj.kind else {
-            return self.operand(obj, later);
+            return self.operand(obj, quiet_until_use);
         };
         let inner = self.expr_any(inner)?;
         let dst = self.alloc_reg()?;
