@@ -50,19 +50,26 @@ impl Compiler<'_, '_> {
         heads: &[&Expr],
         body: &[Stmt],
     ) -> Result<usize, CompileError> {
-        let mut names = Vec::new();
-        for e in heads {
-            condition_reads(e, &mut names);
+        if self.module_vars.is_empty() {
+            return Ok(0);
         }
-        stmts_reads(body, &mut names);
-        let mut slots: Vec<u16> = names
-            .into_iter()
-            .filter_map(|name| self.uncached_module_slot(name))
-            .collect();
+        let mut slots = std::mem::take(&mut self.cache_scratch);
+        slots.clear();
+        let mut read = |name: &str| {
+            if let Some(slot) = self.uncached_module_slot(name) {
+                slots.push(slot);
+            }
+        };
+        for e in heads {
+            condition_reads(e, &mut read);
+        }
+        stmts_reads(body, &mut read);
         slots.sort_unstable();
         slots.dedup();
         slots.truncate(MAX_CACHED_PER_LOOP);
-        if self.fr().free_reg + slots.len() as u16 > REGISTER_HEADROOM {
+        let count = slots.len();
+        if self.fr().free_reg + count as u16 > REGISTER_HEADROOM {
+            self.cache_scratch = slots;
             return Ok(0);
         }
         for &slot in &slots {
@@ -80,7 +87,8 @@ impl Compiler<'_, '_> {
             let entry = f.cached_module_vars.len() - 1;
             f.cached_vars.push(CachedVar { slot, reg, entry });
         }
-        Ok(slots.len())
+        self.cache_scratch = slots;
+        Ok(count)
     }
 
     /// Ends the last `count` cached variables here, after their loop.
@@ -116,6 +124,12 @@ impl Compiler<'_, '_> {
         (visible && self.cached_reg(slot).is_none()).then_some(slot)
     }
 
+    /// Whether nothing may run other code between an operand and its use:
+    /// none of `later`, nor anything else (`runs_code_before_use`).
+    pub(super) fn quiet_until_use(&mut self, later: &[&Expr], runs_code_before_use: bool) -> bool {
+        !runs_code_before_use && later.iter().all(|e| self.is_quiet(e))
+    }
+
     /// Whether evaluating `e` can run no code but its own instructions: no
     /// call (script, native or method) and no field access (a host
     /// object's field is host code). Arithmetic, comparison, indexing and
@@ -149,18 +163,29 @@ impl Compiler<'_, '_> {
     }
 
     /// Compiles `e` into a register that holds its value when the
-    /// instruction that uses it runs: a cached module variable's own
-    /// register only if `quiet_until_use` (nothing between this operand
-    /// and its use may run other code: see `is_quiet` for the operands
-    /// compiled after it).
-    pub(super) fn operand(&mut self, e: &Expr, quiet_until_use: bool) -> Result<u8, CompileError> {
-        if let ExprKind::Var(name) = &e.kind
-            && !quiet_until_use
-            && let Place::Cached { .. } = self.resolve(name, e.pos)?
-        {
-            let r = self.alloc_reg()?;
-            self.expr_to(e, r)?;
-            return Ok(r);
+    /// instruction that uses it runs, after `later` (the operands compiled
+    /// after it) and, if `runs_code_before_use`, other code: a cached
+    /// module variable's own register only if nothing in between may run
+    /// other code (see `is_quiet`).
+    pub(super) fn operand(
+        &mut self,
+        e: &Expr,
+        later: &[&Expr],
+        runs_code_before_use: bool,
+    ) -> Result<u8, CompileError> {
+        if let ExprKind::Var(name) = &e.kind {
+            match self.resolve(name, e.pos)? {
+                Place::Local { reg, cell: false } => return Ok(reg),
+                Place::Cached { reg, .. } => {
+                    if self.quiet_until_use(later, runs_code_before_use) {
+                        return Ok(reg);
+                    }
+                    let r = self.alloc_reg()?;
+                    self.expr_to(e, r)?;
+                    return Ok(r);
+                }
+                _ => {}
+            }
         }
         self.expr_any(e)
     }
@@ -175,15 +200,15 @@ impl Compiler<'_, '_> {
 // Nested functions are skipped: they load module variables themselves.
 
 /// `e` is an instruction's operand: a name here is read in place.
-fn operand_reads<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+fn operand_reads(e: &Expr, out: &mut impl FnMut(&str)) {
     match &e.kind {
-        ExprKind::Var(name) => out.push(name),
+        ExprKind::Var(name) => out(name),
         _ => value_reads(e, out),
     }
 }
 
 /// `e` is computed into a register: a name here is copied.
-fn value_reads<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+fn value_reads(e: &Expr, out: &mut impl FnMut(&str)) {
     match &e.kind {
         ExprKind::Nil
         | ExprKind::Bool(_)
@@ -217,7 +242,7 @@ fn value_reads<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
 }
 
 /// `e` is a condition (comparisons read both sides in place).
-fn condition_reads<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
+fn condition_reads(e: &Expr, out: &mut impl FnMut(&str)) {
     match &e.kind {
         ExprKind::Unary(UnOp::Not, x) => condition_reads(x, out),
         ExprKind::And(ab) | ExprKind::Or(ab) => {
@@ -228,7 +253,7 @@ fn condition_reads<'e>(e: &'e Expr, out: &mut Vec<&'e str>) {
     }
 }
 
-fn stmts_reads<'e>(stmts: &'e [Stmt], out: &mut Vec<&'e str>) {
+fn stmts_reads(stmts: &[Stmt], out: &mut impl FnMut(&str)) {
     for s in stmts {
         match &s.kind {
             StmtKind::Let { init, .. } => init.iter().for_each(|e| value_reads(e, out)),

@@ -29,11 +29,11 @@ impl Compiler<'_, '_> {
 
     /// Whether `e` names a local that lives in a register of its own, or a
     /// cached module variable that may be used in place (see `operand`).
-    fn is_register_operand(&mut self, e: &Expr, quiet_until_use: bool) -> bool {
+    fn is_register_operand(&mut self, e: &Expr, later: &Expr) -> bool {
         match &e.kind {
             ExprKind::Var(name) => match self.resolve(name, e.pos) {
                 Ok(Place::Local { cell: false, .. }) => true,
-                Ok(Place::Cached { .. }) => quiet_until_use,
+                Ok(Place::Cached { .. }) => self.is_quiet(later),
                 _ => false,
             },
             _ => false,
@@ -130,8 +130,7 @@ impl Compiler<'_, '_> {
             ExprKind::Call(callee, args)
                 if args.len() == 2 && self.calls_builtin(callee, "div")? =>
             {
-                let quiet = self.is_quiet(&args[1]);
-                let a = self.operand(&args[0], quiet)?;
+                let a = self.operand(&args[0], &[&args[1]], false)?;
                 let b = self.expr_any(&args[1])?;
                 self.pos = e.pos;
                 self.emit(Op::FloorDiv { dst, a, b });
@@ -163,8 +162,7 @@ impl Compiler<'_, '_> {
             }
             ExprKind::Index(ab) => {
                 let (obj, key) = &**ab;
-                let quiet = self.is_quiet(key);
-                let obj = self.operand(obj, quiet)?;
+                let obj = self.operand(obj, &[key], false)?;
                 let key = self.expr_any(key)?;
                 self.pos = e.pos;
                 self.emit(Op::GetIndex { dst, obj, key });
@@ -273,8 +271,7 @@ impl Compiler<'_, '_> {
             let src = self.expr_any(value)?;
             return self.set_field(obj, name, src);
         }
-        let quiet = self.is_quiet(value);
-        let key = self.operand(key, quiet)?;
+        let key = self.operand(key, &[value], false)?;
         let src = self.expr_any(value)?;
         self.emit(Op::SetIndex { obj, key, src });
         Ok(())
@@ -369,12 +366,11 @@ impl Compiler<'_, '_> {
         // A temporary destination can hold the left operand while the right
         // one is computed: long chains like `a + b + c + ...` then need one
         // register per level of nesting on the right, not one per operand.
-        let quiet = self.is_quiet(b);
-        let ra = if self.is_temp(dst) && !self.is_register_operand(a, quiet) {
+        let ra = if self.is_temp(dst) && !self.is_register_operand(a, b) {
             self.expr_to(a, dst)?;
             dst
         } else {
-            self.operand(a, quiet)?
+            self.operand(a, &[b], false)?
         };
         if matches!(
             op,
@@ -436,8 +432,7 @@ impl Compiler<'_, '_> {
             ExprKind::Binary(op, ab) if op.is_comparison() => {
                 let (a, b) = &**ab;
                 let pos = self.pos;
-                let quiet = self.is_quiet(b);
-                let ra = self.operand(a, quiet)?;
+                let ra = self.operand(a, &[b], false)?;
                 let k = if matches!(op, BinOp::Eq | BinOp::Ne) {
                     self.equality_const(b)?
                 } else {

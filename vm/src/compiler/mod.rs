@@ -168,6 +168,8 @@ pub(crate) struct Compiler<'a, 'e> {
     hidden_name: Name,
     pos: Pos,
     allow_top_return: bool,
+    /// Reused by `cache_module_vars`, which runs for every loop.
+    cache_scratch: Vec<u16>,
 }
 
 /// Compiles a parsed script into a module.
@@ -196,6 +198,7 @@ pub(crate) fn compile_program(
         hidden_name: Name::from(""),
         pos: Pos { line: 1, col: 1 },
         allow_top_return: options.allow_top_return,
+        cache_scratch: Vec::new(),
     };
     c.module(body, tail)?;
     let main = c.finish_function()?;

@@ -419,14 +419,12 @@ impl Compiler<'_, '_> {
             }
             ExprKind::Index(ab) => {
                 let (obj, key) = &**ab;
-                let quiet = self.is_quiet(key) && self.is_quiet(value);
-                let obj = self.place_object(obj, quiet)?;
+                let obj = self.place_object(obj, &[key, value], false)?;
                 let Some(op) = op else {
                     self.pos = target.pos;
                     return self.store_index(obj, key, value);
                 };
-                let quiet = self.is_quiet(value);
-                let key = self.operand(key, quiet)?;
+                let key = self.operand(key, &[value], false)?;
                 let t = self.alloc_reg()?;
                 self.pos = target.pos;
                 self.emit(Op::GetIndex { dst: t, obj, key });
@@ -437,8 +435,7 @@ impl Compiler<'_, '_> {
             ExprKind::Field(obj, name) => {
                 // `a.f += v` reads the field before it writes it, and a
                 // host object's field read is host code.
-                let quiet = op.is_none() && self.is_quiet(value);
-                let obj = self.place_object(obj, quiet)?;
+                let obj = self.place_object(obj, &[value], op.is_some())?;
                 let t = self.alloc_reg()?;
                 match op {
                     None => self.expr_to(value, t)?,
@@ -459,10 +456,15 @@ impl Compiler<'_, '_> {
     /// The object of an assignment target (`a.b` in `a.b.c = v`). A field
     /// access there is a place: a host reference yields a reference to the
     /// field, so `self.Transform.translation.y = 1.0` writes through.
-    /// `quiet_until_use` as for `operand`.
-    fn place_object(&mut self, obj: &Expr, quiet_until_use: bool) -> CResult<Reg> {
+    /// `later` and `runs_code_before_use` as for `operand`.
+    fn place_object(
+        &mut self,
+        obj: &Expr,
+        later: &[&Expr],
+        runs_code_before_use: bool,
+    ) -> CResult<Reg> {
         let ExprKind::Field(inner, name) = &obj.kind else {
-            return self.operand(obj, quiet_until_use);
+            return self.operand(obj, later, runs_code_before_use);
         };
         let inner = self.expr_any(inner)?;
         let dst = self.alloc_reg()?;
