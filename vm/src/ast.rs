@@ -109,6 +109,25 @@ pub enum ExprKind {
     Func(Box<FuncDecl>),
 }
 
+impl ExprKind {
+    /// Whether evaluating this evaluates no other expression where it
+    /// stands: a literal, a name, `self`, or a function literal (its body
+    /// runs only when called).
+    pub fn is_atom(&self) -> bool {
+        matches!(
+            self,
+            ExprKind::Nil
+                | ExprKind::Bool(_)
+                | ExprKind::Int(_)
+                | ExprKind::Float(_)
+                | ExprKind::Str(_)
+                | ExprKind::Var(_)
+                | ExprKind::SelfRef
+                | ExprKind::Func(_)
+        )
+    }
+}
+
 #[derive(Debug)]
 pub struct Param {
     pub name: Name,

@@ -135,21 +135,15 @@ impl Compiler<'_, '_> {
     /// object's field is host code). Arithmetic, comparison, indexing and
     /// the built-in `div` compiled inline never call out.
     pub(super) fn is_quiet(&mut self, e: &Expr) -> bool {
+        if e.kind.is_atom() {
+            return true;
+        }
         match &e.kind {
             ExprKind::Call(callee, args) => {
                 args.len() == 2
                     && self.calls_builtin(callee, "div").unwrap_or(false)
                     && args.iter().all(|a| self.is_quiet(a))
             }
-            ExprKind::MethodCall(..) | ExprKind::Field(..) => false,
-            ExprKind::Nil
-            | ExprKind::Bool(_)
-            | ExprKind::Int(_)
-            | ExprKind::Float(_)
-            | ExprKind::Str(_)
-            | ExprKind::Var(_)
-            | ExprKind::SelfRef
-            | ExprKind::Func(_) => true,
             ExprKind::List(items) => items.iter().all(|x| self.is_quiet(x)),
             ExprKind::Map(entries) => entries
                 .iter()
@@ -159,6 +153,8 @@ impl Compiler<'_, '_> {
             | ExprKind::And(ab)
             | ExprKind::Or(ab)
             | ExprKind::Index(ab) => self.is_quiet(&ab.0) && self.is_quiet(&ab.1),
+            // Method calls, field reads, and whatever a new kind may run.
+            _ => false,
         }
     }
 
@@ -210,14 +206,6 @@ fn operand_reads(e: &Expr, out: &mut impl FnMut(&str)) {
 /// `e` is computed into a register: a name here is copied.
 fn value_reads(e: &Expr, out: &mut impl FnMut(&str)) {
     match &e.kind {
-        ExprKind::Nil
-        | ExprKind::Bool(_)
-        | ExprKind::Int(_)
-        | ExprKind::Float(_)
-        | ExprKind::Str(_)
-        | ExprKind::Var(_)
-        | ExprKind::SelfRef
-        | ExprKind::Func(_) => {}
         ExprKind::List(items) => items.iter().for_each(|x| value_reads(x, out)),
         ExprKind::Map(entries) => {
             for (k, v) in entries {
@@ -238,6 +226,9 @@ fn value_reads(e: &Expr, out: &mut impl FnMut(&str)) {
             value_reads(callee, out);
             args.iter().for_each(|x| value_reads(x, out));
         }
+        // Atoms evaluate nothing inside them here (a nested function's
+        // body loads its module variables itself).
+        _ => {}
     }
 }
 
