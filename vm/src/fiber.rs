@@ -61,8 +61,9 @@ pub(crate) struct Fiber {
     pub heap: u64,
     /// The heap's `layout_epoch` when the running frame last loaded.
     pub layout_epoch: u64,
-    /// The heap's `module_writes` when the running frame last loaded the
-    /// module variables it caches in registers.
+    /// The heap's `module_writes` when a frame last loaded the module
+    /// variables it caches in registers (only the running frame relies on
+    /// it: a return into a frame always reloads them).
     pub module_writes_seen: u64,
 }
 

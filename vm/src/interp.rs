@@ -368,13 +368,11 @@ fn execute(
     let mut fuel = meter.fuel;
     let result = execute_loop(core, call, fiber, meter, &mut fuel, host);
     meter.fuel = fuel;
-    // The call may have written module variables. A running frame that
-    // caches some reloads them when a write it did not make itself could
-    // have happened: on a return into it, when it loads, and after host
-    // code. Host code could run another call on this heap (by swapping it
-    // into another `Vm`), which ends here: counting that as a write covers
-    // the frame's own instructions, which never write another frame's
-    // cached variables directly.
+    // The call may have written module variables. Host code can run a
+    // whole call on this heap during a native (by swapping the heap into
+    // another `Vm`); counting every call that returns here as a write lets
+    // the frame waiting on that native see it (`after_host!` reloads the
+    // frame's cached variables when the count moved).
     core.heap.module_written();
     result
 }
@@ -565,7 +563,9 @@ fn execute_loop(
         // `&mut Heap`: it must not have swapped the heap under the running
         // call (an error), and if it changed what the frame's pointers rely
         // on (see `Heap::layout_epoch`), the frame loads again, looking
-        // everything up afresh. Then the collector may run.
+        // everything up afresh. If it wrote module variables, the ones the
+        // frame's loops keep in registers load again. Then the collector
+        // may run.
         macro_rules! after_host {
             () => {
                 if core.heap.id() != fiber.heap {

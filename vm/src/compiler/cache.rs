@@ -6,7 +6,9 @@
 //! loads each one into a register of its own before the loop, and inside
 //! the loop reads use that register. The register stays exact:
 //!
-//! - The loop's own assignments write the variable, then the register.
+//! - The loop's own assignments store the variable, then load the
+//!   register from it (so a host write while the call is suspended between
+//!   the two is kept).
 //! - Everything else that may change a module variable runs outside this
 //!   frame's instructions: a call (another function, a native, host code
 //!   behind a field), a suspension (the host may write variables before it
@@ -18,9 +20,6 @@
 //!   nothing that may run other code is evaluated between the two (see
 //!   `is_quiet`), nor runs in between (the field read of `a.f += v`);
 //!   otherwise it is copied first, as a load would have.
-//! - A write stores the variable, then loads the register from it: if the
-//!   call is suspended between the two and the host writes the variable,
-//!   the register still ends up with the host's value.
 
 use super::{Compiler, Place};
 use crate::ast::{Expr, ExprKind, Stmt, StmtKind, UnOp};
@@ -42,9 +41,9 @@ pub(super) struct CachedVar {
 
 impl Compiler<'_, '_> {
     /// Caches the module variables that `heads` (a `while` condition) and
-    /// `body` read in place (see `operand_reads`), except those already cached, in registers
-    /// declared in the current scope. Returns how many it cached, for
-    /// `end_cached_module_vars`.
+    /// `body` read in place (see `operand_reads`), except those already
+    /// cached, in registers declared in the current scope. Returns how many
+    /// it cached, for `end_cached_module_vars`.
     pub(super) fn cache_module_vars(
         &mut self,
         heads: &[&Expr],
