@@ -472,6 +472,9 @@ pub struct Proto {
     /// Module variables that a loop reads from a register (see
     /// `CachedModuleVar`).
     pub(crate) cached_module_vars: Box<[CachedModuleVar]>,
+    /// The instructions where some cached variable is live (empty if
+    /// none): a return into the frame elsewhere reloads nothing.
+    pub(crate) cached_span: std::ops::Range<u32>,
 }
 
 /// A module variable that a loop keeps in a register: loaded once before

@@ -589,11 +589,14 @@ fn execute_loop(
         // call's, not this frame's, so returns do not rely on it).
         macro_rules! reload_cached_vars {
             () => {
-                if !proto.cached_module_vars.is_empty() {
+                if proto.cached_span.end > 0 {
                     let pc = pc!();
-                    // SAFETY: `regs` points to the frame's registers and
-                    // `vars` to `vars_len` variables (see their definitions).
-                    tri!(unsafe { reload_cached_module_vars(proto, pc, regs, vars, vars_len) });
+                    if proto.cached_span.contains(&(pc as u32)) {
+                        // SAFETY: `regs` points to the frame's registers and
+                        // `vars` to `vars_len` variables (see their
+                        // definitions).
+                        tri!(unsafe { reload_cached_module_vars(proto, pc, regs, vars, vars_len) });
+                    }
                     fiber.module_writes_seen = core.heap.module_writes();
                 }
             };

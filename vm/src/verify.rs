@@ -156,6 +156,7 @@ mod tests {
             field_cache: (0..code.len()).map(|_| Default::default()).collect(),
             uses_module_vars: false,
             cached_module_vars: Box::default(),
+            cached_span: 0..0,
             positions: vec![(1, 1); code.len()],
             code,
             consts: Vec::new(),

@@ -499,9 +499,17 @@ impl Compiler<'_, '_> {
             gc_epoch: Default::default(),
             field_cache: (0..end).map(|_| Default::default()).collect(),
             uses_module_vars,
+            cached_span: cached_span(&f.cached_module_vars),
             cached_module_vars: f.cached_module_vars.into(),
         };
         crate::verify::verify(&proto).map_err(|message| self.error(self.pos, message))?;
         Ok(proto)
     }
+}
+
+/// The instructions where any of `cached` is live.
+fn cached_span(cached: &[CachedModuleVar]) -> std::ops::Range<u32> {
+    let start = cached.iter().map(|c| c.from_pc).min().unwrap_or(0);
+    let end = cached.iter().map(|c| c.to_pc).max().unwrap_or(0);
+    start..end
 }
