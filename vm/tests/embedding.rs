@@ -839,22 +839,6 @@ fn a_call_never_runs_on_a_heap_swapped_in_under_it() {
     }
 }
 
-/// The script's list of numbers, as integers.
-fn int_list(vm: &Vm, v: Value) -> Vec<i64> {
-    let Value::List(l) = v else {
-        panic!("not a list: {v:?}")
-    };
-    vm.heap()
-        .list_items(l)
-        .expect("a live list")
-        .iter()
-        .map(|v| match v {
-            Value::Int(i) => *i,
-            other => panic!("not an int: {other:?}"),
-        })
-        .collect()
-}
-
 #[test]
 fn a_loop_sees_module_variables_the_host_sets_while_it_is_suspended() {
     // Loops keep the module variables they read in registers; a suspended
@@ -887,7 +871,8 @@ fn a_loop_sees_module_variables_the_host_sets_while_it_is_suspended() {
     let RunResult::Done(seen) = vm.resume(call, Budget::Unlimited) else {
         panic!("the call did not finish")
     };
-    assert_eq!(int_list(&vm, seen), [1, 2, 3]);
+    let seen: Vec<i64> = vm.from_value(seen).unwrap();
+    assert_eq!(seen, [1, 2, 3]);
 
     // Where the budget ran out, anywhere in the loop: the next test of the
     // condition sees the new value, within the same slice.
@@ -951,7 +936,8 @@ fn a_loop_sees_module_variables_that_host_code_sets_during_a_native() {
             .unwrap();
         *target.lock().unwrap() = Some(game);
         let seen = vm.call(game, "run", &[]).unwrap();
-        assert_eq!(int_list(&vm, seen), [1, 10, 100]);
+        let seen: Vec<i64> = vm.from_value(seen).unwrap();
+        assert_eq!(seen, [1, 10, 100]);
     }
 }
 
