@@ -1,6 +1,6 @@
 //! The standard library's free functions and constants.
 
-use crate::heap::Key;
+use crate::heap::{Heap, Key};
 use crate::native::{Arity, NativeCtx, NativeError, NativeResult};
 use crate::ops;
 use crate::value::{Value, Vec3};
@@ -96,8 +96,12 @@ fn stale() -> NativeError {
 }
 
 fn len(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    let heap = &ctx.core.heap;
-    let n = match args[0] {
+    length(&ctx.core.heap, args[0]).map(Value::Int)
+}
+
+/// `len(v)`: also the interpreter's `Len`, which runs it inline.
+pub(crate) fn length(heap: &Heap, v: Value) -> Result<i64, NativeError> {
+    let n = match v {
         Value::Str(k) => heap.strings.get(k).ok_or_else(stale)?.char_len,
         Value::List(k) => heap.lists.get(k).ok_or_else(stale)?.len(),
         Value::Map(k) => heap.maps.get(k).ok_or_else(stale)?.len(),
@@ -108,7 +112,7 @@ fn len(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
             )));
         }
     };
-    Ok(Value::Int(n as i64))
+    Ok(n as i64)
 }
 
 fn float_to_int(f: f64) -> Result<i64, NativeError> {

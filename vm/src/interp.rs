@@ -13,6 +13,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::access;
+use crate::builtins;
 use crate::bytecode::{Capture, Op, Proto};
 use crate::clock::ClockReads;
 use crate::error::{INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame};
@@ -230,6 +231,7 @@ fn call_value(
                 return Err("stack overflow".into());
             }
             let top = slot + 1 + proto.num_regs as usize;
+            *fuel -= proto.fuel_cost();
             enter_frame(fiber, k, closure, slot, nargs, top);
             Ok(true)
         }
@@ -285,9 +287,12 @@ fn grow_stack(fiber: &mut Fiber, top: usize) {
 }
 
 /// vec3 arithmetic, the next most common case after ints and floats,
-/// without the general path. Operands by reference, as in `arith!`.
+/// without the general path. Operands by reference, as in `arith!`. It
+/// returns the vector, not a `Value`: an `Option<Value>` keeps its `None` in
+/// the value's tag, which the interpreter then tested and spilled on every
+/// vec3 operation (particles.ark, callgrind).
 #[inline(always)]
-fn vec3_arith(op: Arith, a: &Value, b: &Value) -> Option<Value> {
+fn vec3_arith(op: Arith, a: &Value, b: &Value) -> Option<Vec3> {
     let v = match (op, a, b) {
         (Arith::Add, Value::Vec3(v), Value::Vec3(w)) => Vec3::new(v.x + w.x, v.y + w.y, v.z + w.z),
         (Arith::Sub, Value::Vec3(v), Value::Vec3(w)) => Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z),
@@ -298,7 +303,7 @@ fn vec3_arith(op: Arith, a: &Value, b: &Value) -> Option<Value> {
         }
         _ => return None,
     };
-    Some(Value::vec3(v))
+    Some(v)
 }
 
 /// Loads the registers that cache module variables at `pc`
@@ -333,7 +338,7 @@ unsafe fn reload_cached_module_vars(
 
 fn arith_slow(core: &mut Core, op: Arith, a: Value, b: Value) -> Result<Value, String> {
     match vec3_arith(op, &a, &b) {
-        Some(v) => Ok(v),
+        Some(v) => Ok(Value::vec3(v)),
         None => ops::arith(&mut core.heap, op, a, b),
     }
 }
@@ -492,6 +497,16 @@ fn execute_loop(
                 (*unsafe { &*regs.add(($r) as usize) })
             };
         }
+        // Constants are read without bounds checks: the verifier proved
+        // every constant operand inside the table (`Op::constant`), and
+        // `consts` is always the running function's (it is set with
+        // `proto` on every load, call and return).
+        macro_rules! konst {
+            ($k:expr) => {
+                // SAFETY: see above.
+                *unsafe { consts.get_unchecked($k as usize) }
+            };
+        }
         macro_rules! set_reg {
             ($r:expr, $v:expr) => {{
                 let value: Value = $v;
@@ -565,7 +580,8 @@ fn execute_loop(
         // on (see `Heap::layout_epoch`), the frame loads again, looking
         // everything up afresh. If it wrote module variables, the ones the
         // frame's loops keep in registers load again. Then the collector
-        // may run.
+        // may run, and the fuel is checked: natives charge for their work,
+        // which may be far more than the fuel left.
         macro_rules! after_host {
             () => {
                 if core.heap.id() != fiber.heap {
@@ -579,6 +595,7 @@ fn execute_loop(
                     reload_cached_vars!();
                 }
                 safe_point!();
+                check_fuel!();
             };
         }
         // Other code may have written module variables that this frame's
@@ -650,7 +667,7 @@ fn execute_loop(
                     }
                     (a, b) => {
                         if let Some(v) = vec3_arith($op, a, b) {
-                            set_reg!($dst, v);
+                            set_reg!($dst, Value::vec3(v));
                             continue;
                         }
                         let (a, b) = (*a, *b);
@@ -714,7 +731,7 @@ fn execute_loop(
         // `dst = obj.k` for a field name in constant `k`.
         macro_rules! get_field {
             ($dst:expr, $obj:expr, $k:expr) => {{
-                let Value::Str(key) = consts[$k as usize] else {
+                let Value::Str(key) = konst!($k) else {
                     throw!("internal error: field name is not a string".into())
                 };
                 // Maps built the same way keep their keys at the same
@@ -765,14 +782,30 @@ fn execute_loop(
                 }
             }};
         }
+        // Fuel is charged ahead for the code about to run (a call's whole
+        // function, a loop's body: `Proto::fuel_cost`) and checked only
+        // there: once it is spent, the meter says whether to suspend here
+        // or go on with more.
+        macro_rules! check_fuel {
+            () => {
+                if fuel <= 0 && charging!(meter.exhausted(fuel_slot)) {
+                    save_pc!();
+                    return Ok(Exit::Suspended);
+                }
+            };
+        }
+        // A loop jumps back by `$off` (negative): its body runs again.
+        macro_rules! jump_back {
+            ($off:expr) => {{
+                jump_if!(true, $off);
+                fuel += $off as i64;
+                check_fuel!();
+            }};
+        }
 
+        check_fuel!();
         reload_cached_vars!();
         loop {
-            if fuel <= 0 && charging!(meter.exhausted(fuel_slot)) {
-                save_pc!();
-                return Ok(Exit::Suspended);
-            }
-            fuel -= 1;
             // SAFETY: `ip` points to an instruction (see its definition).
             let op = unsafe { *ip };
             // SAFETY: one past an instruction is inside the code or its end.
@@ -782,7 +815,7 @@ fn execute_loop(
                 Op::LoadNil { dst } => set_reg!(dst, Value::Nil),
                 Op::LoadBool { dst, value } => set_reg!(dst, Value::Bool(value)),
                 Op::LoadInt { dst, value } => set_reg!(dst, Value::Int(value as i64)),
-                Op::LoadK { dst, k } => set_reg!(dst, consts[k as usize]),
+                Op::LoadK { dst, k } => set_reg!(dst, konst!(k)),
                 Op::LoadSelf { dst } => {
                     let me = core
                         .heap
@@ -915,7 +948,7 @@ fn execute_loop(
                 Op::AddK { dst, a, k } => arith!(
                     dst,
                     reg!(a),
-                    consts[k as usize],
+                    konst!(k),
                     Arith::Add,
                     |x: i64, y: i64| Value::Int(x.wrapping_add(y)),
                     |x: f64, y: f64| x + y
@@ -923,7 +956,7 @@ fn execute_loop(
                 Op::SubK { dst, a, k } => arith!(
                     dst,
                     reg!(a),
-                    consts[k as usize],
+                    konst!(k),
                     Arith::Sub,
                     |x: i64, y: i64| Value::Int(x.wrapping_sub(y)),
                     |x: f64, y: f64| x - y
@@ -931,7 +964,7 @@ fn execute_loop(
                 Op::MulK { dst, a, k } => arith!(
                     dst,
                     reg!(a),
-                    consts[k as usize],
+                    konst!(k),
                     Arith::Mul,
                     |x: i64, y: i64| Value::Int(x.wrapping_mul(y)),
                     |x: f64, y: f64| x * y
@@ -939,13 +972,13 @@ fn execute_loop(
                 Op::DivK { dst, a, k } => arith!(
                     dst,
                     reg!(a),
-                    consts[k as usize],
+                    konst!(k),
                     Arith::Div,
                     |x: i64, y: i64| Value::Float(x as f64 / y as f64),
                     |x: f64, y: f64| x / y
                 ),
                 Op::ModK { dst, a, k } => {
-                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &consts[k as usize])
+                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &konst!(k))
                         && *y != 0
                     {
                         let (x, y) = (*x, *y);
@@ -953,9 +986,13 @@ fn execute_loop(
                         continue;
                     }
                     let a = reg!(a);
-                    set_reg!(dst, tri!(modulo(core, a, consts[k as usize])));
+                    set_reg!(dst, tri!(modulo(core, a, konst!(k))));
                 }
                 Op::Neg { dst, src } => set_reg!(dst, tri!(ops::negate(reg!(src)))),
+                Op::Len { dst, src } => {
+                    let n = tri!(builtins::length(&core.heap, reg!(src)).map_err(|e| e.0));
+                    set_reg!(dst, Value::Int(n));
+                }
                 Op::Not { dst, src } => set_reg!(dst, Value::Bool(!reg!(src).is_truthy())),
                 Op::Eq { dst, a, b } => set_reg!(dst, Value::Bool(equal!(reg!(a), reg!(b)))),
                 Op::Ne { dst, a, b } => set_reg!(dst, Value::Bool(!equal!(reg!(a), reg!(b)))),
@@ -989,7 +1026,13 @@ fn execute_loop(
                     );
                 }
 
-                Op::Jmp { off } => jump_if!(true, off),
+                Op::Jmp { off } => {
+                    if off < 0 {
+                        jump_back!(off);
+                    } else {
+                        jump_if!(true, off);
+                    }
+                }
                 Op::JmpIfFalse { src, off } => jump_if!(!reg!(src).is_truthy(), off),
                 Op::JmpIfTrue { src, off } => jump_if!(reg!(src).is_truthy(), off),
                 Op::JmpIfLt { a, b, off } => {
@@ -1031,66 +1074,50 @@ fn execute_loop(
                 Op::JmpIfEq { a, b, off } => jump_if!(equal!(reg!(a), reg!(b)), off),
                 Op::JmpIfNotEq { a, b, off } => jump_if!(!equal!(reg!(a), reg!(b)), off),
                 Op::JmpIfLtK { a, k, off } => {
-                    jump_if!(
-                        compare!(reg!(a), consts[k as usize], |x, y| x < y, ops::less),
-                        off
-                    )
+                    jump_if!(compare!(reg!(a), konst!(k), |x, y| x < y, ops::less), off)
                 }
                 Op::JmpIfNotLtK { a, k, off } => {
-                    jump_if!(
-                        !compare!(reg!(a), consts[k as usize], |x, y| x < y, ops::less),
-                        off
-                    )
+                    jump_if!(!compare!(reg!(a), konst!(k), |x, y| x < y, ops::less), off)
                 }
                 Op::JmpIfLeK { a, k, off } => {
                     jump_if!(
-                        compare!(reg!(a), consts[k as usize], |x, y| x <= y, ops::less_equal),
+                        compare!(reg!(a), konst!(k), |x, y| x <= y, ops::less_equal),
                         off
                     )
                 }
                 Op::JmpIfNotLeK { a, k, off } => {
                     jump_if!(
-                        !compare!(reg!(a), consts[k as usize], |x, y| x <= y, ops::less_equal),
+                        !compare!(reg!(a), konst!(k), |x, y| x <= y, ops::less_equal),
                         off
                     )
                 }
                 Op::JmpIfGtK { a, k, off } => {
                     jump_if!(
-                        compare!(reg!(a), consts[k as usize], |x, y| x > y, ops::greater),
+                        compare!(reg!(a), konst!(k), |x, y| x > y, ops::greater),
                         off
                     )
                 }
                 Op::JmpIfNotGtK { a, k, off } => {
                     jump_if!(
-                        !compare!(reg!(a), consts[k as usize], |x, y| x > y, ops::greater),
+                        !compare!(reg!(a), konst!(k), |x, y| x > y, ops::greater),
                         off
                     )
                 }
                 Op::JmpIfGeK { a, k, off } => {
                     jump_if!(
-                        compare!(
-                            reg!(a),
-                            consts[k as usize],
-                            |x, y| x >= y,
-                            ops::greater_equal
-                        ),
+                        compare!(reg!(a), konst!(k), |x, y| x >= y, ops::greater_equal),
                         off
                     )
                 }
                 Op::JmpIfNotGeK { a, k, off } => {
                     jump_if!(
-                        !compare!(
-                            reg!(a),
-                            consts[k as usize],
-                            |x, y| x >= y,
-                            ops::greater_equal
-                        ),
+                        !compare!(reg!(a), konst!(k), |x, y| x >= y, ops::greater_equal),
                         off
                     )
                 }
-                Op::JmpIfEqK { a, k, off } => jump_if!(equal!(reg!(a), consts[k as usize]), off),
+                Op::JmpIfEqK { a, k, off } => jump_if!(equal!(reg!(a), konst!(k)), off),
                 Op::JmpIfNotEqK { a, k, off } => {
-                    jump_if!(!equal!(reg!(a), consts[k as usize]), off)
+                    jump_if!(!equal!(reg!(a), konst!(k)), off)
                 }
 
                 Op::NewList { dst, start, count } => {
@@ -1163,7 +1190,7 @@ fn execute_loop(
                 Op::GetY { dst, obj, k } => get_axis!(dst, obj, k, y),
                 Op::GetZ { dst, obj, k } => get_axis!(dst, obj, k, z),
                 Op::GetFieldPlace { dst, obj, k } => {
-                    let Value::Str(key) = consts[k as usize] else {
+                    let Value::Str(key) = konst!(k) else {
                         throw!("internal error: field name is not a string".into())
                     };
                     let o = reg!(obj);
@@ -1172,7 +1199,7 @@ fn execute_loop(
                     after_host!();
                 }
                 Op::SetField { obj, k, src } => {
-                    let Value::Str(key) = consts[k as usize] else {
+                    let Value::Str(key) = konst!(k) else {
                         throw!("internal error: field name is not a string".into())
                     };
                     if let Value::Map(m) = reg!(obj) {
@@ -1208,7 +1235,10 @@ fn execute_loop(
                     {
                         let top = slot + 1 + callee.proto.num_regs as usize;
                         enter_frame(fiber, k, callee, slot, nargs as usize, top);
+                        fuel -= callee.proto.fuel_cost();
                         if callee.proto.uses_module_vars && callee.instance != vars_instance {
+                            // The frame load checks the fuel.
+                            *fuel_slot = fuel;
                             continue 'frame;
                         }
                         // Run the callee now, without reloading the frame:
@@ -1224,6 +1254,7 @@ fn execute_loop(
                         base = slot + 1;
                         ip = code.as_ptr();
                         point_regs!();
+                        check_fuel!();
                         continue;
                     }
                     let pushed = tri!(call_value(
@@ -1411,7 +1442,7 @@ fn execute_loop(
                     if more {
                         set_reg!(b, Value::Int(i + 1));
                         set_reg!(b + 2, Value::Int(i + 1));
-                        jump_if!(true, off);
+                        jump_back!(off);
                     }
                 }
                 Op::IterPrep { base: b } => {

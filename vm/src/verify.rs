@@ -57,7 +57,7 @@ fn highest_register(op: &Op) -> Option<usize> {
         | Op::MulK { dst, a, .. }
         | Op::DivK { dst, a, .. }
         | Op::ModK { dst, a, .. } => top(&[dst, a]),
-        Op::Neg { dst, src } | Op::Not { dst, src } => top(&[dst, src]),
+        Op::Neg { dst, src } | Op::Not { dst, src } | Op::Len { dst, src } => top(&[dst, src]),
         Op::Jmp { .. } | Op::ReturnNil | Op::Yield { .. } => None,
         Op::JmpIfFalse { src, .. } | Op::JmpIfTrue { src, .. } => top(&[src]),
         Op::JmpIfLt { a, b, .. }
@@ -128,6 +128,16 @@ pub(crate) fn verify(proto: &Proto) -> Result<(), String> {
         if jump_target(op, pc).is_some_and(|t| t < 0 || t >= len as i64) {
             return fail(pc, "jumps outside the function");
         }
+        if op.constant().is_some_and(|k| k >= proto.consts.len()) {
+            return fail(pc, "reads a constant that does not exist");
+        }
+        // The interpreter charges fuel for loops where they jump back
+        // (see `Proto::fuel_cost`): no other instruction may.
+        if jump_target(op, pc).is_some_and(|t| t <= pc as i64)
+            && !matches!(op, Op::Jmp { .. } | Op::ForLoop { .. })
+        {
+            return fail(pc, "jumps back without charging for it");
+        }
     }
     for cached in &proto.cached_module_vars {
         if cached.reg as usize >= regs || cached.from_pc > cached.to_pc {
@@ -146,6 +156,7 @@ pub(crate) fn verify(proto: &Proto) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::value::Value;
 
     fn proto(num_regs: u16, code: Vec<Op>) -> Proto {
         Proto {
@@ -221,6 +232,29 @@ mod tests {
             let code = vec![Op::Jmp { off }, Op::ReturnNil];
             assert!(verify(&proto(1, code)).unwrap_err().contains("jumps"));
         }
+    }
+
+    #[test]
+    fn a_constant_past_the_table_is_refused() {
+        let code = vec![Op::LoadK { dst: 0, k: 0 }, Op::ReturnNil];
+        let mut p = proto(1, code);
+        assert!(verify(&p).unwrap_err().contains("constant"));
+        p.consts = vec![Value::Nil];
+        assert_eq!(verify(&p), Ok(()));
+    }
+
+    #[test]
+    fn only_jmp_and_for_loop_jump_back() {
+        let back = |op| verify(&proto(3, vec![Op::LoadNil { dst: 0 }, op, Op::ReturnNil]));
+        assert_eq!(back(Op::Jmp { off: -2 }), Ok(()));
+        let for_loop = Op::ForLoop {
+            base: 0,
+            inclusive: false,
+            off: -2,
+        };
+        assert_eq!(back(for_loop), Ok(()));
+        let branch = Op::JmpIfFalse { src: 0, off: -2 };
+        assert!(back(branch).unwrap_err().contains("jumps back"));
     }
 
     #[test]

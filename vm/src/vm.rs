@@ -77,17 +77,24 @@ impl Default for VmConfig {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Budget {
     /// This many instructions (natives charge for their work in the same
-    /// units): deterministic, for tests and replays.
+    /// units): deterministic, for tests and replays. Instructions are
+    /// charged ahead: a call its function's length as it starts, a loop its
+    /// body's length each time it goes round. So the count is an upper
+    /// bound of the instructions run, and the budget is checked (and the
+    /// call suspended) only there and after native calls.
     Instructions(u64),
-    /// This many microseconds of wall-clock time. The clock is read every
-    /// [`CLOCK_CHECK_INTERVAL`] instructions, so a slice overshoots by at
-    /// most that many instructions (plus the one native call running then).
+    /// This many microseconds of wall-clock time. The clock is read at the
+    /// first check after every [`CLOCK_CHECK_INTERVAL`] instructions
+    /// charged, so a slice overshoots by at most that many instructions,
+    /// plus the code charged at that check (one function or loop body), plus
+    /// the one native call running then.
     Micros(u64),
     /// Run to completion (or to `yield`).
     Unlimited,
 }
 
-/// Instructions between two reads of the clock under [`Budget::Micros`].
+/// Instructions charged between two reads of the clock under
+/// [`Budget::Micros`].
 pub const CLOCK_CHECK_INTERVAL: i64 = 1024;
 
 /// What one slice of a call ended with.
@@ -648,8 +655,9 @@ impl Vm {
         self.finish(call)
     }
 
-    /// Instructions run since the VM started, natives' charges for their
-    /// work included (the unit of [`Budget::Instructions`]).
+    /// Instructions charged since the VM started, natives' charges for their
+    /// work included (the unit of [`Budget::Instructions`], which says how
+    /// they are charged).
     pub fn instructions_executed(&self) -> u64 {
         self.core.instructions
     }

@@ -7,8 +7,9 @@
 //! - `// expect compile error: MESSAGE` — a compile error whose message
 //!   contains MESSAGE, on this line.
 //!
-//! Each file runs unsliced, again with every instruction a suspension point
-//! (`Budget::Instructions(1)`, with a collector step between slices), and
+//! Each file runs unsliced, again with every check of the budget a
+//! suspension point (`Budget::Instructions(1)`: every call, loop round and
+//! native call; with a collector step between slices), and
 //! under collector stress (a full collection at every allocation); every
 //! run must match the file, within `INSTRUCTION_LIMIT` instructions.
 

@@ -201,7 +201,9 @@ fn a_sliced_call_resumes_exactly_where_it_stopped() {
     let call = sliced.start_call(b, "work", &[Value::Int(5000)]).unwrap();
     let (result, suspensions) = run_to_end(&mut sliced, call, Budget::Instructions(3));
     assert_eq!(sliced.display(result.unwrap()), expected);
-    assert!(suspensions > 5000, "only {suspensions} suspensions");
+    // Fuel is checked where loops jump back and at calls; a budget smaller
+    // than the loop's body stops it at every iteration.
+    assert!(suspensions >= 5000, "only {suspensions} suspensions");
 }
 
 #[test]
@@ -944,7 +946,8 @@ fn a_loop_sees_module_variables_that_host_code_sets_during_a_native() {
 #[test]
 fn a_host_write_between_a_loops_store_and_its_next_read_is_kept() {
     // A loop that assigns a cached variable stores it, then refreshes its
-    // register: suspended between the two, the host's write must win.
+    // register. Suspended before its next read (as it goes round), the
+    // host's write must win over the register.
     let mut vm = Vm::new();
     let game = vm
         .load(
@@ -954,7 +957,7 @@ fn a_host_write_between_a_loops_store_and_its_next_read_is_kept() {
         )
         .unwrap();
     let call = vm.start_call(game, "run", &[]).unwrap();
-    // One instruction at a time, until the script's first store is done.
+    // One loop round at a time, until the script's first store is done.
     let mut steps = 0;
     while vm.get_var(game, "x") != Some(Value::Int(1)) {
         assert_eq!(

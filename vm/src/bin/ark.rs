@@ -15,8 +15,9 @@ struct Args {
     /// The script to run.
     file: Option<PathBuf>,
 
-    /// Run in slices of N instructions, suspending and resuming between
-    /// them (output is identical to an unsliced run).
+    /// Run in slices of N instructions (charged ahead: see the language
+    /// reference), suspending and resuming between them (output is
+    /// identical to an unsliced run).
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     slice: Option<u64>,
 

@@ -132,15 +132,19 @@ impl Compiler<'_, '_> {
     /// Whether evaluating `e` can run no code but its own instructions: no
     /// call (script, native or method) and no field access (a host
     /// object's field is host code). Arithmetic, comparison, indexing and
-    /// the built-in `div` compiled inline never call out.
+    /// the built-ins `div` and `len` compiled inline never call out.
     pub(super) fn is_quiet(&mut self, e: &Expr) -> bool {
         if e.kind.is_atom() {
             return true;
         }
         match &e.kind {
             ExprKind::Call(callee, args) => {
-                args.len() == 2
-                    && self.calls_builtin(callee, "div").unwrap_or(false)
+                let inline = match args.len() {
+                    1 => "len",
+                    2 => "div",
+                    _ => return false,
+                };
+                self.calls_builtin(callee, inline).unwrap_or(false)
                     && args.iter().all(|a| self.is_quiet(a))
             }
             ExprKind::List(items) => items.iter().all(|x| self.is_quiet(x)),

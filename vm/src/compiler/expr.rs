@@ -135,6 +135,13 @@ impl Compiler<'_, '_> {
                 self.pos = e.pos;
                 self.emit(Op::FloorDiv { dst, a, b });
             }
+            ExprKind::Call(callee, args)
+                if args.len() == 1 && self.calls_builtin(callee, "len")? =>
+            {
+                let src = self.expr_any(&args[0])?;
+                self.pos = e.pos;
+                self.emit(Op::Len { dst, src });
+            }
             ExprKind::Call(callee, args) => {
                 let base = self.call_base(dst)?;
                 self.expr_to(callee, base)?;
