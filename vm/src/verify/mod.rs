@@ -11,11 +11,17 @@
 //! - the last instruction never falls through (it returns or jumps), so
 //!   the program counter never runs past the end;
 //! - every register that caches a module variable is below the register
-//!   count too (the interpreter reloads it without bounds checks).
+//!   count too (the interpreter reloads it without bounds checks);
+//! - every constant an instruction reads exists (read without bounds
+//!   checks);
+//! - every register is written before it is read (a call does not clear
+//!   its frame's registers: `written.rs`).
 //!
 //! Bytecode comes only from the compiler (a `Proto` cannot be built or
 //! changed outside this crate), so a failure here is a compiler bug; it is
 //! reported as an internal compile error instead of running the code.
+
+mod written;
 
 use crate::bytecode::{Op, Proto};
 
@@ -148,9 +154,11 @@ pub(crate) fn verify(proto: &Proto) -> Result<(), String> {
         }
     }
     match proto.code.last() {
-        Some(Op::Return { .. } | Op::ReturnNil | Op::Jmp { .. }) => Ok(()),
-        _ => fail(len, "is missing: the code may run off its end"),
+        Some(Op::Return { .. } | Op::ReturnNil | Op::Jmp { .. }) => {}
+        _ => return fail(len, "is missing: the code may run off its end"),
     }
+    written::check(proto)
+        .or_else(|(pc, reg)| fail(pc, &format!("reads register {reg} before writing it")))
 }
 
 #[cfg(test)]
@@ -184,11 +192,59 @@ mod tests {
     fn sound_code_passes() {
         let code = vec![
             Op::LoadInt { dst: 0, value: 1 },
+            Op::LoadInt { dst: 1, value: 2 },
+            Op::LoadInt { dst: 2, value: 3 },
             Op::JmpIfFalse { src: 0, off: 1 },
             Op::Call { base: 0, nargs: 2 },
             Op::Return { src: 2 },
         ];
         assert_eq!(verify(&proto(3, code)), Ok(()));
+    }
+
+    #[test]
+    fn a_register_read_before_it_is_written_is_refused() {
+        let unwritten = |arity, code| {
+            let mut p = proto(4, code);
+            p.arity = arity;
+            verify(&p).err()
+        };
+        let code = vec![Op::Move { dst: 0, src: 1 }, Op::ReturnNil];
+        assert!(
+            unwritten(0, code)
+                .unwrap()
+                .contains("reads register 1 before")
+        );
+        // Arguments are written by the caller.
+        let code = vec![Op::Add { dst: 2, a: 0, b: 1 }, Op::Return { src: 2 }];
+        assert_eq!(unwritten(2, code), None);
+        // Written on one path only.
+        let code = vec![
+            Op::LoadBool {
+                dst: 0,
+                value: true,
+            },
+            Op::JmpIfFalse { src: 0, off: 1 },
+            Op::LoadInt { dst: 1, value: 1 },
+            Op::Return { src: 1 },
+        ];
+        assert!(unwritten(0, code).unwrap().contains("instruction 3"));
+        // A loop variable read after a loop that may not run.
+        let code = vec![
+            Op::LoadInt { dst: 0, value: 0 },
+            Op::LoadInt { dst: 1, value: 3 },
+            Op::ForPrep {
+                base: 0,
+                inclusive: false,
+                off: 1,
+            },
+            Op::ForLoop {
+                base: 0,
+                inclusive: false,
+                off: -1,
+            },
+            Op::Return { src: 2 },
+        ];
+        assert!(unwritten(0, code).unwrap().contains("instruction 4"));
     }
 
     #[test]
@@ -245,7 +301,15 @@ mod tests {
 
     #[test]
     fn only_jmp_and_for_loop_jump_back() {
-        let back = |op| verify(&proto(3, vec![Op::LoadNil { dst: 0 }, op, Op::ReturnNil]));
+        let back = |op| {
+            let code = vec![
+                Op::LoadNil { dst: 0 },
+                Op::LoadNil { dst: 1 },
+                op,
+                Op::ReturnNil,
+            ];
+            verify(&proto(3, code))
+        };
         assert_eq!(back(Op::Jmp { off: -2 }), Ok(()));
         let for_loop = Op::ForLoop {
             base: 0,
