@@ -542,6 +542,13 @@ fn execute_loop(
         macro_rules! save_pc {
             () => {
                 *fuel_slot = fuel;
+                record_pc!();
+            };
+        }
+        // Records where we are, the fuel aside (a script call's fast path
+        // keeps the fuel in its local).
+        macro_rules! record_pc {
+            () => {
                 if let Some(f) = fiber.frames.last_mut() {
                     f.pc = pc!();
                 }
@@ -699,8 +706,8 @@ fn execute_loop(
         // from its frame; or ends the call when there is no caller.
         macro_rules! return_to_caller {
             () => {{
-                *fuel_slot = fuel;
                 if let Some(exit) = pop_frame(fiber) {
+                    *fuel_slot = fuel;
                     return Ok(exit);
                 }
                 let caller = fiber.frames.last().expect("pop_frame left a caller");
@@ -711,6 +718,7 @@ fn execute_loop(
                 // never a function's last instruction (verified).
                 proto = unsafe { &*caller.proto.0 };
                 if proto.uses_module_vars && caller.instance != vars_instance {
+                    *fuel_slot = fuel;
                     continue 'frame;
                 }
                 code = &proto.code[..];
@@ -1220,7 +1228,7 @@ fn execute_loop(
                 }
 
                 Op::Call { base: b, nargs } => {
-                    save_pc!();
+                    record_pc!();
                     let slot = base + b as usize;
                     // A script function with the right arity, inline; the
                     // rest (natives, errors) in `call_value`.
@@ -1253,6 +1261,7 @@ fn execute_loop(
                         check_fuel!();
                         continue;
                     }
+                    *fuel_slot = fuel;
                     let pushed = tri!(call_value(
                         core,
                         &natives,
