@@ -108,6 +108,21 @@ pub enum Op {
         b: Reg,
         c: Reg,
     },
+    /// `a + b * c` (`pos + vel * dt`) in one instruction: the product,
+    /// then the sum, as `Mul` and `Add` would.
+    AddMul {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+        c: Reg,
+    },
+    /// `a - b * c`, as `AddMul`.
+    SubMul {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+        c: Reg,
+    },
     /// The built-in `div(a, b)` (floored division), compiled inline when
     /// the name still means the built-in.
     FloorDiv {

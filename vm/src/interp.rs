@@ -680,6 +680,35 @@ fn execute_loop(
                 }
             }};
         }
+        // `dst = a <op> b * c` (`AddMul`, `SubMul`): the product, then the
+        // sum or difference, with `arith!`'s fast paths for floats, ints
+        // and vec3s (a vec3 times a float, either way round).
+        macro_rules! mul_then {
+            ($dst:expr, $a:expr, $b:expr, $c:expr, $op:expr, $int:expr, $float:expr, $vec3:expr) => {{
+                match (&reg!($a), &reg!($b), &reg!($c)) {
+                    (Value::Float(x), Value::Float(y), Value::Float(z)) => {
+                        let (x, y, z) = (*x, *y, *z);
+                        set_reg!($dst, Value::Float($float(x, y * z)));
+                    }
+                    (Value::Int(x), Value::Int(y), Value::Int(z)) => {
+                        let (x, y, z) = (*x, *y, *z);
+                        set_reg!($dst, Value::Int($int(x, y.wrapping_mul(z))));
+                    }
+                    (Value::Vec3(v), Value::Vec3(w), Value::Float(f))
+                    | (Value::Vec3(v), Value::Float(f), Value::Vec3(w)) => {
+                        let (v, w, f) = (*v, *w, *f as f32);
+                        let product = Vec3::new(w.x * f, w.y * f, w.z * f);
+                        set_reg!($dst, Value::vec3($vec3(v, product)));
+                    }
+                    (a, b, c) => {
+                        let (a, b, c) = (*a, *b, *c);
+                        let product = tri!(arith_slow(core, Arith::Mul, b, c));
+                        set_reg!($dst, tri!(arith_slow(core, $op, a, product)));
+                        safe_point!();
+                    }
+                }
+            }};
+        }
         // `a == b`, with the int fast path inline.
         macro_rules! equal {
             ($a:expr, $b:expr) => {{
@@ -927,6 +956,26 @@ fn execute_loop(
                     set_reg!(dst, sum);
                     safe_point!();
                 }
+                Op::AddMul { dst, a, b, c } => mul_then!(
+                    dst,
+                    a,
+                    b,
+                    c,
+                    Arith::Add,
+                    i64::wrapping_add,
+                    |x: f64, y: f64| x + y,
+                    |v: Vec3, w: Vec3| Vec3::new(v.x + w.x, v.y + w.y, v.z + w.z)
+                ),
+                Op::SubMul { dst, a, b, c } => mul_then!(
+                    dst,
+                    a,
+                    b,
+                    c,
+                    Arith::Sub,
+                    i64::wrapping_sub,
+                    |x: f64, y: f64| x - y,
+                    |v: Vec3, w: Vec3| Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z)
+                ),
                 Op::FloorDiv { dst, a, b } => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
                         && *y > 0

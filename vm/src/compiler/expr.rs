@@ -1,7 +1,7 @@
 //! Expressions and conditions.
 
 use super::{Compiler, Place};
-use crate::ast::{BinOp, Expr, ExprKind, UnOp};
+use crate::ast::{BinOp, Expr, ExprKind, Pos, UnOp};
 use crate::bytecode::{Op, Reg};
 use crate::error::CompileError;
 
@@ -379,6 +379,9 @@ impl Compiler<'_, '_> {
         } else {
             self.operand(a, &[b], false)?
         };
+        if self.fused_product(op, dst, ra, b, pos)? {
+            return Ok(());
+        }
         if matches!(
             op,
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div | BinOp::Mod
@@ -398,6 +401,52 @@ impl Compiler<'_, '_> {
         self.pos = pos;
         self.emit(arith_op(op, dst, ra, rb));
         Ok(())
+    }
+
+    /// `dst = a + x * y` or `dst = a - x * y` as one instruction (`AddMul`,
+    /// `SubMul`), where `value` is `x * y` and `a` is already in `ra`: the
+    /// product's operands are evaluated as for `Mul`, and the product is
+    /// taken before the sum, as two instructions would. Emits nothing and
+    /// returns false for other operators and operands, for a product by a
+    /// constant (`MulK` serves it), and for a product on another line than
+    /// the sum (an error in it is reported at the sum's position).
+    pub(super) fn fused_product(
+        &mut self,
+        op: BinOp,
+        dst: Reg,
+        ra: Reg,
+        value: &Expr,
+        pos: Pos,
+    ) -> CResult<bool> {
+        let ExprKind::Binary(BinOp::Mul, xy) = &value.kind else {
+            return Ok(false);
+        };
+        let (x, y) = &**xy;
+        if !matches!(op, BinOp::Add | BinOp::Sub)
+            || value.pos.line != pos.line
+            || self.numeric_const(y).is_some()
+        {
+            return Ok(false);
+        }
+        let rx = self.operand(x, &[y], false)?;
+        let ry = self.expr_any(y)?;
+        self.pos = pos;
+        self.emit(if op == BinOp::Add {
+            Op::AddMul {
+                dst,
+                a: ra,
+                b: rx,
+                c: ry,
+            }
+        } else {
+            Op::SubMul {
+                dst,
+                a: ra,
+                b: rx,
+                c: ry,
+            }
+        });
+        Ok(true)
     }
 
     /// Emits jumps taken when `e`'s truthiness equals `when`; returns them

@@ -501,9 +501,11 @@ impl Compiler<'_, '_> {
             return Ok(());
         }
         let top = self.f().free_reg;
-        let v = self.expr_any(value)?;
-        self.pos = pos;
-        self.emit(arith_op(op, dst, current, v));
+        if !self.fused_product(op, dst, current, value, pos)? {
+            let v = self.expr_any(value)?;
+            self.pos = pos;
+            self.emit(arith_op(op, dst, current, v));
+        }
         self.f().free_reg = top;
         Ok(())
     }

@@ -57,7 +57,9 @@ fn highest_register(op: &Op) -> Option<usize> {
         | Op::Le { dst, a, b }
         | Op::Gt { dst, a, b }
         | Op::Ge { dst, a, b } => top(&[dst, a, b]),
-        Op::Add3 { dst, a, b, c } => top(&[dst, a, b, c]),
+        Op::Add3 { dst, a, b, c } | Op::AddMul { dst, a, b, c } | Op::SubMul { dst, a, b, c } => {
+            top(&[dst, a, b, c])
+        }
         Op::AddK { dst, a, .. }
         | Op::SubK { dst, a, .. }
         | Op::MulK { dst, a, .. }

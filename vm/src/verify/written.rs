@@ -101,7 +101,7 @@ fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnMut(usize)) 
             span(a, 1);
             span(b, 1);
         }
-        Op::Add3 { a, b, c, .. } => {
+        Op::Add3 { a, b, c, .. } | Op::AddMul { a, b, c, .. } | Op::SubMul { a, b, c, .. } => {
             span(a, 1);
             span(b, 1);
             span(c, 1);
@@ -196,6 +196,8 @@ fn writes(op: &Op, mut f: impl FnMut(usize)) {
         | Op::Div { dst, .. }
         | Op::Mod { dst, .. }
         | Op::Add3 { dst, .. }
+        | Op::AddMul { dst, .. }
+        | Op::SubMul { dst, .. }
         | Op::FloorDiv { dst, .. }
         | Op::Len { dst, .. }
         | Op::AddK { dst, .. }
