@@ -20,7 +20,9 @@ pub enum ScriptBudget {
     /// `gc_micros` go to the collector (plus whatever the scripts leave).
     Micros { frame: u64, gc: u64 },
     /// A deterministic budget for tests and replays: instructions per frame
-    /// for scripts, and collector work units.
+    /// for scripts (counted as `ark_vm::Budget::Instructions` counts them:
+    /// charged ahead, per call and per loop round), and collector work
+    /// units.
     Instructions { frame: u64, gc: u64 },
 }
 

@@ -139,12 +139,16 @@ pub(crate) fn verify(proto: &Proto) -> Result<(), String> {
         if op.constant().is_some_and(|k| k >= proto.consts.len()) {
             return fail(pc, "reads a constant that does not exist");
         }
-        // The interpreter charges fuel for loops where they jump back
-        // (see `Proto::fuel_cost`): no other instruction may.
-        if jump_target(op, pc).is_some_and(|t| t <= pc as i64)
-            && !matches!(op, Op::Jmp { .. } | Op::ForLoop { .. })
-        {
-            return fail(pc, "jumps back without charging for it");
+        // The interpreter charges fuel for loops where they jump back, by
+        // the distance (see `Proto::fuel_cost`): only `Jmp` and `ForLoop`
+        // may, and `ForLoop` always does.
+        let back = jump_target(op, pc).is_some_and(|t| t <= pc as i64);
+        match op {
+            Op::Jmp { .. } => {}
+            Op::ForLoop { .. } if !back => return fail(pc, "ends a loop without jumping back"),
+            Op::ForLoop { .. } => {}
+            _ if back => return fail(pc, "jumps back without charging for it"),
+            _ => {}
         }
     }
     for cached in &proto.cached_module_vars {
@@ -321,6 +325,16 @@ mod tests {
         assert_eq!(back(for_loop), Ok(()));
         let branch = Op::JmpIfFalse { src: 0, off: -2 };
         assert!(back(branch).unwrap_err().contains("jumps back"));
+        let forward_loop = Op::ForLoop {
+            base: 0,
+            inclusive: false,
+            off: 0,
+        };
+        assert!(
+            back(forward_loop)
+                .unwrap_err()
+                .contains("without jumping back")
+        );
     }
 
     #[test]
