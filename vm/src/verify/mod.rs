@@ -23,94 +23,18 @@
 
 mod written;
 
+use std::sync::Arc;
+
 use crate::bytecode::{Op, Proto};
 
-/// The highest register `op` reads or writes, if any.
-fn highest_register(op: &Op) -> Option<usize> {
-    let top = |regs: &[u8]| regs.iter().copied().max().map(usize::from);
-    let span = |first: u8, extra: usize| Some(first as usize + extra);
-    match *op {
-        Op::Move { dst, src } => top(&[dst, src]),
-        Op::LoadNil { dst }
-        | Op::LoadBool { dst, .. }
-        | Op::LoadInt { dst, .. }
-        | Op::LoadK { dst, .. }
-        | Op::LoadSelf { dst }
-        | Op::NewMap { dst }
-        | Op::GetGlobal { dst, .. }
-        | Op::GetModule { dst, .. }
-        | Op::GetUpval { dst, .. }
-        | Op::Closure { dst, .. } => top(&[dst]),
-        Op::NewCell { reg } => top(&[reg]),
-        Op::GetCell { dst, cell } => top(&[dst, cell]),
-        Op::SetCell { cell, src } => top(&[cell, src]),
-        Op::SetUpval { src, .. } | Op::SetModule { src, .. } | Op::Return { src } => top(&[src]),
-        Op::Add { dst, a, b }
-        | Op::Sub { dst, a, b }
-        | Op::Mul { dst, a, b }
-        | Op::Div { dst, a, b }
-        | Op::Mod { dst, a, b }
-        | Op::FloorDiv { dst, a, b }
-        | Op::Eq { dst, a, b }
-        | Op::Ne { dst, a, b }
-        | Op::Lt { dst, a, b }
-        | Op::Le { dst, a, b }
-        | Op::Gt { dst, a, b }
-        | Op::Ge { dst, a, b } => top(&[dst, a, b]),
-        Op::Add3 { dst, a, b, c } | Op::AddMul { dst, a, b, c } | Op::SubMul { dst, a, b, c } => {
-            top(&[dst, a, b, c])
-        }
-        Op::AddK { dst, a, .. }
-        | Op::SubK { dst, a, .. }
-        | Op::MulK { dst, a, .. }
-        | Op::DivK { dst, a, .. }
-        | Op::ModK { dst, a, .. } => top(&[dst, a]),
-        Op::Neg { dst, src } | Op::Not { dst, src } | Op::Len { dst, src } => top(&[dst, src]),
-        Op::Jmp { .. } | Op::ReturnNil | Op::Yield { .. } => None,
-        Op::JmpIfFalse { src, .. } | Op::JmpIfTrue { src, .. } => top(&[src]),
-        Op::JmpIfLt { a, b, .. }
-        | Op::JmpIfNotLt { a, b, .. }
-        | Op::JmpIfLe { a, b, .. }
-        | Op::JmpIfNotLe { a, b, .. }
-        | Op::JmpIfGt { a, b, .. }
-        | Op::JmpIfNotGt { a, b, .. }
-        | Op::JmpIfGe { a, b, .. }
-        | Op::JmpIfNotGe { a, b, .. }
-        | Op::JmpIfEq { a, b, .. }
-        | Op::JmpIfNotEq { a, b, .. } => top(&[a, b]),
-        Op::JmpIfLtK { a, .. }
-        | Op::JmpIfNotLtK { a, .. }
-        | Op::JmpIfLeK { a, .. }
-        | Op::JmpIfNotLeK { a, .. }
-        | Op::JmpIfGtK { a, .. }
-        | Op::JmpIfNotGtK { a, .. }
-        | Op::JmpIfGeK { a, .. }
-        | Op::JmpIfNotGeK { a, .. }
-        | Op::JmpIfEqK { a, .. }
-        | Op::JmpIfNotEqK { a, .. } => top(&[a]),
-        Op::NewList { dst, start, count } => {
-            top(&[dst]).max(span(start, (count as usize).saturating_sub(1)))
-        }
-        Op::ListAppend { list, start, count } => {
-            top(&[list]).max(span(start, (count as usize).saturating_sub(1)))
-        }
-        Op::GetIndex { dst, obj, key } => top(&[dst, obj, key]),
-        Op::SetIndex { obj, key, src } => top(&[obj, key, src]),
-        Op::GetField { dst, obj, .. }
-        | Op::GetX { dst, obj, .. }
-        | Op::GetY { dst, obj, .. }
-        | Op::GetZ { dst, obj, .. }
-        | Op::GetFieldPlace { dst, obj, .. } => top(&[dst, obj]),
-        Op::SetField { obj, src, .. } => top(&[obj, src]),
-        // The callee, then its arguments (a method call's receiver first).
-        Op::Call { base, nargs } => span(base, nargs as usize),
-        Op::CallMethod { base, nargs, .. } => span(base, nargs as usize + 1),
-        // Counter, limit, loop variable.
-        Op::ForPrep { base, .. } | Op::ForLoop { base, .. } => span(base, 2),
-        // Iterated value, position, then one or two loop variables.
-        Op::IterPrep { base } => span(base, 1),
-        Op::IterNext { base, two, .. } => span(base, if two { 3 } else { 2 }),
-    }
+/// The highest register `op` reads or writes, if any (a `Closure` reads
+/// the registers holding the cells it captures: `closures` are the
+/// function's nested prototypes).
+fn highest_register(op: &Op, closures: &[Arc<Proto>]) -> Option<usize> {
+    let mut top = None;
+    written::reads(op, closures, |r| top = top.max(Some(r)));
+    written::writes(op, |r| top = top.max(Some(r)));
+    top
 }
 
 /// Where `op` at `pc` may jump to.
@@ -130,7 +54,7 @@ pub(crate) fn verify(proto: &Proto) -> Result<(), String> {
         ))
     };
     for (pc, op) in proto.code.iter().enumerate() {
-        if highest_register(op).is_some_and(|r| r >= regs) {
+        if highest_register(op, &proto.protos).is_some_and(|r| r >= regs) {
             return fail(pc, "uses a register past the frame");
         }
         if jump_target(op, pc).is_some_and(|t| t < 0 || t >= len as i64) {
@@ -270,6 +194,26 @@ mod tests {
             Op::ReturnNil,
         ];
         assert!(verify(&proto(3, code)).is_err());
+    }
+
+    #[test]
+    fn a_captured_register_past_the_frame_is_refused() {
+        use crate::bytecode::Capture;
+        let closure = |captured| {
+            let mut child = proto(1, vec![Op::ReturnNil]);
+            child.captures = vec![Capture::Local(captured)];
+            let code = vec![
+                Op::LoadNil { dst: 0 },
+                Op::NewCell { reg: 0 },
+                Op::Closure { dst: 1, proto: 0 },
+                Op::Return { src: 1 },
+            ];
+            let mut p = proto(2, code);
+            p.protos = vec![Arc::new(child)];
+            verify(&p)
+        };
+        assert_eq!(closure(0), Ok(()));
+        assert!(closure(2).unwrap_err().contains("register past the frame"));
     }
 
     #[test]

@@ -57,7 +57,7 @@ impl Registers for [u64; 4] {
 
 /// Calls `f` with each register `op` reads; `closures` are the function's
 /// nested prototypes (a `Closure` reads the cells it captures).
-fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnMut(usize)) {
+pub(super) fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnMut(usize)) {
     let mut span =
         |first: u8, count: usize| (first as usize..first as usize + count).for_each(&mut f);
     match *op {
@@ -176,9 +176,10 @@ fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnMut(usize)) 
 }
 
 /// Calls `f` with each register `op` writes when it goes on to the next
-/// instruction (a loop's set-up writes its loop variables only when it
-/// enters the loop).
-fn writes(op: &Op, mut f: impl FnMut(usize)) {
+/// instruction (a loop's set-up writes its loop variable only when it
+/// enters the loop; `ForLoop` writes its counter and variable, written
+/// already by the set-up on every path to it).
+pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
     match *op {
         Op::Move { dst, .. }
         | Op::LoadNil { dst }
@@ -225,6 +226,10 @@ fn writes(op: &Op, mut f: impl FnMut(usize)) {
         Op::NewCell { reg } => f(reg as usize),
         Op::Call { base, .. } | Op::CallMethod { base, .. } => f(base as usize),
         Op::ForPrep { base, .. } => f(base as usize + 2),
+        Op::ForLoop { base, .. } => {
+            f(base as usize);
+            f(base as usize + 2);
+        }
         Op::IterPrep { base } => f(base as usize + 1),
         Op::IterNext { base, two, .. } => {
             let last = if two { 3 } else { 2 };
@@ -236,7 +241,6 @@ fn writes(op: &Op, mut f: impl FnMut(usize)) {
         | Op::SetIndex { .. }
         | Op::SetField { .. }
         | Op::ListAppend { .. }
-        | Op::ForLoop { .. }
         | Op::Return { .. }
         | Op::ReturnNil
         | Op::Jmp { .. }
