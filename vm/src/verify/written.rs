@@ -324,7 +324,8 @@ fn check_with<R: Registers>(proto: &Proto) -> Result<(), (usize, usize)> {
             writes(op, |r| set.insert(r));
             if let Some(off) = op.jump_offset() {
                 // A loop's set-up and an iterator jump out without writing
-                // the loop variables; the other jumps write nothing.
+                // the loop variables; the others jump with what they wrote
+                // (a `ForLoop`, its counter and variable).
                 let jumped = match op {
                     Op::ForPrep { .. } | Op::IterNext { .. } => before,
                     _ => set,
