@@ -98,6 +98,25 @@ struct Tokens<'a> {
 
 type PResult<T> = Result<T, CompileError>;
 
+/// How tightly operators bind, loosest first (`Parser::binary`).
+mod level {
+    pub const OR: u8 = 1;
+    pub const AND: u8 = 2;
+    /// The prefix `not`.
+    pub const NOT: u8 = 3;
+    pub const COMPARE: u8 = 4;
+    pub const ADD: u8 = 5;
+    pub const MUL: u8 = 6;
+}
+
+/// A binary operator: `or` and `and` make their own nodes.
+#[derive(Clone, Copy)]
+enum Infix {
+    Or,
+    And,
+    Op(BinOp),
+}
+
 impl<'a> Parser<'a> {
     fn new(script: &'a str, source: &'a str) -> Parser<'a> {
         let mut p = Parser {
@@ -515,103 +534,67 @@ impl Parser<'_> {
 
     pub fn expression(&mut self) -> PResult<Expr> {
         self.enter()?;
-        let e = self.or_expr();
+        let e = self.binary(level::OR);
         self.leave();
         e
     }
 
-    fn or_expr(&mut self) -> PResult<Expr> {
-        let mut left = self.and_expr()?;
-        while self.peek() == &Tok::Or {
-            let pos = self.here();
-            self.advance();
-            let right = self.and_expr()?;
-            left = self.expr(ExprKind::Or(Box::new((left, right))), pos)?;
+    /// The operator at the next token and how tightly it binds, if it is a
+    /// binary one.
+    fn infix(&self) -> Option<(u8, Infix)> {
+        let op = |level, op| Some((level, Infix::Op(op)));
+        match self.peek() {
+            Tok::Or => Some((level::OR, Infix::Or)),
+            Tok::And => Some((level::AND, Infix::And)),
+            Tok::EqEq => op(level::COMPARE, BinOp::Eq),
+            Tok::NotEq => op(level::COMPARE, BinOp::Ne),
+            Tok::Lt => op(level::COMPARE, BinOp::Lt),
+            Tok::Le => op(level::COMPARE, BinOp::Le),
+            Tok::Gt => op(level::COMPARE, BinOp::Gt),
+            Tok::Ge => op(level::COMPARE, BinOp::Ge),
+            Tok::Plus => op(level::ADD, BinOp::Add),
+            Tok::Minus => op(level::ADD, BinOp::Sub),
+            Tok::Star => op(level::MUL, BinOp::Mul),
+            Tok::Slash => op(level::MUL, BinOp::Div),
+            Tok::Percent => op(level::MUL, BinOp::Mod),
+            _ => None,
         }
-        Ok(left)
     }
 
-    fn and_expr(&mut self) -> PResult<Expr> {
-        let mut left = self.not_expr()?;
-        while self.peek() == &Tok::And {
-            let pos = self.here();
-            self.advance();
-            let right = self.not_expr()?;
-            left = self.expr(ExprKind::And(Box::new((left, right))), pos)?;
-        }
-        Ok(left)
-    }
-
-    fn not_expr(&mut self) -> PResult<Expr> {
-        if self.peek() == &Tok::Not {
+    /// An expression whose operators bind at least as tightly as `min`
+    /// (`level`), by precedence climbing: one call per operand rather than
+    /// one per precedence level. Operators of a level associate to the
+    /// left, except comparisons, which do not chain; `not` binds looser
+    /// than comparisons (`not a == b` is `not (a == b)`) and only where an
+    /// operand of `and` or `or` may stand.
+    fn binary(&mut self, min: u8) -> PResult<Expr> {
+        let mut left = if min <= level::NOT && self.peek() == &Tok::Not {
             let pos = self.here();
             self.advance();
             self.enter()?;
-            let operand = self.not_expr();
+            let operand = self.binary(level::NOT);
             self.leave();
-            return self.expr(ExprKind::Unary(UnOp::Not, Box::new(operand?)), pos);
-        }
-        self.comparison()
-    }
-
-    fn comparison_op(&self) -> Option<BinOp> {
-        Some(match self.peek() {
-            Tok::EqEq => BinOp::Eq,
-            Tok::NotEq => BinOp::Ne,
-            Tok::Lt => BinOp::Lt,
-            Tok::Le => BinOp::Le,
-            Tok::Gt => BinOp::Gt,
-            Tok::Ge => BinOp::Ge,
-            _ => return None,
-        })
-    }
-
-    fn comparison(&mut self) -> PResult<Expr> {
-        let left = self.additive()?;
-        let Some(op) = self.comparison_op() else {
-            return Ok(left);
+            self.expr(ExprKind::Unary(UnOp::Not, Box::new(operand?)), pos)?
+        } else {
+            self.unary()?
         };
-        let pos = self.here();
-        self.advance();
-        let right = self.additive()?;
-        if self.comparison_op().is_some() {
-            return Err(
-                self.error_here("comparison operators cannot be chained (write a < b and b < c)")
-            );
-        }
-        self.expr(ExprKind::Binary(op, Box::new((left, right))), pos)
-    }
-
-    fn additive(&mut self) -> PResult<Expr> {
-        self.left_assoc(Self::multiplicative, |t| match t {
-            Tok::Plus => Some(BinOp::Add),
-            Tok::Minus => Some(BinOp::Sub),
-            _ => None,
-        })
-    }
-
-    fn multiplicative(&mut self) -> PResult<Expr> {
-        self.left_assoc(Self::unary, |t| match t {
-            Tok::Star => Some(BinOp::Mul),
-            Tok::Slash => Some(BinOp::Div),
-            Tok::Percent => Some(BinOp::Mod),
-            _ => None,
-        })
-    }
-
-    /// One left-associative precedence level: `operand (op operand)*`,
-    /// built in a loop (the tree's height is bounded by `MAX_HEIGHT`).
-    fn left_assoc(
-        &mut self,
-        operand: fn(&mut Self) -> PResult<Expr>,
-        op_of: fn(&Tok) -> Option<BinOp>,
-    ) -> PResult<Expr> {
-        let mut left = operand(self)?;
-        while let Some(op) = op_of(self.peek()) {
+        while let Some((level, infix)) = self.infix() {
+            if level < min {
+                break;
+            }
             let pos = self.here();
             self.advance();
-            let right = operand(self)?;
-            left = self.expr(ExprKind::Binary(op, Box::new((left, right))), pos)?;
+            let right = self.binary(level + 1)?;
+            let pair = Box::new((left, right));
+            left = match infix {
+                Infix::Or => self.expr(ExprKind::Or(pair), pos)?,
+                Infix::And => self.expr(ExprKind::And(pair), pos)?,
+                Infix::Op(op) => self.expr(ExprKind::Binary(op, pair), pos)?,
+            };
+            if level == level::COMPARE && self.infix().is_some_and(|(l, _)| l == level::COMPARE) {
+                return Err(self
+                    .error_here("comparison operators cannot be chained (write a < b and b < c)"));
+            }
         }
         Ok(left)
     }
