@@ -469,7 +469,7 @@ pub struct Proto {
     pub arity: u8,
     /// Registers the frame needs.
     pub(crate) num_regs: u16,
-    /// Verified (`verify.rs`) when compiled, and never changed after.
+    /// Verified (`verify/`) when compiled, and never changed after.
     pub(crate) code: Vec<Op>,
     /// Line and column of every instruction.
     pub positions: Vec<(u32, u32)>,

@@ -468,7 +468,7 @@ impl Compiler<'_, '_> {
     }
 
     /// Pops the current function and returns its prototype, verified
-    /// (see `verify.rs`: the interpreter relies on it).
+    /// (see `verify/`: the interpreter relies on it).
     fn finish_function(&mut self) -> Result<Proto, CompileError> {
         let f = self.funcs.pop().expect("a function is being compiled");
         let end = f.code.len() as u32;
