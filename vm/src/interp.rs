@@ -290,12 +290,12 @@ fn grow_stack(fiber: &mut Fiber, top: usize) {
 #[inline(always)]
 fn vec3_arith(op: Arith, a: &Value, b: &Value) -> Option<Vec3> {
     let v = match (op, a, b) {
-        (Arith::Add, Value::Vec3(v), Value::Vec3(w)) => Vec3::new(v.x + w.x, v.y + w.y, v.z + w.z),
-        (Arith::Sub, Value::Vec3(v), Value::Vec3(w)) => Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z),
+        (Arith::Add, Value::Vec3(v), Value::Vec3(w)) => v.plus(*w),
+        (Arith::Sub, Value::Vec3(v), Value::Vec3(w)) => v.minus(*w),
         (Arith::Mul, Value::Vec3(v), Value::Float(f))
         | (Arith::Mul, Value::Float(f), Value::Vec3(v)) => {
             let f = *f as f32;
-            Vec3::new(v.x * f, v.y * f, v.z * f)
+            v.scaled(f)
         }
         _ => return None,
     };
@@ -697,8 +697,7 @@ fn execute_loop(
                     (Value::Vec3(v), Value::Vec3(w), Value::Float(f))
                     | (Value::Vec3(v), Value::Float(f), Value::Vec3(w)) => {
                         let (v, w, f) = (*v, *w, *f as f32);
-                        let product = Vec3::new(w.x * f, w.y * f, w.z * f);
-                        set_reg!($dst, Value::vec3($vec3(v, product)));
+                        set_reg!($dst, Value::vec3($vec3(v, w.scaled(f))));
                     }
                     (a, b, c) => {
                         let (a, b, c) = (*a, *b, *c);
@@ -964,7 +963,7 @@ fn execute_loop(
                     Arith::Add,
                     i64::wrapping_add,
                     |x: f64, y: f64| x + y,
-                    |v: Vec3, w: Vec3| Vec3::new(v.x + w.x, v.y + w.y, v.z + w.z)
+                    Vec3::plus
                 ),
                 Op::SubMul { dst, a, b, c } => mul_then!(
                     dst,
@@ -974,7 +973,7 @@ fn execute_loop(
                     Arith::Sub,
                     i64::wrapping_sub,
                     |x: f64, y: f64| x - y,
-                    |v: Vec3, w: Vec3| Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z)
+                    Vec3::minus
                 ),
                 Op::FloorDiv { dst, a, b } => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))

@@ -587,7 +587,7 @@ fn vec3_method(
         m::DISTANCE => {
             arity(name, args, 1)?;
             let w = vec_arg(args[0], name)?;
-            Value::Float(length(Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z)) as f64)
+            Value::Float(length(v.minus(w)) as f64)
         }
         m::LERP => {
             arity(name, args, 2)?;

@@ -110,21 +110,21 @@ pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, St
             b.as_f64().unwrap_or(0.0),
         )),
         (Vec3(v), Vec3(w)) => match op {
-            Arith::Add => Vec3(crate::value::Vec3::new(v.x + w.x, v.y + w.y, v.z + w.z)),
-            Arith::Sub => Vec3(crate::value::Vec3::new(v.x - w.x, v.y - w.y, v.z - w.z)),
+            Arith::Add => Vec3(v.plus(w)),
+            Arith::Sub => Vec3(v.minus(w)),
             Arith::Mul => Vec3(crate::value::Vec3::new(v.x * w.x, v.y * w.y, v.z * w.z)),
             _ => return Err(type_error(op, a, b)),
         },
         (Vec3(v), Int(_) | Float(_)) if matches!(op, Arith::Mul | Arith::Div) => {
             let s = b.as_f64().unwrap_or(0.0) as f32;
             Vec3(if op == Arith::Mul {
-                scale(v, s)
+                v.scaled(s)
             } else {
                 crate::value::Vec3::new(v.x / s, v.y / s, v.z / s)
             })
         }
         (Int(_) | Float(_), Vec3(v)) if op == Arith::Mul => {
-            Vec3(scale(v, a.as_f64().unwrap_or(0.0) as f32))
+            Vec3(v.scaled(a.as_f64().unwrap_or(0.0) as f32))
         }
         (Str(x), Str(y)) if op == Arith::Add => Str(concat(heap, &[x, y])?),
         _ => return Err(type_error(op, a, b)),
@@ -139,10 +139,6 @@ pub fn concat(heap: &mut Heap, parts: &[StrKey]) -> Result<StrKey, String> {
         Ok(None) => Err("string too long".into()),
         Err(_) => Err("out of memory".into()),
     }
-}
-
-fn scale(v: Vec3, s: f32) -> Vec3 {
-    Vec3::new(v.x * s, v.y * s, v.z * s)
 }
 
 fn type_error(op: Arith, a: Value, b: Value) -> String {

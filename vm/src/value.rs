@@ -40,6 +40,24 @@ impl Vec3 {
     pub const fn new(x: f32, y: f32, z: f32) -> Self {
         Vec3 { x, y, z }
     }
+
+    /// `self + w`, component by component.
+    #[inline]
+    pub fn plus(self, w: Vec3) -> Vec3 {
+        Vec3::new(self.x + w.x, self.y + w.y, self.z + w.z)
+    }
+
+    /// `self - w`, component by component.
+    #[inline]
+    pub fn minus(self, w: Vec3) -> Vec3 {
+        Vec3::new(self.x - w.x, self.y - w.y, self.z - w.z)
+    }
+
+    /// `self * s`.
+    #[inline]
+    pub fn scaled(self, s: f32) -> Vec3 {
+        Vec3::new(self.x * s, self.y * s, self.z * s)
+    }
 }
 
 /// An Ark value. 16 bytes, `Copy`.

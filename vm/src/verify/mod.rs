@@ -57,7 +57,8 @@ pub(crate) fn verify(proto: &Proto) -> Result<(), String> {
         if highest_register(op, &proto.protos).is_some_and(|r| r >= regs) {
             return fail(pc, "uses a register past the frame");
         }
-        if jump_target(op, pc).is_some_and(|t| t < 0 || t >= len as i64) {
+        let target = jump_target(op, pc);
+        if target.is_some_and(|t| t < 0 || t >= len as i64) {
             return fail(pc, "jumps outside the function");
         }
         if op.constant().is_some_and(|k| k >= proto.consts.len()) {
@@ -66,7 +67,7 @@ pub(crate) fn verify(proto: &Proto) -> Result<(), String> {
         // The interpreter charges fuel for loops where they jump back, by
         // the distance (see `Proto::fuel_cost`): only `Jmp` and `ForLoop`
         // may, and `ForLoop` always does.
-        let back = jump_target(op, pc).is_some_and(|t| t <= pc as i64);
+        let back = target.is_some_and(|t| t <= pc as i64);
         match op {
             Op::Jmp { .. } => {}
             Op::ForLoop { .. } if !back => return fail(pc, "ends a loop without jumping back"),
