@@ -5,7 +5,8 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(src) = std::str::from_utf8(data) {
-        let _ = ark_vm::parser::parse("fuzz.ark", src);
-        let _ = ark_vm::parser::parse_repl("fuzz.ark", src);
+        let arena = ark_vm::ast::Arena::new();
+        let _ = ark_vm::parser::parse("fuzz.ark", src, &arena);
+        let _ = ark_vm::parser::parse_repl("fuzz.ark", src, &arena);
     }
 });

@@ -3,14 +3,23 @@
 //! Every node carries its line and column. Declarations (locals, parameters,
 //! loop variables, named functions) carry a `DeclId`, unique in the file, so
 //! the resolver can tell the compiler which of them closures capture.
+//!
+//! The tree lives in one arena (`bumpalo::Bump`) for the length of a
+//! compile: a node is a bump of a pointer, not a `malloc`, and the tree is
+//! freed with the arena, not node by node. Nothing in it needs dropping:
+//! children are references and slices into the arena, and names are slices
+//! of the source.
+
+/// The arena a tree is built in (`parser::parse`); strings with escapes
+/// are written out there too (`lexer::Lexer`).
+pub use bumpalo::Bump as Arena;
 
 /// Identifies one declaration in a file.
 pub type DeclId = u32;
 
-/// An identifier. The lexer shares one allocation among all occurrences of
-/// a name, so the tree holds counted references instead of a string each,
-/// and the compiled functions' debug names share it too.
-pub type Name = std::sync::Arc<str>;
+/// An identifier: its text in the source (the arena's lifetime is the
+/// source's).
+pub type Name<'a> = &'a str;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Pos {
@@ -18,18 +27,18 @@ pub struct Pos {
     pub col: u32,
 }
 
-#[derive(Debug)]
-pub struct Expr {
-    pub kind: ExprKind,
+#[derive(Clone, Copy, Debug)]
+pub struct Expr<'a> {
+    pub kind: ExprKind<'a>,
     pub pos: Pos,
     /// Depth of the tree below this node (1 for a leaf). The parser bounds
     /// it so that the compiler's recursion and the tree's drop stay shallow.
     pub height: u32,
 }
 
-impl Expr {
+impl<'a> Expr<'a> {
     /// Builds a node, computing its height from its children.
-    pub fn new(kind: ExprKind, pos: Pos) -> Expr {
+    pub fn new(kind: ExprKind<'a>, pos: Pos) -> Expr<'a> {
         let h = |e: &Expr| e.height;
         let hs = |es: &[Expr]| es.iter().map(|e| e.height).max().unwrap_or(0);
         let below = match &kind {
@@ -86,30 +95,31 @@ impl BinOp {
     }
 }
 
-#[derive(Debug)]
-pub enum ExprKind {
+#[derive(Clone, Copy, Debug)]
+pub enum ExprKind<'a> {
     Nil,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(String),
-    Var(Name),
+    /// The string's value, escapes resolved.
+    Str(&'a str),
+    Var(Name<'a>),
     SelfRef,
-    List(Vec<Expr>),
-    Map(Vec<(Expr, Expr)>),
-    Unary(UnOp, Box<Expr>),
+    List(&'a [Expr<'a>]),
+    Map(&'a [(Expr<'a>, Expr<'a>)]),
+    Unary(UnOp, &'a Expr<'a>),
     // Two operands share one allocation.
-    Binary(BinOp, Box<(Expr, Expr)>),
-    And(Box<(Expr, Expr)>),
-    Or(Box<(Expr, Expr)>),
-    Call(Box<Expr>, Vec<Expr>),
-    MethodCall(Box<Expr>, Name, Vec<Expr>),
-    Index(Box<(Expr, Expr)>),
-    Field(Box<Expr>, Name),
-    Func(Box<FuncDecl>),
+    Binary(BinOp, &'a (Expr<'a>, Expr<'a>)),
+    And(&'a (Expr<'a>, Expr<'a>)),
+    Or(&'a (Expr<'a>, Expr<'a>)),
+    Call(&'a Expr<'a>, &'a [Expr<'a>]),
+    MethodCall(&'a Expr<'a>, Name<'a>, &'a [Expr<'a>]),
+    Index(&'a (Expr<'a>, Expr<'a>)),
+    Field(&'a Expr<'a>, Name<'a>),
+    Func(&'a FuncDecl<'a>),
 }
 
-impl ExprKind {
+impl ExprKind<'_> {
     /// Whether evaluating this evaluates no other expression where it
     /// stands: a literal, a name, `self`, or a function literal (its body
     /// runs only when called).
@@ -128,20 +138,20 @@ impl ExprKind {
     }
 }
 
-#[derive(Debug)]
-pub struct Param {
-    pub name: Name,
+#[derive(Clone, Copy, Debug)]
+pub struct Param<'a> {
+    pub name: Name<'a>,
     pub decl: DeclId,
 }
 
-#[derive(Debug)]
-pub struct FuncDecl {
+#[derive(Clone, Copy, Debug)]
+pub struct FuncDecl<'a> {
     /// `None` for an anonymous function.
-    pub name: Option<Name>,
+    pub name: Option<Name<'a>>,
     /// The declaration of the name, for a named function.
     pub decl: DeclId,
-    pub params: Vec<Param>,
-    pub body: Vec<Stmt>,
+    pub params: &'a [Param<'a>],
+    pub body: &'a [Stmt<'a>],
     pub pos: Pos,
     /// Position of the closing brace (for the implicit `return nil`).
     pub end: Pos,
@@ -154,18 +164,18 @@ pub fn block_height(stmts: &[Stmt]) -> u32 {
     stmts.iter().map(|s| s.height).max().unwrap_or(0)
 }
 
-#[derive(Debug)]
-pub struct Stmt {
-    pub kind: StmtKind,
+#[derive(Clone, Copy, Debug)]
+pub struct Stmt<'a> {
+    pub kind: StmtKind<'a>,
     pub pos: Pos,
     /// Depth of the tree below this statement, expressions and nested
     /// blocks and functions included.
     pub height: u32,
 }
 
-impl Stmt {
+impl<'a> Stmt<'a> {
     /// Builds a statement, computing its height from what it contains.
-    pub fn new(kind: StmtKind, pos: Pos) -> Stmt {
+    pub fn new(kind: StmtKind<'a>, pos: Pos) -> Stmt<'a> {
         let e = |e: &Expr| e.height;
         let below = match &kind {
             StmtKind::Let { init, .. } => init.as_ref().map_or(0, e),
@@ -180,7 +190,7 @@ impl Stmt {
                 .map(|(c, b)| e(c).max(block_height(b)))
                 .max()
                 .unwrap_or(0)
-                .max(otherwise.as_deref().map_or(0, block_height)),
+                .max(otherwise.map_or(0, block_height)),
             StmtKind::While { cond, body } => e(cond).max(block_height(body)),
             StmtKind::ForRange {
                 start, end, body, ..
@@ -198,45 +208,45 @@ impl Stmt {
     }
 }
 
-#[derive(Debug)]
-pub enum StmtKind {
+#[derive(Clone, Copy, Debug)]
+pub enum StmtKind<'a> {
     Let {
-        name: Name,
+        name: Name<'a>,
         decl: DeclId,
-        init: Option<Expr>,
+        init: Option<Expr<'a>>,
     },
-    Fn(Box<FuncDecl>),
+    Fn(&'a FuncDecl<'a>),
     Assign {
-        target: Expr,
+        target: Expr<'a>,
         op: Option<BinOp>,
-        value: Expr,
+        value: Expr<'a>,
     },
-    Expr(Expr),
+    Expr(Expr<'a>),
     /// `if c1 {..} else if c2 {..} else {..}`: the chain stays flat.
     If {
-        branches: Vec<(Expr, Vec<Stmt>)>,
-        otherwise: Option<Vec<Stmt>>,
+        branches: &'a [(Expr<'a>, &'a [Stmt<'a>])],
+        otherwise: Option<&'a [Stmt<'a>]>,
     },
     While {
-        cond: Expr,
-        body: Vec<Stmt>,
+        cond: Expr<'a>,
+        body: &'a [Stmt<'a>],
     },
     ForRange {
-        var: Param,
-        start: Expr,
-        end: Expr,
+        var: Param<'a>,
+        start: Expr<'a>,
+        end: Expr<'a>,
         inclusive: bool,
-        body: Vec<Stmt>,
+        body: &'a [Stmt<'a>],
     },
     ForIn {
-        first: Param,
-        second: Option<Param>,
-        iter: Expr,
-        body: Vec<Stmt>,
+        first: Param<'a>,
+        second: Option<Param<'a>>,
+        iter: Expr<'a>,
+        body: &'a [Stmt<'a>],
     },
     Break,
     Continue,
-    Return(Option<Expr>),
+    Return(Option<Expr<'a>>),
     Yield,
-    Block(Vec<Stmt>),
+    Block(&'a [Stmt<'a>]),
 }

@@ -449,7 +449,7 @@ pub enum Capture {
 /// A local variable's name and where it lives, for debuggers.
 #[derive(Clone, Debug, PartialEq)]
 pub struct LocalInfo {
-    pub name: crate::ast::Name,
+    pub name: std::sync::Arc<str>,
     pub reg: Reg,
     /// First instruction where the variable is live.
     pub start_pc: u32,

@@ -1,16 +1,18 @@
 //! Lexer: source text to tokens, each with its line and column.
 
-use rustc_hash::FxHashMap;
+use crate::ast::Arena;
 
 use crate::ast::Name;
 use crate::error::CompileError;
 
-#[derive(Clone, Debug, PartialEq)]
-pub enum Tok {
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Tok<'a> {
     Int(i64),
     Float(f64),
-    Str(String),
-    Ident(Name),
+    /// The string's value: a slice of the source, or of the arena when
+    /// escapes had to be resolved.
+    Str(&'a str),
+    Ident(Name<'a>),
     // keywords
     Let,
     Fn,
@@ -63,7 +65,7 @@ pub enum Tok {
     Eof,
 }
 
-impl Tok {
+impl Tok<'_> {
     /// How the token reads in an error message.
     pub fn describe(&self) -> String {
         match self {
@@ -130,14 +132,14 @@ impl Tok {
     }
 }
 
-#[derive(Clone, Debug)]
-pub struct Token {
-    pub tok: Tok,
+#[derive(Clone, Copy, Debug)]
+pub struct Token<'a> {
+    pub tok: Tok<'a>,
     pub line: u32,
     pub col: u32,
 }
 
-fn keyword(word: &str) -> Option<Tok> {
+fn keyword(word: &str) -> Option<Tok<'static>> {
     Some(match word {
         "let" => Tok::Let,
         "fn" => Tok::Fn,
@@ -181,13 +183,17 @@ pub struct Lexer<'a> {
     ascii: bool,
     script: &'a str,
     number_text: String,
-    /// Each identifier's one shared allocation.
-    names: FxHashMap<&'a str, Name>,
+    /// Where strings with escapes are written out.
+    arena: &'a Arena,
 }
 
 /// Splits `source` into tokens, ending with `Tok::Eof`.
-pub fn tokenize(script: &str, source: &str) -> Result<Vec<Token>, CompileError> {
-    let mut lx = Lexer::new(script, source);
+pub fn tokenize<'a>(
+    script: &'a str,
+    source: &'a str,
+    arena: &'a Arena,
+) -> Result<Vec<Token<'a>>, CompileError> {
+    let mut lx = Lexer::new(script, source, arena);
     let mut out = Vec::new();
     loop {
         let token = lx.next_token()?;
@@ -200,7 +206,7 @@ pub fn tokenize(script: &str, source: &str) -> Result<Vec<Token>, CompileError> 
 }
 
 impl<'a> Lexer<'a> {
-    pub fn new(script: &'a str, source: &'a str) -> Lexer<'a> {
+    pub fn new(script: &'a str, source: &'a str, arena: &'a Arena) -> Lexer<'a> {
         Lexer {
             src: source.as_bytes(),
             text: source,
@@ -212,13 +218,13 @@ impl<'a> Lexer<'a> {
             ascii: source.is_ascii(),
             script,
             number_text: String::new(),
-            names: FxHashMap::default(),
+            arena,
         }
     }
 
     /// The next token; at the end of the source, `Tok::Eof` (again on
     /// every later call).
-    pub fn next_token(&mut self) -> Result<Token, CompileError> {
+    pub fn next_token(&mut self) -> Result<Token<'a>, CompileError> {
         self.skip_trivia()?;
         let (line, col) = (self.line, self.col());
         let tok = match self.src.get(self.pos) {
@@ -308,7 +314,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// The token starting with `c`, at `line` and `col`.
-    fn token(&mut self, c: u8, line: u32, col: u32) -> Result<Tok, CompileError> {
+    fn token(&mut self, c: u8, line: u32, col: u32) -> Result<Tok<'a>, CompileError> {
         if c.is_ascii_digit() {
             return self.number(line, col);
         }
@@ -321,16 +327,12 @@ impl<'a> Lexer<'a> {
                 .unwrap_or(rest.len());
             self.pos += len;
             let word = &self.text[start..self.pos];
-            if let Some(tok) = keyword(word) {
-                return Ok(tok);
-            }
-            let name = self.names.entry(word).or_insert_with(|| Name::from(word));
-            return Ok(Tok::Ident(name.clone()));
+            return Ok(keyword(word).unwrap_or(Tok::Ident(word)));
         }
         if c == b'"' {
             return self.string(line, col);
         }
-        let two = |lx: &mut Self, next: u8, yes: Tok, no: Tok| {
+        let two = |lx: &mut Self, next: u8, yes: Tok<'a>, no: Tok<'a>| {
             if lx.peek(1) == next {
                 lx.pos += 2;
                 yes
@@ -402,7 +404,7 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn number(&mut self, line: u32, col: u32) -> Result<Tok, CompileError> {
+    fn number(&mut self, line: u32, col: u32) -> Result<Tok<'a>, CompileError> {
         let too_large = |lx: &Self| lx.error(line, col, "integer literal too large");
         if self.peek(0) == b'0' && matches!(self.peek(1), b'x' | b'X' | b'b' | b'B') {
             let radix = if matches!(self.peek(1), b'x' | b'X') {
@@ -480,8 +482,18 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    fn string(&mut self, line: u32, col: u32) -> Result<Tok, CompileError> {
+    fn string(&mut self, line: u32, col: u32) -> Result<Tok<'a>, CompileError> {
         self.pos += 1; // opening quote
+        // Most strings are one line without escapes: their value is their
+        // text in the source.
+        let start = self.pos;
+        let rest = &self.src[start..];
+        if let Some(len) = rest.iter().position(|&b| matches!(b, b'"' | b'\\' | b'\n'))
+            && rest[len] == b'"'
+        {
+            self.pos += len + 1;
+            return Ok(Tok::Str(&self.text[start..start + len]));
+        }
         let mut out = String::new();
         loop {
             let Some(ch) = self.text[self.pos..].chars().next() else {
@@ -490,7 +502,7 @@ impl<'a> Lexer<'a> {
             match ch {
                 '"' => {
                     self.pos += 1;
-                    return Ok(Tok::Str(out));
+                    return Ok(Tok::Str(self.arena.alloc_str(&out)));
                 }
                 '\\' => {
                     let (eline, ecol) = (self.line, self.col());
@@ -562,7 +574,7 @@ mod tests {
     use super::*;
 
     fn positions(source: &str) -> Vec<(u32, u32)> {
-        tokenize("t.ark", source)
+        tokenize("t.ark", source, &Arena::new())
             .unwrap()
             .iter()
             .map(|t| (t.line, t.col))
@@ -594,9 +606,11 @@ mod tests {
 
     #[test]
     fn strings_keep_their_text_and_escapes() {
+        let arena = Arena::new();
         let strings: Vec<Tok> = tokenize(
             "t.ark",
             "\"plain\" \"a\\tb\\\"c\\u{e9}\" \"two\nlines é\" \"\"",
+            &arena,
         )
         .unwrap()
         .into_iter()
@@ -605,14 +619,14 @@ mod tests {
         assert_eq!(
             strings,
             [
-                Tok::Str("plain".into()),
-                Tok::Str("a\tb\"cé".into()),
-                Tok::Str("two\nlines é".into()),
-                Tok::Str(String::new()),
+                Tok::Str("plain"),
+                Tok::Str("a\tb\"cé"),
+                Tok::Str("two\nlines é"),
+                Tok::Str(""),
                 Tok::Eof
             ]
         );
-        let err = tokenize("t.ark", "x = \"no end").unwrap_err();
+        let err = tokenize("t.ark", "x = \"no end", &arena).unwrap_err();
         assert_eq!(
             (err.line, err.col, err.message.as_str()),
             (1, 5, "unterminated string")

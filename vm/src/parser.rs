@@ -6,6 +6,8 @@
 //! `MAX_NESTING`, and every node's height against `MAX_HEIGHT`, so no input
 //! can overflow the Rust stack here, in the compiler, or when the tree drops.
 
+use crate::ast::Arena;
+
 use crate::ast::*;
 use crate::error::CompileError;
 use crate::lexer::{Lexer, Tok, Token};
@@ -15,27 +17,34 @@ pub const MAX_NESTING: u32 = 200;
 /// How tall a statement's tree may grow (long operator chains count too).
 pub const MAX_HEIGHT: u32 = 512;
 
-pub struct Program {
-    pub body: Vec<Stmt>,
+pub struct Program<'a> {
+    pub body: &'a [Stmt<'a>],
     /// One past the highest `DeclId` handed out.
     pub decl_count: u32,
 }
 
-/// Parses a whole script.
-pub fn parse(script: &str, source: &str) -> Result<Program, CompileError> {
-    let mut p = Parser::new(script, source);
-    let mut body = Vec::new();
+/// Parses a whole script into a tree in `arena`.
+pub fn parse<'a>(
+    script: &'a str,
+    source: &'a str,
+    arena: &'a Arena,
+) -> Result<Program<'a>, CompileError> {
+    let mut p = Parser::new(script, source, arena);
     while p.peek() != &Tok::Eof {
-        body.push(p.top_statement()?);
+        let s = p.top_statement()?;
+        p.stmts.push(s);
     }
-    p.finish(body)
+    p.finish()
 }
 
 /// Parses one REPL line: like a script, but a final expression without `;`
 /// is allowed (returned separately so the REPL can print its value).
-pub fn parse_repl(script: &str, source: &str) -> Result<(Program, Option<Expr>), CompileError> {
-    let mut p = Parser::new(script, source);
-    let mut body = Vec::new();
+pub fn parse_repl<'a>(
+    script: &'a str,
+    source: &'a str,
+    arena: &'a Arena,
+) -> Result<(Program<'a>, Option<Expr<'a>>), CompileError> {
+    let mut p = Parser::new(script, source, arena);
     let mut tail = None;
     while p.peek() != &Tok::Eof {
         let named_fn = p.peek() == &Tok::Fn && matches!(p.peek_at_next(), Tok::Ident(_));
@@ -53,9 +62,10 @@ pub fn parse_repl(script: &str, source: &str) -> Result<(Program, Option<Expr>),
             }
             p.restore(saved);
         }
-        body.push(p.top_statement()?);
+        let s = p.top_statement()?;
+        p.stmts.push(s);
     }
-    Ok((p.finish(body)?, tail))
+    Ok((p.finish()?, tail))
 }
 
 fn starts_statement(tok: &Tok) -> bool {
@@ -78,6 +88,13 @@ struct Parser<'a> {
     depth: u32,
     next_decl: DeclId,
     script: &'a str,
+    /// Where the tree is built.
+    arena: &'a Arena,
+    /// The expressions of the lists and the statements of the blocks being
+    /// parsed, innermost last: each list is gathered here, then copied to
+    /// the arena in one piece when it is complete.
+    exprs: Vec<Expr<'a>>,
+    stmts: Vec<Stmt<'a>>,
 }
 
 /// Where the parse stands in the source. A copy of it is a place to go
@@ -87,8 +104,8 @@ struct Parser<'a> {
 struct Tokens<'a> {
     lexer: Lexer<'a>,
     /// The current token, and the one after it once peeked at.
-    cur: Token,
-    next: Option<Token>,
+    cur: Token<'a>,
+    next: Option<Token<'a>>,
     /// Where the last consumed token started.
     prev: Pos,
     /// A lexing error met while reading ahead. The parser sees the end of
@@ -118,10 +135,10 @@ enum Infix {
 }
 
 impl<'a> Parser<'a> {
-    fn new(script: &'a str, source: &'a str) -> Parser<'a> {
+    fn new(script: &'a str, source: &'a str, arena: &'a Arena) -> Parser<'a> {
         let mut p = Parser {
             tokens: Tokens {
-                lexer: Lexer::new(script, source),
+                lexer: Lexer::new(script, source, arena),
                 cur: Token {
                     tok: Tok::Eof,
                     line: 1,
@@ -134,6 +151,9 @@ impl<'a> Parser<'a> {
             depth: 0,
             next_decl: 0,
             script,
+            arena,
+            exprs: Vec::new(),
+            stmts: Vec::new(),
         };
         p.tokens.cur = p.pull();
         p
@@ -143,14 +163,17 @@ impl<'a> Parser<'a> {
         self.tokens.clone()
     }
 
+    /// Goes back to `place`, at the top level (where no list or block is
+    /// being gathered).
     fn restore(&mut self, place: Tokens<'a>) {
         self.tokens = place;
         self.depth = 0;
+        self.exprs.clear();
     }
 
     /// A statement at the top level. When it fails, the error reported is
     /// the first in the source: a lexing error met earlier wins.
-    fn top_statement(&mut self) -> PResult<Stmt> {
+    fn top_statement(&mut self) -> PResult<Stmt<'a>> {
         self.statement()
             .map_err(|parse| match self.tokens.lex_error.take() {
                 Some(lex) if (lex.line, lex.col) <= (parse.line, parse.col) => lex,
@@ -158,13 +181,13 @@ impl<'a> Parser<'a> {
             })
     }
 
-    /// The parsed program, unless a lexing error was met after its last
-    /// statement.
-    fn finish(self, body: Vec<Stmt>) -> PResult<Program> {
+    /// The parsed program (the top-level statements gathered in `stmts`),
+    /// unless a lexing error was met after its last statement.
+    fn finish(self) -> PResult<Program<'a>> {
         match self.tokens.lex_error {
             Some(e) => Err(e),
             None => Ok(Program {
-                body,
+                body: self.arena.alloc_slice_copy(&self.stmts),
                 decl_count: self.next_decl,
             }),
         }
@@ -172,7 +195,7 @@ impl<'a> Parser<'a> {
 
     /// The next token from the lexer; after a lexing error, the end of
     /// input.
-    fn pull(&mut self) -> Token {
+    fn pull(&mut self) -> Token<'a> {
         if self.tokens.lex_error.is_none() {
             match self.tokens.lexer.next_token() {
                 Ok(token) => return token,
@@ -192,15 +215,15 @@ impl<'a> Parser<'a> {
     }
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
     // ---- token helpers ----
 
-    fn peek(&self) -> &Tok {
+    fn peek(&self) -> &Tok<'a> {
         &self.tokens.cur.tok
     }
 
     /// The token after the current one.
-    fn peek_at_next(&mut self) -> &Tok {
+    fn peek_at_next(&mut self) -> &Tok<'a> {
         if self.tokens.next.is_none() {
             let token = self.pull();
             self.tokens.next = Some(token);
@@ -217,7 +240,7 @@ impl Parser<'_> {
 
     /// Consumes the current token and returns it (at the end of input,
     /// `Tok::Eof` again).
-    fn advance(&mut self) -> Tok {
+    fn advance(&mut self) -> Tok<'a> {
         let following = match self.tokens.next.take() {
             Some(token) => token,
             None => self.pull(),
@@ -231,7 +254,7 @@ impl Parser<'_> {
     }
 
     /// Puts back the token `advance` just returned.
-    fn put_back(&mut self, tok: Tok, at: Pos) {
+    fn put_back(&mut self, tok: Tok<'a>, at: Pos) {
         let following = std::mem::replace(
             &mut self.tokens.cur,
             Token {
@@ -243,7 +266,7 @@ impl Parser<'_> {
         self.tokens.next = Some(following);
     }
 
-    fn eat(&mut self, tok: &Tok) -> bool {
+    fn eat(&mut self, tok: &Tok<'_>) -> bool {
         if self.peek() == tok {
             self.advance();
             true
@@ -261,7 +284,7 @@ impl Parser<'_> {
         CompileError::new(self.script, pos.line, pos.col, message)
     }
 
-    fn expect(&mut self, tok: Tok, what: &str) -> PResult<()> {
+    fn expect(&mut self, tok: Tok<'_>, what: &str) -> PResult<()> {
         if self.eat(&tok) {
             Ok(())
         } else {
@@ -269,7 +292,7 @@ impl Parser<'_> {
         }
     }
 
-    fn ident(&mut self, what: &str) -> PResult<Name> {
+    fn ident(&mut self, what: &str) -> PResult<Name<'a>> {
         if !matches!(self.peek(), Tok::Ident(_)) {
             let found = self.peek().describe();
             return Err(self.error_here(format!("expected {what}, found {found}")));
@@ -301,7 +324,7 @@ impl Parser<'_> {
         self.depth -= 1;
     }
 
-    fn expr(&self, kind: ExprKind, pos: Pos) -> PResult<Expr> {
+    fn expr(&self, kind: ExprKind<'a>, pos: Pos) -> PResult<Expr<'a>> {
         let e = Expr::new(kind, pos);
         if e.height > MAX_HEIGHT {
             return Err(self.error_at(pos, "expression too complex (nesting too deep)"));
@@ -309,7 +332,7 @@ impl Parser<'_> {
         Ok(e)
     }
 
-    fn stmt(&self, kind: StmtKind, pos: Pos) -> PResult<Stmt> {
+    fn stmt(&self, kind: StmtKind<'a>, pos: Pos) -> PResult<Stmt<'a>> {
         let s = Stmt::new(kind, pos);
         if s.height > MAX_HEIGHT {
             return Err(self.error_at(pos, "statement too complex (nesting too deep)"));
@@ -319,19 +342,34 @@ impl Parser<'_> {
 
     // ---- statements ----
 
-    fn block(&mut self) -> PResult<Vec<Stmt>> {
+    /// Moves what was gathered from `start` on into the arena.
+    fn take_exprs(&mut self, start: usize) -> &'a [Expr<'a>] {
+        let list = self.arena.alloc_slice_copy(&self.exprs[start..]);
+        self.exprs.truncate(start);
+        list
+    }
+
+    fn block(&mut self) -> PResult<&'a [Stmt<'a>]> {
         self.expect(Tok::LBrace, "'{'")?;
         self.enter()?;
-        let mut body = Vec::new();
+        let start = self.stmts.len();
         while !matches!(self.peek(), Tok::RBrace | Tok::Eof) {
-            body.push(self.statement()?);
+            match self.statement() {
+                Ok(s) => self.stmts.push(s),
+                Err(e) => {
+                    self.stmts.truncate(start);
+                    return Err(e);
+                }
+            }
         }
+        let body = self.arena.alloc_slice_copy(&self.stmts[start..]);
+        self.stmts.truncate(start);
         self.expect(Tok::RBrace, "'}'")?;
         self.leave();
         Ok(body)
     }
 
-    fn statement(&mut self) -> PResult<Stmt> {
+    fn statement(&mut self) -> PResult<Stmt<'a>> {
         let pos = self.here();
         let named_fn = self.peek() == &Tok::Fn && matches!(self.peek_at_next(), Tok::Ident(_));
         let kind = match self.peek() {
@@ -351,7 +389,7 @@ impl Parser<'_> {
                 self.advance();
                 let name = self.ident("a function name")?;
                 let decl = self.new_decl();
-                StmtKind::Fn(Box::new(self.function(Some(name), decl, pos)?))
+                StmtKind::Fn(self.arena.alloc(self.function(Some(name), decl, pos)?))
             }
             Tok::If => return self.if_statement(),
             Tok::While => {
@@ -392,10 +430,10 @@ impl Parser<'_> {
         self.stmt(kind, pos)
     }
 
-    fn if_statement(&mut self) -> PResult<Stmt> {
+    fn if_statement(&mut self) -> PResult<Stmt<'a>> {
         let pos = self.here();
         self.advance(); // if
-        let mut branches = Vec::new();
+        let mut branches = bumpalo::collections::Vec::new_in(self.arena);
         let cond = self.expression()?;
         branches.push((cond, self.block()?));
         let mut otherwise = None;
@@ -410,14 +448,14 @@ impl Parser<'_> {
         }
         self.stmt(
             StmtKind::If {
-                branches,
+                branches: branches.into_bump_slice(),
                 otherwise,
             },
             pos,
         )
     }
 
-    fn for_statement(&mut self) -> PResult<Stmt> {
+    fn for_statement(&mut self) -> PResult<Stmt<'a>> {
         let pos = self.here();
         self.advance(); // for
         let first = Param {
@@ -465,7 +503,7 @@ impl Parser<'_> {
         self.stmt(kind, pos)
     }
 
-    fn expression_statement(&mut self) -> PResult<Stmt> {
+    fn expression_statement(&mut self) -> PResult<Stmt<'a>> {
         let pos = self.here();
         let target = self.expression()?;
         let op = match self.peek() {
@@ -496,12 +534,17 @@ impl Parser<'_> {
     }
 
     /// Parameters and body of a function; the `fn` keyword and name are read.
-    fn function(&mut self, name: Option<Name>, decl: DeclId, pos: Pos) -> PResult<FuncDecl> {
+    fn function(
+        &mut self,
+        name: Option<Name<'a>>,
+        decl: DeclId,
+        pos: Pos,
+    ) -> PResult<FuncDecl<'a>> {
         self.expect(Tok::LParen, "'(' before the parameters")?;
-        let mut params: Vec<Param> = Vec::new();
+        let mut params = bumpalo::collections::Vec::new_in(self.arena);
         while self.peek() != &Tok::RParen {
             let name = self.ident("a parameter name")?;
-            if params.iter().any(|p| p.name == name) {
+            if params.iter().any(|p: &Param| p.name == name) {
                 return Err(self.error_here(format!("duplicate parameter '{name}'")));
             }
             params.push(Param {
@@ -518,11 +561,11 @@ impl Parser<'_> {
         }
         let body = self.block()?;
         let end = self.tokens.prev;
-        let height = block_height(&body) + 1;
+        let height = block_height(body) + 1;
         Ok(FuncDecl {
             name,
             decl,
-            params,
+            params: params.into_bump_slice(),
             body,
             pos,
             end,
@@ -532,7 +575,7 @@ impl Parser<'_> {
 
     // ---- expressions, lowest precedence first ----
 
-    pub fn expression(&mut self) -> PResult<Expr> {
+    pub fn expression(&mut self) -> PResult<Expr<'a>> {
         self.enter()?;
         let e = self.binary(level::OR);
         self.leave();
@@ -567,14 +610,14 @@ impl Parser<'_> {
     /// left, except comparisons, which do not chain; `not` binds looser
     /// than comparisons (`not a == b` is `not (a == b)`) and only where an
     /// operand of `and` or `or` may stand.
-    fn binary(&mut self, min: u8) -> PResult<Expr> {
+    fn binary(&mut self, min: u8) -> PResult<Expr<'a>> {
         let mut left = if min <= level::NOT && self.peek() == &Tok::Not {
             let pos = self.here();
             self.advance();
             self.enter()?;
             let operand = self.binary(level::NOT);
             self.leave();
-            self.expr(ExprKind::Unary(UnOp::Not, Box::new(operand?)), pos)?
+            self.expr(ExprKind::Unary(UnOp::Not, self.arena.alloc(operand?)), pos)?
         } else {
             self.unary()?
         };
@@ -585,7 +628,7 @@ impl Parser<'_> {
             let pos = self.here();
             self.advance();
             let right = self.binary(level + 1)?;
-            let pair = Box::new((left, right));
+            let pair = self.arena.alloc((left, right));
             left = match infix {
                 Infix::Or => self.expr(ExprKind::Or(pair), pos)?,
                 Infix::And => self.expr(ExprKind::And(pair), pos)?,
@@ -599,7 +642,7 @@ impl Parser<'_> {
         Ok(left)
     }
 
-    fn unary(&mut self) -> PResult<Expr> {
+    fn unary(&mut self) -> PResult<Expr<'a>> {
         if self.peek() == &Tok::Minus {
             let pos = self.here();
             self.advance();
@@ -611,7 +654,7 @@ impl Parser<'_> {
             return match operand.kind {
                 ExprKind::Int(i) => self.expr(ExprKind::Int(i.wrapping_neg()), pos),
                 ExprKind::Float(f) => self.expr(ExprKind::Float(-f), pos),
-                _ => self.expr(ExprKind::Unary(UnOp::Neg, Box::new(operand)), pos),
+                _ => self.expr(ExprKind::Unary(UnOp::Neg, self.arena.alloc(operand)), pos),
             };
         }
         self.postfix()
@@ -619,14 +662,21 @@ impl Parser<'_> {
 
     /// Comma-separated expressions up to `close` (each `expression` counts
     /// one level of nesting).
-    fn arguments(&mut self, close: Tok, what: &str) -> PResult<Vec<Expr>> {
-        let mut args = Vec::new();
+    fn arguments(&mut self, close: Tok<'a>, what: &str) -> PResult<&'a [Expr<'a>]> {
+        let start = self.exprs.len();
         while self.peek() != &close {
-            args.push(self.expression()?);
+            match self.expression() {
+                Ok(e) => self.exprs.push(e),
+                Err(e) => {
+                    self.exprs.truncate(start);
+                    return Err(e);
+                }
+            }
             if !self.eat(&Tok::Comma) {
                 break;
             }
         }
+        let args = self.take_exprs(start);
         let is_call = close == Tok::RParen;
         self.expect(close, what)?;
         if args.len() > 200 && is_call {
@@ -635,7 +685,7 @@ impl Parser<'_> {
         Ok(args)
     }
 
-    fn postfix(&mut self) -> PResult<Expr> {
+    fn postfix(&mut self) -> PResult<Expr<'a>> {
         let mut e = self.primary()?;
         loop {
             let pos = self.here();
@@ -643,13 +693,13 @@ impl Parser<'_> {
                 Tok::LParen => {
                     self.advance();
                     let args = self.arguments(Tok::RParen, "')' after the arguments")?;
-                    e = self.expr(ExprKind::Call(Box::new(e), args), pos)?;
+                    e = self.expr(ExprKind::Call(self.arena.alloc(e), args), pos)?;
                 }
                 Tok::LBracket => {
                     self.advance();
                     let index = self.expression()?;
                     self.expect(Tok::RBracket, "']' after the index")?;
-                    e = self.expr(ExprKind::Index(Box::new((e, index))), pos)?;
+                    e = self.expr(ExprKind::Index(self.arena.alloc((e, index))), pos)?;
                 }
                 Tok::Dot => {
                     self.advance();
@@ -657,9 +707,10 @@ impl Parser<'_> {
                     if self.peek() == &Tok::LParen {
                         self.advance();
                         let args = self.arguments(Tok::RParen, "')' after the arguments")?;
-                        e = self.expr(ExprKind::MethodCall(Box::new(e), name, args), pos)?;
+                        e =
+                            self.expr(ExprKind::MethodCall(self.arena.alloc(e), name, args), pos)?;
                     } else {
-                        e = self.expr(ExprKind::Field(Box::new(e), name), pos)?;
+                        e = self.expr(ExprKind::Field(self.arena.alloc(e), name), pos)?;
                     }
                 }
                 _ => return Ok(e),
@@ -667,7 +718,7 @@ impl Parser<'_> {
         }
     }
 
-    fn primary(&mut self) -> PResult<Expr> {
+    fn primary(&mut self) -> PResult<Expr<'a>> {
         let pos = self.here();
         let kind = match self.advance() {
             Tok::Nil => ExprKind::Nil,
@@ -685,7 +736,7 @@ impl Parser<'_> {
             }
             Tok::LBracket => ExprKind::List(self.arguments(Tok::RBracket, "']' after the list")?),
             Tok::LBrace => ExprKind::Map(self.map_entries()?),
-            Tok::Fn => ExprKind::Func(Box::new(self.function(None, 0, pos)?)),
+            Tok::Fn => ExprKind::Func(self.arena.alloc(self.function(None, 0, pos)?)),
             other => {
                 let message = format!("expected an expression, found {}", other.describe());
                 // The error is at this token: put it back.
@@ -696,12 +747,12 @@ impl Parser<'_> {
         self.expr(kind, pos)
     }
 
-    fn map_entries(&mut self) -> PResult<Vec<(Expr, Expr)>> {
-        let mut entries = Vec::new();
+    fn map_entries(&mut self) -> PResult<&'a [(Expr<'a>, Expr<'a>)]> {
+        let mut entries = bumpalo::collections::Vec::new_in(self.arena);
         while self.peek() != &Tok::RBrace {
             let pos = self.here();
             let key = match self.advance() {
-                Tok::Ident(name) => self.expr(ExprKind::Str(String::from(&*name)), pos)?,
+                Tok::Ident(name) => self.expr(ExprKind::Str(name), pos)?,
                 Tok::Str(s) => self.expr(ExprKind::Str(s), pos)?,
                 Tok::LBracket => {
                     let k = self.expression()?;
@@ -726,6 +777,6 @@ impl Parser<'_> {
             }
         }
         self.expect(Tok::RBrace, "'}' after the map")?;
-        Ok(entries)
+        Ok(entries.into_bump_slice())
     }
 }

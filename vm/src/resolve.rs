@@ -74,7 +74,7 @@ impl<'a> Resolver<'a> {
         if !module_level {
             for s in stmts {
                 if let StmtKind::Fn(f) = &s.kind {
-                    self.declare(f.name.as_deref().unwrap_or(""), f.decl);
+                    self.declare(f.name.unwrap_or(""), f.decl);
                 }
             }
         }
@@ -109,7 +109,7 @@ impl<'a> Resolver<'a> {
                 branches,
                 otherwise,
             } => {
-                for (cond, body) in branches {
+                for (cond, body) in branches.iter() {
                     self.expr(cond);
                     self.block(body);
                 }
@@ -131,7 +131,7 @@ impl<'a> Resolver<'a> {
                 self.expr(start);
                 self.expr(end);
                 self.push();
-                self.declare(&var.name, var.decl);
+                self.declare(var.name, var.decl);
                 self.block(body);
                 self.pop();
             }
@@ -143,9 +143,9 @@ impl<'a> Resolver<'a> {
             } => {
                 self.expr(iter);
                 self.push();
-                self.declare(&first.name, first.decl);
+                self.declare(first.name, first.decl);
                 if let Some(second) = second {
-                    self.declare(&second.name, second.decl);
+                    self.declare(second.name, second.decl);
                 }
                 self.block(body);
                 self.pop();
@@ -159,10 +159,10 @@ impl<'a> Resolver<'a> {
     fn function(&mut self, f: &'a FuncDecl) {
         self.fn_depth += 1;
         self.push();
-        for p in &f.params {
-            self.declare(&p.name, p.decl);
+        for p in f.params {
+            self.declare(p.name, p.decl);
         }
-        self.statements(&f.body, false);
+        self.statements(f.body, false);
         self.pop();
         self.fn_depth -= 1;
     }
@@ -178,7 +178,7 @@ impl<'a> Resolver<'a> {
             ExprKind::Var(name) => self.use_name(name),
             ExprKind::List(items) => self.exprs(items),
             ExprKind::Map(entries) => {
-                for (k, v) in entries {
+                for (k, v) in entries.iter() {
                     self.expr(k);
                     self.expr(v);
                 }

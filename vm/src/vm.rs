@@ -382,14 +382,16 @@ impl Vm {
             methods: &mut self.core.methods,
         };
         let work = || {
+            // The syntax tree's arena, freed in one piece after the compile.
+            let arena = crate::ast::Arena::new();
             let (program, tail) = if repl {
-                crate::parser::parse_repl(script, source)?
+                crate::parser::parse_repl(script, source, &arena)?
             } else {
-                (crate::parser::parse(script, source)?, None)
+                (crate::parser::parse(script, source, &arena)?, None)
             };
             compiler::compile_program(
                 script,
-                &program.body,
+                program.body,
                 program.decl_count,
                 tail.as_ref(),
                 &mut env,

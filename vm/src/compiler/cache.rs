@@ -211,7 +211,7 @@ fn value_reads(e: &Expr, out: &mut impl FnMut(&str)) {
     match &e.kind {
         ExprKind::List(items) => items.iter().for_each(|x| value_reads(x, out)),
         ExprKind::Map(entries) => {
-            for (k, v) in entries {
+            for (k, v) in entries.iter() {
                 value_reads(k, out);
                 operand_reads(v, out);
             }
@@ -275,7 +275,7 @@ fn stmts_reads(stmts: &[Stmt], out: &mut impl FnMut(&str)) {
                 branches,
                 otherwise,
             } => {
-                for (cond, body) in branches {
+                for (cond, body) in branches.iter() {
                     condition_reads(cond, out);
                     stmts_reads(body, out);
                 }

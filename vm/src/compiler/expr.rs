@@ -91,7 +91,7 @@ impl Compiler<'_, '_> {
                     self.alloc_reg()?
                 };
                 self.emit(Op::NewMap { dst: t });
-                for (key, value) in entries {
+                for (key, value) in entries.iter() {
                     let top = self.f().free_reg;
                     self.pos = key.pos;
                     self.store_index(t, key, value)?;

@@ -16,9 +16,9 @@ mod stmt;
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
-use crate::ast::{DeclId, Name, Pos, Stmt};
+use crate::ast::{DeclId, Pos, Stmt};
 use crate::bytecode::{CachedModuleVar, Capture, LocalInfo, ModuleCode, Op, Proto, Reg};
 use crate::error::CompileError;
 use crate::heap::Heap;
@@ -164,8 +164,10 @@ pub(crate) struct Compiler<'a, 'e> {
     module_index: FxHashMap<String, u16>,
     /// Whether top-level code may see each module variable yet.
     module_visible: Vec<bool>,
-    /// The name of hidden locals (loop state), shared.
-    hidden_name: Name,
+    /// Locals' names for the debug information: one allocation per
+    /// distinct name, which every function's locals of that name share.
+    /// Hidden locals (loop state) are named "".
+    debug_names: FxHashSet<Arc<str>>,
     pos: Pos,
     allow_top_return: bool,
     /// Reused by `cache_module_vars`, which runs for every loop.
@@ -195,7 +197,7 @@ pub(crate) fn compile_program(
             .map(|(i, n)| (n.clone(), i as u16))
             .collect(),
         module_visible: vec![true; options.prior_vars.len()],
-        hidden_name: Name::from(""),
+        debug_names: FxHashSet::default(),
         pos: Pos { line: 1, col: 1 },
         allow_top_return: options.allow_top_return,
         cache_scratch: Vec::new(),
@@ -333,11 +335,12 @@ impl Compiler<'_, '_> {
         reg as u16 >= self.locals_top()
     }
 
-    fn declare_local(&mut self, name: &Name, decl: Option<DeclId>, reg: Reg, captured: bool) {
+    fn declare_local(&mut self, name: &str, decl: Option<DeclId>, reg: Reg, captured: bool) {
         let start = self.pc() as u32;
+        let name = self.debug_name(name);
         let f = self.f();
         f.debug_locals.push(LocalInfo {
-            name: name.clone(),
+            name,
             reg,
             start_pc: start,
             end_pc: u32::MAX,
@@ -356,8 +359,17 @@ impl Compiler<'_, '_> {
 
     /// A hidden register (loop state) that must stay reserved in its scope.
     fn declare_hidden(&mut self, reg: Reg) {
-        let hidden = self.hidden_name.clone();
-        self.declare_local(&hidden, None, reg, false);
+        self.declare_local("", None, reg, false);
+    }
+
+    /// The shared debug name `name`.
+    fn debug_name(&mut self, name: &str) -> Arc<str> {
+        if let Some(shared) = self.debug_names.get(name) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = name.into();
+        self.debug_names.insert(shared.clone());
+        shared
     }
 
     /// The register of a declared local (a block's function names).

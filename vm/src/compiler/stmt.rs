@@ -34,14 +34,14 @@ impl Compiler<'_, '_> {
         // Functions exist before the first statement runs.
         for s in body {
             if let StmtKind::Fn(f) = &s.kind {
-                let slot = self.module_slot(f.name.as_deref().expect("named"));
+                let slot = self.module_slot(f.name.expect("named"));
                 self.module_visible[slot as usize] = true;
             }
         }
         for s in body {
             if let StmtKind::Fn(f) = &s.kind {
                 self.pos = s.pos;
-                let slot = self.module_slot(f.name.as_deref().expect("named"));
+                let slot = self.module_slot(f.name.expect("named"));
                 let t = self.alloc_reg()?;
                 let proto = self.function(f)?;
                 self.emit(Op::Closure { dst: t, proto });
@@ -85,8 +85,7 @@ impl Compiler<'_, '_> {
                 if captured {
                     self.emit(Op::NewCell { reg });
                 }
-                let name = f.name.clone().unwrap_or_else(|| self.hidden_name.clone());
-                self.declare_local(&name, Some(f.decl), reg, captured);
+                self.declare_local(f.name.unwrap_or(""), Some(f.decl), reg, captured);
             }
         }
         for s in stmts {
@@ -264,7 +263,7 @@ impl Compiler<'_, '_> {
             if captured {
                 self.emit(Op::NewCell { reg: *reg });
             }
-            self.declare_local(&param.name, Some(param.decl), *reg, captured);
+            self.declare_local(param.name, Some(param.decl), *reg, captured);
         }
         self.statements(body)?;
         self.end_scope();
@@ -513,20 +512,20 @@ impl Compiler<'_, '_> {
     /// Compiles a function and returns its index among the current
     /// function's nested prototypes.
     pub(super) fn function(&mut self, decl: &FuncDecl) -> CResult<u16> {
-        let name = decl.name.as_deref().unwrap_or("<fn>").to_string();
+        let name = decl.name.unwrap_or("<fn>").to_string();
         let saved_pos = self.pos;
         self.funcs.push(FuncState::new(name, decl.pos.line));
         self.pos = decl.pos;
         self.f().arity = decl.params.len() as u8;
-        for p in &decl.params {
+        for p in decl.params {
             let reg = self.alloc_reg()?;
             let captured = self.is_captured(p.decl);
             if captured {
                 self.emit(Op::NewCell { reg });
             }
-            self.declare_local(&p.name, Some(p.decl), reg, captured);
+            self.declare_local(p.name, Some(p.decl), reg, captured);
         }
-        self.statements(&decl.body)?;
+        self.statements(decl.body)?;
         self.pos = decl.end;
         self.emit(Op::ReturnNil);
         let proto = self.finish_function()?;
