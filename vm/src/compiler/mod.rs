@@ -80,6 +80,9 @@ struct FuncState {
     code: Vec<Op>,
     positions: Vec<(u32, u32)>,
     consts: Vec<Value>,
+    /// What each constant is, to find it again (`Compiler::constant`).
+    const_keys: Vec<ConstKey>,
+    /// The same, indexed, once there are too many constants to scan.
     const_index: FxHashMap<ConstKey, u32>,
     protos: Vec<Arc<Proto>>,
     captures: Vec<Capture>,
@@ -109,6 +112,7 @@ impl FuncState {
             code: Vec::with_capacity(16),
             positions: Vec::with_capacity(16),
             consts: Vec::with_capacity(4),
+            const_keys: Vec::with_capacity(4),
             const_index: FxHashMap::default(),
             protos: Vec::new(),
             captures: Vec::new(),
@@ -124,6 +128,51 @@ impl FuncState {
             cached_vars: Vec::new(),
             cached_module_vars: Vec::new(),
         }
+    }
+
+    /// Starts another function in these buffers: emptied, their capacity
+    /// kept, so that compiling many functions does not grow new ones each
+    /// time (`Compiler::spare_funcs`).
+    fn reuse(mut self, name: String, line: u32) -> FuncState {
+        let FuncState {
+            name: old_name,
+            arity,
+            code,
+            positions,
+            consts,
+            const_keys,
+            const_index,
+            protos,
+            captures,
+            upval_decls,
+            upval_names,
+            debug_locals,
+            locals,
+            depth,
+            free_reg,
+            max_reg,
+            loops,
+            line: old_line,
+            cached_vars,
+            cached_module_vars,
+        } = &mut self;
+        (*old_name, *old_line) = (name, line);
+        (*arity, *depth, *free_reg, *max_reg) = (0, 0, 0, 0);
+        code.clear();
+        positions.clear();
+        consts.clear();
+        const_keys.clear();
+        const_index.clear();
+        protos.clear();
+        captures.clear();
+        upval_decls.clear();
+        upval_names.clear();
+        debug_locals.clear();
+        locals.clear();
+        loops.clear();
+        cached_vars.clear();
+        cached_module_vars.clear();
+        self
     }
 }
 
@@ -172,6 +221,8 @@ pub(crate) struct Compiler<'a, 'e> {
     allow_top_return: bool,
     /// Reused by `cache_module_vars`, which runs for every loop.
     cache_scratch: Vec<u16>,
+    /// Finished functions' buffers, for the next ones (`FuncState::reuse`).
+    spare_funcs: Vec<FuncState>,
 }
 
 /// Compiles a parsed script into a module.
@@ -201,6 +252,7 @@ pub(crate) fn compile_program(
         pos: Pos { line: 1, col: 1 },
         allow_top_return: options.allow_top_return,
         cache_scratch: Vec::new(),
+        spare_funcs: Vec::new(),
     };
     c.module(body, tail)?;
     let main = c.finish_function()?;
@@ -273,13 +325,31 @@ impl Compiler<'_, '_> {
     // ---- constants ----
 
     fn constant(&mut self, key: ConstKey, value: Value) -> u32 {
+        // Most functions have a handful of constants: scanning them beats
+        // hashing. Past that, they are indexed.
+        const SCANNED: usize = 16;
         let f = self.f();
-        if let Some(&k) = f.const_index.get(&key) {
+        let found = if f.const_keys.len() <= SCANNED {
+            f.const_keys
+                .iter()
+                .position(|&k| k == key)
+                .map(|k| k as u32)
+        } else {
+            if f.const_index.is_empty() {
+                f.const_index
+                    .extend(f.const_keys.iter().enumerate().map(|(i, &k)| (k, i as u32)));
+            }
+            f.const_index.get(&key).copied()
+        };
+        if let Some(k) = found {
             return k;
         }
         let k = f.consts.len() as u32;
         f.consts.push(value);
-        f.const_index.insert(key, k);
+        f.const_keys.push(key);
+        if !f.const_index.is_empty() {
+            f.const_index.insert(key, k);
+        }
         k
     }
 
@@ -481,39 +551,50 @@ impl Compiler<'_, '_> {
 
     /// Pops the current function and returns its prototype, verified
     /// (see `verify/`: the interpreter relies on it).
+    /// Starts compiling a function, in a finished one's buffers if any.
+    fn begin_function(&mut self, name: String, line: u32) {
+        let f = match self.spare_funcs.pop() {
+            Some(spare) => spare.reuse(name, line),
+            None => FuncState::new(name, line),
+        };
+        self.funcs.push(f);
+    }
+
+    /// The function being compiled, verified. Its parts are copied out at
+    /// their exact sizes; its buffers are kept for the next function.
     fn finish_function(&mut self) -> Result<Proto, CompileError> {
-        let f = self.funcs.pop().expect("a function is being compiled");
+        let mut f = self.funcs.pop().expect("a function is being compiled");
         let end = f.code.len() as u32;
-        let mut locals = f.debug_locals;
-        for l in &mut locals {
-            if l.end_pc == u32::MAX {
-                l.end_pc = end;
-            }
+        let named = f.debug_locals.iter().filter(|l| !l.name.is_empty());
+        let mut locals = Vec::with_capacity(named.count());
+        for l in f.debug_locals.drain(..).filter(|l| !l.name.is_empty()) {
+            let end_pc = if l.end_pc == u32::MAX { end } else { l.end_pc };
+            locals.push(LocalInfo { end_pc, ..l });
         }
-        locals.retain(|l| !l.name.is_empty());
         let uses_module_vars = f
             .code
             .iter()
             .any(|op| matches!(op, Op::GetModule { .. } | Op::SetModule { .. }));
         let proto = Proto {
-            name: f.name,
+            name: std::mem::take(&mut f.name),
             script: self.script.clone(),
             arity: f.arity,
             num_regs: f.max_reg + 1,
-            code: f.code,
-            positions: f.positions,
-            consts: f.consts,
-            protos: f.protos,
-            captures: f.captures,
+            code: f.code.clone(),
+            positions: f.positions.clone(),
+            consts: f.consts.clone(),
+            protos: std::mem::take(&mut f.protos),
+            captures: std::mem::take(&mut f.captures),
             locals,
-            upval_names: f.upval_names,
+            upval_names: std::mem::take(&mut f.upval_names),
             line: f.line,
             gc_epoch: Default::default(),
             field_cache: (0..end).map(|_| Default::default()).collect(),
             uses_module_vars,
             cached_span: cached_span(&f.cached_module_vars),
-            cached_module_vars: f.cached_module_vars.into(),
+            cached_module_vars: f.cached_module_vars.as_slice().into(),
         };
+        self.spare_funcs.push(f);
         crate::verify::verify(&proto).map_err(|message| self.error(self.pos, message))?;
         Ok(proto)
     }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::expr::arith_op;
-use super::{Compiler, FuncState, LoopCtx, Place};
+use super::{Compiler, LoopCtx, Place};
 use crate::ast::{BinOp, Expr, ExprKind, FuncDecl, Param, Stmt, StmtKind};
 use crate::bytecode::{Op, Reg};
 use crate::error::CompileError;
@@ -514,7 +514,7 @@ impl Compiler<'_, '_> {
     pub(super) fn function(&mut self, decl: &FuncDecl) -> CResult<u16> {
         let name = decl.name.unwrap_or("<fn>").to_string();
         let saved_pos = self.pos;
-        self.funcs.push(FuncState::new(name, decl.pos.line));
+        self.begin_function(name, decl.pos.line);
         self.pos = decl.pos;
         self.f().arity = decl.params.len() as u8;
         for p in decl.params {
