@@ -53,7 +53,7 @@ impl<'a> Expr<'a> {
             | ExprKind::And(ab)
             | ExprKind::Or(ab)
             | ExprKind::Index(ab) => h(&ab.0).max(h(&ab.1)),
-            ExprKind::Call(f, args) | ExprKind::MethodCall(f, _, args) => h(f).max(hs(args)),
+            ExprKind::Call((f, args)) | ExprKind::MethodCall((f, _, args)) => h(f).max(hs(args)),
             ExprKind::Func(decl) => decl.height,
             _ => 0,
         };
@@ -112,8 +112,11 @@ pub enum ExprKind<'a> {
     Binary(BinOp, &'a (Expr<'a>, Expr<'a>)),
     And(&'a (Expr<'a>, Expr<'a>)),
     Or(&'a (Expr<'a>, Expr<'a>)),
-    Call(&'a Expr<'a>, &'a [Expr<'a>]),
-    MethodCall(&'a Expr<'a>, Name<'a>, &'a [Expr<'a>]),
+    // Calls keep their parts in the arena, so that a node stays 48 bytes.
+    /// The callee and the arguments.
+    Call(&'a (Expr<'a>, &'a [Expr<'a>])),
+    /// The receiver, the method's name and the arguments.
+    MethodCall(&'a (Expr<'a>, Name<'a>, &'a [Expr<'a>])),
     Index(&'a (Expr<'a>, Expr<'a>)),
     Field(&'a Expr<'a>, Name<'a>),
     Func(&'a FuncDecl<'a>),
@@ -178,7 +181,7 @@ impl<'a> Stmt<'a> {
     pub fn new(kind: StmtKind<'a>, pos: Pos) -> Stmt<'a> {
         let e = |e: &Expr| e.height;
         let below = match &kind {
-            StmtKind::Let { init, .. } => init.as_ref().map_or(0, e),
+            StmtKind::Let { init, .. } => init.map_or(0, e),
             StmtKind::Fn(decl) => decl.height,
             StmtKind::Assign { target, value, .. } => e(target).max(e(value)),
             StmtKind::Expr(x) => e(x),
@@ -196,7 +199,7 @@ impl<'a> Stmt<'a> {
                 start, end, body, ..
             } => e(start).max(e(end)).max(block_height(body)),
             StmtKind::ForIn { iter, body, .. } => e(iter).max(block_height(body)),
-            StmtKind::Return(x) => x.as_ref().map_or(0, e),
+            StmtKind::Return(x) => x.map_or(0, e),
             StmtKind::Block(body) => block_height(body),
             StmtKind::Break | StmtKind::Continue | StmtKind::Yield => 0,
         };
@@ -209,44 +212,46 @@ impl<'a> Stmt<'a> {
 }
 
 #[derive(Clone, Copy, Debug)]
+/// A statement's expressions are references into the arena (like a
+/// node's children), so that a statement stays small.
 pub enum StmtKind<'a> {
     Let {
         name: Name<'a>,
         decl: DeclId,
-        init: Option<Expr<'a>>,
+        init: Option<&'a Expr<'a>>,
     },
     Fn(&'a FuncDecl<'a>),
     Assign {
-        target: Expr<'a>,
+        target: &'a Expr<'a>,
         op: Option<BinOp>,
-        value: Expr<'a>,
+        value: &'a Expr<'a>,
     },
-    Expr(Expr<'a>),
+    Expr(&'a Expr<'a>),
     /// `if c1 {..} else if c2 {..} else {..}`: the chain stays flat.
     If {
         branches: &'a [(Expr<'a>, &'a [Stmt<'a>])],
         otherwise: Option<&'a [Stmt<'a>]>,
     },
     While {
-        cond: Expr<'a>,
+        cond: &'a Expr<'a>,
         body: &'a [Stmt<'a>],
     },
     ForRange {
         var: Param<'a>,
-        start: Expr<'a>,
-        end: Expr<'a>,
+        start: &'a Expr<'a>,
+        end: &'a Expr<'a>,
         inclusive: bool,
         body: &'a [Stmt<'a>],
     },
     ForIn {
         first: Param<'a>,
         second: Option<Param<'a>>,
-        iter: Expr<'a>,
+        iter: &'a Expr<'a>,
         body: &'a [Stmt<'a>],
     },
     Break,
     Continue,
-    Return(Option<Expr<'a>>),
+    Return(Option<&'a Expr<'a>>),
     Yield,
     Block(&'a [Stmt<'a>]),
 }

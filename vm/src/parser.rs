@@ -378,7 +378,7 @@ impl<'a> Parser<'a> {
                 let name = self.ident("a variable name after 'let'")?;
                 let decl = self.new_decl();
                 let init = if self.eat(&Tok::Assign) {
-                    Some(self.expression()?)
+                    Some(self.expression_in_arena()?)
                 } else {
                     None
                 };
@@ -394,7 +394,7 @@ impl<'a> Parser<'a> {
             Tok::If => return self.if_statement(),
             Tok::While => {
                 self.advance();
-                let cond = self.expression()?;
+                let cond = self.expression_in_arena()?;
                 let body = self.block()?;
                 StmtKind::While { cond, body }
             }
@@ -414,7 +414,7 @@ impl<'a> Parser<'a> {
                 let value = if self.peek() == &Tok::Semi {
                     None
                 } else {
-                    Some(self.expression()?)
+                    Some(self.expression_in_arena()?)
                 };
                 self.expect(Tok::Semi, "';' after the return value")?;
                 StmtKind::Return(value)
@@ -471,7 +471,7 @@ impl<'a> Parser<'a> {
             None
         };
         self.expect(Tok::In, "'in'")?;
-        let iter = self.expression()?;
+        let iter = self.expression_in_arena()?;
         let range = match self.peek() {
             Tok::DotDot => Some(false),
             Tok::DotDotEq => Some(true),
@@ -482,7 +482,7 @@ impl<'a> Parser<'a> {
                 return Err(self.error_at(pos, "a range loop has one loop variable"));
             }
             self.advance();
-            let end = self.expression()?;
+            let end = self.expression_in_arena()?;
             let body = self.block()?;
             StmtKind::ForRange {
                 var: first,
@@ -505,7 +505,7 @@ impl<'a> Parser<'a> {
 
     fn expression_statement(&mut self) -> PResult<Stmt<'a>> {
         let pos = self.here();
-        let target = self.expression()?;
+        let target = self.expression_in_arena()?;
         let op = match self.peek() {
             Tok::Assign => Some(None),
             Tok::PlusAssign => Some(Some(BinOp::Add)),
@@ -524,7 +524,7 @@ impl<'a> Parser<'a> {
             ) {
                 return Err(self.error_at(op_pos, "invalid assignment target"));
             }
-            let value = self.expression()?;
+            let value = self.expression_in_arena()?;
             StmtKind::Assign { target, op, value }
         } else {
             StmtKind::Expr(target)
@@ -580,6 +580,11 @@ impl<'a> Parser<'a> {
         let e = self.binary(level::OR);
         self.leave();
         e
+    }
+
+    /// An expression, moved into the arena (for a statement).
+    fn expression_in_arena(&mut self) -> PResult<&'a Expr<'a>> {
+        Ok(self.arena.alloc(self.expression()?))
     }
 
     /// The operator at the next token and how tightly it binds, if it is a
@@ -693,7 +698,7 @@ impl<'a> Parser<'a> {
                 Tok::LParen => {
                     self.advance();
                     let args = self.arguments(Tok::RParen, "')' after the arguments")?;
-                    e = self.expr(ExprKind::Call(self.arena.alloc(e), args), pos)?;
+                    e = self.expr(ExprKind::Call(self.arena.alloc((e, args))), pos)?;
                 }
                 Tok::LBracket => {
                     self.advance();
@@ -707,8 +712,8 @@ impl<'a> Parser<'a> {
                     if self.peek() == &Tok::LParen {
                         self.advance();
                         let args = self.arguments(Tok::RParen, "')' after the arguments")?;
-                        e =
-                            self.expr(ExprKind::MethodCall(self.arena.alloc(e), name, args), pos)?;
+                        e = self
+                            .expr(ExprKind::MethodCall(self.arena.alloc((e, name, args))), pos)?;
                     } else {
                         e = self.expr(ExprKind::Field(self.arena.alloc(e), name), pos)?;
                     }

@@ -191,7 +191,7 @@ impl<'a> Resolver<'a> {
                 self.expr(&ab.0);
                 self.expr(&ab.1);
             }
-            ExprKind::Call(f, args) | ExprKind::MethodCall(f, _, args) => {
+            ExprKind::Call((f, args)) | ExprKind::MethodCall((f, _, args)) => {
                 self.expr(f);
                 self.exprs(args);
             }

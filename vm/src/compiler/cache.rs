@@ -138,7 +138,7 @@ impl Compiler<'_, '_> {
             return true;
         }
         match &e.kind {
-            ExprKind::Call(callee, args) => {
+            ExprKind::Call((callee, args)) => {
                 let inline = match args.len() {
                     1 => "len",
                     2 => "div",
@@ -225,7 +225,7 @@ fn value_reads(e: &Expr, out: &mut impl FnMut(&str)) {
             value_reads(&ab.0, out);
             value_reads(&ab.1, out);
         }
-        ExprKind::Call(callee, args) | ExprKind::MethodCall(callee, _, args) => {
+        ExprKind::Call((callee, args)) | ExprKind::MethodCall((callee, _, args)) => {
             value_reads(callee, out);
             args.iter().for_each(|x| value_reads(x, out));
         }

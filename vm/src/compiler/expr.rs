@@ -127,7 +127,7 @@ impl Compiler<'_, '_> {
                 self.patch_here(vec![skip]);
                 self.move_to(dst, t);
             }
-            ExprKind::Call(callee, args)
+            ExprKind::Call((callee, args))
                 if args.len() == 2 && self.calls_builtin(callee, "div")? =>
             {
                 let a = self.operand(&args[0], &[&args[1]], false)?;
@@ -135,14 +135,14 @@ impl Compiler<'_, '_> {
                 self.pos = e.pos;
                 self.emit(Op::FloorDiv { dst, a, b });
             }
-            ExprKind::Call(callee, args)
+            ExprKind::Call((callee, args))
                 if args.len() == 1 && self.calls_builtin(callee, "len")? =>
             {
                 let src = self.expr_any(&args[0])?;
                 self.pos = e.pos;
                 self.emit(Op::Len { dst, src });
             }
-            ExprKind::Call(callee, args) => {
+            ExprKind::Call((callee, args)) => {
                 let base = self.call_base(dst)?;
                 self.expr_to(callee, base)?;
                 self.arguments(args)?;
@@ -153,7 +153,7 @@ impl Compiler<'_, '_> {
                 });
                 self.move_to(dst, base);
             }
-            ExprKind::MethodCall(receiver, name, args) => {
+            ExprKind::MethodCall((receiver, name, args)) => {
                 let base = self.call_base(dst)?;
                 let recv = self.alloc_reg()?;
                 self.expr_to(receiver, recv)?;

@@ -125,13 +125,13 @@ impl Compiler<'_, '_> {
                 if module_level {
                     let slot = self.module_slot(name);
                     let r = self.alloc_reg()?;
-                    self.init_value(init.as_ref(), r)?;
+                    self.init_value(*init, r)?;
                     self.emit(Op::SetModule { slot, src: r });
                     self.module_visible[slot as usize] = true;
                     self.f().free_reg = top;
                 } else {
                     let r = self.alloc_reg()?;
-                    self.init_value(init.as_ref(), r)?;
+                    self.init_value(*init, r)?;
                     let captured = self.is_captured(*decl);
                     if captured {
                         self.pos = s.pos;
