@@ -32,7 +32,7 @@ pub struct Expr<'a> {
     pub kind: ExprKind<'a>,
     pub pos: Pos,
     /// Depth of the tree below this node (1 for a leaf). The parser bounds
-    /// it so that the compiler's recursion and the tree's drop stay shallow.
+    /// it so that the compiler's recursion stays shallow.
     pub height: u32,
 }
 

@@ -1,8 +1,6 @@
 //! Lexer: source text to tokens, each with its line and column.
 
-use crate::ast::Arena;
-
-use crate::ast::Name;
+use crate::ast::{Arena, Name};
 use crate::error::CompileError;
 
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -4,9 +4,10 @@
 //! Recursion is bounded: every construct that nests (parentheses, blocks,
 //! unary operators, literals, calls, function bodies) counts against
 //! `MAX_NESTING`, and every node's height against `MAX_HEIGHT`, so no input
-//! can overflow the Rust stack here, in the compiler, or when the tree drops.
+//! can overflow the Rust stack here or in the compiler. (The tree is freed
+//! with its arena, not node by node, so dropping it does not recurse.)
 
-use crate::ast::Arena;
+use bumpalo::collections::Vec as ArenaVec;
 
 use crate::ast::*;
 use crate::error::CompileError;
@@ -433,7 +434,7 @@ impl<'a> Parser<'a> {
     fn if_statement(&mut self) -> PResult<Stmt<'a>> {
         let pos = self.here();
         self.advance(); // if
-        let mut branches = bumpalo::collections::Vec::new_in(self.arena);
+        let mut branches = ArenaVec::new_in(self.arena);
         let cond = self.expression()?;
         branches.push((cond, self.block()?));
         let mut otherwise = None;
@@ -541,7 +542,7 @@ impl<'a> Parser<'a> {
         pos: Pos,
     ) -> PResult<FuncDecl<'a>> {
         self.expect(Tok::LParen, "'(' before the parameters")?;
-        let mut params = bumpalo::collections::Vec::new_in(self.arena);
+        let mut params = ArenaVec::new_in(self.arena);
         while self.peek() != &Tok::RParen {
             let name = self.ident("a parameter name")?;
             if params.iter().any(|p: &Param| p.name == name) {
@@ -753,7 +754,7 @@ impl<'a> Parser<'a> {
     }
 
     fn map_entries(&mut self) -> PResult<&'a [(Expr<'a>, Expr<'a>)]> {
-        let mut entries = bumpalo::collections::Vec::new_in(self.arena);
+        let mut entries = ArenaVec::new_in(self.arena);
         while self.peek() != &Tok::RBrace {
             let pos = self.here();
             let key = match self.advance() {
