@@ -157,6 +157,27 @@ fn hash_str(s: &str) -> u64 {
     FxBuildHasher.hash_one(s)
 }
 
+/// Whether two texts are equal. Most interned strings are short: up to 16
+/// bytes they are compared in at most two overlapping words each, inline,
+/// where slice equality calls `bcmp` (and the interner's probe loop spills
+/// its registers around the call).
+#[inline]
+fn same_text(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4"));
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        _ => a == b,
+    }
+}
+
 impl Heap {
     pub fn new(limit: usize, max_string_len: usize) -> Heap {
         Heap {
@@ -324,10 +345,11 @@ impl Heap {
     pub fn intern(&mut self, text: &str) -> Result<StrKey, OutOfMemory> {
         let hash = hash_str(text);
         let strings = &self.strings;
-        if let Some(&key) = self
-            .interner
-            .find(hash, |&k| strings.get(k).is_some_and(|s| &*s.text == text))
-        {
+        if let Some(&key) = self.interner.find(hash, |&k| {
+            strings
+                .get(k)
+                .is_some_and(|s| same_text(s.text.as_bytes(), text.as_bytes()))
+        }) {
             // A string found while sweeping may be garbage not freed yet:
             // using it again revives it.
             self.gc.revive_string(&mut self.strings, key);
@@ -564,5 +586,26 @@ impl Heap {
     #[inline]
     pub fn str(&self, key: StrKey) -> &str {
         self.strings.get(key).map(|s| &*s.text).unwrap_or("")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_text;
+
+    #[test]
+    fn same_text_sees_every_byte_at_every_length() {
+        for n in 0..=40 {
+            let a: Vec<u8> = (0..n as u8).map(|i| b'a' + i % 26).collect();
+            assert!(same_text(&a, &a.clone()), "length {n}");
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x20;
+                assert!(!same_text(&a, &b), "length {n}, byte {at}");
+            }
+            if n > 0 {
+                assert!(!same_text(&a, &a[..n - 1]), "length {n}, one shorter");
+            }
+        }
     }
 }
