@@ -786,3 +786,64 @@ impl<'a> Parser<'a> {
         Ok(entries.into_bump_slice())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The lengths of the lists in `e`, outermost first.
+    fn list_lengths(e: &Expr, out: &mut Vec<usize>) {
+        match e.kind {
+            ExprKind::List(items) => {
+                out.push(items.len());
+                items.iter().for_each(|x| list_lengths(x, out));
+            }
+            ExprKind::Index((obj, key)) => {
+                list_lengths(obj, out);
+                list_lengths(key, out);
+            }
+            ExprKind::Call((callee, args)) => {
+                list_lengths(callee, out);
+                args.iter().for_each(|x| list_lengths(x, out));
+            }
+            _ => {}
+        }
+    }
+
+    #[test]
+    fn nested_lists_and_blocks_keep_their_own_items() {
+        let arena = Arena::new();
+        let source = "let a = [1, [2, 3, f([4], [5, 6, 7])], 8];\n\
+                      { let b = [9]; { let c = [10, 11]; } let d = [12, 13, 14]; }";
+        let program = parse("t.ark", source, &arena).unwrap();
+        assert_eq!(program.body.len(), 2);
+        let StmtKind::Let { init: Some(a), .. } = program.body[0].kind else {
+            panic!("a let");
+        };
+        let mut lengths = Vec::new();
+        list_lengths(a, &mut lengths);
+        assert_eq!(lengths, [3, 3, 1, 3]);
+        let StmtKind::Block(outer) = program.body[1].kind else {
+            panic!("a block");
+        };
+        assert_eq!(outer.len(), 3);
+        assert!(matches!(outer[1].kind, StmtKind::Block(inner) if inner.len() == 1));
+    }
+
+    #[test]
+    fn a_repl_entry_parsed_again_as_a_statement_keeps_its_lists() {
+        // The entry is first tried as an expression, which stops at `=`;
+        // its lists are then parsed again, as an assignment's.
+        let arena = Arena::new();
+        let (program, tail) =
+            parse_repl("<repl>", "x[[1, 2][0]] = [3, [4, 5], 6];", &arena).unwrap();
+        assert!(tail.is_none());
+        let StmtKind::Assign { target, value, .. } = program.body[0].kind else {
+            panic!("an assignment");
+        };
+        let (mut in_target, mut in_value) = (Vec::new(), Vec::new());
+        list_lengths(target, &mut in_target);
+        list_lengths(value, &mut in_value);
+        assert_eq!((in_target, in_value), (vec![2], vec![3, 2]));
+    }
+}
