@@ -57,6 +57,19 @@ enum ConstKey {
     Str(StrKey),
 }
 
+impl ConstKey {
+    /// The constant this key stands for.
+    fn value(self) -> Value {
+        match self {
+            ConstKey::Nil => Value::Nil,
+            ConstKey::Bool(b) => Value::Bool(b),
+            ConstKey::Int(i) => Value::Int(i),
+            ConstKey::Float(bits) => Value::Float(f64::from_bits(bits)),
+            ConstKey::Str(key) => Value::Str(key),
+        }
+    }
+}
+
 /// A local in scope. Its name is its debug entry's (`FuncState::name_of`).
 struct Local {
     /// The declaration (`None` for hidden loop state).
@@ -79,10 +92,9 @@ struct FuncState {
     arity: u8,
     code: Vec<Op>,
     positions: Vec<(u32, u32)>,
-    consts: Vec<Value>,
-    /// What each constant is, to find it again (`Compiler::constant`).
+    /// The constants, as keys (`ConstKey::value` gives each one's value).
     const_keys: Vec<ConstKey>,
-    /// The same, indexed, once there are too many constants to scan.
+    /// Their indexes by key, once there are too many to scan.
     const_index: FxHashMap<ConstKey, u32>,
     protos: Vec<Arc<Proto>>,
     captures: Vec<Capture>,
@@ -111,7 +123,6 @@ impl FuncState {
             arity: 0,
             code: Vec::with_capacity(16),
             positions: Vec::with_capacity(16),
-            consts: Vec::with_capacity(4),
             const_keys: Vec::with_capacity(4),
             const_index: FxHashMap::default(),
             protos: Vec::new(),
@@ -139,7 +150,6 @@ impl FuncState {
             arity,
             code,
             positions,
-            consts,
             const_keys,
             const_index,
             protos,
@@ -160,7 +170,6 @@ impl FuncState {
         (*arity, *depth, *free_reg, *max_reg) = (0, 0, 0, 0);
         code.clear();
         positions.clear();
-        consts.clear();
         const_keys.clear();
         const_index.clear();
         protos.clear();
@@ -324,7 +333,7 @@ impl Compiler<'_, '_> {
 
     // ---- constants ----
 
-    fn constant(&mut self, key: ConstKey, value: Value) -> u32 {
+    fn constant(&mut self, key: ConstKey) -> u32 {
         // Most functions have a handful of constants: scanning them beats
         // hashing. Past that, they are indexed.
         const SCANNED: usize = 16;
@@ -344,8 +353,7 @@ impl Compiler<'_, '_> {
         if let Some(k) = found {
             return k;
         }
-        let k = f.consts.len() as u32;
-        f.consts.push(value);
+        let k = f.const_keys.len() as u32;
         f.const_keys.push(key);
         if !f.const_index.is_empty() {
             f.const_index.insert(key, k);
@@ -354,19 +362,19 @@ impl Compiler<'_, '_> {
     }
 
     fn nil_const(&mut self) -> u32 {
-        self.constant(ConstKey::Nil, Value::Nil)
+        self.constant(ConstKey::Nil)
     }
 
     fn bool_const(&mut self, b: bool) -> u32 {
-        self.constant(ConstKey::Bool(b), Value::Bool(b))
+        self.constant(ConstKey::Bool(b))
     }
 
     fn int_const(&mut self, i: i64) -> u32 {
-        self.constant(ConstKey::Int(i), Value::Int(i))
+        self.constant(ConstKey::Int(i))
     }
 
     fn float_const(&mut self, x: f64) -> u32 {
-        self.constant(ConstKey::Float(x.to_bits()), Value::Float(x))
+        self.constant(ConstKey::Float(x.to_bits()))
     }
 
     fn str_const(&mut self, s: &str) -> Result<u32, CompileError> {
@@ -375,7 +383,7 @@ impl Compiler<'_, '_> {
             .heap
             .intern(s)
             .map_err(|_| self.error(self.pos, "out of memory while compiling"))?;
-        Ok(self.constant(ConstKey::Str(key), Value::Str(key)))
+        Ok(self.constant(ConstKey::Str(key)))
     }
 
     // ---- registers and scopes ----
@@ -549,8 +557,6 @@ impl Compiler<'_, '_> {
         Ok((f.captures.len() - 1) as u8)
     }
 
-    /// Pops the current function and returns its prototype, verified
-    /// (see `verify/`: the interpreter relies on it).
     /// Starts compiling a function, in a finished one's buffers if any.
     fn begin_function(&mut self, name: String, line: u32) {
         let f = match self.spare_funcs.pop() {
@@ -560,14 +566,16 @@ impl Compiler<'_, '_> {
         self.funcs.push(f);
     }
 
-    /// The function being compiled, verified. Its parts are copied out at
-    /// their exact sizes; its buffers are kept for the next function.
+    /// Pops the current function and returns its prototype, verified (see
+    /// `verify/`: the interpreter relies on it). Its parts are copied out
+    /// at their exact sizes; its buffers are kept for the next function.
     fn finish_function(&mut self) -> Result<Proto, CompileError> {
         let mut f = self.funcs.pop().expect("a function is being compiled");
         let end = f.code.len() as u32;
-        let named = f.debug_locals.iter().filter(|l| !l.name.is_empty());
-        let mut locals = Vec::with_capacity(named.count());
-        for l in f.debug_locals.drain(..).filter(|l| !l.name.is_empty()) {
+        // Hidden locals (loop state) are left out of the debug information.
+        let named = |l: &LocalInfo| !l.name.is_empty();
+        let mut locals = Vec::with_capacity(f.debug_locals.iter().filter(|l| named(l)).count());
+        for l in f.debug_locals.drain(..).filter(|l| named(l)) {
             let end_pc = if l.end_pc == u32::MAX { end } else { l.end_pc };
             locals.push(LocalInfo { end_pc, ..l });
         }
@@ -582,7 +590,7 @@ impl Compiler<'_, '_> {
             num_regs: f.max_reg + 1,
             code: f.code.clone(),
             positions: f.positions.clone(),
-            consts: f.consts.clone(),
+            consts: f.const_keys.iter().map(|k| k.value()).collect(),
             protos: std::mem::take(&mut f.protos),
             captures: std::mem::take(&mut f.captures),
             locals,
