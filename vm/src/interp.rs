@@ -1040,7 +1040,24 @@ fn execute_loop(
                     let a = reg!(a);
                     set_reg!(dst, tri!(modulo(core, a, konst!(k))));
                 }
-                Op::Neg { dst, src } => set_reg!(dst, tri!(ops::negate(reg!(src)))),
+                // Numbers inline, each arm writing the register itself (see
+                // `arith!`): a result passed back through `negate`'s `Result`
+                // was written as two pieces and copied on as 16 bytes, which
+                // the CPU cannot forward.
+                Op::Neg { dst, src } => match &reg!(src) {
+                    Value::Float(x) => {
+                        let x = *x;
+                        set_reg!(dst, Value::Float(-x));
+                    }
+                    Value::Int(x) => {
+                        let x = *x;
+                        set_reg!(dst, Value::Int(x.wrapping_neg()));
+                    }
+                    other => {
+                        let v = *other;
+                        set_reg!(dst, tri!(ops::negate(v)));
+                    }
+                },
                 Op::Len { dst, src } => {
                     let n = tri!(builtins::length(&core.heap, reg!(src)).map_err(|e| e.0));
                     set_reg!(dst, Value::Int(n));
