@@ -48,8 +48,13 @@ const TRACE_CHUNK: usize = 64;
 const SWEEP_CHUNK: usize = 128;
 /// Work units between two reads of the clock.
 const CLOCK_EVERY: usize = 32;
-/// The heap never waits for less than this before a cycle starts.
-const MIN_THRESHOLD: usize = 1 << 20;
+/// The heap never waits for less than this before a cycle starts. Small
+/// enough that a script churning through short-lived objects keeps its
+/// heap within the CPU's second-level cache: at 1 MiB the strings
+/// benchmark's interner table and string arena outgrew it and ran about a
+/// tenth slower (README, benchmarks). Small heaps mark quickly, so the
+/// extra cycles cost little.
+const MIN_THRESHOLD: usize = 256 << 10;
 /// Bytes the mutator may allocate between two assists.
 const ASSIST_SPACING: usize = 256 << 10;
 /// The most work one assist does (about a millisecond), so that an assist
