@@ -116,6 +116,14 @@ struct Tokens<'a> {
 
 type PResult<T> = Result<T, CompileError>;
 
+/// Moves what a scratch stack (`Parser::exprs`, `Parser::stmts`) gathered
+/// from `start` on into the arena, and cuts the stack back to `start`.
+fn take_gathered<'a, T: Copy>(arena: &'a Arena, stack: &mut Vec<T>, start: usize) -> &'a [T] {
+    let items = arena.alloc_slice_copy(&stack[start..]);
+    stack.truncate(start);
+    items
+}
+
 /// How tightly operators bind, loosest first (`Parser::binary`).
 mod level {
     pub const OR: u8 = 1;
@@ -343,13 +351,6 @@ impl<'a> Parser<'a> {
 
     // ---- statements ----
 
-    /// Moves what was gathered from `start` on into the arena.
-    fn take_exprs(&mut self, start: usize) -> &'a [Expr<'a>] {
-        let list = self.arena.alloc_slice_copy(&self.exprs[start..]);
-        self.exprs.truncate(start);
-        list
-    }
-
     fn block(&mut self) -> PResult<&'a [Stmt<'a>]> {
         self.expect(Tok::LBrace, "'{'")?;
         self.enter()?;
@@ -363,8 +364,7 @@ impl<'a> Parser<'a> {
                 }
             }
         }
-        let body = self.arena.alloc_slice_copy(&self.stmts[start..]);
-        self.stmts.truncate(start);
+        let body = take_gathered(self.arena, &mut self.stmts, start);
         self.expect(Tok::RBrace, "'}'")?;
         self.leave();
         Ok(body)
@@ -682,7 +682,7 @@ impl<'a> Parser<'a> {
                 break;
             }
         }
-        let args = self.take_exprs(start);
+        let args = take_gathered(self.arena, &mut self.exprs, start);
         let is_call = close == Tok::RParen;
         self.expect(close, what)?;
         if args.len() > 200 && is_call {
