@@ -32,6 +32,7 @@ mod builtins;
 pub mod bytecode;
 mod clock;
 mod compiler;
+mod concat_cache;
 mod disasm;
 mod error;
 mod fiber;

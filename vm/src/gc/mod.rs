@@ -225,6 +225,23 @@ impl GcState {
         }
     }
 
+    /// Ends marking: from here on, what it did not mark is freed.
+    fn begin_sweep(&mut self) {
+        self.phase = GcPhase::Sweep;
+        self.sweep_kind = 0;
+        self.sweep_slot = 0;
+        self.allocated_while_sweeping = 0;
+    }
+
+    /// Starts a cycle that marks nothing and goes straight to its sweep;
+    /// returns its epoch, in which the test marks what is to live.
+    #[cfg(test)]
+    fn begin_empty_cycle_sweep(&mut self) -> u32 {
+        self.epoch = self.epoch.wrapping_add(1).max(1);
+        self.begin_sweep();
+        self.epoch
+    }
+
     /// Traces a host object again if it was already traced this cycle.
     pub fn retrace_host(&mut self, hosts: &Arena<HostKey, Box<dyn crate::HostObject>>, h: HostKey) {
         if self.phase == GcPhase::Mark && hosts.is_marked(h, self.epoch) {
@@ -389,10 +406,7 @@ pub(crate) fn step(
                 let work = scan_mutable_roots(core, running, true);
                 let gc = &mut core.heap.gc;
                 if gc.gray.is_empty() {
-                    gc.phase = GcPhase::Sweep;
-                    gc.sweep_kind = 0;
-                    gc.sweep_slot = 0;
-                    gc.allocated_while_sweeping = 0;
+                    gc.begin_sweep();
                 } else {
                     gc.atomic_retries += 1;
                     if gc.atomic_retries > MAX_ATOMIC_RETRIES {
@@ -405,10 +419,7 @@ pub(crate) fn step(
                         while let Some(item) = core.heap.gc.gray.pop() {
                             core.heap.trace(item, &core.calls, running);
                         }
-                        core.heap.gc.phase = GcPhase::Sweep;
-                        core.heap.gc.sweep_kind = 0;
-                        core.heap.gc.sweep_slot = 0;
-                        core.heap.gc.allocated_while_sweeping = 0;
+                        core.heap.gc.begin_sweep();
                     }
                 }
                 if !allowance.spend(work) {
@@ -481,4 +492,31 @@ pub(crate) fn safe_point(core: &mut Core, call: CallId, fiber: &Fiber) -> Result
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sweep::sweep_chunk;
+    use crate::heap::Heap;
+
+    /// A string that the interner, or the cache of concatenations, hands
+    /// out again between a cycle's marking and its sweep was unreachable
+    /// when marked: it must survive the sweep, or its new holder keeps a
+    /// freed key.
+    #[test]
+    fn strings_found_again_while_sweeping_survive_the_sweep() {
+        let mut heap = Heap::new(1 << 20, 1 << 16);
+        let (ab, cd) = (heap.intern("ab").unwrap(), heap.intern("cd").unwrap());
+        let joined = heap.intern_concat(&[ab, cd]).unwrap().unwrap();
+        let plain = heap.intern("plain").unwrap();
+        // A cycle whose marking found only the parts.
+        let epoch = heap.gc.begin_empty_cycle_sweep();
+        heap.strings.mark(ab, epoch);
+        heap.strings.mark(cd, epoch);
+        assert_eq!(heap.intern_concat(&[ab, cd]).unwrap(), Some(joined));
+        assert_eq!(heap.intern("plain").unwrap(), plain);
+        while !sweep_chunk(&mut heap).0 {}
+        assert_eq!(heap.strings.get(joined).map(|s| &*s.text), Some("abcd"));
+        assert_eq!(heap.strings.get(plain).map(|s| &*s.text), Some("plain"));
+    }
 }
