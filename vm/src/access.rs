@@ -174,12 +174,12 @@ pub fn with_host<T>(
     h: HostKey,
     f: impl FnOnce(&mut dyn crate::HostObject, &mut NativeCtx<'_>) -> Result<T, crate::NativeError>,
 ) -> Result<T, String> {
-    let slot = ctx.core.heap.hosts.get_mut(h).ok_or_else(stale)?;
-    let mut obj = std::mem::replace(slot, Box::new(Borrowed));
+    let mut obj = ctx
+        .core
+        .heap
+        .take_host(h, Box::new(Borrowed))
+        .ok_or_else(stale)?;
     let result = f(obj.as_mut(), ctx);
-    if let Some(slot) = ctx.core.heap.hosts.get_mut(h) {
-        *slot = obj;
-    }
-    ctx.core.heap.host_touched(h);
+    ctx.core.heap.put_host(h, obj);
     result.map_err(|e| e.0)
 }

@@ -4,8 +4,18 @@
 //! The side table lets the sweep walk the arena a chunk of slots at a time
 //! and free what the last marking did not reach, without holding an
 //! iterator across slices.
+//!
+//! An object's counted size is always what [`HeapSize::heap_size`] says of
+//! it: it is computed when the object is added and again by
+//! [`Arena::resized`] after every change that may grow or shrink it, so the
+//! arena's byte count cannot drift from its objects.
 
 use slotmap::{Key, SlotMap};
+
+/// The bytes an object counts against the heap limit.
+pub trait HeapSize {
+    fn heap_size(&self) -> usize;
+}
 
 #[derive(Clone, Copy)]
 struct SlotInfo<K> {
@@ -39,9 +49,10 @@ impl<K: Key, T> Default for Arena<K, T> {
     }
 }
 
-impl<K: Key, T> Arena<K, T> {
-    /// Adds an object of `size` bytes with mark `mark`.
-    pub fn insert(&mut self, value: T, size: usize, mark: u32) -> K {
+impl<K: Key, T: HeapSize> Arena<K, T> {
+    /// Adds an object with mark `mark`.
+    pub fn insert(&mut self, value: T, mark: u32) -> K {
+        let size = value.heap_size();
         let key = self.map.insert(value);
         let i = slot_of(key);
         if i >= self.slots.len() {
@@ -97,15 +108,43 @@ impl<K: Key, T> Arena<K, T> {
         Some(value)
     }
 
-    /// Adds `delta` bytes to an object's account (a list that grew).
-    pub fn grow(&mut self, key: K, delta: usize) {
-        if let Some(slot) = self.slots.get_mut(slot_of(key))
-            && slot.key == key
-        {
-            let delta = delta.min((u32::MAX - slot.size) as usize) as u32;
-            slot.size += delta;
-            self.bytes += delta as usize;
+    /// Counts an object at its size now, after a change that may have
+    /// grown or shrunk it.
+    pub fn resized(&mut self, key: K) {
+        let Some(value) = self.map.get(key) else {
+            return;
+        };
+        let size = value.heap_size().min(u32::MAX as usize) as u32;
+        let slot = &mut self.slots[slot_of(key)];
+        self.bytes = self.bytes - slot.size as usize + size as usize;
+        slot.size = size;
+    }
+
+    /// Checks that every object is counted at its size and the arena's
+    /// total is their sum; the first disagreement, if any.
+    pub fn check_sizes(&self) -> Result<(), String> {
+        let mut total = 0;
+        for (k, v) in self.map.iter() {
+            let slot = &self.slots[slot_of(k)];
+            if slot.key != k {
+                return Err(format!("slot of {k:?} holds {:?}", slot.key));
+            }
+            let size = v.heap_size().min(u32::MAX as usize);
+            if slot.size as usize != size {
+                return Err(format!(
+                    "{k:?} is counted at {} bytes but is {size}",
+                    slot.size
+                ));
+            }
+            total += size;
         }
+        if total != self.bytes {
+            return Err(format!(
+                "the arena counts {} bytes, its objects hold {total}",
+                self.bytes
+            ));
+        }
+        Ok(())
     }
 
     /// Marks a live object in `epoch`; true when it was not marked yet.
@@ -118,6 +157,17 @@ impl<K: Key, T> Arena<K, T> {
                 true
             }
             _ => false,
+        }
+    }
+
+    /// Makes a live object white again: it must be queued for tracing,
+    /// which marks it (see `Heap::put_host`).
+    #[inline]
+    pub fn unmark(&mut self, key: K) {
+        if let Some(slot) = self.slots.get_mut(slot_of(key))
+            && slot.key == key
+        {
+            slot.mark = 0;
         }
     }
 

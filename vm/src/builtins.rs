@@ -227,9 +227,8 @@ fn has(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 fn remove(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let m = map_arg("remove", args[0])?;
     let key = Key::from_value(args[1]).map_err(NativeError)?;
-    let map = ctx.core.heap.maps.get_mut(m).ok_or_else(stale)?;
-    let n = map.len();
-    let removed = map.shift_remove(&key);
+    let n = ctx.core.heap.maps.get(m).ok_or_else(stale)?.len();
+    let removed = ctx.core.heap.map_remove(m, key);
     ctx.charge(n / 4);
     Ok(removed.unwrap_or(Value::Nil))
 }
@@ -265,15 +264,7 @@ fn extreme(name: &str, args: &[Value], pick_later: std::cmp::Ordering) -> Native
         }
     }
     for &a in &args[1..] {
-        let ord = a
-            .as_f64()
-            .unwrap_or(0.0)
-            .partial_cmp(&best.as_f64().unwrap_or(0.0));
-        let ord = match (a, best) {
-            (Value::Int(x), Value::Int(y)) => Some(x.cmp(&y)),
-            _ => ord,
-        };
-        if ord == Some(pick_later) {
+        if crate::ops::compare_numbers(a, best) == Some(pick_later) {
             best = a;
         }
     }

@@ -55,6 +55,9 @@ pub(crate) struct Fiber {
     /// The lowest frame that may have changed since the collector last
     /// scanned this call: frames below it are not rescanned.
     pub low_water: Cell<usize>,
+    /// The collector epoch in which this call was queued for a rescan
+    /// (`GcState::queue_rescan`); 0 when it is not queued.
+    pub rescan_queued: Cell<u32>,
     /// The identity of the heap the call runs on (`Heap::id`), set when it
     /// first runs (0 before). Its frames point into that heap's closures,
     /// so it may never run on another.
@@ -93,6 +96,7 @@ impl Fiber {
             pending: Some(args.len()),
             failed: None,
             low_water: Cell::new(0),
+            rescan_queued: Cell::new(0),
             heap: 0,
             layout_epoch: 0,
             module_writes_seen: 0,

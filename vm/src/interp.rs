@@ -19,7 +19,7 @@ use crate::clock::ClockReads;
 use crate::error::{INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame};
 use crate::fiber::{Fiber, Frame, ProtoRef};
 use crate::gc;
-use crate::heap::{Closure, Heap, Key};
+use crate::heap::{CellObj, Closure, Heap, Key};
 use crate::methods::{self, Outcome, Prelude};
 use crate::native::NativeCtx;
 use crate::ops::{self, Arith};
@@ -529,7 +529,7 @@ fn execute_loop(
         // reloads keeps the interpreter's registers as they were (assigning
         // it on calls and returns cost up to 20% everywhere).
         let (vars, vars_len) = match core.heap.instances.get_mut(vars_instance) {
-            Some(inst) => (inst.vars.as_mut_ptr(), inst.vars.len()),
+            Some(inst) => inst.vars_for_interpreter(),
             None => (std::ptr::null_mut(), 0),
         };
         // The running function's instance (not always `vars_instance`).
@@ -853,7 +853,7 @@ fn execute_loop(
                         .heap
                         .instances
                         .get(running_instance!())
-                        .map_or(Value::Nil, |i| i.self_value);
+                        .map_or(Value::Nil, |i| i.self_value());
                     set_reg!(dst, me);
                 }
 
@@ -870,7 +870,10 @@ fn execute_loop(
                     let Value::Cell(c) = reg!(cell) else {
                         throw!("internal error: not a cell".into())
                     };
-                    set_reg!(dst, tri!(core.heap.cells.get(c).copied().ok_or_else(stale)));
+                    set_reg!(
+                        dst,
+                        tri!(core.heap.cells.get(c).map(CellObj::get).ok_or_else(stale))
+                    );
                 }
                 Op::SetCell { cell, src } => {
                     let Value::Cell(c) = reg!(cell) else {
@@ -880,7 +883,10 @@ fn execute_loop(
                 }
                 Op::GetUpval { dst, idx } => {
                     let c = tri!(upval(&core.heap, closure, idx));
-                    set_reg!(dst, tri!(core.heap.cells.get(c).copied().ok_or_else(stale)));
+                    set_reg!(
+                        dst,
+                        tri!(core.heap.cells.get(c).map(CellObj::get).ok_or_else(stale))
+                    );
                 }
                 Op::SetUpval { idx, src } => {
                     let c = tri!(upval(&core.heap, closure, idx));

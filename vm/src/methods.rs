@@ -264,9 +264,9 @@ fn list_method(
         }
         m::POP => {
             arity(name, args, 0)?;
-            let items = ctx.core.heap.lists.get_mut(l).ok_or_else(stale)?;
-            items
-                .pop()
+            ctx.core
+                .heap
+                .list_pop(l)
                 .ok_or_else(|| NativeError::new("pop from empty list"))?
         }
         m::INSERT => {
@@ -293,12 +293,7 @@ fn list_method(
                 )));
             }
             ctx.charge(len - i as usize);
-            ctx.core
-                .heap
-                .lists
-                .get_mut(l)
-                .ok_or_else(stale)?
-                .remove(i as usize)
+            ctx.core.heap.list_remove(l, i as usize).ok_or_else(stale)?
         }
         m::CONTAINS | m::INDEX_OF => {
             arity(name, args, 1)?;
@@ -314,7 +309,12 @@ fn list_method(
         m::REVERSE => {
             arity(name, args, 0)?;
             ctx.charge(len);
-            ctx.core.heap.lists.get_mut(l).ok_or_else(stale)?.reverse();
+            ctx.core
+                .heap
+                .list_write(l)
+                .ok_or_else(stale)?
+                .items()
+                .reverse();
             Value::Nil
         }
         m::SORT => {
@@ -325,7 +325,7 @@ fn list_method(
         m::JOIN => {
             arity(name, args, 1)?;
             let sep = ctx.str_arg(args[0], "join")?;
-            let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?.clone();
+            let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?.to_vec();
             let mut out = String::new();
             for (i, item) in items.into_iter().enumerate() {
                 if i > 0 {
@@ -353,7 +353,7 @@ fn list_method(
         m::COPY => {
             arity(name, args, 0)?;
             ctx.charge(len);
-            let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?.clone();
+            let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?.to_vec();
             Value::List(ctx.core.heap.alloc_list(items).map_err(oom)?)
         }
         m::LEN => {
@@ -379,34 +379,52 @@ fn list_method(
     Ok(Outcome::Value(value))
 }
 
-/// `l.sort()`: stable; numbers (ints and floats together) or strings.
+/// `l.sort()`: stable; numbers (ints and floats together, compared
+/// exactly) or strings. The items are checked first, so that the sort
+/// itself compares only values with a total order: a NaN, or a value that
+/// cannot be compared with the first, is an error and leaves the list as
+/// it was.
 fn sort(ctx: &mut NativeCtx<'_>, l: crate::value::ListKey, len: usize) -> Result<(), NativeError> {
     let n = len.max(2) as f64;
     ctx.charge((n * n.log2()) as usize);
-    let heap = &mut ctx.core.heap;
-    let mut items = std::mem::take(heap.lists.get_mut(l).ok_or_else(stale)?);
-    let mut error = None;
-    {
-        let heap = &*heap;
-        items.sort_by(|&a, &b| match ops::compare(heap, a, b) {
-            Ok(Some(o)) => o,
-            Ok(None) => {
-                error.get_or_insert_with(|| "cannot sort NaN".to_string());
-                std::cmp::Ordering::Equal
-            }
-            Err(e) => {
-                error.get_or_insert(e);
-                std::cmp::Ordering::Equal
-            }
+    let heap = &ctx.core.heap;
+    let mut items = heap.lists.get(l).ok_or_else(stale)?.to_vec();
+    if items.len() < 2 {
+        return Ok(());
+    }
+    let strings = matches!(items.first(), Some(Value::Str(_)));
+    for &v in &items {
+        let fits = match v {
+            Value::Str(k) => strings && heap.strings.contains_key(k),
+            Value::Float(f) => !strings && !f.is_nan(),
+            Value::Int(_) => !strings,
+            _ => false,
+        };
+        if !fits {
+            return Err(NativeError(match v {
+                Value::Float(_) => "cannot sort NaN".into(),
+                Value::Str(k) if strings && !heap.strings.contains_key(k) => {
+                    "stale handle: the object was freed".into()
+                }
+                _ => format!(
+                    "cannot compare {} and {}",
+                    items[0].type_name(),
+                    v.type_name()
+                ),
+            }));
+        }
+    }
+    if strings {
+        items.sort_by(|&a, &b| match (a, b) {
+            (Value::Str(x), Value::Str(y)) => heap.str(x).cmp(heap.str(y)),
+            _ => std::cmp::Ordering::Equal,
         });
+    } else {
+        items.sort_by(|&a, &b| ops::compare_numbers(a, b).unwrap_or(std::cmp::Ordering::Equal));
     }
-    if let Some(list) = heap.lists.get_mut(l) {
-        *list = items;
-    }
-    match error {
-        Some(e) => Err(NativeError(e)),
-        None => Ok(()),
-    }
+    let mut list = ctx.core.heap.list_write(l).ok_or_else(stale)?;
+    list.items().copy_from_slice(&items);
+    Ok(())
 }
 
 /// The char index → byte offset of `s` (O(1) for ASCII strings).

@@ -160,6 +160,47 @@ pub fn negate(v: Value) -> Result<Value, String> {
     }
 }
 
+/// Orders two numbers by their exact values, as Lua 5.4 does: an int and a
+/// float compare as the numbers they are, not after rounding the int to a
+/// float (`2^53 + 1 > 2^53 as float`). `None` when either is NaN; both
+/// must be numbers.
+#[inline]
+pub fn compare_numbers(a: Value, b: Value) -> Option<Ordering> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Some(x.cmp(&y)),
+        (Value::Float(x), Value::Float(y)) => x.partial_cmp(&y),
+        (Value::Int(x), Value::Float(y)) => int_cmp_float(x, y),
+        (Value::Float(x), Value::Int(y)) => int_cmp_float(y, x).map(Ordering::reverse),
+        _ => None,
+    }
+}
+
+/// An int against a float, exactly.
+fn int_cmp_float(i: i64, f: f64) -> Option<Ordering> {
+    // 2^63: the first float above every i64.
+    const TWO_63: f64 = 9_223_372_036_854_775_808.0;
+    if f.is_nan() {
+        return None;
+    }
+    if f >= TWO_63 {
+        return Some(Ordering::Less);
+    }
+    if f < -TWO_63 {
+        return Some(Ordering::Greater);
+    }
+    // In range: the float's integer part is an exact i64.
+    let whole = f.trunc();
+    Some(i.cmp(&(whole as i64)).then_with(|| {
+        if f > whole {
+            Ordering::Less
+        } else if f < whole {
+            Ordering::Greater
+        } else {
+            Ordering::Equal
+        }
+    }))
+}
+
 /// `a == b`: numbers by value across int and float, strings by content
 /// (interned, so by key), objects by identity.
 #[inline]
@@ -178,7 +219,7 @@ pub fn equal_ref(a: &Value, b: &Value) -> bool {
         (Bool(x), Bool(y)) => x == y,
         (Int(x), Int(y)) => x == y,
         (Float(x), Float(y)) => x == y,
-        (Int(x), Float(y)) | (Float(y), Int(x)) => *x as f64 == *y,
+        (Int(x), Float(y)) | (Float(y), Int(x)) => int_cmp_float(*x, *y) == Some(Ordering::Equal),
         (Vec3(x), Vec3(y)) => x == y,
         (Entity(x), Entity(y)) => x == y,
         (Str(x), Str(y)) => x == y,
@@ -197,10 +238,7 @@ pub fn compare(heap: &Heap, a: Value, b: Value) -> Result<Option<Ordering>, Stri
     use Value::*;
     match (a, b) {
         (Int(x), Int(y)) => Ok(Some(x.cmp(&y))),
-        (Int(_) | Float(_), Int(_) | Float(_)) => Ok(a
-            .as_f64()
-            .unwrap_or(0.0)
-            .partial_cmp(&b.as_f64().unwrap_or(0.0))),
+        (Int(_) | Float(_), Int(_) | Float(_)) => Ok(compare_numbers(a, b)),
         (Str(x), Str(y)) => Ok(Some(heap.str(x).cmp(heap.str(y)))),
         _ => Err(format!(
             "cannot compare {} and {}",

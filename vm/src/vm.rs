@@ -23,7 +23,7 @@
 //! ```
 
 use std::any::Any;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::Instant;
 
 use rustc_hash::FxHashMap;
@@ -58,6 +58,12 @@ pub struct VmConfig {
     /// Stress mode: a full collection every this many allocations (1: every
     /// allocation). For finding a missing barrier or root; very slow.
     pub gc_stress: Option<u32>,
+    /// Sliced stress mode: at every allocation, a collector step of this
+    /// many work units (a new cycle starting whenever one ends), then the
+    /// heap is validated ([`Vm::validate_heap`]); a failed validation is a
+    /// runtime error. Finds a missing barrier that whole collections hide;
+    /// very slow.
+    pub gc_stress_sliced: Option<u32>,
 }
 
 impl Default for VmConfig {
@@ -69,6 +75,7 @@ impl Default for VmConfig {
             seed: 0x9e37_79b9_7f4a_7c15,
             gc_pause: 2.0,
             gc_stress: None,
+            gc_stress_sliced: None,
         }
     }
 }
@@ -173,6 +180,9 @@ pub struct Core {
     pub(crate) calls: SlotMap<CallId, Fiber>,
     /// Values that `Rooted` handles keep alive.
     pub(crate) roots: RootRegistry,
+    /// Every module compiled: while the host holds one, its code's
+    /// constants are roots, whether or not an instance runs it.
+    pub(crate) modules: Vec<Weak<ModuleCode>>,
     /// Instructions run (and work units natives charged) since the VM
     /// started.
     pub(crate) instructions: u64,
@@ -227,6 +237,7 @@ impl Vm {
                 prelude: PreludeFns::default(),
                 calls: SlotMap::with_key(),
                 roots: RootRegistry::default(),
+                modules: Vec::new(),
                 instructions: 0,
                 last_resume_longest_unchecked: std::time::Duration::ZERO,
                 entity_host: None,
@@ -242,6 +253,7 @@ impl Vm {
         vm.load_prelude();
         // Stress mode starts after the prelude, so that it tests scripts.
         vm.core.heap.gc.stress_every = vm.core.config.gc_stress;
+        vm.core.heap.gc.stress_sliced = vm.core.config.gc_stress_sliced;
         vm
     }
 
@@ -401,8 +413,9 @@ impl Vm {
         // On a stack of its own, on this thread: a thread of its own would
         // also allocate from a malloc arena of its own, fresh on every
         // compile (15% of a large compile's time, see the commit message).
-        let code = stacker::grow(COMPILE_STACK_BYTES, work)?;
-        Ok(Module(Arc::new(code)))
+        let code = Arc::new(stacker::grow(COMPILE_STACK_BYTES, work)?);
+        self.core.modules.push(Arc::downgrade(&code));
+        Ok(Module(code))
     }
 
     /// Compiles a REPL entry in the context of `instance`: it sees (and may
@@ -418,7 +431,7 @@ impl Vm {
             .heap
             .instances
             .get(instance.0)
-            .map(|i| i.module.var_names.clone())
+            .map(|i| i.module().var_names.clone())
             .ok_or_else(|| RuntimeOrCompile::Runtime(RuntimeError::new("stale instance")))?;
         let options = Options {
             prior_vars: &prior,
@@ -430,9 +443,9 @@ impl Vm {
         self.core
             .heap
             .grow_instance(instance.0, module.0.var_names.len());
-        if let Some(inst) = self.core.heap.instances.get_mut(instance.0) {
-            inst.module = module.0.clone();
-        }
+        self.core
+            .heap
+            .instance_set_module(instance.0, module.0.clone());
         Ok(self.start_main(instance, &module))
     }
 
@@ -440,11 +453,10 @@ impl Vm {
     /// on the shared heap. Run its top level with [`Vm::start_init`] or
     /// [`Vm::run_init`].
     pub fn instantiate(&mut self, module: &Module) -> InstanceId {
-        let key = self.core.heap.alloc_instance(Instance {
-            module: module.0.clone(),
-            vars: vec![Value::Nil; module.0.var_names.len()],
-            self_value: Value::Nil,
-        });
+        let key = self
+            .core
+            .heap
+            .alloc_instance(Instance::new(module.0.clone()));
         InstanceId(key)
     }
 
@@ -458,7 +470,7 @@ impl Vm {
     pub fn start_init(&mut self, instance: InstanceId) -> CallId {
         match self.core.heap.instances.get(instance.0) {
             Some(inst) => {
-                let module = Module(inst.module.clone());
+                let module = Module(inst.module().clone());
                 self.start_main(instance, &module)
             }
             None => self.insert_call(Fiber::failed("stale handle: the instance was released")),
@@ -474,9 +486,7 @@ impl Vm {
     /// scanned before it first runs.
     fn insert_call(&mut self, fiber: Fiber) -> CallId {
         let call = self.core.calls.insert(fiber);
-        if self.core.heap.gc.is_marking() {
-            self.core.heap.gc.dirty_calls.push(call);
-        }
+        self.core.heap.gc.queue_rescan(call, &self.core.calls[call]);
         call
     }
 
@@ -521,9 +531,7 @@ impl Vm {
     /// What `self` evaluates to inside the instance (the plugin binds the
     /// entity here).
     pub fn set_self(&mut self, instance: InstanceId, value: Value) {
-        if let Some(inst) = self.core.heap.instances.get_mut(instance.0) {
-            inst.self_value = value;
-        }
+        self.core.heap.instance_set_self(instance.0, value);
     }
 
     /// The module the instance runs.
@@ -532,14 +540,14 @@ impl Vm {
             .heap
             .instances
             .get(instance.0)
-            .map(|i| Module(i.module.clone()))
+            .map(|i| Module(i.module().clone()))
     }
 
     /// Reads a module variable (or top-level function) by name.
     pub fn get_var(&self, instance: InstanceId, name: &str) -> Option<Value> {
         let inst = self.core.heap.instances.get(instance.0)?;
-        let slot = inst.module.var_slot(name)?;
-        inst.vars.get(slot).copied()
+        let slot = inst.module().var_slot(name)?;
+        inst.vars().get(slot).copied()
     }
 
     /// Writes a module variable by name; false if there is none.
@@ -549,7 +557,7 @@ impl Vm {
             .heap
             .instances
             .get(instance.0)
-            .and_then(|i| i.module.var_slot(name))
+            .and_then(|i| i.module().var_slot(name))
         else {
             return false;
         };
@@ -622,10 +630,8 @@ impl Vm {
             RunResult::Suspended => {
                 if let Some(slot) = self.core.calls.get_mut(call) {
                     *slot = fiber;
-                }
-                // It ran: its registers must be scanned again this cycle.
-                if self.core.heap.gc.is_marking() {
-                    self.core.heap.gc.dirty_calls.push(call);
+                    // It ran: its registers must be scanned again this cycle.
+                    self.core.heap.gc.queue_rescan(call, slot);
                 }
             }
             _ => {
@@ -748,6 +754,16 @@ impl Vm {
     /// unreachable now is freed.
     pub fn full_collect(&mut self) {
         crate::gc::full_collect(&mut self.core, None);
+    }
+
+    /// Checks the heap's invariants, as Luau's `luaC_validate` does: while
+    /// the collector marks, no traced object points at an unmarked one
+    /// (the tri-colour invariant); while it sweeps, everything reachable is
+    /// marked; at any time every handle reachable from the roots is live,
+    /// and the heap's byte count is the sum of its objects' sizes. Walks
+    /// the whole heap: for tests and debugging.
+    pub fn validate_heap(&self) -> Result<(), String> {
+        crate::gc::validate::validate(&self.core, None)
     }
 
     /// Turns stress mode on (a full collection every `every` allocations)

@@ -73,12 +73,19 @@ enum Mode {
     SlicedWithGc(u64),
     /// With a full collection at every allocation.
     Stress,
+    /// With a collector step of this many work units at every allocation,
+    /// the heap validated after each.
+    SlicedStress(u32),
 }
 
 /// Runs a script in `mode`.
 fn run(name: &str, source: &str, mode: Mode) -> (Vec<String>, Outcome) {
     let mut vm = Vm::with_config(VmConfig {
         gc_stress: matches!(mode, Mode::Stress).then_some(1),
+        gc_stress_sliced: match mode {
+            Mode::SlicedStress(work) => Some(work),
+            _ => None,
+        },
         ..VmConfig::default()
     });
     let lines = Arc::new(Mutex::new(Vec::new()));
@@ -198,6 +205,17 @@ fn conformance_odd_slices_interleaved_with_collection() {
 #[test]
 fn conformance_under_gc_stress() {
     run_suite(Mode::Stress);
+}
+
+/// Step sizes of the sliced stress runs: small enough that marking spans
+/// many allocations, varied so that steps end at every point of a trace.
+const SLICED_STRESS_STEPS: [u32; 3] = [3, 17, 101];
+
+#[test]
+fn conformance_under_sliced_gc_stress_with_validation() {
+    for work in SLICED_STRESS_STEPS {
+        run_suite(Mode::SlicedStress(work));
+    }
 }
 
 /// Errors from `Vm::load` carry the same information as the suite checks.

@@ -34,6 +34,11 @@ struct Args {
     #[arg(long)]
     gc_stress: bool,
 
+    /// Sliced stress: a collector step of N work units at every
+    /// allocation, with the heap validated after each (very slow).
+    #[arg(long, value_name = "N")]
+    gc_stress_sliced: Option<u32>,
+
     /// Print heap and collector statistics to stderr at exit.
     #[arg(long)]
     stats: bool,
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
     let config = VmConfig {
         heap_limit: args.max_heap_mb.saturating_mul(1 << 20),
         gc_stress: args.gc_stress.then_some(1),
+        gc_stress_sliced: args.gc_stress_sliced,
         ..VmConfig::default()
     };
     let mut vm = Vm::with_config(config);

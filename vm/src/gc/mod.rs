@@ -4,13 +4,22 @@
 //!   was last marked. A cycle starts by bumping the epoch, which makes every
 //!   object white at once; marked objects are grey while queued in `gray`
 //!   and black after their children are shaded.
+//! - **The invariant.** While marking, no black object (traced) points at
+//!   a white one (not marked); a big container traced up to a position is
+//!   black below it. `validate.rs` checks this, with liveness and sizes,
+//!   after any step ([`crate::Vm::validate_heap`], and the sliced stress
+//!   mode at every allocation).
 //! - **Roots.** Module instances, every suspended call's stack and frames
 //!   (and the running one's), globals, the prelude, method-name strings, the
-//!   constants of live functions, and [`Rooted`](crate::Rooted) handles.
+//!   code (and so the constants) of every module the host still holds, and
+//!   [`Rooted`](crate::Rooted) handles.
 //! - **Barrier.** While marking, every value stored into a heap object is
-//!   shaded (`Heap::barrier`). Registers are not barriered: the stacks of
-//!   calls that ran during the cycle are scanned again, from the lowest
-//!   frame that ran, when the grey queue runs dry (the atomic step). New
+//!   shaded, and every value moved inside a marked container too
+//!   (`heap/write.rs`, the only code that can change what an object holds).
+//!   Registers are not barriered: each call that ran during the cycle is
+//!   queued once for a rescan, from the lowest frame that ran, and the
+//!   queue is worked off in slices when the grey queue runs dry; then the
+//!   atomic step rescans the running call and the other roots. New
 //!   objects are white while marking (garbage made during a cycle is freed
 //!   by it) and marked while sweeping.
 //! - **Slicing.** Every unit of work (a value shaded, a slot swept) counts
@@ -24,6 +33,7 @@
 
 mod sweep;
 mod trace;
+pub(crate) mod validate;
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -60,8 +70,12 @@ const ASSIST_SPACING: usize = 256 << 10;
 /// The most work one assist does (about a millisecond), so that an assist
 /// never makes a frame late by much; the next allocations assist again.
 const ASSIST_MAX_WORK: usize = 16 << 10;
+/// Calls rescanned at a time when marking runs dry.
+const RESCAN_CHUNK: usize = 16;
 /// How many times the atomic step may find new grey objects before it
-/// finishes marking regardless of the budget.
+/// finishes marking regardless of the budget. Each retry means the
+/// mutator ran between steps and hid values in registers again; the
+/// final one traces only what it hid since the last.
 const MAX_ATOMIC_RETRIES: u32 = 8;
 
 /// Where the collector is in its cycle.
@@ -130,15 +144,19 @@ pub(crate) struct GcState {
     /// Full collection every this many allocations (stress testing).
     pub(crate) stress_every: Option<u32>,
     stress_count: u32,
+    /// Stress testing in slices: at every allocation, a step of this many
+    /// work units, and the heap validated after it.
+    pub(crate) stress_sliced: Option<u32>,
     calls_snapshot: Vec<CallId>,
-    /// Calls resumed since they were last scanned in this cycle.
-    pub(crate) dirty_calls: Vec<CallId>,
+    /// Calls resumed since they were last scanned in this cycle, each once
+    /// (`Fiber::rescan_queued`).
+    dirty_calls: Vec<CallId>,
     atomic_retries: u32,
     /// Bytes allocated since the sweep began: they survive it, but are not
     /// part of what the last marking found live.
     allocated_while_sweeping: usize,
     /// Reused buffer for the values of the chunk being traced.
-    scratch: Vec<Value>,
+    pub(crate) scratch: Vec<Value>,
     pub(crate) stats: GcStats,
 }
 
@@ -156,6 +174,7 @@ impl GcState {
             pause: 2.0,
             stress_every: None,
             stress_count: 0,
+            stress_sliced: None,
             calls_snapshot: Vec::new(),
             dirty_calls: Vec::new(),
             atomic_retries: 0,
@@ -173,6 +192,28 @@ impl GcState {
     #[inline]
     pub fn is_marking(&self) -> bool {
         self.phase == GcPhase::Mark
+    }
+
+    /// Whether marking has objects queued (false once it reaches its
+    /// atomic step).
+    #[cfg(test)]
+    pub(crate) fn has_grey(&self) -> bool {
+        !self.gray.is_empty()
+    }
+
+    /// The current cycle's mark: an object marked with it is grey or black.
+    #[inline]
+    pub fn epoch(&self) -> u32 {
+        self.epoch
+    }
+
+    /// Queues a call that ran (or was made) while marking for a rescan of
+    /// its registers, unless it is queued already.
+    pub(crate) fn queue_rescan(&mut self, call: CallId, fiber: &Fiber) {
+        if self.phase == GcPhase::Mark && fiber.rescan_queued.get() != self.epoch {
+            fiber.rescan_queued.set(self.epoch);
+            self.dirty_calls.push(call);
+        }
     }
 
     /// The mark a new object gets. While marking, new objects are white:
@@ -197,6 +238,9 @@ impl GcState {
             self.allocated_while_sweeping += n;
         }
         if bytes > self.assist_at || bytes > limit {
+            self.pressure = true;
+        }
+        if self.stress_sliced.is_some() {
             self.pressure = true;
         }
         if let Some(every) = self.stress_every {
@@ -242,9 +286,16 @@ impl GcState {
         self.epoch
     }
 
-    /// Traces a host object again if it was already traced this cycle.
-    pub fn retrace_host(&mut self, hosts: &Arena<HostKey, Box<dyn crate::HostObject>>, h: HostKey) {
-        if self.phase == GcPhase::Mark && hosts.is_marked(h, self.epoch) {
+    /// Traces a host object again if it was already marked this cycle. It
+    /// turns white until it is traced, so that touching it again before
+    /// then does not queue it twice.
+    pub fn retrace_host(
+        &mut self,
+        hosts: &mut Arena<HostKey, Box<dyn crate::HostObject>>,
+        h: HostKey,
+    ) {
+        if self.phase == GcPhase::Mark && hosts.contains_key(h) && hosts.is_marked(h, self.epoch) {
+            hosts.unmark(h);
             self.gray.push(Gray::Host(h));
         }
     }
@@ -304,20 +355,18 @@ impl Allowance {
 }
 
 /// Shades the roots that change without a barrier: globals, the prelude,
-/// method names and host handles, and (in the atomic step) the running call
-/// and the calls resumed since they were scanned, from their low-water
-/// marks up.
+/// method names, host handles and the code of the modules the host holds,
+/// and (in the atomic step) the running call from its low-water mark up.
 fn scan_mutable_roots(core: &mut Core, running: Running<'_>, fibers: bool) -> usize {
     let heap = &mut core.heap;
     let mut work = 1;
-    if fibers {
-        if let Some((_, f)) = running {
-            work += heap.rescan_fiber(f);
-        }
-        for key in std::mem::take(&mut heap.gc.dirty_calls) {
-            if let Some(fiber) = core.calls.get(key) {
-                work += heap.rescan_fiber(fiber);
-            }
+    if fibers && let Some((_, f)) = running {
+        work += heap.rescan_fiber(f);
+    }
+    for module in &core.modules {
+        if let Some(module) = module.upgrade() {
+            heap.gc.mark_proto(&module.main);
+            work += 1;
         }
     }
     for &v in &core.globals {
@@ -343,6 +392,8 @@ fn start_cycle(core: &mut Core, running: Running<'_>) {
     gc.atomic_retries = 0;
     gc.gray.clear();
     gc.dirty_calls.clear();
+    core.modules.retain(|m| m.strong_count() > 0);
+    let gc = &mut core.heap.gc;
     // Every call in progress (the running one's slot included) is scanned
     // in chunks.
     gc.calls_snapshot = core.calls.keys().collect();
@@ -370,6 +421,41 @@ fn finish_cycle(heap: &mut Heap) {
     gc.assist_at = threshold + threshold / 2;
     gc.stats.cycles += 1;
     gc.stats.live_after_last_cycle = live;
+}
+
+/// Rescans up to `n` of the calls that ran since they were last scanned;
+/// returns the work done.
+fn rescan_dirty_calls(core: &mut Core, n: usize) -> usize {
+    let heap = &mut core.heap;
+    let mut work = 1;
+    for _ in 0..n {
+        let Some(key) = heap.gc.dirty_calls.pop() else {
+            break;
+        };
+        if let Some(fiber) = core.calls.get(key) {
+            fiber.rescan_queued.set(0);
+            work += heap.rescan_fiber(fiber);
+        }
+    }
+    work
+}
+
+/// Finishes marking in one go, regardless of any budget.
+fn finish_marking(core: &mut Core, running: Running<'_>) {
+    loop {
+        while let Some(item) = core.heap.gc.gray.pop() {
+            core.heap.trace(item, &core.calls, running);
+        }
+        if !core.heap.gc.dirty_calls.is_empty() {
+            rescan_dirty_calls(core, usize::MAX);
+            continue;
+        }
+        scan_mutable_roots(core, running, true);
+        if core.heap.gc.gray.is_empty() {
+            break;
+        }
+    }
+    core.heap.gc.begin_sweep();
 }
 
 /// Does collector work within `budget`. With `force`, a cycle starts even
@@ -402,6 +488,13 @@ pub(crate) fn step(
                     }
                     continue;
                 }
+                if !core.heap.gc.dirty_calls.is_empty() {
+                    let work = rescan_dirty_calls(core, RESCAN_CHUNK);
+                    if !allowance.spend(work) {
+                        break;
+                    }
+                    continue;
+                }
                 // Atomic step: rescan what changed without a barrier.
                 let work = scan_mutable_roots(core, running, true);
                 let gc = &mut core.heap.gc;
@@ -412,14 +505,7 @@ pub(crate) fn step(
                     if gc.atomic_retries > MAX_ATOMIC_RETRIES {
                         // The mutator keeps hiding values in registers:
                         // finish marking now.
-                        while let Some(item) = core.heap.gc.gray.pop() {
-                            core.heap.trace(item, &core.calls, running);
-                        }
-                        scan_mutable_roots(core, running, true);
-                        while let Some(item) = core.heap.gc.gray.pop() {
-                            core.heap.trace(item, &core.calls, running);
-                        }
-                        core.heap.gc.begin_sweep();
+                        finish_marking(core, running);
                     }
                 }
                 if !allowance.spend(work) {
@@ -466,10 +552,13 @@ pub(crate) fn full_collect(core: &mut Core, running: Running<'_>) {
 /// `pressure`.
 pub(crate) fn safe_point(core: &mut Core, call: CallId, fiber: &Fiber) -> Result<(), String> {
     let running = Some((call, fiber));
-    let gc = &mut core.heap.gc;
-    gc.pressure = false;
-    if gc.stress_every.is_some() {
+    core.heap.gc.pressure = false;
+    if core.heap.gc.stress_every.is_some() {
         full_collect(core, running);
+    }
+    if let Some(work) = core.heap.gc.stress_sliced {
+        step(core, running, Budget::Instructions(work.into()), true);
+        validate::validate(core, running).map_err(|e| format!("heap validation failed: {e}"))?;
     }
     if core.heap.bytes() > core.heap.limit {
         core.heap.gc.stats.forced_collections += 1;

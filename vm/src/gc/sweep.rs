@@ -13,7 +13,6 @@ pub(super) fn sweep_chunk(heap: &mut Heap) -> (bool, usize) {
     let epoch = heap.gc.epoch;
     let from = heap.gc.sweep_slot;
     let to = from + SWEEP_CHUNK;
-    let before = heap_bytes_by_kind(heap, heap.gc.sweep_kind);
     let slots = match heap.gc.sweep_kind {
         0 => {
             let interner = &mut heap.interner;
@@ -47,8 +46,6 @@ pub(super) fn sweep_chunk(heap: &mut Heap) -> (bool, usize) {
             heap.hosts.slot_count()
         }
     };
-    let after = heap_bytes_by_kind(heap, heap.gc.sweep_kind);
-    heap.refund(before - after);
     if to >= slots {
         heap.gc.sweep_kind += 1;
         heap.gc.sweep_slot = 0;
@@ -56,15 +53,4 @@ pub(super) fn sweep_chunk(heap: &mut Heap) -> (bool, usize) {
         heap.gc.sweep_slot = to;
     }
     (heap.gc.sweep_kind >= SWEEP_KINDS, to - from)
-}
-
-fn heap_bytes_by_kind(heap: &Heap, kind: usize) -> usize {
-    match kind {
-        0 => heap.strings.bytes(),
-        1 => heap.lists.bytes(),
-        2 => heap.maps.bytes(),
-        3 => heap.closures.bytes(),
-        4 => heap.cells.bytes(),
-        _ => heap.hosts.bytes(),
-    }
 }

@@ -161,12 +161,16 @@ impl Heap {
                 1 + cells.len()
             }
             Gray::Cell(k) => {
-                if let Some(&v) = self.cells.get(k) {
-                    self.shade(v);
+                if let Some(cell) = self.cells.get(k) {
+                    self.shade(cell.get());
                 }
                 1
             }
             Gray::Host(k) => {
+                // A host re-queued by `put_host` was made white again, so
+                // that touching it repeatedly queues it once.
+                let epoch = self.gc.epoch;
+                self.hosts.mark(k, epoch);
                 let mut held = Vec::new();
                 if let Some(h) = self.hosts.get(k) {
                     h.trace(&mut |v| held.push(v));
@@ -180,15 +184,16 @@ impl Heap {
                 let Some(inst) = self.instances.get(k) else {
                     return 1;
                 };
-                let to = (from + TRACE_CHUNK).min(inst.vars.len());
-                if to < inst.vars.len() {
+                let vars = inst.vars();
+                let to = (from + TRACE_CHUNK).min(vars.len());
+                if to < vars.len() {
                     self.gc.gray.push(Gray::Instance(k, to));
                 }
                 let mut chunk = std::mem::take(&mut self.gc.scratch);
                 chunk.clear();
-                chunk.extend_from_slice(&inst.vars[from.min(to)..to]);
+                chunk.extend_from_slice(&vars[from.min(to)..to]);
                 if from == 0 {
-                    let (self_value, main) = (inst.self_value, inst.module.main.clone());
+                    let (self_value, main) = (inst.self_value(), inst.module().main.clone());
                     self.shade(self_value);
                     self.gc.mark_proto(&main);
                 }

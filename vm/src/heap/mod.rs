@@ -5,42 +5,29 @@
 //! behaviour. Strings are interned: two equal strings are the same key, which
 //! makes string equality and map hashing O(1).
 //!
-//! **Write barrier.** Every store of a value *into* a heap object goes through
-//! the functions in the "stores" section below (`list_set`, `list_push`,
-//! `list_insert`, `map_insert`, `cell_set`, `instance_var_set`) or creates a
-//! new object (`alloc_*`, closure creation included). They are the single
-//! place where the incremental collector's write barrier lives (`gc.rs`).
-//! The one exception is the interpreter's store into a module variable,
-//! which writes through a pointer it holds and calls `barrier` first.
+//! Every change to what an object holds goes through `write.rs`, the one
+//! place where the incremental collector's write barrier lives and where
+//! objects are recounted as they grow and shrink; the object types
+//! (`objects.rs`) let no other code change their storage.
+
+mod objects;
+mod write;
 
 use std::hash::BuildHasher;
-use std::sync::Arc;
+
+use crate::arena::HeapSize;
 
 use hashbrown::HashTable;
-use indexmap::IndexMap;
 use rustc_hash::FxBuildHasher;
 
 use crate::arena::Arena;
-use crate::bytecode::{ModuleCode, Proto};
 use crate::concat_cache::ConcatCache;
 use crate::gc::GcState;
 use crate::host::HostObject;
 use crate::value::{CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, StrKey, Value};
 
-/// A string object. `char_len == text.len()` means the string is ASCII.
-pub struct StrObj {
-    /// Short strings (up to 24 bytes) live inline: no allocation of their own.
-    pub(crate) text: compact_str::CompactString,
-    pub(crate) hash: u64,
-    pub char_len: usize,
-}
-
-impl StrObj {
-    #[inline]
-    pub fn is_ascii(&self) -> bool {
-        self.char_len == self.text.len()
-    }
-}
+pub use objects::{ArkMap, CellObj, Closure, Instance, ListObj, MapObj, StrObj};
+pub(crate) use objects::{OBJECT_OVERHEAD, VALUE_SIZE};
 
 /// A map key: the value kinds that may index a map.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -73,30 +60,6 @@ impl Key {
     }
 }
 
-/// An insertion-ordered map.
-pub type ArkMap = IndexMap<Key, Value, FxBuildHasher>;
-
-/// A script closure: a prototype, the module instance whose variables it
-/// sees, and the cells of the variables it captured.
-pub struct Closure {
-    pub proto: Arc<Proto>,
-    pub instance: InstanceKey,
-    pub upvals: Box<[CellKey]>,
-}
-
-/// One instance of a module: its own module variables.
-pub struct Instance {
-    pub module: Arc<ModuleCode>,
-    pub vars: Vec<Value>,
-    /// What `self` evaluates to inside this instance (the plugin's entity).
-    pub self_value: Value,
-}
-
-/// Approximate sizes used for the heap limit and statistics.
-pub(crate) const OBJECT_OVERHEAD: usize = 48;
-pub(crate) const VALUE_SIZE: usize = std::mem::size_of::<Value>();
-pub(crate) const MAP_ENTRY_SIZE: usize = 40;
-
 /// The heap ran past its configured limit.
 #[derive(Debug)]
 pub struct OutOfMemory;
@@ -104,14 +67,12 @@ pub struct OutOfMemory;
 pub struct Heap {
     pub(crate) strings: Arena<StrKey, StrObj>,
     pub(crate) interner: HashTable<StrKey>,
-    pub(crate) lists: Arena<ListKey, Vec<Value>>,
-    pub(crate) maps: Arena<MapKey, ArkMap>,
+    pub(crate) lists: Arena<ListKey, ListObj>,
+    pub(crate) maps: Arena<MapKey, MapObj>,
     pub(crate) closures: Arena<ClosureKey, Closure>,
-    pub(crate) cells: Arena<CellKey, Value>,
+    pub(crate) cells: Arena<CellKey, CellObj>,
     pub(crate) hosts: Arena<HostKey, Box<dyn HostObject>>,
     pub(crate) instances: Arena<InstanceKey, Instance>,
-    /// Bytes of every object together.
-    bytes: usize,
     /// Bytes the heap may hold; allocation past it asks for a forced
     /// collection at the next safe point, and out of memory if that does
     /// not bring the heap back under.
@@ -202,7 +163,6 @@ impl Heap {
             cells: Arena::default(),
             hosts: Arena::default(),
             instances: Arena::default(),
-            bytes: 0,
             limit,
             max_string_len,
             gc: GcState::new(),
@@ -318,9 +278,16 @@ impl Heap {
         key
     }
 
-    /// Approximate bytes held by heap objects.
+    /// Bytes held by heap objects: the sum of every object's
+    /// [`HeapSize`](crate::arena::HeapSize), counted by the arenas.
     pub fn bytes(&self) -> usize {
-        self.bytes
+        self.strings.bytes()
+            + self.lists.bytes()
+            + self.maps.bytes()
+            + self.closures.bytes()
+            + self.cells.bytes()
+            + self.hosts.bytes()
+            + self.instances.bytes()
     }
 
     /// Number of live objects of every collectable kind.
@@ -333,44 +300,23 @@ impl Heap {
             + self.hosts.len()
     }
 
-    /// Accounts for `n` more bytes. Past the limit the next safe point
-    /// forces a collection; past the hard ceiling (half as much again) the
-    /// allocation fails at once.
+    /// Asks for `n` more bytes, before they are allocated. Past the limit
+    /// the next safe point forces a collection; past the hard ceiling (half
+    /// as much again) the allocation fails at once.
     #[inline]
     pub(crate) fn charge(&mut self, n: usize) -> Result<(), OutOfMemory> {
-        let next = self.bytes.saturating_add(n);
+        let next = self.bytes().saturating_add(n);
         if next > self.limit.saturating_add(self.limit / 2) {
             return Err(OutOfMemory);
         }
-        self.bytes = next;
         self.gc.allocated(n, next, self.limit);
         Ok(())
-    }
-
-    /// Gives back the bytes of freed objects.
-    pub(crate) fn refund(&mut self, n: usize) {
-        self.bytes = self.bytes.saturating_sub(n);
     }
 
     /// Releases an instance now (the host's decision, not the collector's).
     pub(crate) fn release_instance(&mut self, key: InstanceKey) {
         self.layout_changed();
-        let before = self.instances.bytes();
         self.instances.remove(key);
-        let freed = before - self.instances.bytes();
-        self.refund(freed);
-    }
-
-    /// Bytes of module variables and the like that an instance's growth
-    /// adds (a REPL entry declaring new variables).
-    pub(crate) fn grow_instance(&mut self, key: InstanceKey, new_len: usize) {
-        self.layout_changed();
-        if let Some(inst) = self.instances.get_mut(key) {
-            let added = new_len.saturating_sub(inst.vars.len());
-            inst.vars.resize(new_len, Value::Nil);
-            self.instances.grow(key, added * VALUE_SIZE);
-            self.bytes += added * VALUE_SIZE;
-        }
     }
 
     // ---- allocation ----
@@ -392,8 +338,7 @@ impl Heap {
             self.gc.revive_string(&mut self.strings, key);
             return Ok(key);
         }
-        let size = text.len() + OBJECT_OVERHEAD;
-        self.charge(size)?;
+        self.charge(OBJECT_OVERHEAD + text.len())?;
         let char_len = if text.is_ascii() {
             text.len()
         } else {
@@ -406,7 +351,6 @@ impl Heap {
                 hash,
                 char_len,
             },
-            size,
             mark,
         );
         let strings = &self.strings;
@@ -416,187 +360,51 @@ impl Heap {
     }
 
     pub fn alloc_list(&mut self, items: Vec<Value>) -> Result<ListKey, OutOfMemory> {
-        let size = OBJECT_OVERHEAD + items.capacity() * VALUE_SIZE;
-        self.charge(size)?;
-        let key = self.lists.insert(items, size, self.gc.new_object_mark());
-        Ok(key)
+        let list = ListObj::new(items);
+        self.charge(list.heap_size())?;
+        Ok(self.lists.insert(list, self.gc.new_object_mark()))
     }
 
     pub fn alloc_map(&mut self, map: ArkMap) -> Result<MapKey, OutOfMemory> {
-        let size = OBJECT_OVERHEAD + map.capacity() * MAP_ENTRY_SIZE;
-        self.charge(size)?;
-        let key = self.maps.insert(map, size, self.gc.new_object_mark());
-        Ok(key)
+        let map = MapObj::new(map);
+        self.charge(map.heap_size())?;
+        Ok(self.maps.insert(map, self.gc.new_object_mark()))
     }
 
     pub fn alloc_cell(&mut self, v: Value) -> Result<CellKey, OutOfMemory> {
-        self.charge(OBJECT_OVERHEAD)?;
-        let key = self
-            .cells
-            .insert(v, OBJECT_OVERHEAD, self.gc.new_object_mark());
-        Ok(key)
+        let cell = CellObj(v);
+        self.charge(cell.heap_size())?;
+        Ok(self.cells.insert(cell, self.gc.new_object_mark()))
     }
 
     /// Creates a closure. The cells it captures are reached through it when
     /// it is marked.
     pub fn alloc_closure(&mut self, closure: Closure) -> Result<ClosureKey, OutOfMemory> {
-        let size = OBJECT_OVERHEAD + closure.upvals.len() * 8;
-        self.charge(size)?;
-        let key = self
-            .closures
-            .insert(closure, size, self.gc.new_object_mark());
-        Ok(key)
+        self.charge(closure.heap_size())?;
+        Ok(self.closures.insert(closure, self.gc.new_object_mark()))
     }
 
     pub fn alloc_host(&mut self, obj: Box<dyn HostObject>) -> Result<HostKey, OutOfMemory> {
-        self.charge(OBJECT_OVERHEAD)?;
-        let key = self
-            .hosts
-            .insert(obj, OBJECT_OVERHEAD, self.gc.new_object_mark());
-        Ok(key)
+        self.charge(obj.heap_size())?;
+        Ok(self.hosts.insert(obj, self.gc.new_object_mark()))
     }
 
     /// Adds an instance (a root until it is released).
     pub(crate) fn alloc_instance(&mut self, instance: Instance) -> InstanceKey {
-        let size = OBJECT_OVERHEAD + instance.vars.len() * VALUE_SIZE;
-        // Instances are the host's to create and release: never refused.
-        self.bytes += size;
-        let key = self
-            .instances
-            .insert(instance, size, self.gc.new_object_mark());
+        // Instances are the host's to create and release: never refused,
+        // but counted, so that pacing sees them.
+        self.gc
+            .allocated(instance.heap_size(), self.bytes(), self.limit);
+        let key = self.instances.insert(instance, self.gc.new_object_mark());
         self.gc.queue_new_instance(key);
         key
-    }
-
-    // ---- stores: the write-barrier points ----
-    //
-    // While the collector marks, every value stored into a heap object is
-    // shaded (Dijkstra's insertion barrier), so an object that a marked one
-    // comes to reference is never freed.
-
-    /// `list[index] = v` when `index` is in range; false, changing
-    /// nothing, otherwise (the caller reports the error).
-    #[inline]
-    pub(crate) fn list_set_checked(&mut self, list: ListKey, index: i64, v: Value) -> bool {
-        let Some(slot) = self
-            .lists
-            .get_mut(list)
-            .and_then(|items| usize::try_from(index).ok().and_then(|i| items.get_mut(i)))
-        else {
-            return false;
-        };
-        *slot = v;
-        self.barrier(v);
-        true
-    }
-
-    /// `list[index] = v`. The caller has checked the index.
-    #[inline]
-    pub fn list_set(&mut self, list: ListKey, index: usize, v: Value) {
-        self.barrier(v);
-        if let Some(items) = self.lists.get_mut(list) {
-            items[index] = v;
-        }
-    }
-
-    pub fn list_push(&mut self, list: ListKey, v: Value) -> Result<(), OutOfMemory> {
-        self.charge(VALUE_SIZE)?;
-        self.lists.grow(list, VALUE_SIZE);
-        self.barrier(v);
-        if let Some(items) = self.lists.get_mut(list) {
-            items.push(v);
-        }
-        Ok(())
-    }
-
-    pub fn list_insert(
-        &mut self,
-        list: ListKey,
-        index: usize,
-        v: Value,
-    ) -> Result<(), OutOfMemory> {
-        self.charge(VALUE_SIZE)?;
-        self.lists.grow(list, VALUE_SIZE);
-        self.barrier(v);
-        if let Some(items) = self.lists.get_mut(list) {
-            items.insert(index, v);
-        }
-        Ok(())
-    }
-
-    pub fn map_insert(&mut self, map: MapKey, key: Key, v: Value) -> Result<(), OutOfMemory> {
-        let Some(m) = self.maps.get_mut(map) else {
-            return Ok(());
-        };
-        if let Some(slot) = m.get_mut(&key) {
-            *slot = v;
-            self.barrier(v);
-            return Ok(());
-        }
-        self.charge(MAP_ENTRY_SIZE)?;
-        self.maps.grow(map, MAP_ENTRY_SIZE);
-        self.barrier(key.to_value());
-        self.barrier(v);
-        if let Some(m) = self.maps.get_mut(map) {
-            m.insert(key, v);
-        }
-        Ok(())
-    }
-
-    /// `map[key] = v` when `key` is the entry at position `index` (the
-    /// field caches' fast path); false, changing nothing, otherwise.
-    #[inline]
-    pub(crate) fn map_set_at(&mut self, map: MapKey, index: usize, key: Key, v: Value) -> bool {
-        let Some(slot) = self
-            .maps
-            .get_mut(map)
-            .and_then(|m| m.get_index_mut(index))
-            .filter(|(k, _)| **k == key)
-            .map(|(_, slot)| slot)
-        else {
-            return false;
-        };
-        *slot = v;
-        self.barrier(v);
-        true
-    }
-
-    #[inline]
-    pub fn cell_set(&mut self, cell: CellKey, v: Value) {
-        self.barrier(v);
-        if let Some(slot) = self.cells.get_mut(cell) {
-            *slot = v;
-        }
-    }
-
-    #[inline]
-    pub fn instance_var_set(&mut self, instance: InstanceKey, slot: usize, v: Value) {
-        self.barrier(v);
-        self.module_written();
-        if let Some(inst) = self.instances.get_mut(instance) {
-            inst.vars[slot] = v;
-        }
-    }
-
-    /// A host object may have stored values inside itself: while marking,
-    /// it is traced again.
-    pub(crate) fn host_touched(&mut self, host: HostKey) {
-        self.gc.retrace_host(&self.hosts, host);
-    }
-
-    /// The write barrier: call it before storing `v` into a heap object.
-    #[inline]
-    pub(crate) fn barrier(&mut self, v: Value) {
-        if self.gc.is_marking() {
-            self.shade(v);
-        }
     }
 
     // ---- reads ----
 
     /// The items of a list (`None` for a stale handle).
     pub fn list_items(&self, list: ListKey) -> Option<&[Value]> {
-        self.lists.get(list).map(Vec::as_slice)
+        self.lists.get(list).map(|l| &**l)
     }
 
     /// The entries of a map, in insertion order (`None` for a stale handle).
