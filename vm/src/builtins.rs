@@ -64,9 +64,11 @@ fn print(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         if i > 0 {
             line.push(' ');
         }
-        line.push_str(&ctx.display(a));
+        line.push_str(&ctx.display(a)?);
+        if line.len() > crate::printer::limit(&ctx.core.heap) {
+            return Err(NativeError::new("string too long"));
+        }
     }
-    ctx.charge(line.len() / 16);
     ctx.print(&line);
     Ok(Value::Nil)
 }
@@ -75,8 +77,7 @@ fn str_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     if let Value::Str(_) = args[0] {
         return Ok(args[0]);
     }
-    let s = ctx.display(args[0]);
-    ctx.charge(s.len() / 16);
+    let s = ctx.display(args[0])?;
     ctx.string(&s)
 }
 
@@ -234,7 +235,7 @@ fn remove(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 }
 
 fn error(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    Err(NativeError(ctx.display(args[0])))
+    Err(NativeError(ctx.display(args[0])?))
 }
 
 fn assert(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
@@ -242,7 +243,7 @@ fn assert(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         return Ok(args[0]);
     }
     Err(NativeError(match args.get(1) {
-        Some(&msg) => format!("assertion failed: {}", ctx.display(msg)),
+        Some(&msg) => format!("assertion failed: {}", ctx.display(msg)?),
         None => "assertion failed".to_string(),
     }))
 }

@@ -41,7 +41,7 @@ fn write_proto(p: &Proto, core: &Core, out: &mut String) {
             let _ = write!(
                 out,
                 "    ; {}",
-                crate::printer::repr(&core.heap, &core.natives, *v)
+                crate::printer::cut_to_limit(crate::printer::repr(&core.heap, &core.natives, *v))
             );
         }
         if let Op::CallMethod { method, .. } = op {

@@ -331,12 +331,12 @@ fn list_method(
                 if i > 0 {
                     out.push_str(&sep);
                 }
-                out.push_str(&ctx.display(item));
-                if out.len() > ctx.core.heap.max_string_len {
+                out.push_str(&ctx.display(item)?);
+                if out.len() > crate::printer::limit(&ctx.core.heap) {
                     return Err(NativeError::new("string too long"));
                 }
             }
-            ctx.charge(len + out.len() / 16);
+            ctx.charge(len);
             ctx.string(&out)?
         }
         m::SLICE => {
@@ -425,6 +425,24 @@ fn sort(ctx: &mut NativeCtx<'_>, l: crate::value::ListKey, len: usize) -> Result
     let mut list = ctx.core.heap.list_write(l).ok_or_else(stale)?;
     list.items().copy_from_slice(&items);
     Ok(())
+}
+
+/// A new list of the `count` strings `parts` yields. Its buffer is
+/// charged before it is allocated, and each string as it is made, so a
+/// list too big for the heap fails before it takes the memory.
+fn list_of_parts<'a>(
+    ctx: &mut NativeCtx<'_>,
+    count: usize,
+    parts: impl Iterator<Item = &'a str>,
+) -> crate::native::NativeResult {
+    let heap = &mut ctx.core.heap;
+    heap.charge(count.saturating_mul(crate::heap::VALUE_SIZE))
+        .map_err(oom)?;
+    let mut items = Vec::with_capacity(count);
+    for part in parts {
+        items.push(Value::Str(heap.intern(part).map_err(oom)?));
+    }
+    Ok(Value::List(heap.alloc_list(items).map_err(oom)?))
 }
 
 /// The char index → byte offset of `s` (O(1) for ASCII strings).
@@ -525,23 +543,19 @@ fn string_method(
             if sep.is_empty() {
                 return Err(NativeError::new("split: empty separator"));
             }
-            let parts: Vec<&str> = text.split(&*sep).collect();
-            ctx.charge(parts.len());
-            let mut items = Vec::with_capacity(parts.len());
-            for p in parts {
-                items.push(ctx.string(p)?);
-            }
-            Value::List(ctx.core.heap.alloc_list(items).map_err(oom)?)
+            // The list is counted before it is built: a string of
+            // separators would otherwise make a list far past the limit.
+            let count = text.matches(&*sep).count() + 1;
+            ctx.charge(text.len() / 16 + count);
+            list_of_parts(ctx, count, text.split(&*sep))?
         }
         m::CHARS => {
             arity(name, args, 0)?;
             ctx.charge(char_len);
-            let mut items = Vec::with_capacity(char_len);
-            let mut buf = [0u8; 4];
-            for ch in text.chars() {
-                items.push(ctx.string(ch.encode_utf8(&mut buf))?);
-            }
-            Value::List(ctx.core.heap.alloc_list(items).map_err(oom)?)
+            let chars = text
+                .char_indices()
+                .map(|(at, ch)| &text[at..at + ch.len_utf8()]);
+            list_of_parts(ctx, char_len, chars)?
         }
         m::REPEAT => {
             arity(name, args, 1)?;

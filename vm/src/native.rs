@@ -115,9 +115,13 @@ impl<'a> NativeCtx<'a> {
         self.host.as_deref_mut()?.downcast_mut::<T>()
     }
 
-    /// `str(v)`: how `print` shows a value.
-    pub fn display(&self, v: Value) -> String {
-        crate::printer::display(&self.core.heap, &self.core.natives, v)
+    /// `str(v)`: how `print` shows a value; `string too long` past the
+    /// longest string a script may make. Charges for the text made.
+    pub fn display(&mut self, v: Value) -> Result<String, NativeError> {
+        let text = crate::printer::display(&self.core.heap, &self.core.natives, v)
+            .map_err(|_| NativeError::new("string too long"))?;
+        self.charge(text.len() / 16);
+        Ok(text)
     }
 
     /// Converts a Rust value into an Ark value.

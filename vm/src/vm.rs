@@ -209,6 +209,13 @@ const PRELUDE: &str = include_str!("prelude.ark");
 /// The script name of the prelude; its frames are left out of error reports.
 pub(crate) const PRELUDE_NAME: &str = "<prelude>";
 
+/// Compiling takes up to about this many bytes of memory per byte of
+/// source (a script of a few characters per statement, measured).
+const COMPILE_BYTES_PER_SOURCE_BYTE: usize = 128;
+
+/// The smallest script size limit, whatever the heap limit.
+const MIN_SCRIPT_LIMIT: usize = 64 << 10;
+
 /// Stack the compiler runs on: enough for the deepest nesting the parser
 /// accepts (`parser::MAX_NESTING`) even in an unoptimised build. Only the
 /// pages actually touched are committed.
@@ -222,7 +229,9 @@ impl Vm {
     }
 
     pub fn with_config(config: VmConfig) -> Vm {
-        let mut heap = Heap::new(config.heap_limit, config.max_string_len);
+        // The prelude loads whatever the limit: a limit too small for it
+        // makes the first allocation a script makes `out of memory`.
+        let mut heap = Heap::new(usize::MAX / 4, config.max_string_len);
         heap.gc.pause = config.gc_pause.max(1.1);
         let mut vm = Vm {
             core: Core {
@@ -251,6 +260,7 @@ impl Vm {
             vm.set_global(name, value);
         }
         vm.load_prelude();
+        vm.core.heap.limit = vm.core.config.heap_limit;
         // Stress mode starts after the prelude, so that it tests scripts.
         vm.core.heap.gc.stress_every = vm.core.config.gc_stress;
         vm.core.heap.gc.stress_sliced = vm.core.config.gc_stress_sliced;
@@ -358,6 +368,14 @@ impl Vm {
 
     // ---- compiling and instances ----
 
+    /// The longest script this VM compiles: compiling uses memory outside
+    /// the heap, up to about 128 bytes per byte of source,
+    /// so the limit is the heap limit divided by that (at least 64 KiB).
+    /// A longer script is a `script too large` compile error.
+    pub fn max_script_bytes(&self) -> usize {
+        (self.core.heap.limit / COMPILE_BYTES_PER_SOURCE_BYTE).max(MIN_SCRIPT_LIMIT)
+    }
+
     /// Compiles a script. `script` names it in errors and stack traces.
     pub fn compile(&mut self, script: &str, source: &str) -> Result<Module, CompileError> {
         self.compile_source(script, source, Options::default(), false)
@@ -372,6 +390,18 @@ impl Vm {
         options: Options<'_>,
         repl: bool,
     ) -> Result<Module, CompileError> {
+        let most = self.max_script_bytes();
+        if source.len() > most {
+            return Err(CompileError::new(
+                script,
+                1,
+                1,
+                format!(
+                    "script too large: {} bytes, at most {most} with this heap limit",
+                    source.len()
+                ),
+            ));
+        }
         let names = &self.core.global_names;
         let lookup = |name: &str| names.get(name).copied();
         let globals = &self.core.globals;
@@ -705,14 +735,20 @@ impl Vm {
         &mut self.core.heap
     }
 
-    /// `str(v)`.
+    /// `str(v)`. Text longer than the longest string a script may make
+    /// shows as `<text too long to show>`.
     pub fn display(&self, v: Value) -> String {
-        crate::printer::display(&self.core.heap, &self.core.natives, v)
+        crate::printer::cut_to_limit(crate::printer::display(
+            &self.core.heap,
+            &self.core.natives,
+            v,
+        ))
     }
 
     /// How `v` shows inside a list (strings quoted): what the REPL prints.
+    /// Bounded as [`Vm::display`] is.
     pub fn repr(&self, v: Value) -> String {
-        crate::printer::repr(&self.core.heap, &self.core.natives, v)
+        crate::printer::cut_to_limit(crate::printer::repr(&self.core.heap, &self.core.natives, v))
     }
 
     /// Converts a Rust value into an Ark value (strings and lists allocate).

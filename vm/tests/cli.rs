@@ -202,3 +202,15 @@ fn stats_are_printed_to_stderr_at_exit() {
         assert!(err.contains(part), "--stats lacks {part:?}:\n{err}");
     }
 }
+
+#[test]
+fn a_zero_heap_limit_is_an_out_of_memory_error_not_a_crash() {
+    let path = script("zero.ark", "print([1, 2, 3]);\n");
+    let out = ark(&["--max-heap-mb", "0", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("out of memory"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -35,7 +35,10 @@ pub fn test_app(root: &str, watch: bool, setup: impl FnOnce(&mut App)) -> (App, 
         .resource_mut::<ScriptRuntime>()
         .vm_mut()
         .register_native("report", ark_vm::Arity::AtLeast(0), move |ctx, args| {
-            let line: Vec<String> = args.iter().map(|&a| ctx.display(a)).collect();
+            let line = args
+                .iter()
+                .map(|&a| ctx.display(a))
+                .collect::<Result<Vec<String>, _>>()?;
             sink.lock().unwrap().push(line.join(" "));
             Ok(ark_vm::Value::Nil)
         });

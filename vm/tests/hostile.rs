@@ -1,0 +1,239 @@
+//! Scripts written to crash the host: each ends in a clean error, and none
+//! makes the process allocate far past the heap limit. This binary counts
+//! every allocation (its own global allocator), so the memory checks
+//! measure what the VM really takes, outside the heap's accounting too.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use ark_vm::{Error, Vm, VmConfig};
+
+/// The system allocator, counting the bytes allocated now and at the peak.
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is passed on to the system allocator unchanged; the
+// counters are only statistics.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+        PEAK.fetch_max(now, Ordering::Relaxed);
+        // SAFETY: the caller's contract is passed on as it is.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        if new_size > layout.size() {
+            let grown = new_size - layout.size();
+            let now = CURRENT.fetch_add(grown, Ordering::Relaxed) + grown;
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        } else {
+            CURRENT.fetch_sub(layout.size() - new_size, Ordering::Relaxed);
+        }
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// The memory checks run one at a time: the counters are process-wide.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+const MIB: usize = 1 << 20;
+
+/// Runs `f` and returns its result with the most memory it held at once
+/// beyond what was allocated before it started.
+fn peak_during<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let _one = ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
+    let before = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(before, Ordering::Relaxed);
+    let result = f();
+    (result, PEAK.load(Ordering::Relaxed).saturating_sub(before))
+}
+
+fn vm_with_limit(heap_limit: usize) -> Vm {
+    Vm::with_config(VmConfig {
+        heap_limit,
+        ..VmConfig::default()
+    })
+}
+
+/// Loads `source` on a VM with `heap_limit` and returns the error it ends
+/// in, checking that it never held more than the limit plus 64 MiB plus
+/// the source's size.
+fn fails_within_memory(heap_limit: usize, source: &str) -> String {
+    let (result, peak) = peak_during(|| {
+        let mut vm = vm_with_limit(heap_limit);
+        vm.set_print(|_| {});
+        vm.load("hostile.ark", source).map(|_| ())
+    });
+    let bound = heap_limit + 64 * MIB + source.len();
+    assert!(
+        peak <= bound,
+        "held {} MiB at the peak, bound {} MiB",
+        peak / MIB,
+        bound / MIB
+    );
+    match result {
+        Ok(()) => panic!("the script ran to its end"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn sorting_a_nan_is_an_error_not_a_panic() {
+    let mut vm = Vm::new();
+    let e = vm
+        .load("s.ark", "[1.0, 0.0 / 0.0, 2.0].sort();")
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot sort NaN"), "{e}");
+}
+
+#[test]
+fn sorting_mixed_kinds_is_an_error_not_a_panic() {
+    let mut vm = Vm::new();
+    let e = vm.load("s.ark", "[1, \"a\", 2].sort();").unwrap_err();
+    assert!(
+        e.to_string().contains("cannot compare int and string"),
+        "{e}"
+    );
+    let e = vm.load("s.ark", "[\"a\", 1].sort();").unwrap_err();
+    assert!(
+        e.to_string().contains("cannot compare string and int"),
+        "{e}"
+    );
+}
+
+/// Ints and floats near 2^53, where rounding the int to a float loses it:
+/// compared exactly, every order is total and `sort` agrees with `<`.
+#[test]
+fn ints_and_floats_beyond_two_to_the_53_compare_exactly() {
+    let mut vm = Vm::new();
+    let script = "
+        let big = 9007199254740992;
+        print(big + 1 == 9007199254740992.0);
+        print(big + 1 > 9007199254740992.0);
+        print(9007199254740992.0 < big + 1);
+        print(big == 9007199254740992.0);
+        print(min(big + 1, 9007199254740992.0) == big);
+        print(max(9007199254740992.0, big + 1));
+        print(9223372036854775807 < 9223372036854775808.0);
+        print(-9223372036854775807 - 1 == -9223372036854775808.0);
+        let l = [];
+        for i in 0..200 {
+            l.push(big + (i * 7919) % 13 - 6);
+            l.push(9007199254740992.0 + ((i * 31) % 9 - 4) * 2.0);
+        }
+        l.sort();
+        let ordered = true;
+        for i in 1..len(l) { if l[i] < l[i - 1] { ordered = false; } }
+        print(ordered);";
+    let lines = std::sync::Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    vm.set_print(move |l| sink.lock().unwrap().push(l.to_string()));
+    vm.load("exact.ark", script).unwrap();
+    assert_eq!(
+        *lines.lock().unwrap(),
+        [
+            "false",
+            "true",
+            "true",
+            "true",
+            "true",
+            "9007199254740993",
+            "true",
+            "true",
+            "true"
+        ]
+    );
+}
+
+#[test]
+fn printing_a_list_that_doubles_forty_times_stops_at_the_limit() {
+    let e = fails_within_memory(
+        64 * MIB,
+        "let a = [1]; for i in 0..40 { a = [a, a]; } print(a);",
+    );
+    assert!(e.contains("string too long"), "{e}");
+}
+
+#[test]
+fn str_and_join_of_many_references_to_one_big_string_stop_at_the_limit() {
+    let e = fails_within_memory(
+        32 * MIB,
+        "let s = \"ab\".repeat(2000000); let l = [];
+         for i in 0..50 { l.push(s); }
+         let t = str(l);",
+    );
+    assert!(e.contains("string too long"), "{e}");
+    let e = fails_within_memory(
+        32 * MIB,
+        "let s = \"ab\".repeat(2000000); let l = [];
+         for i in 0..50 { l.push(s); }
+         let t = l.join(\",\");",
+    );
+    assert!(e.contains("string too long"), "{e}");
+}
+
+#[test]
+fn splitting_a_big_string_into_too_many_parts_fails_before_allocating_them() {
+    let e = fails_within_memory(
+        64 * MIB,
+        "let s = \",\".repeat(16000000); let parts = s.split(\",\");",
+    );
+    assert!(e.contains("out of memory"), "{e}");
+    let e = fails_within_memory(
+        64 * MIB,
+        "let s = \"x\".repeat(16000000); let parts = s.chars();",
+    );
+    assert!(e.contains("out of memory"), "{e}");
+}
+
+#[test]
+fn a_script_too_large_for_the_heap_limit_is_a_compile_error() {
+    let vm = vm_with_limit(64 * MIB);
+    let most = vm.max_script_bytes();
+    let statement = "x = x + 1;\n";
+    let source = format!(
+        "let x = 0;\n{}",
+        statement.repeat(most / statement.len() + 1)
+    );
+    let e = fails_within_memory(64 * MIB, &source);
+    assert!(e.contains("script too large"), "{e}");
+    // Just under the limit, it compiles and runs.
+    let source = format!(
+        "let x = 0;\n{}",
+        statement.repeat((most - 20) / statement.len())
+    );
+    let (result, peak) =
+        peak_during(|| vm_with_limit(64 * MIB).load("ok.ark", &source).map(|_| ()));
+    assert!(result.is_ok(), "{result:?}");
+    assert!(
+        peak <= 64 * MIB + 64 * MIB + source.len(),
+        "held {peak} bytes"
+    );
+}
+
+#[test]
+fn a_heap_limit_too_small_for_anything_is_out_of_memory_not_a_panic() {
+    // Below what the prelude alone holds.
+    for limit in [0, 1, 100] {
+        let mut vm = vm_with_limit(limit);
+        match vm.load("tiny.ark", "let l = [1, 2, 3]; print(l);") {
+            Err(Error::Compile(e)) => assert!(e.message.contains("out of memory"), "{e}"),
+            Err(Error::Runtime(e)) => assert!(e.message.contains("out of memory"), "{e}"),
+            Ok(_) => panic!("ran under a heap limit of {limit} bytes"),
+        }
+    }
+}
