@@ -17,9 +17,11 @@
 //!     .run();
 //! ```
 //!
-//! This is the plugin's foundation: assets, instances, the budgeted
-//! scheduler, errors, statistics and native functions. Component access
-//! through reflection, events, spawning and hot reload come next.
+//! The pipeline: [`ScriptAsset`]s load and compile (`runtime`), instances
+//! follow the [`Script`] components, and the scheduler runs them within the
+//! budget (`scheduler`); scripts reach the game through reflected
+//! components (`reflect`) and the game functions (`natives`), and talk to
+//! Rust through [`ScriptEvent`] and [`ScriptCommand`].
 
 mod assets;
 mod components;
@@ -40,7 +42,7 @@ pub use components::Script;
 pub use messages::{ScriptCommand, ScriptError, ScriptEvent};
 pub use runtime::{ScriptBudget, ScriptErrorPolicy, ScriptRuntime};
 pub use stats::ScriptFrameStats;
-pub use value::ScriptValue;
+pub use value::{ScriptKey, ScriptValue};
 
 /// The plugin: script assets, the runtime, and the per-frame scheduler.
 pub struct ArkPlugin;
@@ -53,6 +55,8 @@ impl Plugin for ArkPlugin {
             .init_resource::<ScriptErrorPolicy>()
             .init_resource::<ScriptFrameStats>()
             .init_resource::<ScriptRuntime>()
+            .init_resource::<natives::ScriptDespawns>()
+            .init_resource::<natives::ScriptSpawns>()
             .add_message::<ScriptError>()
             .add_message::<ScriptEvent>()
             .add_message::<ScriptCommand>()
@@ -90,6 +94,6 @@ impl ScriptAppExt for App {
 pub mod prelude {
     pub use crate::{
         ArkPlugin, Script, ScriptAppExt, ScriptBudget, ScriptCommand, ScriptError,
-        ScriptErrorPolicy, ScriptEvent, ScriptFrameStats, ScriptRuntime, ScriptValue,
+        ScriptErrorPolicy, ScriptEvent, ScriptFrameStats, ScriptKey, ScriptRuntime, ScriptValue,
     };
 }

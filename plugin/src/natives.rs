@@ -17,6 +17,25 @@ use crate::value::ScriptValue;
 #[derive(bevy::prelude::Resource, Clone, Copy)]
 pub(crate) struct CurrentScript(pub Entity);
 
+/// Entities with scripts that a script despawned: the scheduler runs their
+/// `on_destroy` first, then despawns them.
+#[derive(bevy::prelude::Resource, Default)]
+pub(crate) struct ScriptDespawns(pub Vec<Entity>);
+
+/// Entities that `spawn` made during the running call.
+#[derive(bevy::prelude::Resource, Default)]
+pub(crate) struct ScriptSpawns(pub Vec<Entity>);
+
+/// Copies a value out of the script, as `send`, `broadcast` and `spawn`
+/// do: a ref gives its component's fields, and the script is charged for
+/// every value copied.
+fn data_arg(ctx: &mut NativeCtx<'_>, v: Value) -> Result<ScriptValue, NativeError> {
+    let v = ctx.to_data(v)?;
+    let (data, copied) = ScriptValue::from_ark_counted(ctx.heap(), v).map_err(NativeError)?;
+    ctx.charge(copied);
+    Ok(data)
+}
+
 fn world<'a>(ctx: &'a mut NativeCtx<'_>) -> Result<&'a mut World, NativeError> {
     ctx.host::<World>()
         .ok_or_else(|| NativeError::new("this function works only while the game runs the script"))
@@ -46,11 +65,43 @@ const WAIT: &str = "fn wait(seconds) {
     while time() < until { yield; }
 }";
 
+/// Adds `spawn`'s components (`{Name: "ship", Transform: {...}}`).
+fn add_components(
+    world: &mut World,
+    entity: Entity,
+    components: ScriptValue,
+) -> Result<(), NativeError> {
+    let entries = match components {
+        ScriptValue::Map(entries) => entries,
+        ScriptValue::Nil => return Ok(()),
+        other => {
+            return Err(NativeError::new(format!(
+                "spawn expects a map of components, got {other:?}"
+            )));
+        }
+    };
+    for (key, fields) in entries {
+        let Some(name) = key.as_str() else {
+            return Err(NativeError::new(format!(
+                "spawn: component names must be strings, got {key:?}"
+            )));
+        };
+        match (name, fields) {
+            // `Name` reflects as an opaque value: it is given as text.
+            ("Name", ScriptValue::Str(text)) => {
+                world.entity_mut(entity).insert(Name::new(text));
+            }
+            (_, fields) => crate::reflect::insert_component(world, entity, name, &fields)?,
+        }
+    }
+    Ok(())
+}
+
 /// Registers the game functions on the runtime's VM.
 pub(crate) fn register(vm: &mut Vm) {
     vm.register_native("send", Arity::Between(1, 2), |ctx, args| {
         let name = ctx.str_arg(args[0], "send")?;
-        let data = ScriptValue::from_ark(ctx.heap(), args.get(1).copied().unwrap_or_default());
+        let data = data_arg(ctx, args.get(1).copied().unwrap_or_default())?;
         let world = world(ctx)?;
         let sender = world.get_resource::<CurrentScript>().map(|c| c.0);
         world.write_message(ScriptEvent { sender, name, data });
@@ -58,7 +109,7 @@ pub(crate) fn register(vm: &mut Vm) {
     });
     vm.register_native("broadcast", Arity::Between(1, 2), |ctx, args| {
         let name = ctx.str_arg(args[0], "broadcast")?;
-        let data = ScriptValue::from_ark(ctx.heap(), args.get(1).copied().unwrap_or_default());
+        let data = data_arg(ctx, args.get(1).copied().unwrap_or_default())?;
         world(ctx)?.write_message(ScriptCommand::Broadcast { name, data });
         Ok(Value::Nil)
     });
@@ -107,7 +158,17 @@ pub(crate) fn register(vm: &mut Vm) {
     });
     vm.register_native("despawn", Arity::Exactly(1), |ctx, args| {
         let entity = entity_arg(args[0], "despawn")?;
-        Ok(Value::Bool(world(ctx)?.despawn(entity)))
+        let world = world(ctx)?;
+        if world.get_entity(entity).is_err() {
+            return Ok(Value::Bool(false));
+        }
+        // An entity with scripts goes once their `on_destroy` have run
+        // (which may read its components), later in this frame.
+        if world.get::<crate::Script>(entity).is_some() {
+            world.resource_mut::<ScriptDespawns>().0.push(entity);
+            return Ok(Value::Bool(true));
+        }
+        Ok(Value::Bool(world.despawn(entity)))
     });
     vm.register_native("spawn", Arity::Between(0, 2), |ctx, args| {
         let script = match args.get(1) {
@@ -120,23 +181,19 @@ pub(crate) fn register(vm: &mut Vm) {
                 )));
             }
         };
-        let components =
-            ScriptValue::from_ark(ctx.heap(), args.first().copied().unwrap_or_default());
+        let components = data_arg(ctx, args.first().copied().unwrap_or_default())?;
         let world = world(ctx)?;
         let entity = world.spawn_empty().id();
-        if let ScriptValue::Map(entries) = components {
-            for (name, fields) in entries {
-                match (name.as_str(), fields) {
-                    // `Name` reflects as an opaque value: it is given as text.
-                    ("Name", ScriptValue::Str(text)) => {
-                        world.entity_mut(entity).insert(Name::new(text));
-                    }
-                    (_, fields) => crate::reflect::insert_component(world, entity, &name, &fields)?,
-                }
-            }
+        if let Err(e) = add_components(world, entity, components) {
+            // A failed spawn leaves nothing behind.
+            world.despawn(entity);
+            return Err(e);
         }
         if let Some(path) = script {
             world.entity_mut(entity).insert(crate::Script::new(path));
+        }
+        if let Some(mut spawns) = world.get_resource_mut::<ScriptSpawns>() {
+            spawns.0.push(entity);
         }
         Ok(Value::Entity(entity.to_bits()))
     });

@@ -77,13 +77,18 @@ enum Leaf {
     Vec3(Vec3),
     /// A `Quat`, as an Ark map `{x, y, z, w}`.
     Quat([f32; 4]),
+    /// An integer beyond Ark's int range (a `u64` above `i64::MAX`).
+    OutOfRange(String),
 }
 
 fn leaf_of(value: &dyn PartialReflect) -> Option<Leaf> {
     macro_rules! try_int {
         ($($t:ty),*) => {$(
             if let Some(v) = value.try_downcast_ref::<$t>() {
-                return i64::try_from(*v).ok().map(Leaf::Int);
+                return Some(i64::try_from(*v).map_or_else(
+                    |_| Leaf::OutOfRange(v.to_string()),
+                    Leaf::Int,
+                ));
             }
         )*};
     }
@@ -330,8 +335,33 @@ impl HostObject for ComponentRef {
                 ("z".to_string(), z),
                 ("w".to_string(), w),
             ]),
+            Some(Leaf::OutOfRange(text)) => Err(NativeError::new(format!(
+                "{} holds {text}, beyond the int range",
+                self.describe(&path)
+            ))),
             None => self.field_ref(name).into_value(ctx),
         }
+    }
+
+    /// The component (or the field) as plain data: `send("hit",
+    /// self.Transform)` sends the transform's fields.
+    fn to_data(&self, ctx: &mut NativeCtx<'_>) -> Result<Value, NativeError> {
+        let data = read_component(
+            world(ctx)?,
+            self.entity,
+            &self.reflect,
+            &self.component,
+            |c| {
+                let field: &dyn PartialReflect = if self.path.is_empty() {
+                    c.as_partial_reflect()
+                } else {
+                    c.reflect_path(self.path.as_str())
+                        .map_err(|_| self.no_field(&self.path))?
+                };
+                snapshot(field, &self.describe(&self.path), 0)
+            },
+        )?;
+        data.to_ark(ctx.heap()).map_err(NativeError)
     }
 
     /// As an assignment's object, a field stays a reference (so
@@ -385,6 +415,73 @@ impl HostObject for ComponentRef {
     }
 }
 
+/// A reflected value as plain data: leaves as numbers, strings, vec3s and
+/// quaternion maps; structs as maps of their fields; lists, arrays and
+/// tuple structs as lists; unit enum variants as their names.
+fn snapshot(
+    value: &dyn PartialReflect,
+    what: &str,
+    depth: usize,
+) -> Result<ScriptValue, NativeError> {
+    use bevy::reflect::ReflectRef;
+    if depth > crate::value::MAX_DEPTH {
+        return Err(NativeError::new(format!(
+            "{what} is nested too deep to copy"
+        )));
+    }
+    if let Some(leaf) = leaf_of(value) {
+        return Ok(match leaf {
+            Leaf::Float(f) => ScriptValue::Float(f),
+            Leaf::Int(i) => ScriptValue::Int(i),
+            Leaf::Bool(b) => ScriptValue::Bool(b),
+            Leaf::Text(s) => ScriptValue::Str(s),
+            Leaf::Vec3(v) => ScriptValue::Vec3(bevy::math::Vec3::new(v.x, v.y, v.z)),
+            Leaf::Quat([x, y, z, w]) => ScriptValue::Map(
+                [("x", x), ("y", y), ("z", z), ("w", w)]
+                    .into_iter()
+                    .map(|(k, v)| (k.into(), ScriptValue::Float(v as f64)))
+                    .collect(),
+            ),
+            Leaf::OutOfRange(text) => {
+                return Err(NativeError::new(format!(
+                    "{what} holds {text}, beyond the int range"
+                )));
+            }
+        });
+    }
+    let list = |items: &mut dyn Iterator<Item = &dyn PartialReflect>| {
+        items
+            .enumerate()
+            .map(|(i, item)| snapshot(item, &format!("{what}[{i}]"), depth + 1))
+            .collect::<Result<Vec<_>, _>>()
+            .map(ScriptValue::List)
+    };
+    match value.reflect_ref() {
+        ReflectRef::Struct(s) => (0..s.field_len())
+            .map(|i| {
+                let name = s.name_at(i).unwrap_or_default();
+                let field = s.field_at(i).expect("in range");
+                Ok((
+                    name.into(),
+                    snapshot(field, &format!("{what}.{name}"), depth + 1)?,
+                ))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(ScriptValue::Map),
+        ReflectRef::TupleStruct(t) => list(&mut t.iter_fields()),
+        ReflectRef::Tuple(t) => list(&mut t.iter_fields()),
+        ReflectRef::List(l) => list(&mut l.iter()),
+        ReflectRef::Array(a) => list(&mut a.iter()),
+        ReflectRef::Enum(e) if e.field_len() == 0 => {
+            Ok(ScriptValue::Str(e.variant_name().to_string()))
+        }
+        _ => Err(NativeError::new(format!(
+            "{what} ({}) cannot be copied out of the game",
+            value.reflect_short_type_path()
+        ))),
+    }
+}
+
 /// A Rust value for a reflected field, from a `ScriptValue`.
 fn assign_script(
     target: &mut dyn PartialReflect,
@@ -398,13 +495,18 @@ fn assign_script(
         ScriptValue::Bool(b) => assign(target, Value::Bool(*b), None, what),
         ScriptValue::Vec3(v) => assign(target, Value::Vec3(Vec3::new(v.x, v.y, v.z)), None, what),
         ScriptValue::Map(fields) => {
-            for (name, v) in fields {
+            for (key, v) in fields {
+                let Some(name) = key.as_str() else {
+                    return Err(NativeError::new(format!(
+                        "{what}: field names must be strings, got {key:?}"
+                    )));
+                };
                 let inner = format!("{what}.{name}");
                 let no_field = || NativeError::new(format!("{what} has no field '{name}'"));
                 let field = target
                     .try_as_reflect_mut()
                     .ok_or_else(no_field)?
-                    .reflect_path_mut(name.as_str())
+                    .reflect_path_mut(name)
                     .map_err(|_| no_field())?;
                 assign_script(field, v, &inner)?;
             }

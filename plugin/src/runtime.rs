@@ -1,12 +1,12 @@
 //! The script runtime: one VM (one heap) per `World`, the compiled scripts,
 //! and every entity's script instances.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
 use ark_vm::{CallId, InstanceId, Module, Vm};
-use bevy::asset::{AssetEvent, AssetId, Assets};
-use bevy::ecs::entity::EntityHashMap;
+use bevy::asset::{AssetEvent, AssetId, AssetLoadFailedEvent, Assets};
+use bevy::ecs::entity::{EntityHashMap, EntityHashSet};
 use bevy::ecs::prelude::*;
 use bevy::log::error;
 
@@ -48,7 +48,6 @@ pub enum ScriptErrorPolicy {
 /// A compiled script.
 pub(crate) struct Compiled {
     pub module: Module,
-    pub path: String,
 }
 
 /// Where an instance is in its life.
@@ -58,23 +57,79 @@ pub(crate) enum Phase {
     Init,
     /// `on_start` has not run yet.
     Start,
-    /// Receiving `on_update`.
+    /// Receiving `on_update` and commands.
     Running,
     /// It raised an error: no more calls until the script is reloaded.
     Failed,
 }
 
+/// A call asked for by a `ScriptCommand` (`on_event` or a named call).
+pub(crate) type Queued = (String, Vec<crate::ScriptValue>);
+
+/// Calls an instance may have queued; past it, commands are dropped and
+/// reported.
+pub(crate) const INBOX_LIMIT: usize = 1024;
+
 /// One script's instance on one entity.
 pub(crate) struct ScriptInstance {
-    pub asset: AssetId<ScriptAsset>,
     pub path: String,
     pub id: InstanceId,
     pub phase: Phase,
+    /// Whether its top level and `on_start` have finished (a reload then
+    /// does not run `on_start` again).
+    pub started: bool,
     /// A call that was suspended (by the budget or `yield`).
     pub pending: Option<CallId>,
-    /// Calls asked for by `ScriptCommand`s (`on_event` and named calls),
-    /// delivered before `on_update`.
-    pub inbox: std::collections::VecDeque<(String, Vec<crate::ScriptValue>)>,
+    /// Calls asked for by `ScriptCommand`s, delivered before `on_update`.
+    pub inbox: VecDeque<Queued>,
+    /// A hot reload in progress: the new code's top level runs in an
+    /// instance of its own, then takes over.
+    pub reload: Option<Reload>,
+}
+
+/// A hot reload of one instance.
+pub(crate) struct Reload {
+    /// The instance of the new code.
+    pub id: InstanceId,
+    /// Its top level, running.
+    pub call: CallId,
+    /// Instructions it has run (capped at `RELOAD_INSTRUCTIONS`).
+    pub spent: u64,
+    /// Entities its top level spawned.
+    pub spawned: Vec<Entity>,
+}
+
+/// One entry of an entity's `Script`: the asset, and its instance once
+/// the script has compiled.
+pub(crate) struct Slot {
+    pub asset: AssetId<ScriptAsset>,
+    pub path: String,
+    pub instance: Option<ScriptInstance>,
+    /// Whether a failure to load this script was reported.
+    pub load_failure_reported: bool,
+}
+
+/// Every script of one entity, in the order its `Script` lists them.
+#[derive(Default)]
+pub(crate) struct EntityScripts {
+    pub slots: Vec<Slot>,
+    /// `ScriptCommand::Call`s that arrived before every slot had an
+    /// instance.
+    pub waiting: VecDeque<(String, Vec<crate::ScriptValue>)>,
+}
+
+/// An instance going away: its `on_destroy` runs (within the frame's
+/// budget), then it is released.
+pub(crate) struct Destroy {
+    pub entity: Entity,
+    pub path: String,
+    pub id: InstanceId,
+    /// `on_destroy`, once started.
+    pub call: Option<CallId>,
+    /// Instructions it has run (capped at `DESTROY_INSTRUCTIONS`).
+    pub spent: u64,
+    /// Whether `on_destroy` runs at all (not for an instance that failed).
+    pub run: bool,
 }
 
 /// The VM and every script instance. One per `World`.
@@ -82,14 +137,25 @@ pub(crate) struct ScriptInstance {
 pub struct ScriptRuntime {
     vm: Mutex<Vm>,
     pub(crate) compiled: HashMap<AssetId<ScriptAsset>, Compiled>,
+    /// Scripts that failed to load, with the reason.
+    pub(crate) load_failures: HashMap<AssetId<ScriptAsset>, String>,
     /// Keyed by a cheap hash of the entity's bits: the scheduler looks
     /// every scripted entity up each frame.
-    pub(crate) instances: EntityHashMap<Vec<ScriptInstance>>,
-    /// Round-robin position: the frame after an overrun starts here.
-    pub(crate) cursor: usize,
+    pub(crate) entities: EntityHashMap<EntityScripts>,
+    /// Instances going away, oldest first.
+    pub(crate) destroying: VecDeque<Destroy>,
+    /// Entities a script despawned: they leave the world once their
+    /// instances' `on_destroy` have run.
+    pub(crate) dying: EntityHashSet,
+    /// The instance the next frame starts with (round-robin): the first
+    /// one that did not get to run when the budget ran out.
+    pub(crate) cursor: Option<(Entity, usize)>,
     /// Scripts recompiled since the last frame: their instances move to
     /// the new code.
     pub(crate) reloaded: Vec<AssetId<ScriptAsset>>,
+    /// Whether the budget's collector share leaving no time for scripts
+    /// was reported.
+    pub(crate) budget_warned: bool,
 }
 
 impl Default for ScriptRuntime {
@@ -105,9 +171,13 @@ impl Default for ScriptRuntime {
         ScriptRuntime {
             vm: Mutex::new(vm),
             compiled: HashMap::new(),
-            instances: EntityHashMap::default(),
-            cursor: 0,
+            load_failures: HashMap::new(),
+            entities: EntityHashMap::default(),
+            destroying: VecDeque::new(),
+            dying: EntityHashSet::default(),
+            cursor: None,
             reloaded: Vec::new(),
+            budget_warned: false,
         }
     }
 }
@@ -120,20 +190,22 @@ impl ScriptRuntime {
             .unwrap_or_else(|poison| poison.into_inner())
     }
 
-    /// The instances and the VM, borrowed together.
-    pub(crate) fn instances_and_vm(
-        &mut self,
-    ) -> (&mut EntityHashMap<Vec<ScriptInstance>>, &mut Vm) {
+    /// The entities' scripts and the VM, borrowed together.
+    pub(crate) fn entities_and_vm(&mut self) -> (&mut EntityHashMap<EntityScripts>, &mut Vm) {
         let vm = self
             .vm
             .get_mut()
             .unwrap_or_else(|poison| poison.into_inner());
-        (&mut self.instances, vm)
+        (&mut self.entities, vm)
     }
 
     /// The number of live script instances.
     pub fn instance_count(&self) -> usize {
-        self.instances.values().map(Vec::len).sum()
+        self.entities
+            .values()
+            .flat_map(|e| &e.slots)
+            .filter(|s| s.instance.is_some())
+            .count()
     }
 }
 
@@ -142,10 +214,18 @@ impl ScriptRuntime {
 /// was running keeps running its last good version.
 pub(crate) fn compile_scripts(
     mut events: MessageReader<AssetEvent<ScriptAsset>>,
+    mut failed: MessageReader<AssetLoadFailedEvent<ScriptAsset>>,
     assets: Res<Assets<ScriptAsset>>,
     mut runtime: ResMut<ScriptRuntime>,
     mut errors: MessageWriter<ScriptError>,
 ) {
+    // Reported per entity by the scheduler, which knows who wanted them.
+    for failure in failed.read() {
+        runtime.load_failures.insert(
+            failure.id,
+            format!("cannot load {}: {}", failure.path, failure.error),
+        );
+    }
     for event in events.read() {
         let id = match event {
             AssetEvent::Added { id } | AssetEvent::Modified { id } => *id,
@@ -160,16 +240,11 @@ pub(crate) fn compile_scripts(
         };
         match runtime.vm_mut().compile(&asset.path, &asset.source) {
             Ok(module) => {
+                runtime.load_failures.remove(&id);
                 if matches!(event, AssetEvent::Modified { .. }) {
                     runtime.reloaded.push(id);
                 }
-                runtime.compiled.insert(
-                    id,
-                    Compiled {
-                        module,
-                        path: asset.path.clone(),
-                    },
-                );
+                runtime.compiled.insert(id, Compiled { module });
             }
             Err(e) => {
                 error!("{e}");

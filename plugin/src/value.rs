@@ -1,5 +1,11 @@
 //! `ScriptValue`: Ark values as plain Rust data, for messages between
 //! scripts and Rust systems.
+//!
+//! Copying out of the heap is bounded: a list that holds the same sublist
+//! twice, twenty levels deep, is a million values to copy. A copy stops
+//! with an error past [`MAX_VALUES`] values or [`MAX_DEPTH`] levels, and
+//! reports how many values it copied so that the native doing it charges
+//! the script for them.
 
 use ark_vm::{Heap, Key, Value, Vec3};
 use bevy::prelude::Entity;
@@ -16,24 +22,81 @@ pub enum ScriptValue {
     Vec3(bevy::math::Vec3),
     Entity(Entity),
     List(Vec<ScriptValue>),
-    /// Entries in order; keys shown as text.
-    Map(Vec<(String, ScriptValue)>),
+    /// Entries in order, with their keys as they were.
+    Map(Vec<(ScriptKey, ScriptValue)>),
 }
 
-/// How deep nested lists and maps are copied (deeper ones become nil).
-const MAX_DEPTH: usize = 32;
+/// A map key: the kinds of value Ark maps accept as keys.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ScriptKey {
+    Str(String),
+    Int(i64),
+    Bool(bool),
+    Entity(Entity),
+}
+
+impl From<&str> for ScriptKey {
+    fn from(s: &str) -> ScriptKey {
+        ScriptKey::Str(s.to_string())
+    }
+}
+
+impl From<String> for ScriptKey {
+    fn from(s: String) -> ScriptKey {
+        ScriptKey::Str(s)
+    }
+}
+
+impl ScriptKey {
+    /// The key as text, when it is a string.
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            ScriptKey::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+/// The most values one copy makes (every list item, map key and value
+/// counts one).
+pub const MAX_VALUES: usize = 100_000;
+/// How deep nested lists and maps are copied.
+pub const MAX_DEPTH: usize = 32;
 
 impl ScriptValue {
-    /// Copies an Ark value out of the heap.
-    pub fn from_ark(heap: &Heap, v: Value) -> ScriptValue {
-        Self::copy(heap, v, 0)
+    /// Copies an Ark value out of the heap; an error past [`MAX_VALUES`]
+    /// values or [`MAX_DEPTH`] levels, or for a value that cannot leave
+    /// the VM (a function, a reference into a component).
+    pub fn from_ark(heap: &Heap, v: Value) -> Result<ScriptValue, String> {
+        Self::from_ark_counted(heap, v).map(|(value, _)| value)
     }
 
-    fn copy(heap: &Heap, v: Value, depth: usize) -> ScriptValue {
-        if depth > MAX_DEPTH {
-            return ScriptValue::Nil;
+    /// [`ScriptValue::from_ark`], with the number of values copied.
+    pub fn from_ark_counted(heap: &Heap, v: Value) -> Result<(ScriptValue, usize), String> {
+        let mut copied = 0;
+        let value = Self::copy(heap, v, 0, &mut copied)?;
+        Ok((value, copied))
+    }
+
+    fn copy(
+        heap: &Heap,
+        v: Value,
+        depth: usize,
+        copied: &mut usize,
+    ) -> Result<ScriptValue, String> {
+        *copied += 1;
+        if *copied > MAX_VALUES {
+            return Err(format!(
+                "data too large to copy out of the script (more than {MAX_VALUES} values)"
+            ));
         }
-        match v {
+        if depth > MAX_DEPTH {
+            return Err(format!(
+                "data nested too deep to copy out of the script (more than {MAX_DEPTH} levels)"
+            ));
+        }
+        let stale = || "stale handle: the object was freed".to_string();
+        Ok(match v {
             Value::Nil => ScriptValue::Nil,
             Value::Bool(b) => ScriptValue::Bool(b),
             Value::Int(i) => ScriptValue::Int(i),
@@ -45,30 +108,35 @@ impl ScriptValue {
             Value::Str(k) => ScriptValue::Str(heap.str(k).to_string()),
             Value::List(l) => ScriptValue::List(
                 heap.list_items(l)
-                    .unwrap_or_default()
+                    .ok_or_else(stale)?
                     .iter()
-                    .map(|&item| Self::copy(heap, item, depth + 1))
-                    .collect(),
+                    .map(|&item| Self::copy(heap, item, depth + 1, copied))
+                    .collect::<Result<_, _>>()?,
             ),
             Value::Map(m) => ScriptValue::Map(
                 heap.map_entries(m)
-                    .map(|entries| {
-                        entries
-                            .map(|(k, v)| {
-                                let key = match k {
-                                    Key::Str(s) => heap.str(s).to_string(),
-                                    Key::Int(i) => i.to_string(),
-                                    Key::Bool(b) => b.to_string(),
-                                    Key::Entity(e) => e.to_string(),
-                                };
-                                (key, Self::copy(heap, v, depth + 1))
-                            })
-                            .collect()
+                    .ok_or_else(stale)?
+                    .map(|(k, v)| {
+                        *copied += 1;
+                        let key = match k {
+                            Key::Str(s) => ScriptKey::Str(heap.str(s).to_string()),
+                            Key::Int(i) => ScriptKey::Int(i),
+                            Key::Bool(b) => ScriptKey::Bool(b),
+                            Key::Entity(e) => Entity::try_from_bits(e)
+                                .map(ScriptKey::Entity)
+                                .ok_or("not a valid entity")?,
+                        };
+                        Ok((key, Self::copy(heap, v, depth + 1, copied)?))
                     })
-                    .unwrap_or_default(),
+                    .collect::<Result<_, String>>()?,
             ),
-            _ => ScriptValue::Nil,
-        }
+            other => {
+                return Err(format!(
+                    "cannot copy a {} out of the script",
+                    other.type_name()
+                ));
+            }
+        })
     }
 
     /// Builds the Ark value (strings, lists and maps are allocated).
@@ -92,8 +160,13 @@ impl ScriptValue {
             ScriptValue::Map(entries) => {
                 let mut map = ark_vm::ArkMap::default();
                 for (k, v) in entries {
-                    let key = heap.intern(k).map_err(oom)?;
-                    map.insert(Key::Str(key), v.to_ark(heap)?);
+                    let key = match k {
+                        ScriptKey::Str(s) => Key::Str(heap.intern(s).map_err(oom)?),
+                        ScriptKey::Int(i) => Key::Int(*i),
+                        ScriptKey::Bool(b) => Key::Bool(*b),
+                        ScriptKey::Entity(e) => Key::Entity(e.to_bits()),
+                    };
+                    map.insert(key, v.to_ark(heap)?);
                 }
                 Value::Map(heap.alloc_map(map).map_err(oom)?)
             }

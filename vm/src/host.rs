@@ -87,6 +87,17 @@ pub trait HostObject: Send + 'static {
         )))
     }
 
+    /// The object as plain data (numbers, strings, lists, maps), for a
+    /// host that copies values out of the VM: a reference into a
+    /// component gives the component's fields. The default is an error.
+    fn to_data(&self, ctx: &mut NativeCtx<'_>) -> Result<Value, NativeError> {
+        let _ = ctx;
+        Err(NativeError::new(format!(
+            "cannot copy a {} out of the script",
+            self.type_name()
+        )))
+    }
+
     /// How `print` and `str` show it.
     fn display(&self) -> String {
         format!("<{}>", self.type_name())

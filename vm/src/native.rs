@@ -115,6 +115,17 @@ impl<'a> NativeCtx<'a> {
         self.host.as_deref_mut()?.downcast_mut::<T>()
     }
 
+    /// A host object's value as plain data ([`crate::HostObject::to_data`]);
+    /// any other value as it is.
+    pub fn to_data(&mut self, v: Value) -> Result<Value, NativeError> {
+        match v {
+            Value::Host(h) => {
+                crate::access::with_host(self, h, |obj, ctx| obj.to_data(ctx)).map_err(NativeError)
+            }
+            other => Ok(other),
+        }
+    }
+
     /// `str(v)`: how `print` shows a value; `string too long` past the
     /// longest string a script may make. Charges for the text made.
     pub fn display(&mut self, v: Value) -> Result<String, NativeError> {

@@ -1,0 +1,218 @@
+//! `ScriptCommand`s into the instances they address. Nothing is dropped
+//! silently: a command nobody can take is a `ScriptError`.
+//!
+//! - `Broadcast` reaches every instance whose script defines `on_event`
+//!   and that has not failed (a failed instance queues nothing, so a fix
+//!   does not deliver a backlog).
+//! - `Call` to an entity whose scripts are still loading waits until they
+//!   have instances; to a missing entity, an entity without scripts or
+//!   one being despawned, or a function none of its scripts defines, it is
+//!   reported.
+//! - An instance queues at most `INBOX_LIMIT` calls; past that, commands
+//!   to it are dropped and reported (once a frame).
+
+use std::collections::HashSet;
+
+use ark_vm::InstanceId;
+use bevy::ecs::message::Messages;
+use bevy::ecs::prelude::*;
+
+use super::{complaint, sync};
+use crate::ScriptValue;
+use crate::messages::{ScriptCommand, ScriptError};
+use crate::runtime::{INBOX_LIMIT, Phase, ScriptInstance, ScriptRuntime};
+
+pub(super) fn deliver_commands(
+    world: &mut World,
+    runtime: &mut ScriptRuntime,
+    errors: &mut Vec<ScriptError>,
+) {
+    let mut overflowed = HashSet::new();
+    // Calls that waited for their entity's scripts to load, first.
+    let waited: Vec<(Entity, String, Vec<ScriptValue>)> = runtime
+        .entities
+        .iter_mut()
+        .filter(|(_, record)| !record.waiting.is_empty())
+        .flat_map(|(&e, record)| {
+            record
+                .waiting
+                .drain(..)
+                .map(move |(f, args)| (e, f, args))
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    for (entity, function, args) in waited {
+        call(
+            world,
+            runtime,
+            entity,
+            function,
+            args,
+            &mut overflowed,
+            errors,
+        );
+    }
+    let commands: Vec<ScriptCommand> = world
+        .resource_mut::<Messages<ScriptCommand>>()
+        .drain()
+        .collect();
+    for command in commands {
+        match command {
+            ScriptCommand::Broadcast { name, data } => {
+                broadcast(runtime, name, data, &mut overflowed, errors);
+            }
+            ScriptCommand::Call {
+                entity,
+                function,
+                args,
+            } => call(
+                world,
+                runtime,
+                entity,
+                function,
+                args,
+                &mut overflowed,
+                errors,
+            ),
+        }
+    }
+}
+
+/// Whether the instance's script defines `name` (known before its top
+/// level has run: from its code).
+fn defines(runtime: &mut ScriptRuntime, id: InstanceId, name: &str) -> bool {
+    runtime
+        .vm_mut()
+        .instance_module(id)
+        .is_some_and(|m| m.code().var_slot(name).is_some())
+}
+
+fn broadcast(
+    runtime: &mut ScriptRuntime,
+    name: String,
+    data: ScriptValue,
+    overflowed: &mut HashSet<InstanceId>,
+    errors: &mut Vec<ScriptError>,
+) {
+    let mut takers = Vec::new();
+    for (&entity, record) in &runtime.entities {
+        for (i, slot) in record.slots.iter().enumerate() {
+            if let Some(inst) = &slot.instance
+                && inst.phase != Phase::Failed
+            {
+                takers.push((entity, i, inst.id));
+            }
+        }
+    }
+    for (entity, i, id) in takers {
+        if !defines(runtime, id, "on_event") {
+            continue;
+        }
+        let args = vec![ScriptValue::Str(name.clone()), data.clone()];
+        let inst = instance(runtime, entity, i);
+        enqueue(inst, entity, "on_event", args, overflowed, errors);
+    }
+}
+
+fn call(
+    world: &World,
+    runtime: &mut ScriptRuntime,
+    entity: Entity,
+    function: String,
+    args: Vec<ScriptValue>,
+    overflowed: &mut HashSet<InstanceId>,
+    errors: &mut Vec<ScriptError>,
+) {
+    let refuse = |why: String| {
+        complaint(
+            Some(entity),
+            "",
+            format!("ScriptCommand::Call of '{function}': {why}"),
+        )
+    };
+    if world.get_entity(entity).is_err() || runtime.dying.contains(&entity) {
+        errors.push(refuse(format!("entity {entity} does not exist")));
+        return;
+    }
+    let Some(record) = runtime.entities.get(&entity) else {
+        if world.get::<crate::Script>(entity).is_some() {
+            // Its `Script` arrived this frame: the call waits for it.
+            runtime
+                .entities
+                .entry(entity)
+                .or_default()
+                .waiting
+                .push_back((function, args));
+        } else {
+            errors.push(refuse(format!("entity {entity} has no scripts")));
+        }
+        return;
+    };
+    if !sync::ready(runtime, record) {
+        let record = runtime.entities.get_mut(&entity).expect("present");
+        record.waiting.push_back((function, args));
+        return;
+    }
+    let candidates: Vec<(usize, InstanceId)> = record
+        .slots
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.instance.as_ref().map(|inst| (i, inst.id)))
+        .collect();
+    let paths: Vec<String> = record.slots.iter().map(|s| s.path.clone()).collect();
+    let mut delivered = false;
+    for (i, id) in candidates {
+        if !defines(runtime, id, &function) {
+            continue;
+        }
+        delivered = true;
+        let inst = instance(runtime, entity, i);
+        if inst.phase == Phase::Failed {
+            errors.push(complaint(
+                Some(entity),
+                &inst.path,
+                format!("ScriptCommand::Call of '{function}': the script stopped after an error"),
+            ));
+            continue;
+        }
+        enqueue(inst, entity, &function, args.clone(), overflowed, errors);
+    }
+    if !delivered {
+        errors.push(refuse(format!(
+            "no script on entity {entity} defines it ({})",
+            paths.join(", ")
+        )));
+    }
+}
+
+fn instance(runtime: &mut ScriptRuntime, entity: Entity, slot: usize) -> &mut ScriptInstance {
+    runtime
+        .entities
+        .get_mut(&entity)
+        .and_then(|r| r.slots.get_mut(slot))
+        .and_then(|s| s.instance.as_mut())
+        .expect("an instance listed by the caller")
+}
+
+fn enqueue(
+    inst: &mut ScriptInstance,
+    entity: Entity,
+    function: &str,
+    args: Vec<ScriptValue>,
+    overflowed: &mut HashSet<InstanceId>,
+    errors: &mut Vec<ScriptError>,
+) {
+    if inst.inbox.len() < INBOX_LIMIT {
+        inst.inbox.push_back((function.to_string(), args));
+    } else if overflowed.insert(inst.id) {
+        errors.push(complaint(
+            Some(entity),
+            &inst.path,
+            format!(
+                "{} calls are waiting for this script already: '{function}' and later \
+                 commands this frame are dropped",
+                INBOX_LIMIT
+            ),
+        ));
+    }
+}

@@ -1,0 +1,157 @@
+//! The one system that runs every script instance each frame, under the
+//! frame's budget, then gives the collector its share.
+//!
+//! Each frame, in order:
+//!
+//! 1. [`sync`]: instances follow the `Script` components. A new script gets
+//!    an instance once it has compiled; a path changed, a `Script` removed
+//!    (or removed and inserted again), an entity despawned: the old
+//!    instance is destroyed. A script that fails to load is reported.
+//! 2. [`reload`]: instances of recompiled scripts start moving to the new
+//!    code.
+//! 3. [`commands`]: `ScriptCommand`s are queued in the instances they
+//!    address, or reported when nothing can take them.
+//! 4. [`run`]: destroys first, then every instance in turn (round-robin:
+//!    a frame that runs out of budget makes the next one start where it
+//!    stopped), then destroys that the frame's scripts caused; then the
+//!    collector.
+//!
+//! Everything that runs script code (top levels, `on_start`, `on_update`,
+//! `on_event`, named calls, `on_destroy`, reloads) runs inside the frame's
+//! budget and is counted in [`ScriptFrameStats`].
+
+mod commands;
+mod reload;
+mod run;
+mod sync;
+
+use std::time::{Duration, Instant};
+
+use ark_vm::Budget;
+use bevy::ecs::prelude::*;
+use bevy::log::error;
+use bevy::time::Time;
+
+use crate::messages::ScriptError;
+use crate::runtime::{ScriptBudget, ScriptErrorPolicy, ScriptRuntime};
+use crate::stats::ScriptFrameStats;
+
+/// Instructions `on_destroy` may run when its entity goes away.
+pub(crate) const DESTROY_INSTRUCTIONS: u64 = 100_000;
+/// Instructions a reloaded script's top level may run.
+pub(crate) const RELOAD_INSTRUCTIONS: u64 = 1_000_000;
+
+/// What is left of the frame's script budget.
+pub(crate) struct FrameMeter {
+    deadline: Option<Instant>,
+    instructions_left: u64,
+}
+
+impl FrameMeter {
+    fn new(budget: ScriptBudget, now: Instant) -> FrameMeter {
+        match budget {
+            ScriptBudget::Micros { frame, gc } => FrameMeter {
+                deadline: Some(now + Duration::from_micros(frame.saturating_sub(gc))),
+                instructions_left: u64::MAX,
+            },
+            ScriptBudget::Instructions { frame, .. } => FrameMeter {
+                deadline: None,
+                instructions_left: frame,
+            },
+        }
+    }
+
+    fn slice(&self) -> Budget {
+        match self.deadline {
+            Some(d) => {
+                Budget::Micros(d.saturating_duration_since(Instant::now()).as_micros() as u64)
+            }
+            None => Budget::Instructions(self.instructions_left),
+        }
+    }
+
+    fn spend(&mut self, instructions: u64) {
+        self.instructions_left = self.instructions_left.saturating_sub(instructions);
+    }
+
+    fn exhausted(&self) -> bool {
+        match self.deadline {
+            Some(d) => Instant::now() >= d,
+            None => self.instructions_left == 0,
+        }
+    }
+}
+
+pub(crate) fn run_scripts(world: &mut World) {
+    let dt = world
+        .get_resource::<Time>()
+        .map_or(0.0, |t| t.delta_secs_f64());
+    let budget = *world.resource::<ScriptBudget>();
+    let policy = world
+        .get_resource::<ScriptErrorPolicy>()
+        .copied()
+        .unwrap_or_default();
+    let mut errors = Vec::new();
+    let stats = world.resource_scope(|world, mut runtime: Mut<ScriptRuntime>| {
+        let runtime = &mut *runtime;
+        warn_of_a_budget_with_no_room(runtime, budget, &mut errors);
+        sync::sync_instances(world, runtime, &mut errors);
+        reload::start_reloads(runtime);
+        commands::deliver_commands(world, runtime, &mut errors);
+        run::run_frame(world, runtime, budget, policy, dt, &mut errors)
+    });
+    *world.resource_mut::<ScriptFrameStats>() = stats;
+    for e in errors {
+        world.write_message(e);
+    }
+}
+
+/// A time budget whose collector share is the whole frame leaves scripts
+/// no time at all: said once, loudly, rather than silently running nothing.
+fn warn_of_a_budget_with_no_room(
+    runtime: &mut ScriptRuntime,
+    budget: ScriptBudget,
+    errors: &mut Vec<ScriptError>,
+) {
+    let ScriptBudget::Micros { frame, gc } = budget else {
+        return;
+    };
+    if gc < frame || runtime.budget_warned {
+        return;
+    }
+    runtime.budget_warned = true;
+    let message = format!(
+        "ScriptBudget gives the collector {gc} µs of a {frame} µs frame: scripts get no time \
+         and do not run (give the collector less than the frame)"
+    );
+    error!("{message}");
+    errors.push(ScriptError {
+        entity: None,
+        script: String::new(),
+        message,
+        line: None,
+    });
+}
+
+/// A runtime error, logged, as a message.
+pub(crate) fn report(entity: Option<Entity>, path: &str, e: &ark_vm::RuntimeError) -> ScriptError {
+    error!("{e}");
+    ScriptError {
+        entity,
+        script: path.to_string(),
+        message: e.to_string(),
+        line: e.line(),
+    }
+}
+
+/// An error that is not a script's runtime error (a dropped command, a
+/// script that did not load), logged, as a message.
+pub(crate) fn complaint(entity: Option<Entity>, path: &str, message: String) -> ScriptError {
+    error!("{message}");
+    ScriptError {
+        entity,
+        script: path.to_string(),
+        message,
+        line: None,
+    }
+}

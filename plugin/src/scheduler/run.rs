@@ -1,0 +1,394 @@
+//! Running the frame: destroys, every instance's turn, the collector.
+
+use std::time::{Duration, Instant};
+
+use ark_vm::{Budget, CallId, RunResult, Value, Vm};
+use bevy::ecs::prelude::*;
+
+use super::{
+    DESTROY_INSTRUCTIONS, FrameMeter, RELOAD_INSTRUCTIONS, complaint, reload, report, sync,
+};
+use crate::messages::ScriptError;
+use crate::natives::{CurrentScript, ScriptDespawns, ScriptSpawns};
+use crate::runtime::{Phase, ScriptBudget, ScriptErrorPolicy, ScriptInstance, ScriptRuntime};
+use crate::stats::ScriptFrameStats;
+
+/// One frame's work: what is left of the budget, what was done, what
+/// went wrong.
+struct Frame<'a> {
+    meter: FrameMeter,
+    stats: ScriptFrameStats,
+    errors: &'a mut Vec<ScriptError>,
+    dt: f64,
+    policy: ScriptErrorPolicy,
+}
+
+pub(super) fn run_frame(
+    world: &mut World,
+    runtime: &mut ScriptRuntime,
+    budget: ScriptBudget,
+    policy: ScriptErrorPolicy,
+    dt: f64,
+    errors: &mut Vec<ScriptError>,
+) -> ScriptFrameStats {
+    let frame_start = Instant::now();
+    let mut frame = Frame {
+        meter: FrameMeter::new(budget, frame_start),
+        stats: ScriptFrameStats::default(),
+        errors,
+        dt,
+        policy,
+    };
+    let instructions_before = runtime.vm_mut().instructions_executed();
+    run_destroys(world, runtime, &mut frame);
+    let order = turn_order(runtime);
+    let mut stopped_at = None;
+    for (pos, &(entity, slot)) in order.iter().enumerate() {
+        if frame.meter.exhausted() {
+            stopped_at = Some(pos);
+            break;
+        }
+        if runtime.dying.contains(&entity) {
+            continue;
+        }
+        if world.get_entity(entity).is_err() {
+            // Despawned by Rust code during the frame.
+            sync::retire_entity(runtime, entity);
+            continue;
+        }
+        take_turn(world, runtime, entity, slot, &mut frame);
+        take_despawns(world, runtime);
+    }
+    runtime.cursor = stopped_at.map(|pos| order[pos]);
+    frame.stats.waiting = stopped_at.map_or(0, |pos| order.len() - pos);
+    // What the frame's scripts despawned goes this frame, budget allowing.
+    run_destroys(world, runtime, &mut frame);
+
+    let mut stats = frame.stats;
+    let vm = runtime.vm_mut();
+    stats.instructions = vm.instructions_executed() - instructions_before;
+    stats.opcode_micros = frame_start.elapsed().as_secs_f64() * 1e6;
+    let gc_start = Instant::now();
+    let progress = match budget {
+        ScriptBudget::Micros { frame, .. } => {
+            let left = Duration::from_micros(frame).saturating_sub(frame_start.elapsed());
+            vm.gc_step(Budget::Micros(left.as_micros() as u64))
+        }
+        ScriptBudget::Instructions { gc, .. } => vm.gc_step(Budget::Instructions(gc)),
+    };
+    stats.gc_micros = gc_start.elapsed().as_secs_f64() * 1e6;
+    stats.gc_longest_unchecked_micros = progress.longest_unchecked.as_secs_f64() * 1e6;
+    let report = vm.gc_report();
+    stats.heap_bytes = report.heap_bytes;
+    stats.heap_objects = report.objects.iter().map(|k| k.count).sum();
+    stats.gc_phase = report.phase;
+    for inst in runtime
+        .entities
+        .values()
+        .flat_map(|r| &r.slots)
+        .filter_map(|s| s.instance.as_ref())
+    {
+        match inst.phase {
+            Phase::Failed => stats.failed += 1,
+            _ if inst.pending.is_some() || inst.reload.is_some() => stats.suspended += 1,
+            _ => {}
+        }
+    }
+    stats.suspended += runtime
+        .destroying
+        .iter()
+        .filter(|d| d.call.is_some())
+        .count();
+    stats
+}
+
+/// Every instance, in entity order and then in its `Script`'s order,
+/// starting with the one the last frame did not get to.
+fn turn_order(runtime: &ScriptRuntime) -> Vec<(Entity, usize)> {
+    let mut order: Vec<(Entity, usize)> = runtime
+        .entities
+        .iter()
+        .flat_map(|(&e, record)| {
+            record
+                .slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.instance.is_some())
+                .map(move |(i, _)| (e, i))
+        })
+        .collect();
+    order.sort_unstable();
+    if let Some(cursor) = runtime.cursor {
+        let start = order.partition_point(|&key| key < cursor);
+        order.rotate_left(start);
+    }
+    order
+}
+
+/// Runs one call of `entity`'s script for what is left of the budget.
+fn resume(
+    world: &mut World,
+    vm: &mut Vm,
+    entity: Entity,
+    call: CallId,
+    frame: &mut Frame<'_>,
+) -> (RunResult, u64) {
+    world.insert_resource(CurrentScript(entity));
+    let before = vm.instructions_executed();
+    let result = vm.resume_with(call, frame.meter.slice(), world);
+    let spent = vm.instructions_executed() - before;
+    frame.meter.spend(spent);
+    let stretch = vm.last_resume_longest_unchecked().as_secs_f64() * 1e6;
+    let stats = &mut frame.stats;
+    stats.opcode_longest_unchecked_micros = stats.opcode_longest_unchecked_micros.max(stretch);
+    stats.instances_run += 1;
+    (result, spent)
+}
+
+/// Whether a script despawned `entity` during its last call.
+fn despawned_by_a_script(world: &World, entity: Entity) -> bool {
+    world.resource::<ScriptDespawns>().0.contains(&entity)
+}
+
+/// Gives one instance its turn: a reload, its suspended call, top level,
+/// `on_start`, queued calls, then `on_update`, as far as the budget goes.
+fn take_turn(
+    world: &mut World,
+    runtime: &mut ScriptRuntime,
+    entity: Entity,
+    slot: usize,
+    frame: &mut Frame<'_>,
+) {
+    let (entities, vm) = runtime.entities_and_vm();
+    let Some(inst) = entities
+        .get_mut(&entity)
+        .and_then(|r| r.slots.get_mut(slot))
+        .and_then(|s| s.instance.as_mut())
+    else {
+        return;
+    };
+    let mut updated = false;
+    loop {
+        if frame.meter.exhausted() || despawned_by_a_script(world, entity) {
+            return;
+        }
+        if inst.reload.is_some() {
+            if !step_reload(world, vm, inst, entity, frame) {
+                return;
+            }
+            continue;
+        }
+        let call: CallId = match (inst.pending, inst.phase) {
+            (Some(call), _) => call,
+            (None, Phase::Failed) => return,
+            (None, Phase::Init) => vm.start_init(inst.id),
+            (None, Phase::Start) => match start_if_defined(vm, inst, "on_start", &[]) {
+                Some(call) => call,
+                None => {
+                    inst.phase = Phase::Running;
+                    inst.started = true;
+                    continue;
+                }
+            },
+            (None, Phase::Running) if !inst.inbox.is_empty() => {
+                let (function, args) = inst.inbox.pop_front().expect("not empty");
+                match start_queued(vm, inst, &function, &args) {
+                    Ok(call) => call,
+                    Err(message) => {
+                        frame
+                            .errors
+                            .push(complaint(Some(entity), &inst.path, message));
+                        continue;
+                    }
+                }
+            }
+            (None, Phase::Running) if updated => return,
+            (None, Phase::Running) => {
+                updated = true;
+                match start_if_defined(vm, inst, "on_update", &[Value::Float(frame.dt)]) {
+                    Some(call) => call,
+                    None => return,
+                }
+            }
+        };
+        let (result, _) = resume(world, vm, entity, call, frame);
+        match result {
+            RunResult::Done(_) => {
+                inst.pending = None;
+                inst.phase = match inst.phase {
+                    Phase::Init => Phase::Start,
+                    Phase::Start | Phase::Running => {
+                        inst.started = true;
+                        Phase::Running
+                    }
+                    Phase::Failed => Phase::Failed,
+                };
+            }
+            RunResult::Suspended => {
+                // Out of budget, or `yield`: either way, next frame.
+                inst.pending = Some(call);
+                return;
+            }
+            RunResult::Error(e) => {
+                inst.pending = None;
+                frame.errors.push(report(Some(entity), &inst.path, &e));
+                match frame.policy {
+                    ScriptErrorPolicy::Stop => inst.phase = Phase::Failed,
+                    // The failed step counts as done: a failed top level or
+                    // on_start moves on to on_update.
+                    ScriptErrorPolicy::Continue => {
+                        inst.phase = match inst.phase {
+                            Phase::Init => Phase::Start,
+                            _ => Phase::Running,
+                        }
+                    }
+                }
+                return;
+            }
+        }
+    }
+}
+
+/// Runs a reload's top level; true when the instance may go on with its
+/// turn.
+fn step_reload(
+    world: &mut World,
+    vm: &mut Vm,
+    inst: &mut ScriptInstance,
+    entity: Entity,
+    frame: &mut Frame<'_>,
+) -> bool {
+    let mut reload = inst.reload.take().expect("checked by the caller");
+    world.resource_mut::<ScriptSpawns>().0.clear();
+    let (result, spent) = resume(world, vm, entity, reload.call, frame);
+    reload.spent += spent;
+    reload
+        .spawned
+        .append(&mut world.resource_mut::<ScriptSpawns>().0);
+    match result {
+        RunResult::Done(_) => {
+            reload::finish(world, vm, inst, reload);
+            true
+        }
+        RunResult::Suspended if reload.spent <= RELOAD_INSTRUCTIONS => {
+            inst.reload = Some(reload);
+            false
+        }
+        RunResult::Suspended => {
+            vm.cancel(reload.call);
+            vm.release_instance(reload.id);
+            frame.errors.push(complaint(
+                Some(entity),
+                &inst.path,
+                format!(
+                    "{}: the reloaded script's top level ran past {RELOAD_INSTRUCTIONS} \
+                     instructions; the old version keeps running",
+                    inst.path
+                ),
+            ));
+            true
+        }
+        RunResult::Error(e) => {
+            vm.release_instance(reload.id);
+            frame.errors.push(report(Some(entity), &inst.path, &e));
+            true
+        }
+    }
+}
+
+fn start_if_defined(
+    vm: &mut Vm,
+    inst: &ScriptInstance,
+    name: &str,
+    args: &[Value],
+) -> Option<CallId> {
+    // One lookup of the name, where `has_function` and then `start_call`
+    // would make two: this runs for every instance every frame.
+    match vm.get_var(inst.id, name)? {
+        f @ (Value::Closure(_) | Value::Native(_)) => vm.start_call_value(f, args).ok(),
+        _ => None,
+    }
+}
+
+/// Starts a call a command queued; the reason when it cannot.
+fn start_queued(
+    vm: &mut Vm,
+    inst: &ScriptInstance,
+    function: &str,
+    args: &[crate::ScriptValue],
+) -> Result<CallId, String> {
+    let mut values = Vec::with_capacity(args.len());
+    for a in args {
+        values.push(a.to_ark(vm.heap_mut())?);
+    }
+    vm.start_call(inst.id, function, &values)
+        .map_err(|e| format!("{function}: {}", e.message))
+}
+
+/// Entities that scripts despawned: each stops getting calls now, its
+/// instances' `on_destroy` run, and then it leaves the world.
+fn take_despawns(world: &mut World, runtime: &mut ScriptRuntime) {
+    let despawned = std::mem::take(&mut world.resource_mut::<ScriptDespawns>().0);
+    for entity in despawned {
+        if !runtime.dying.insert(entity) {
+            continue;
+        }
+        sync::retire_entity(runtime, entity);
+        leave_if_destroyed(world, runtime, entity);
+    }
+}
+
+/// Despawns a dying entity once none of its instances is still being
+/// destroyed.
+fn leave_if_destroyed(world: &mut World, runtime: &mut ScriptRuntime, entity: Entity) {
+    if runtime.dying.contains(&entity) && !runtime.destroying.iter().any(|d| d.entity == entity) {
+        runtime.dying.remove(&entity);
+        world.despawn(entity);
+    }
+}
+
+/// Runs queued `on_destroy` calls, oldest first, and releases their
+/// instances.
+fn run_destroys(world: &mut World, runtime: &mut ScriptRuntime, frame: &mut Frame<'_>) {
+    while !runtime.destroying.is_empty() {
+        if frame.meter.exhausted() {
+            return;
+        }
+        let mut d = runtime.destroying.pop_front().expect("not empty");
+        let vm = runtime.vm_mut();
+        if d.call.is_none() && d.run {
+            d.call = match vm.get_var(d.id, "on_destroy") {
+                Some(f @ (Value::Closure(_) | Value::Native(_))) => {
+                    vm.start_call_value(f, &[]).ok()
+                }
+                _ => None,
+            };
+        }
+        if let Some(call) = d.call {
+            let (result, spent) = resume(world, vm, d.entity, call, frame);
+            d.spent += spent;
+            match result {
+                RunResult::Suspended if d.spent <= DESTROY_INSTRUCTIONS => {
+                    runtime.destroying.push_front(d);
+                    return;
+                }
+                RunResult::Suspended => {
+                    vm.cancel(call);
+                    frame.errors.push(complaint(
+                        Some(d.entity),
+                        &d.path,
+                        format!(
+                            "{}: on_destroy ran past {DESTROY_INSTRUCTIONS} instructions and was stopped",
+                            d.path
+                        ),
+                    ));
+                }
+                RunResult::Error(e) => frame.errors.push(report(Some(d.entity), &d.path, &e)),
+                RunResult::Done(_) => {}
+            }
+        }
+        runtime.vm_mut().release_instance(d.id);
+        take_despawns(world, runtime);
+        leave_if_destroyed(world, runtime, d.entity);
+    }
+}
