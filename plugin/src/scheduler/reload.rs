@@ -3,13 +3,14 @@
 //!
 //! The new code's top level runs in an instance of its own, as the
 //! instance's next call, within the frame's budget (and may span frames).
-//! When it finishes, every module variable whose name still exists gets
-//! its old value back, except functions (closures belong to the old code);
+//! When it finishes, if the instance had got through `on_start`, every
+//! module variable whose name still exists gets its old value back, except
+//! functions (closures belong to the old code);
 //! entities that the new top level spawned and that no variable then holds
 //! are despawned, so a reload does not leave a second copy of what the top
-//! level spawns. Then the new instance takes over: an instance whose
-//! top level or `on_start` never finished (it failed, or had not got
-//! there) runs `on_start` now; a failed one runs again. If the new top
+//! level spawns. Then the new instance takes over: one whose top level or
+//! `on_start` never finished (it failed, or had not got there) starts over
+//! with the new code, `on_start` included; a failed one runs again. If the new top
 //! level fails, the old instance carries on and the error is reported.
 
 use ark_vm::{Value, Vm};
@@ -60,7 +61,10 @@ pub(super) fn finish(world: &mut World, vm: &mut Vm, inst: &mut ScriptInstance, 
         .instance_module(new)
         .map(|m| m.code().var_names.clone())
         .unwrap_or_default();
-    for name in names.iter() {
+    // An instance that never got through `on_start` has no state worth
+    // keeping: it starts over with the new code.
+    let keep_state = inst.started;
+    for name in names.iter().filter(|_| keep_state) {
         let Some(value) = vm.get_var(old, name) else {
             continue;
         };

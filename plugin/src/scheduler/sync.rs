@@ -152,13 +152,20 @@ fn instantiate_compiled(runtime: &mut ScriptRuntime, errors: &mut Vec<ScriptErro
     } = runtime;
     let mut new = Vec::new();
     for (&entity, record) in entities.iter_mut() {
+        // A script starts only after the ones listed before it, so that
+        // their top levels and `on_start` run in the order given.
+        let mut earlier_ready = true;
         for (i, slot) in record.slots.iter_mut().enumerate() {
+            let failed = load_failures.contains_key(&slot.asset);
             if slot.instance.is_some() {
                 continue;
             }
-            if compiled.contains_key(&slot.asset) {
+            if compiled.contains_key(&slot.asset) && earlier_ready {
                 new.push((entity, i));
-            } else if let Some(why) = load_failures.get(&slot.asset)
+            } else if !failed {
+                earlier_ready = false;
+            }
+            if let Some(why) = load_failures.get(&slot.asset)
                 && !slot.load_failure_reported
             {
                 slot.load_failure_reported = true;

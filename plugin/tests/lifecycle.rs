@@ -1,0 +1,634 @@
+//! A script's life on an entity, as a game developer meets it: path
+//! changes, removal, despawns from scripts and from Rust, starvation,
+//! commands that cannot be delivered, failures and reloads, the budget,
+//! and data crossing to Rust.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use bevy::prelude::*;
+use bevy::time::TimeUpdateStrategy;
+use bevy_ark::ScriptAsset;
+use bevy_ark::prelude::*;
+
+mod common;
+use common::{Log, drain, lines, test_app};
+
+/// A headless app over a folder of the given scripts.
+struct Scene {
+    app: App,
+    log: Log,
+    root: PathBuf,
+    errors: Vec<ScriptError>,
+    events: Vec<ScriptEvent>,
+}
+
+fn scene(budget: ScriptBudget, scripts: &[(&str, &str)]) -> Scene {
+    scene_with(budget, scripts, |_| {})
+}
+
+fn scene_with(
+    budget: ScriptBudget,
+    scripts: &[(&str, &str)],
+    setup: impl FnOnce(&mut App),
+) -> Scene {
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let root = std::env::temp_dir().join(format!("ark-lifecycle-{}-{n}", std::process::id()));
+    std::fs::create_dir_all(&root).unwrap();
+    for (name, source) in scripts {
+        std::fs::write(root.join(name), source).unwrap();
+    }
+    let (app, log) = test_app(&root.display().to_string(), false, |app| {
+        app.insert_resource(budget)
+            .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
+                16,
+            )));
+        setup(app);
+    });
+    Scene {
+        app,
+        log,
+        root,
+        errors: Vec::new(),
+        events: Vec::new(),
+    }
+}
+
+const WORK: ScriptBudget = ScriptBudget::Instructions {
+    frame: 100_000,
+    gc: 1_000,
+};
+
+impl Scene {
+    fn frame(&mut self) {
+        self.app.update();
+        self.errors.extend(drain::<ScriptError>(&mut self.app));
+        self.events.extend(drain::<ScriptEvent>(&mut self.app));
+    }
+
+    fn frames(&mut self, n: usize) {
+        for _ in 0..n {
+            self.frame();
+        }
+    }
+
+    /// Steps frames until the log has a line starting with `prefix`
+    /// (scripts load on another thread, so this waits for them too).
+    fn until(&mut self, prefix: &str) {
+        for _ in 0..1000 {
+            self.frame();
+            if !self.lines(prefix).is_empty() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        panic!(
+            "never saw {prefix:?}; log: {:?}; errors: {:?}",
+            self.log.lock().unwrap(),
+            self.errors
+        );
+    }
+
+    /// Steps frames until a script error arrives.
+    fn until_error(&mut self) -> ScriptError {
+        for _ in 0..1000 {
+            self.frame();
+            if let Some(e) = self.errors.first() {
+                return e.clone();
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        panic!("no script error; log: {:?}", self.log.lock().unwrap());
+    }
+
+    fn lines(&self, prefix: &str) -> Vec<String> {
+        lines(&self.log, prefix)
+    }
+
+    fn spawn(&mut self, bundle: impl Bundle) -> Entity {
+        self.app.world_mut().spawn(bundle).id()
+    }
+
+    fn send(&mut self, command: ScriptCommand) {
+        self.app.world_mut().write_message(command);
+    }
+
+    /// Replaces a script's source, as a hot reload does.
+    fn edit(&mut self, name: &str, source: &str) {
+        let world = self.app.world_mut();
+        let server = world.resource::<AssetServer>().clone();
+        let id = server
+            .get_handle::<ScriptAsset>(name.to_string())
+            .expect("the script is loaded")
+            .id();
+        let mut assets = world.resource_mut::<Assets<ScriptAsset>>();
+        assets.get_mut(id).expect("loaded").source = source.to_string();
+    }
+
+    /// Instructions the VM ran during one frame, however they were
+    /// counted; checks that the frame's statistics count them all.
+    fn frame_measured(&mut self) -> u64 {
+        let before = self.instructions();
+        self.frame();
+        let ran = self.instructions() - before;
+        let stats = self.app.world().resource::<ScriptFrameStats>().clone();
+        assert_eq!(stats.instructions, ran, "work outside the statistics");
+        ran
+    }
+
+    fn instructions(&mut self) -> u64 {
+        self.app
+            .world_mut()
+            .resource_mut::<ScriptRuntime>()
+            .vm_mut()
+            .instructions_executed()
+    }
+
+    fn named(&mut self, name: &str) -> usize {
+        let world = self.app.world_mut();
+        let mut query = world.query::<&Name>();
+        query.iter(world).filter(|n| n.as_str() == name).count()
+    }
+}
+
+impl Drop for Scene {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+/// Reports its name at start, update and destroy.
+fn lifecycle_script(name: &str) -> String {
+    format!(
+        "fn on_start() {{ report(\"{name} start\"); }}
+         fn on_update(dt) {{ report(\"{name} update\"); }}
+         fn on_destroy() {{ report(\"{name} destroyed\"); }}"
+    )
+}
+
+// ---- 1. The Script component ----
+
+#[test]
+fn changing_the_script_path_replaces_the_old_instance() {
+    let (a, b) = (lifecycle_script("a"), lifecycle_script("b"));
+    let mut s = scene(WORK, &[("a.ark", &a), ("b.ark", &b)]);
+    let e = s.spawn(Script::new("a.ark"));
+    s.until("a update");
+    s.app.world_mut().entity_mut(e).insert(Script::new("b.ark"));
+    s.until("b update");
+    let a_updates = s.lines("a update").len();
+    s.frames(5);
+    assert_eq!(s.lines("a destroyed").len(), 1);
+    assert_eq!(
+        s.lines("a update").len(),
+        a_updates,
+        "a kept running beside b"
+    );
+    assert_eq!(
+        s.app.world().resource::<ScriptRuntime>().instance_count(),
+        1
+    );
+}
+
+#[test]
+fn removing_and_inserting_the_script_again_restarts_it() {
+    let a = lifecycle_script("a");
+    let mut s = scene(WORK, &[("a.ark", &a)]);
+    let e = s.spawn(Script::new("a.ark"));
+    s.until("a update");
+    let mut entity = s.app.world_mut().entity_mut(e);
+    entity.remove::<Script>();
+    entity.insert(Script::new("a.ark"));
+    s.frames(3);
+    assert_eq!(s.lines("a destroyed").len(), 1);
+    assert_eq!(s.lines("a start").len(), 2);
+}
+
+#[test]
+fn the_same_script_twice_is_two_instances() {
+    let counter = "let n = 0; fn on_update(dt) { n += 1; report(\"n\", n); }";
+    let mut s = scene(WORK, &[("c.ark", counter)]);
+    s.spawn(Script::new("c.ark").with("c.ark"));
+    s.until("n");
+    s.frames(1);
+    assert_eq!(
+        s.app.world().resource::<ScriptRuntime>().instance_count(),
+        2
+    );
+    let first_two = &s.lines("n")[..2];
+    assert_eq!(first_two, ["n 1", "n 1"], "each has its own state");
+}
+
+#[test]
+fn scripts_run_in_the_order_given_even_when_a_later_one_compiled_first() {
+    let one = "fn on_update(dt) { report(\"order\", \"first\", self); }";
+    let two = "fn on_update(dt) { report(\"order\", \"second\", self); }";
+    let mut s = scene(WORK, &[("one.ark", one), ("two.ark", two)]);
+    // two.ark compiles (for another entity) long before one.ark loads.
+    s.spawn(Script::new("two.ark"));
+    s.until("order");
+    let e = s.spawn(Script::new("one.ark").with("two.ark"));
+    let mine = format!("<entity {e}>");
+    for _ in 0..1000 {
+        s.frame();
+        if s.lines("order")
+            .iter()
+            .filter(|l| l.ends_with(&mine))
+            .count()
+            >= 4
+        {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let order: Vec<String> = s
+        .lines("order")
+        .into_iter()
+        .filter(|l| l.ends_with(&mine))
+        .collect();
+    assert!(order.len() >= 4, "{order:?}");
+    for pair in order.chunks(2) {
+        assert!(
+            pair[0].contains("first") && pair[1].contains("second"),
+            "{order:?}"
+        );
+    }
+}
+
+// ---- 2. Despawning ----
+
+const VICTIM: &str = "
+    fn on_update(dt) { report(\"victim update\"); }
+    fn on_destroy() {
+        report(\"victim destroyed\", self.Transform.translation.x);
+        send(\"bye\");
+    }";
+const KILLER: &str = "
+    let frames = 0;
+    fn on_update(dt) {
+        frames += 1;
+        if frames == 3 { report(\"kill\", despawn(find(\"Victim\"))); }
+    }";
+
+#[test]
+fn a_scripted_entity_despawned_by_a_script_gets_on_destroy_with_its_components_and_no_more_updates()
+{
+    let mut s = scene_with(
+        WORK,
+        &[("victim.ark", VICTIM), ("killer.ark", KILLER)],
+        |app| {
+            app.register_type::<Transform>();
+        },
+    );
+    // The killer runs first (lower entity), the victim after it.
+    s.spawn(Script::new("killer.ark"));
+    let victim = s.spawn((
+        Name::new("Victim"),
+        Transform::from_xyz(5.0, 0.0, 0.0),
+        Script::new("victim.ark"),
+    ));
+    s.until("kill");
+    let updates = s.lines("victim update").len();
+    s.frames(3);
+    assert_eq!(s.lines("kill"), ["kill true"]);
+    assert_eq!(s.lines("victim destroyed"), ["victim destroyed 5.0"]);
+    assert_eq!(
+        s.lines("victim update").len(),
+        updates,
+        "it updated after its despawn"
+    );
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    assert!(
+        s.app.world().get_entity(victim).is_err(),
+        "still in the world"
+    );
+    let bye: Vec<_> = s.events.iter().filter(|e| e.name == "bye").collect();
+    assert_eq!(bye.len(), 1);
+    assert_eq!(
+        bye[0].sender,
+        Some(victim),
+        "on_destroy's send names its own entity"
+    );
+}
+
+#[test]
+fn despawned_by_rust_its_on_destroy_runs_in_the_next_frame_and_sends_as_itself() {
+    let script = "fn on_update(dt) { report(\"up\"); } fn on_destroy() { send(\"gone\"); }";
+    let mut s = scene(WORK, &[("s.ark", script)]);
+    let e = s.spawn(Script::new("s.ark"));
+    // Another script runs after it every frame.
+    s.spawn(Script::new("s.ark"));
+    s.until("up");
+    s.frames(2);
+    s.app.world_mut().despawn(e);
+    s.frame();
+    let gone: Vec<_> = s.events.iter().filter(|ev| ev.name == "gone").collect();
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].sender, Some(e));
+}
+
+// ---- 3. Starvation ----
+
+#[test]
+fn a_heavy_script_does_not_starve_the_next_script_on_its_entity() {
+    let heavy = "fn on_update(dt) { let x = 0; for i in 0..100000 { x += i; } }";
+    let light = "fn on_update(dt) { report(\"light\"); }";
+    let budget = ScriptBudget::Instructions {
+        frame: 20_000,
+        gc: 1_000,
+    };
+    let mut s = scene(budget, &[("heavy.ark", heavy), ("light.ark", light)]);
+    s.spawn(Script::new("heavy.ark").with("light.ark"));
+    s.until("light");
+    let before = s.lines("light").len();
+    s.frames(100);
+    let ran = s.lines("light").len() - before;
+    assert!(ran >= 20, "light ran {ran} times in 100 frames");
+}
+
+// ---- 4. Nothing vanishes ----
+
+const HEALER: &str = "fn heal(amount) { report(\"heal\", amount); }";
+
+#[test]
+fn a_call_sent_before_the_script_loaded_is_delivered() {
+    let mut s = scene(WORK, &[("healer.ark", HEALER)]);
+    let e = s.spawn(Script::new("healer.ark"));
+    s.send(ScriptCommand::Call {
+        entity: e,
+        function: "heal".into(),
+        args: vec![ScriptValue::Int(5)],
+    });
+    s.until("heal");
+    assert_eq!(s.lines("heal"), ["heal 5"]);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+}
+
+#[test]
+fn a_call_to_a_function_no_script_defines_is_an_error() {
+    let mut s = scene(WORK, &[("healer.ark", HEALER)]);
+    let e = s.spawn(Script::new("healer.ark"));
+    s.send(ScriptCommand::Call {
+        entity: e,
+        function: "fly".into(),
+        args: vec![],
+    });
+    let error = s.until_error();
+    assert_eq!(error.entity, Some(e));
+    assert!(
+        error.message.contains("'fly'") && error.message.contains("defines"),
+        "{error:?}"
+    );
+}
+
+#[test]
+fn a_call_to_a_despawned_entity_or_one_without_scripts_is_an_error() {
+    let mut s = scene(WORK, &[("healer.ark", HEALER)]);
+    let gone = s.spawn(Name::new("x"));
+    s.app.world_mut().despawn(gone);
+    s.send(ScriptCommand::Call {
+        entity: gone,
+        function: "heal".into(),
+        args: vec![],
+    });
+    let error = s.until_error();
+    assert!(error.message.contains("does not exist"), "{error:?}");
+    s.errors.clear();
+    let plain = s.spawn(Name::new("plain"));
+    s.send(ScriptCommand::Call {
+        entity: plain,
+        function: "heal".into(),
+        args: vec![],
+    });
+    let error = s.until_error();
+    assert!(error.message.contains("has no scripts"), "{error:?}");
+}
+
+#[test]
+fn a_missing_script_file_is_an_error_naming_the_entity() {
+    let mut s = scene(WORK, &[]);
+    let e = s.spawn(Script::new("missing.ark"));
+    let error = s.until_error();
+    assert_eq!(error.entity, Some(e));
+    assert!(error.message.contains("missing.ark"), "{error:?}");
+}
+
+// ---- 5. Failures and reloads ----
+
+#[test]
+fn a_failed_instance_queues_no_broadcasts_for_after_its_fix() {
+    let broken = "fn on_start() { let x = nil + 1; } fn on_event(n, d) { report(\"got\", n); }";
+    let mut s = scene(WORK, &[("b.ark", broken)]);
+    s.spawn(Script::new("b.ark"));
+    s.until_error();
+    for _ in 0..50 {
+        s.send(ScriptCommand::Broadcast {
+            name: "old".into(),
+            data: ScriptValue::Nil,
+        });
+        s.frame();
+    }
+    s.edit("b.ark", "fn on_event(n, d) { report(\"got\", n); }");
+    s.frames(3);
+    s.send(ScriptCommand::Broadcast {
+        name: "new".into(),
+        data: ScriptValue::Nil,
+    });
+    s.until("got");
+    s.frames(2);
+    assert_eq!(s.lines("got"), ["got new"]);
+}
+
+#[test]
+fn a_reload_that_fixes_a_failed_top_level_runs_the_top_level_and_on_start() {
+    let broken = "let speed = nil + 1; fn on_start() { report(\"start\", speed); }";
+    let mut s = scene(WORK, &[("s.ark", broken)]);
+    s.spawn(Script::new("s.ark"));
+    s.until_error();
+    s.edit(
+        "s.ark",
+        "let speed = 7; fn on_start() { report(\"start\", speed); }",
+    );
+    s.until("start");
+    assert_eq!(s.lines("start"), ["start 7"]);
+}
+
+#[test]
+fn a_reload_keeps_one_copy_of_what_the_top_level_spawned() {
+    let script = "let minion = spawn({Name: \"Minion\"});
+                  fn on_update(dt) { report(\"v\", 1); }";
+    let mut s = scene(WORK, &[("s.ark", script)]);
+    s.spawn(Script::new("s.ark"));
+    s.until("v");
+    s.edit("s.ark", &script.replace("\"v\", 1", "\"v\", 2"));
+    s.until("v 2");
+    s.edit("s.ark", &script.replace("\"v\", 1", "\"v\", 3"));
+    s.until("v 3");
+    assert_eq!(s.named("Minion"), 1);
+}
+
+// ---- 6. The budget ----
+
+#[test]
+fn on_destroy_of_many_entities_runs_within_the_budget_over_several_frames() {
+    let script = "fn on_update(dt) { report(\"up\"); }
+                  fn on_destroy() { let x = 0; for i in 0..2000 { x += i; } report(\"bye\"); }";
+    let budget = ScriptBudget::Instructions {
+        frame: 50_000,
+        gc: 1_000,
+    };
+    let mut s = scene(budget, &[("s.ark", script)]);
+    let entities: Vec<Entity> = (0..200).map(|_| s.spawn(Script::new("s.ark"))).collect();
+    s.until("up");
+    s.frames(2);
+    for e in entities {
+        s.app.world_mut().despawn(e);
+    }
+    let mut frames = 0;
+    while s.lines("bye").len() < 200 {
+        let ran = s.frame_measured();
+        frames += 1;
+        // One call may overshoot by its function's length and one loop round.
+        assert!(ran <= 50_000 + 2_000, "{ran} instructions in one frame");
+        assert!(frames < 200, "destroys never finished");
+    }
+    assert!(
+        frames > 1,
+        "200 heavy on_destroy calls fit one frame's budget"
+    );
+    assert_eq!(
+        s.app.world().resource::<ScriptRuntime>().instance_count(),
+        0
+    );
+}
+
+#[test]
+fn a_reloaded_top_level_runs_within_the_budget() {
+    let heavy = |v: i64| {
+        format!(
+            "let t = 0; for i in 0..30000 {{ t += i; }}
+             fn on_update(dt) {{ report(\"v\", {v}); }}"
+        )
+    };
+    let budget = ScriptBudget::Instructions {
+        frame: 20_000,
+        gc: 1_000,
+    };
+    let mut s = scene(budget, &[("s.ark", &heavy(1))]);
+    s.spawn(Script::new("s.ark"));
+    s.until("v 1");
+    s.edit("s.ark", &heavy(2));
+    for _ in 0..200 {
+        let ran = s.frame_measured();
+        assert!(ran <= 20_000 + 2_000, "{ran} instructions in one frame");
+        if !s.lines("v 2").is_empty() {
+            return;
+        }
+    }
+    panic!("the reload never finished");
+}
+
+#[test]
+fn data_too_large_to_send_is_an_error_not_a_huge_copy() {
+    let script = "fn on_start() { let l = [1]; for i in 0..21 { l = [l, l]; } send(\"big\", l); }";
+    let mut s = scene(WORK, &[("s.ark", script)]);
+    s.spawn(Script::new("s.ark"));
+    let error = s.until_error();
+    assert!(error.message.contains("too"), "{error:?}");
+    assert!(s.events.iter().all(|e| e.name != "big"));
+}
+
+#[test]
+fn a_budget_with_no_room_for_scripts_is_reported() {
+    let budget = ScriptBudget::Micros {
+        frame: 1_000,
+        gc: 2_000,
+    };
+    let mut s = scene(budget, &[("s.ark", "fn on_update(dt) {}")]);
+    s.spawn(Script::new("s.ark"));
+    let error = s.until_error();
+    assert!(error.message.contains("ScriptBudget"), "{error:?}");
+    s.errors.clear();
+    s.frames(5);
+    assert!(s.errors.is_empty(), "reported once: {:?}", s.errors);
+}
+
+// ---- 7. Data crossing to Rust ----
+
+#[test]
+fn int_and_entity_map_keys_survive_a_broadcast() {
+    let script = "fn on_start() { broadcast(\"m\", {[1]: \"one\", [self]: \"me\", s: 2}); }
+                  fn on_event(n, d) {
+                      for k in keys(d) { report(\"key\", type(k), d[k]); }
+                  }";
+    let mut s = scene(WORK, &[("s.ark", script)]);
+    s.spawn(Script::new("s.ark"));
+    s.until("key");
+    s.frames(1);
+    assert_eq!(
+        s.lines("key"),
+        ["key int one", "key entity me", "key string 2"]
+    );
+}
+
+#[test]
+fn sending_a_component_sends_its_fields() {
+    let script =
+        "fn on_start() { send(\"t\", self.Transform); send(\"p\", self.Transform.translation); }";
+    let mut s = scene_with(WORK, &[("s.ark", script)], |app| {
+        app.register_type::<Transform>();
+    });
+    s.spawn((Transform::from_xyz(1.0, 2.0, 3.0), Script::new("s.ark")));
+    for _ in 0..1000 {
+        s.frame();
+        if s.events.len() >= 2 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    let t = &s.events.iter().find(|e| e.name == "t").expect("sent").data;
+    let ScriptValue::Map(fields) = t else {
+        panic!("not a map: {t:?}")
+    };
+    assert_eq!(
+        fields[0],
+        (
+            "translation".into(),
+            ScriptValue::Vec3(Vec3::new(1.0, 2.0, 3.0))
+        )
+    );
+    assert_eq!(fields.len(), 3, "{fields:?}");
+    let p = &s.events.iter().find(|e| e.name == "p").expect("sent").data;
+    assert_eq!(*p, ScriptValue::Vec3(Vec3::new(1.0, 2.0, 3.0)));
+}
+
+#[test]
+fn a_failed_spawn_leaves_no_entity_behind() {
+    let script = "fn on_start() { spawn({Name: \"Ghost\", Transform: {translation: \"up\"}}); }";
+    let mut s = scene_with(WORK, &[("s.ark", script)], |app| {
+        app.register_type::<Transform>();
+    });
+    s.spawn(Script::new("s.ark"));
+    s.until_error();
+    assert_eq!(s.named("Ghost"), 0);
+}
+
+#[derive(Component, Reflect, Default)]
+#[reflect(Component, Default)]
+struct Counter {
+    big: u64,
+}
+
+#[test]
+fn a_u64_beyond_the_int_range_is_an_error_not_a_ref() {
+    let script = "fn on_start() { report(\"big\", self.Counter.big); }";
+    let mut s = scene_with(WORK, &[("s.ark", script)], |app| {
+        app.register_type::<Counter>();
+    });
+    s.spawn((Counter { big: u64::MAX }, Script::new("s.ark")));
+    let error = s.until_error();
+    assert!(error.message.contains("beyond the int range"), "{error:?}");
+    assert!(s.lines("big").is_empty());
+}
