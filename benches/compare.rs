@@ -16,7 +16,9 @@
 //! `ARK_BENCH_ITERATIONS` (default 5) sets the rounds per program;
 //! `ARK_BENCH_RHAI_ITERATIONS` (default 3) sets Rhai's, which is slow;
 //! `ARK_BENCH_PROGRAMS=fib,loop` picks programs, `ARK_BENCH_PEERS=lua5.4`
-//! peers (by the names in the table's header).
+//! peers (by the names in the table's header). `ARK_BENCH_IDLE_BREAKPOINT=1`
+//! sets a breakpoint in a script that never runs, to measure what the
+//! debugger costs while it is in use.
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
@@ -116,6 +118,9 @@ impl ArkProgram {
     fn load(path: &Path) -> ArkProgram {
         let source = std::fs::read_to_string(path).expect("program");
         let mut vm = Vm::new();
+        if std::env::var_os("ARK_BENCH_IDLE_BREAKPOINT").is_some() {
+            vm.set_breakpoint("never-loaded.ark", 1, None);
+        }
         let last_line = Arc::new(Mutex::new(String::new()));
         let sink = last_line.clone();
         vm.set_print(move |line| *sink.lock().unwrap() = line.to_string());

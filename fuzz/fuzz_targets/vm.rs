@@ -29,7 +29,7 @@ fuzz_target!(|data: &[u8]| {
     // a growing heap quadratic).
     for _ in 0..400 {
         match vm.resume(call, Budget::Instructions(97)) {
-            RunResult::Suspended => {
+            RunResult::Suspended | RunResult::Stopped(_) => {
                 vm.gc_step_forced(Budget::Instructions(50));
             }
             RunResult::Done(v) => {

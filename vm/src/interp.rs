@@ -16,6 +16,7 @@ use crate::access;
 use crate::builtins;
 use crate::bytecode::{Capture, Op, Proto};
 use crate::clock::ClockReads;
+use crate::debug::StopReason;
 use crate::error::{INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame};
 use crate::fiber::{Fiber, Frame, ProtoRef};
 use crate::gc;
@@ -102,6 +103,8 @@ impl Meter {
 enum Exit {
     Done(Value),
     Suspended,
+    /// The debugger stopped the call (only the debug loop stops).
+    Stopped(StopReason),
 }
 
 /// Runs `fiber` under `budget`.
@@ -136,6 +139,12 @@ fn run_metered(
     if let Some(message) = fiber.failed.take() {
         return RunResult::Error(RuntimeError::new(message));
     }
+    // A call stopped by an error before it unwound reports it now.
+    if !core.debug.stopped.is_empty()
+        && let Some(StopReason::Error(message)) = core.debug.resuming(call)
+    {
+        return RunResult::Error(error_with_stack(&core.heap, fiber, message));
+    }
     if let Some(nargs) = fiber.pending.take() {
         let natives = core.natives.clone();
         match call_value(
@@ -155,6 +164,10 @@ fn run_metered(
     match execute(core, call, fiber, meter, host) {
         Ok(Exit::Done(v)) => RunResult::Done(v),
         Ok(Exit::Suspended) => RunResult::Suspended,
+        Ok(Exit::Stopped(reason)) => {
+            core.debug.stop(call, reason.clone());
+            RunResult::Stopped(reason)
+        }
         Err(message) => RunResult::Error(error_with_stack(&core.heap, fiber, message)),
     }
 }
@@ -367,7 +380,13 @@ fn execute(
     host: Option<&mut (dyn Any + Send)>,
 ) -> Result<Exit, String> {
     let mut fuel = meter.fuel;
-    let result = execute_loop(core, call, fiber, meter, &mut fuel, host);
+    // The debug loop only while the debugger needs it: the plain one has
+    // no check per instruction.
+    let result = if core.debug.active(call) {
+        execute_loop::<true>(core, call, fiber, meter, &mut fuel, host)
+    } else {
+        execute_loop::<false>(core, call, fiber, meter, &mut fuel, host)
+    };
     meter.fuel = fuel;
     // The call may have written module variables. Host code can run a
     // whole call on this heap during a native (by swapping the heap into
@@ -378,7 +397,7 @@ fn execute(
     result
 }
 
-fn execute_loop(
+fn execute_loop<const DEBUG: bool>(
     core: &mut Core,
     call: CallId,
     fiber: &mut Fiber,
@@ -389,6 +408,13 @@ fn execute_loop(
     // One handle on the native table for the whole run (natives cannot be
     // registered while a script runs).
     let natives = core.natives.clone();
+    // The debug loop asks the debugger only when the call enters a line
+    // (`debug::DebugState::check`): where it was last asked.
+    let mut debug_spot = if DEBUG {
+        core.debug.last_spot(call)
+    } else {
+        None
+    };
     'frame: loop {
         // The call's frames point into the closures of the heap it started
         // on (`ProtoRef`): it never runs on another.
@@ -566,7 +592,11 @@ fn execute_loop(
         macro_rules! throw {
             ($msg:expr) => {{
                 save_pc!();
-                return Err($msg);
+                let message: String = $msg;
+                if DEBUG && core.debug.break_on_error {
+                    return Ok(Exit::Stopped(StopReason::Error(message)));
+                }
+                return Err(message);
             }};
         }
         macro_rules! tri {
@@ -838,6 +868,18 @@ fn execute_loop(
         check_fuel!();
         reload_cached_vars!();
         loop {
+            if DEBUG {
+                let spot = crate::debug::Spot::at(proto, pc!(), fiber.frames.len());
+                // A pause stops at the next instruction, even one on the
+                // line the call is on.
+                if debug_spot != Some(spot) || core.debug.pause_requested() {
+                    debug_spot = Some(spot);
+                    if let Some(reason) = core.debug.check(call, proto, spot, running_instance!()) {
+                        save_pc!();
+                        return Ok(Exit::Stopped(reason));
+                    }
+                }
+            }
             // SAFETY: `ip` points to an instruction (see its definition).
             let op = unsafe { *ip };
             // SAFETY: one past an instruction is inside the code or its end.

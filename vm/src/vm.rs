@@ -113,6 +113,10 @@ pub enum RunResult {
     Suspended,
     /// The call failed; its handle is now invalid.
     Error(RuntimeError),
+    /// The debugger stopped the call (a breakpoint, a step, a pause, or an
+    /// error it breaks on): it is suspended where it stopped until the
+    /// host resumes it. Only a VM with the debugger in use stops calls.
+    Stopped(crate::debug::StopReason),
 }
 
 /// A compiled script, ready to be instantiated (cheap to clone).
@@ -191,6 +195,8 @@ pub struct Core {
     pub(crate) last_resume_longest_unchecked: std::time::Duration,
     /// Fields and methods of entity values, if the host provides them.
     pub(crate) entity_host: Option<Arc<dyn crate::host::EntityHost>>,
+    /// Breakpoints, steps and stopped calls.
+    pub(crate) debug: Box<crate::debug::DebugState>,
 }
 
 /// An Ark virtual machine.
@@ -250,6 +256,7 @@ impl Vm {
                 instructions: 0,
                 last_resume_longest_unchecked: std::time::Duration::ZERO,
                 entity_host: None,
+                debug: Box::default(),
                 config,
             },
         };
@@ -445,6 +452,7 @@ impl Vm {
         // compile (15% of a large compile's time, see the commit message).
         let code = Arc::new(stacker::grow(COMPILE_STACK_BYTES, work)?);
         self.core.modules.push(Arc::downgrade(&code));
+        self.core.debug.compiled(&code);
         Ok(Module(code))
     }
 
@@ -657,7 +665,7 @@ impl Vm {
         let mut fiber = std::mem::take(fiber);
         let result = interp::run(&mut self.core, call, &mut fiber, budget, host);
         match result {
-            RunResult::Suspended => {
+            RunResult::Suspended | RunResult::Stopped(_) => {
                 if let Some(slot) = self.core.calls.get_mut(call) {
                     *slot = fiber;
                     // It ran: its registers must be scanned again this cycle.
@@ -666,6 +674,7 @@ impl Vm {
             }
             _ => {
                 self.core.calls.remove(call);
+                self.core.debug.finished(call);
             }
         }
         result
@@ -675,7 +684,7 @@ impl Vm {
     pub fn finish(&mut self, call: CallId) -> Result<Value, RuntimeError> {
         loop {
             match self.resume(call, Budget::Unlimited) {
-                RunResult::Suspended => continue,
+                RunResult::Suspended | RunResult::Stopped(_) => continue,
                 RunResult::Done(v) => return Ok(v),
                 RunResult::Error(e) => return Err(e),
             }

@@ -118,6 +118,7 @@ fn run(name: &str, source: &str, mode: Mode) -> (Vec<String>, Outcome) {
                         }
                     }
                     RunResult::Done(_) => break Outcome::Ok,
+                    RunResult::Stopped(why) => panic!("stopped without a debugger: {why:?}"),
                     RunResult::Error(e) => {
                         break Outcome::Runtime {
                             line: e.line().unwrap_or(0),

@@ -21,6 +21,7 @@ fn run_to_end(vm: &mut Vm, call: ark_vm::CallId, budget: Budget) -> (Result<Valu
             RunResult::Suspended => suspensions += 1,
             RunResult::Done(v) => return (Ok(v), suspensions),
             RunResult::Error(e) => return (Err(e.to_string()), suspensions),
+            RunResult::Stopped(why) => panic!("stopped without a debugger: {why:?}"),
         }
     }
 }
@@ -698,6 +699,7 @@ fn instructions_are_counted_the_same_sliced_or_not() {
                 RunResult::Suspended => continue,
                 RunResult::Done(v) => assert_eq!(v, Value::Int(499_500)),
                 RunResult::Error(e) => panic!("{e}"),
+                RunResult::Stopped(why) => panic!("stopped without a debugger: {why:?}"),
             }
             break;
         }

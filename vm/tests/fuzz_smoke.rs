@@ -118,6 +118,7 @@ fn exercise(src: &str) {
     for _ in 0..200 {
         match vm.resume(call, Budget::Instructions(251)) {
             RunResult::Suspended => continue,
+            RunResult::Stopped(why) => panic!("stopped without a debugger: {why:?}"),
             RunResult::Done(v) => {
                 let _ = vm.display(v);
                 return;

@@ -19,6 +19,7 @@ fn run_interleaved(vm: &mut Vm, call: ark_vm::CallId, slice: u64, gc_work: u64) 
             }
             RunResult::Done(v) => return (v, peak.max(vm.heap().bytes())),
             RunResult::Error(e) => panic!("{e}"),
+            RunResult::Stopped(why) => panic!("stopped without a debugger: {why:?}"),
         }
     }
 }
@@ -139,6 +140,7 @@ fn a_long_lived_graph_survives_churn_intact() {
             }
             RunResult::Done(_) => break,
             RunResult::Error(e) => panic!("{e}"),
+            RunResult::Stopped(why) => panic!("stopped without a debugger: {why:?}"),
         }
     }
     assert!(vm.gc_report().cycles >= 3, "{}", vm.gc_report());

@@ -224,8 +224,8 @@ fn take_turn(
                     Phase::Failed => Phase::Failed,
                 };
             }
-            RunResult::Suspended => {
-                // Out of budget, or `yield`: either way, next frame.
+            // Out of budget, `yield`, or stopped by the debugger: next frame.
+            RunResult::Suspended | RunResult::Stopped(_) => {
                 inst.pending = Some(call);
                 return;
             }
@@ -270,11 +270,11 @@ fn step_reload(
             reload::finish(world, vm, inst, reload);
             true
         }
-        RunResult::Suspended if reload.spent <= RELOAD_INSTRUCTIONS => {
+        RunResult::Suspended | RunResult::Stopped(_) if reload.spent <= RELOAD_INSTRUCTIONS => {
             inst.reload = Some(reload);
             false
         }
-        RunResult::Suspended => {
+        RunResult::Suspended | RunResult::Stopped(_) => {
             vm.cancel(reload.call);
             vm.release_instance(reload.id);
             frame.errors.push(complaint(
@@ -368,11 +368,11 @@ fn run_destroys(world: &mut World, runtime: &mut ScriptRuntime, frame: &mut Fram
             let (result, spent) = resume(world, vm, d.entity, call, frame);
             d.spent += spent;
             match result {
-                RunResult::Suspended if d.spent <= DESTROY_INSTRUCTIONS => {
+                RunResult::Suspended | RunResult::Stopped(_) if d.spent <= DESTROY_INSTRUCTIONS => {
                     runtime.destroying.push_front(d);
                     return;
                 }
-                RunResult::Suspended => {
+                RunResult::Suspended | RunResult::Stopped(_) => {
                     vm.cancel(call);
                     frame.errors.push(complaint(
                         Some(d.entity),

@@ -113,7 +113,8 @@ fn run_file(vm: &mut Vm, args: &Args, path: &PathBuf, out: &Out) -> ExitCode {
         .map_or(Budget::Micros(FRAME_SCRIPT_MICROS), Budget::Instructions);
     loop {
         match vm.resume(call, budget) {
-            RunResult::Suspended => {
+            // The command sets no breakpoints: nothing stops.
+            RunResult::Suspended | RunResult::Stopped(_) => {
                 vm.gc_step(Budget::Micros(FRAME_GC_MICROS));
             }
             RunResult::Done(_) => return ExitCode::SUCCESS,
