@@ -17,6 +17,8 @@
 //!         RunResult::Suspended => continue,
 //!         RunResult::Done(v) => break v,
 //!         RunResult::Error(e) => panic!("{e}"),
+//!         // Only a VM with breakpoints or steps stops calls.
+//!         RunResult::Stopped(why) => unreachable!("{why:?}"),
 //!     }
 //! };
 //! assert_eq!(vm.from_value::<i64>(result).unwrap(), 42);
