@@ -44,6 +44,8 @@ pub struct Breakpoint {
     pub line: u32,
     /// Stop only in this instance.
     pub instance: Option<InstanceId>,
+    /// Stop only where this expression is truthy.
+    pub condition: Option<String>,
 }
 
 /// Why a call stopped.
@@ -206,6 +208,16 @@ impl DebugState {
         self.steps.remove(&call);
         self.last.remove(&call);
         self.stopped.remove(&call);
+    }
+
+    pub(crate) fn set_condition(&mut self, id: BreakpointId, condition: String) {
+        if let Some(bp) = self.breakpoints.get_mut(id) {
+            bp.condition = Some(condition);
+        }
+    }
+
+    pub(crate) fn condition(&self, id: BreakpointId) -> Option<String> {
+        self.breakpoints.get(id)?.condition.clone()
     }
 
     pub(crate) fn pause(&mut self) {

@@ -5,10 +5,14 @@
 use std::sync::Arc;
 
 use crate::bytecode::Proto;
+use crate::compiler::Options;
 use crate::debug::{Breakpoint, BreakpointId, FrameView, StepKind, StopReason};
 use crate::fiber::Fiber;
 use crate::value::Value;
 use crate::vm::{CallId, InstanceId, Vm};
+
+/// The most instructions one evaluation in a frame may run.
+pub const EVAL_INSTRUCTIONS: u64 = 10_000_000;
 
 impl Vm {
     /// Stops every call that runs `script`'s line `line` (or the first
@@ -31,9 +35,36 @@ impl Vm {
                 requested_line: line,
                 line,
                 instance,
+                condition: None,
             },
             &modules,
         )
+    }
+
+    /// Like [`Vm::set_breakpoint`], stopping only where `condition` (an
+    /// expression, evaluated in the stopped frame as
+    /// [`Vm::eval_in_frame`] does) is truthy. A condition that fails to
+    /// compile or run stops the call, so that the mistake shows.
+    pub fn set_breakpoint_if(
+        &mut self,
+        script: &str,
+        line: u32,
+        instance: Option<InstanceId>,
+        condition: &str,
+    ) -> BreakpointId {
+        let id = self.set_breakpoint(script, line, instance);
+        self.core.debug.set_condition(id, condition.to_string());
+        id
+    }
+
+    /// Whether a stop at breakpoint `id` stands: it has no condition, or
+    /// its condition holds (or cannot be evaluated) in the stopped frame.
+    pub(crate) fn breakpoint_condition_holds(&mut self, call: CallId, id: BreakpointId) -> bool {
+        let Some(condition) = self.core.debug.condition(id) else {
+            return true;
+        };
+        self.eval_in_frame(call, 0, &condition)
+            .map_or(true, |v| v.is_truthy())
     }
 
     /// Removes a breakpoint; false if there was none.
@@ -208,6 +239,171 @@ impl Vm {
             .zip(inst.vars())
             .map(|(name, &v)| (name.clone(), v))
             .collect()
+    }
+
+    /// Evaluates `source` in frame `frame` of a stopped or suspended call:
+    /// an expression gives its value; statements run (and give `nil`).
+    /// It sees the frame's locals, the variables its function captured and
+    /// its instance's module variables, and an assignment to any of them
+    /// writes it. It runs to completion, at most `EVAL_INSTRUCTIONS`
+    /// instructions.
+    pub fn eval_in_frame(
+        &mut self,
+        call: CallId,
+        frame: usize,
+        source: &str,
+    ) -> Result<Value, String> {
+        let locals = self
+            .frame_locals(call, frame)
+            .ok_or("no such call or frame")?;
+        let captures = self.frame_captures(call, frame).unwrap_or_default();
+        let instance = self
+            .call_stack(call)
+            .and_then(|stack| stack.get(frame).map(|f| f.instance))
+            .ok_or("no such call or frame")?;
+        // Locals shadow captures, which shadow module variables.
+        let mut names: Vec<String> = Vec::new();
+        let mut values: Vec<Value> = Vec::new();
+        for (name, v) in captures.iter().chain(locals.iter()) {
+            match names.iter().position(|n| n == name) {
+                Some(at) => values[at] = *v,
+                None => {
+                    names.push(name.clone());
+                    values.push(*v);
+                }
+            }
+        }
+        let params = names.join(", ");
+        let back: String = names.iter().map(|n| format!(", {n}")).collect();
+        // As an expression first; as statements if it is not one. The
+        // source ends its own line, so that a comment in it ends there.
+        let as_expression = format!("(fn({params}) {{ return [({source}\n){back}]; }})");
+        let as_statements = format!("(fn({params}) {{ {source}\n; return [nil{back}]; }})");
+        let f = self
+            .eval_function(instance, &as_expression)
+            .or_else(|_| self.eval_function(instance, &as_statements))?;
+        let _keep = self.root(f);
+        let run = self.start_call_value(f, &values).map_err(|e| e.message)?;
+        let result = self.finish_within(run, EVAL_INSTRUCTIONS)?;
+        let Value::List(list) = result else {
+            return Err("internal error: the evaluation gave no list".into());
+        };
+        let after: Vec<Value> = self.heap().list_items(list).unwrap_or_default().to_vec();
+        // Write back what the evaluation assigned.
+        for (i, name) in names.iter().enumerate() {
+            let (Some(&new), old) = (after.get(i + 1), values[i]) else {
+                continue;
+            };
+            if crate::ops::equal(new, old) && new.type_name() == old.type_name() {
+                continue;
+            }
+            if !self.set_frame_local(call, frame, name, new) {
+                self.set_frame_capture(call, frame, name, new);
+            }
+        }
+        Ok(after.first().copied().unwrap_or_default())
+    }
+
+    /// Compiles `source` (a function expression) in an instance's module
+    /// scope and returns the function.
+    fn eval_function(&mut self, instance: InstanceId, source: &str) -> Result<Value, String> {
+        let prior = self
+            .instance_module(instance)
+            .ok_or("stale instance")?
+            .code()
+            .var_names
+            .clone();
+        let options = Options {
+            prior_vars: &prior,
+            allow_top_return: true,
+        };
+        let module = self
+            .compile_source("<debugger>", source, options, true)
+            .map_err(|e| e.message)?;
+        if module.code().var_names.len() != prior.len() {
+            return Err("declaring module variables is not possible here".into());
+        }
+        let main = self.start_main(instance, &module);
+        self.finish_within(main, EVAL_INSTRUCTIONS)
+    }
+
+    /// Runs a call to its end within `limit` instructions; stops neither
+    /// at breakpoints nor at yields.
+    fn finish_within(&mut self, call: CallId, limit: u64) -> Result<Value, String> {
+        let start = self.instructions_executed();
+        loop {
+            let left = limit.saturating_sub(self.instructions_executed() - start);
+            if left == 0 {
+                self.cancel(call);
+                return Err(format!("the evaluation ran past {limit} instructions"));
+            }
+            match self.resume(call, crate::Budget::Instructions(left)) {
+                crate::RunResult::Done(v) => return Ok(v),
+                crate::RunResult::Error(e) => return Err(e.to_string()),
+                crate::RunResult::Suspended | crate::RunResult::Stopped(_) => {}
+            }
+        }
+    }
+
+    /// Writes a captured variable of a frame's function.
+    fn set_frame_capture(&mut self, call: CallId, frame: usize, name: &str, value: Value) -> bool {
+        let Some(fiber) = self.core.calls.get(call) else {
+            return false;
+        };
+        let Some(i) = fiber.frames.len().checked_sub(frame + 1) else {
+            return false;
+        };
+        let Some(closure) = self.core.heap.closures.get(fiber.frames[i].closure) else {
+            return false;
+        };
+        let Some(cell) = closure
+            .proto
+            .upval_names
+            .iter()
+            .position(|n| n == name)
+            .and_then(|at| closure.upvals.get(at).copied())
+        else {
+            return false;
+        };
+        self.core.heap.cell_set(cell, value);
+        true
+    }
+
+    /// How many children a list or map has (0 for other values).
+    pub fn child_count(&self, v: Value) -> usize {
+        match v {
+            Value::List(l) => self.heap().list_items(l).map_or(0, <[Value]>::len),
+            Value::Map(m) => self.core.heap.maps.get(m).map_or(0, |m| m.len()),
+            _ => 0,
+        }
+    }
+
+    /// `count` children of a list or map from `start`, labelled (an
+    /// index, or a key as the REPL shows it): a debugger pages through a
+    /// big container without copying it.
+    pub fn children(&self, v: Value, start: usize, count: usize) -> Vec<(String, Value)> {
+        match v {
+            Value::List(l) => self
+                .heap()
+                .list_items(l)
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+                .skip(start)
+                .take(count)
+                .map(|(i, &item)| (i.to_string(), item))
+                .collect(),
+            Value::Map(m) => match self.core.heap.maps.get(m) {
+                Some(map) => map
+                    .iter()
+                    .skip(start)
+                    .take(count)
+                    .map(|(k, &item)| (self.repr(k.to_value()), item))
+                    .collect(),
+                None => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
     }
 
     fn frame_proto<'a>(&'a self, fiber: &Fiber, i: usize) -> Option<&'a Arc<Proto>> {

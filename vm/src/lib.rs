@@ -62,6 +62,7 @@ pub use gc::{GcPhase, GcProgress};
 pub use gc_stats::{GcReport, KindStats, StepTimes};
 pub use heap::{ArkMap, Heap, Key, StrObj};
 pub use host::{EntityHost, HostObject};
+pub use inspect::EVAL_INSTRUCTIONS;
 pub use native::{
     Arity, FromArk, IntoArk, NativeCtx, NativeError, NativeFn, NativeResult, NativeReturn,
     TypedNative,

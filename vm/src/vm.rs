@@ -392,7 +392,7 @@ impl Vm {
 
     /// Parses and compiles on a stack of its own, so that the nesting the
     /// parser allows fits whatever thread the host calls from.
-    fn compile_source(
+    pub(crate) fn compile_source(
         &mut self,
         script: &str,
         source: &str,
@@ -517,7 +517,7 @@ impl Vm {
         }
     }
 
-    fn start_main(&mut self, instance: InstanceId, module: &Module) -> CallId {
+    pub(crate) fn start_main(&mut self, instance: InstanceId, module: &Module) -> CallId {
         let fiber = Fiber::for_main(&mut self.core.heap, instance.0, module.0.main.clone());
         self.insert_call(fiber)
     }
@@ -641,7 +641,7 @@ impl Vm {
 
     /// Runs a call for at most `budget`.
     pub fn resume(&mut self, call: CallId, budget: Budget) -> RunResult {
-        self.resume_inner(call, budget, None)
+        self.resume_checking_conditions(call, budget, None)
     }
 
     /// Like [`Vm::resume`], with host data that natives reach through
@@ -652,7 +652,37 @@ impl Vm {
         budget: Budget,
         host: &mut (dyn Any + Send),
     ) -> RunResult {
-        self.resume_inner(call, budget, Some(host))
+        self.resume_checking_conditions(call, budget, Some(host))
+    }
+
+    /// Resumes; a stop at a breakpoint whose condition does not hold goes
+    /// on running, within what is left of the budget.
+    fn resume_checking_conditions(
+        &mut self,
+        call: CallId,
+        budget: Budget,
+        mut host: Option<&mut (dyn Any + Send)>,
+    ) -> RunResult {
+        let (started, instructions) = (Instant::now(), self.core.instructions);
+        loop {
+            let left = match budget {
+                Budget::Instructions(n) => {
+                    Budget::Instructions(n.saturating_sub(self.core.instructions - instructions))
+                }
+                Budget::Micros(us) => {
+                    Budget::Micros(us.saturating_sub(started.elapsed().as_micros() as u64))
+                }
+                Budget::Unlimited => Budget::Unlimited,
+            };
+            let result = self.resume_inner(call, left, host.as_deref_mut());
+            if let RunResult::Stopped(crate::debug::StopReason::Breakpoint(id)) = &result
+                && !self.breakpoint_condition_holds(call, *id)
+            {
+                self.core.debug.resuming(call);
+                continue;
+            }
+            return result;
+        }
     }
 
     fn resume_inner(

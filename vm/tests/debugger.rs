@@ -327,3 +327,80 @@ fn a_breakpoint_moves_to_the_line_the_recompiled_script_has_code_on() {
         .unwrap();
     assert_eq!(vm.breakpoints()[0].1.line, 2);
 }
+
+#[test]
+fn an_expression_evaluates_in_the_selected_frame() {
+    let mut vm = Vm::new();
+    let game = load(&mut vm);
+    vm.set_breakpoint("dbg.ark", 3, None);
+    let call = vm.start_call(game, "run", &[Value::Int(3)]).unwrap();
+    assert_eq!(
+        until_stop(&mut vm, call),
+        StopReason::Breakpoint(vm.breakpoints()[0].0)
+    );
+    // Frame 0 is `add(0, 0)`; frame 1 is `run`.
+    assert_eq!(
+        vm.eval_in_frame(call, 0, "a + b + 100"),
+        Ok(Value::Int(100))
+    );
+    assert_eq!(vm.eval_in_frame(call, 1, "n * 10 + i"), Ok(Value::Int(30)));
+    assert_eq!(vm.eval_in_frame(call, 1, "total"), Ok(Value::Int(0)));
+    let e = vm.eval_in_frame(call, 0, "n").unwrap_err();
+    assert!(e.contains("undefined variable 'n'"), "{e}");
+}
+
+#[test]
+fn an_assignment_in_a_frame_writes_its_local_or_module_variable() {
+    let mut vm = Vm::new();
+    let game = load(&mut vm);
+    let bp = vm.set_breakpoint("dbg.ark", 4, None);
+    let call = vm
+        .start_call(game, "add", &[Value::Int(1), Value::Int(2)])
+        .unwrap();
+    until_stop(&mut vm, call);
+    vm.remove_breakpoint(bp);
+    assert_eq!(vm.eval_in_frame(call, 0, "sum = sum * 10"), Ok(Value::Nil));
+    assert_eq!(vm.eval_in_frame(call, 0, "total = 7"), Ok(Value::Nil));
+    assert_eq!(finish(&mut vm, call), Ok(Value::Int(30)));
+    assert_eq!(vm.get_var(game, "total"), Some(Value::Int(7)));
+}
+
+#[test]
+fn a_conditional_breakpoint_stops_only_where_its_condition_holds() {
+    let mut vm = Vm::new();
+    let game = load(&mut vm);
+    vm.set_breakpoint_if("dbg.ark", 10, None, "i == 3");
+    let call = vm.start_call(game, "run", &[Value::Int(6)]).unwrap();
+    assert!(matches!(
+        until_stop(&mut vm, call),
+        StopReason::Breakpoint(_)
+    ));
+    assert_eq!(local(&vm, call, "i"), Some(Value::Int(3)));
+    assert_eq!(finish(&mut vm, call), Ok(Value::Int(30)));
+}
+
+#[test]
+fn a_big_list_pages_its_children_without_copying_them_all() {
+    let mut vm = Vm::new();
+    let list = vm
+        .eval("(fn() { let l = []; for i in 0..100000 { l.push(i * 2); } return l; })()")
+        .unwrap();
+    assert_eq!(vm.child_count(list), 100_000);
+    let page = vm.children(list, 500, 3);
+    assert_eq!(
+        page,
+        [
+            ("500".to_string(), Value::Int(1000)),
+            ("501".to_string(), Value::Int(1002)),
+            ("502".to_string(), Value::Int(1004))
+        ]
+    );
+    let map = vm.eval("({name: \"x\", [3]: true})").unwrap();
+    assert_eq!(
+        vm.children(map, 0, 10)
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect::<Vec<_>>(),
+        ["\"name\"", "3"]
+    );
+}
