@@ -125,6 +125,9 @@ pub(crate) struct DebugState {
     last: HashMap<CallId, Spot>,
     /// Why each stopped call stopped.
     pub(crate) stopped: HashMap<CallId, StopReason>,
+    /// The source each script with breakpoints was last compiled from, to
+    /// move its breakpoints with an edit.
+    sources: HashMap<Arc<str>, String>,
 }
 
 impl DebugState {
@@ -267,17 +270,40 @@ impl DebugState {
         self.breakpoints.iter()
     }
 
-    /// Binds the breakpoints of a script just compiled to its lines.
-    pub(crate) fn compiled(&mut self, module: &Arc<ModuleCode>) {
+    /// Binds the breakpoints of a script just compiled to its lines. When
+    /// it was compiled before from other source (a hot reload), each
+    /// breakpoint first moves with its line, as an editor's markers do,
+    /// and one whose line was deleted is removed.
+    pub(crate) fn compiled(&mut self, module: &Arc<ModuleCode>, source: &str) {
         let ids: Vec<BreakpointId> = self
             .breakpoints
             .iter()
             .filter(|(_, bp)| *bp.script == *module.script)
             .map(|(id, _)| id)
             .collect();
+        // Kept for every script (one text per script name), so that a
+        // breakpoint set after the first compile moves with the next edit.
+        let old = self
+            .sources
+            .insert(module.script.clone(), source.to_string());
+        if ids.is_empty() {
+            return;
+        }
+        let moved = old
+            .filter(|old| old != source)
+            .map(|old| crate::line_map::LineMap::between(&old, source));
         for id in ids {
             let old = self.breakpoints[id].line;
             self.unlist(id, old);
+            if let Some(map) = &moved {
+                match map.new_line(self.breakpoints[id].requested_line) {
+                    Some(line) => self.breakpoints[id].requested_line = line,
+                    None => {
+                        self.breakpoints.remove(id);
+                        continue;
+                    }
+                }
+            }
             let bp = &mut self.breakpoints[id];
             bp.line = resolve_line(&bp.script, bp.requested_line, std::slice::from_ref(module))
                 .unwrap_or(bp.requested_line);

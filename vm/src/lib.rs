@@ -44,6 +44,7 @@ mod host;
 mod inspect;
 mod interp;
 pub mod lexer;
+mod line_map;
 mod methods;
 mod native;
 mod ops;

@@ -454,7 +454,7 @@ impl Vm {
         // compile (15% of a large compile's time, see the commit message).
         let code = Arc::new(stacker::grow(COMPILE_STACK_BYTES, work)?);
         self.core.modules.push(Arc::downgrade(&code));
-        self.core.debug.compiled(&code);
+        self.core.debug.compiled(&code, source);
         Ok(Module(code))
     }
 

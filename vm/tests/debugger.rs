@@ -317,6 +317,24 @@ fn module_variables_of_the_frame_instance_are_visible() {
 }
 
 #[test]
+fn a_hot_reload_moves_breakpoints_with_their_lines_and_drops_deleted_ones() {
+    let mut vm = Vm::new();
+    let v1 = "fn f() {\n  let a = 1;\n  let b = 2;\n  return a + b;\n}";
+    vm.load("edit.ark", v1).unwrap();
+    vm.set_breakpoint("edit.ark", 3, None);
+    vm.set_breakpoint("edit.ark", 2, None);
+    // Two lines added above, `let a` deleted.
+    let v2 = "// one\n// two\nfn f() {\n  let b = 2;\n  return b;\n}";
+    let game = vm.load("edit.ark", v2).unwrap();
+    let bps = vm.breakpoints();
+    assert_eq!(bps.len(), 1, "{bps:?}");
+    assert_eq!((bps[0].1.requested_line, bps[0].1.line), (4, 4));
+    let call = vm.start_call(game, "f", &[]).unwrap();
+    until_stop(&mut vm, call);
+    assert_eq!(line(&vm, call), 4);
+}
+
+#[test]
 fn a_breakpoint_moves_to_the_line_the_recompiled_script_has_code_on() {
     let mut vm = Vm::new();
     vm.load("moving.ark", "fn f() {\n\n  return 1;\n}").unwrap();
