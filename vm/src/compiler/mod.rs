@@ -14,9 +14,12 @@ mod cache;
 mod expr;
 mod stmt;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashSet;
+
+use crate::heap::SeededHasher;
 
 use crate::ast::{DeclId, Pos, Stmt};
 use crate::bytecode::{CachedModuleVar, Capture, LocalInfo, ModuleCode, Op, Proto, Reg};
@@ -95,7 +98,7 @@ struct FuncState {
     /// The constants, as keys (`ConstKey::value` gives each one's value).
     const_keys: Vec<ConstKey>,
     /// Their indexes by key, once there are too many to scan.
-    const_index: FxHashMap<ConstKey, u32>,
+    const_index: HashMap<ConstKey, u32, SeededHasher>,
     protos: Vec<Arc<Proto>>,
     captures: Vec<Capture>,
     upval_decls: Vec<DeclId>,
@@ -124,7 +127,7 @@ impl FuncState {
             code: Vec::with_capacity(16),
             positions: Vec::with_capacity(16),
             const_keys: Vec::with_capacity(4),
-            const_index: FxHashMap::default(),
+            const_index: HashMap::default(),
             protos: Vec::new(),
             captures: Vec::new(),
             upval_decls: Vec::new(),
@@ -219,7 +222,7 @@ pub(crate) struct Compiler<'a, 'e> {
     funcs: Vec<FuncState>,
     module_vars: Vec<String>,
     /// Module variable slots by name.
-    module_index: FxHashMap<String, u16>,
+    module_index: HashMap<String, u16, SeededHasher>,
     /// Whether top-level code may see each module variable yet.
     module_visible: Vec<bool>,
     /// Locals' names for the debug information: one allocation per

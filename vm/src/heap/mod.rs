@@ -18,7 +18,6 @@ use std::hash::BuildHasher;
 use crate::arena::HeapSize;
 
 use hashbrown::HashTable;
-use rustc_hash::FxBuildHasher;
 
 use crate::arena::Arena;
 use crate::concat_cache::ConcatCache;
@@ -26,7 +25,7 @@ use crate::gc::GcState;
 use crate::host::HostObject;
 use crate::value::{CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, StrKey, Value};
 
-pub use objects::{ArkMap, CellObj, Closure, Instance, ListObj, MapObj, StrObj};
+pub use objects::{ArkMap, CellObj, Closure, Instance, ListObj, MapObj, SeededHasher, StrObj};
 pub(crate) use objects::{OBJECT_OVERHEAD, VALUE_SIZE};
 
 /// A map key: the value kinds that may index a map.
@@ -67,6 +66,8 @@ pub struct OutOfMemory;
 pub struct Heap {
     pub(crate) strings: Arena<StrKey, StrObj>,
     pub(crate) interner: HashTable<StrKey>,
+    /// Hashes strings for the interner (seeded: see `SeededHasher`).
+    string_hasher: SeededHasher,
     pub(crate) lists: Arena<ListKey, ListObj>,
     pub(crate) maps: Arena<MapKey, MapObj>,
     pub(crate) closures: Arena<ClosureKey, Closure>,
@@ -127,10 +128,6 @@ fn default_entity_display(bits: u64) -> String {
     format!("{}v{}", bits as u32, (bits >> 32) as u32)
 }
 
-fn hash_str(s: &str) -> u64 {
-    FxBuildHasher.hash_one(s)
-}
-
 /// Whether two texts are equal. Most interned strings are short: up to 16
 /// bytes they are compared in at most two overlapping words each, inline,
 /// where slice equality calls `bcmp` (and the interner's probe loop spills
@@ -157,6 +154,7 @@ impl Heap {
         Heap {
             strings: Arena::default(),
             interner: HashTable::new(),
+            string_hasher: SeededHasher::default(),
             lists: Arena::default(),
             maps: Arena::default(),
             closures: Arena::default(),
@@ -326,7 +324,7 @@ impl Heap {
 
     /// Interns `text`: equal strings share one key.
     pub fn intern(&mut self, text: &str) -> Result<StrKey, OutOfMemory> {
-        let hash = hash_str(text);
+        let hash = self.string_hasher.hash_one(text);
         let strings = &self.strings;
         if let Some(&key) = self.interner.find(hash, |&k| {
             strings

@@ -11,7 +11,6 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
-use rustc_hash::FxBuildHasher;
 
 use crate::arena::HeapSize;
 use crate::bytecode::{ModuleCode, Proto};
@@ -26,8 +25,13 @@ pub(crate) const VALUE_SIZE: usize = std::mem::size_of::<Value>();
 /// Bytes a map entry counts: its hash, key and value.
 pub(crate) const MAP_ENTRY_SIZE: usize = 40;
 
+/// How maps (and the interner, and the compiler's tables of what a script
+/// names) hash: seeded at random for each process, so that a script cannot
+/// choose keys that all land in one bucket.
+pub type SeededHasher = foldhash::fast::RandomState;
+
 /// An insertion-ordered map.
-pub type ArkMap = IndexMap<Key, Value, FxBuildHasher>;
+pub type ArkMap = IndexMap<Key, Value, SeededHasher>;
 
 /// A string object. `char_len == text.len()` means the string is ASCII.
 pub struct StrObj {
