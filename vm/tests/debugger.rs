@@ -64,6 +64,18 @@ fn finish(vm: &mut Vm, call: CallId) -> Result<Value, String> {
     }
 }
 
+/// A call of `add(1, 2)` stopped once at line 4 (`return sum;`), its
+/// breakpoint removed again.
+fn add_stopped_at_its_return(vm: &mut Vm, game: InstanceId) -> CallId {
+    let bp = vm.set_breakpoint("dbg.ark", 4, None);
+    let call = vm
+        .start_call(game, "add", &[Value::Int(1), Value::Int(2)])
+        .unwrap();
+    until_stop(vm, call);
+    vm.remove_breakpoint(bp);
+    call
+}
+
 fn line(vm: &Vm, call: CallId) -> u32 {
     vm.call_stack(call).unwrap()[0].line
 }
@@ -265,12 +277,7 @@ fn break_on_error_stops_at_the_faulting_frame_before_it_unwinds() {
 fn locals_can_be_written_while_stopped() {
     let mut vm = Vm::new();
     let game = load(&mut vm);
-    let bp = vm.set_breakpoint("dbg.ark", 4, None);
-    let call = vm
-        .start_call(game, "add", &[Value::Int(1), Value::Int(2)])
-        .unwrap();
-    until_stop(&mut vm, call);
-    vm.remove_breakpoint(bp);
+    let call = add_stopped_at_its_return(&mut vm, game);
     assert!(vm.set_frame_local(call, 0, "sum", Value::Int(40)));
     assert!(!vm.set_frame_local(call, 0, "nope", Value::Int(0)));
     assert_eq!(finish(&mut vm, call), Ok(Value::Int(40)));
@@ -371,12 +378,7 @@ fn an_expression_evaluates_in_the_selected_frame() {
 fn an_assignment_in_a_frame_writes_its_local_or_module_variable() {
     let mut vm = Vm::new();
     let game = load(&mut vm);
-    let bp = vm.set_breakpoint("dbg.ark", 4, None);
-    let call = vm
-        .start_call(game, "add", &[Value::Int(1), Value::Int(2)])
-        .unwrap();
-    until_stop(&mut vm, call);
-    vm.remove_breakpoint(bp);
+    let call = add_stopped_at_its_return(&mut vm, game);
     assert_eq!(vm.eval_in_frame(call, 0, "sum = sum * 10"), Ok(Value::Nil));
     assert_eq!(vm.eval_in_frame(call, 0, "total = 7"), Ok(Value::Nil));
     assert_eq!(finish(&mut vm, call), Ok(Value::Int(30)));

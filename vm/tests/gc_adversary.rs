@@ -193,6 +193,18 @@ fn an_object_made_self_after_its_instance_was_traced_survives() {
     assert!(failures.is_empty(), "self freed at step sizes {failures:?}");
 }
 
+/// Runs `frame` 400 times under a small heap limit, with a collector step
+/// between frames, as a game would; then the heap, collected, is small.
+fn churns_in_a_small_heap(source: &str) {
+    let mut vm = churn(source, 400);
+    vm.full_collect();
+    assert!(
+        vm.heap().bytes() < 1 << 20,
+        "heap of {} bytes",
+        vm.heap().bytes()
+    );
+}
+
 /// Runs `frame` `frames` times under a small heap limit, with a collector
 /// step between frames, as a game would.
 fn churn(source: &str, frames: usize) -> Vm {
@@ -213,36 +225,20 @@ fn churn(source: &str, frames: usize) -> Vm {
 
 #[test]
 fn a_churning_queue_with_one_live_item_keeps_a_small_heap() {
-    let vm = churn(
+    churns_in_a_small_heap(
         "let q = [0];
          fn frame() { for i in 0..1000 { q.push(i); q.remove(0); } }",
-        400,
-    );
-    let mut vm = vm;
-    vm.full_collect();
-    assert!(
-        vm.heap().bytes() < 1 << 20,
-        "heap of {} bytes",
-        vm.heap().bytes()
     );
 }
 
 #[test]
 fn a_churning_set_with_one_live_key_keeps_a_small_heap() {
-    let vm = churn(
+    churns_in_a_small_heap(
         "let s = {};
          let n = 0;
          fn frame() {
              for i in 0..1000 { s[n] = true; remove(s, n - 1); n += 1; }
          }",
-        400,
-    );
-    let mut vm = vm;
-    vm.full_collect();
-    assert!(
-        vm.heap().bytes() < 1 << 20,
-        "heap of {} bytes",
-        vm.heap().bytes()
     );
 }
 

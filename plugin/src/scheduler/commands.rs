@@ -28,34 +28,21 @@ pub(super) fn deliver_commands(
     errors: &mut Vec<ScriptError>,
 ) {
     let mut overflowed = HashSet::new();
-    // Calls that waited for their entity's scripts to load, first.
-    let waited: Vec<(Entity, String, Vec<ScriptValue>)> = runtime
-        .entities
-        .iter_mut()
-        .filter(|(_, record)| !record.waiting.is_empty())
-        .flat_map(|(&e, record)| {
+    // Calls that waited for their entity's scripts to load come first.
+    let mut commands: Vec<ScriptCommand> = Vec::new();
+    for (&entity, record) in runtime.entities.iter_mut() {
+        commands.extend(
             record
                 .waiting
                 .drain(..)
-                .map(move |(f, args)| (e, f, args))
-                .collect::<Vec<_>>()
-        })
-        .collect();
-    for (entity, function, args) in waited {
-        call(
-            world,
-            runtime,
-            entity,
-            function,
-            args,
-            &mut overflowed,
-            errors,
+                .map(|(function, args)| ScriptCommand::Call {
+                    entity,
+                    function,
+                    args,
+                }),
         );
     }
-    let commands: Vec<ScriptCommand> = world
-        .resource_mut::<Messages<ScriptCommand>>()
-        .drain()
-        .collect();
+    commands.extend(world.resource_mut::<Messages<ScriptCommand>>().drain());
     for command in commands {
         match command {
             ScriptCommand::Broadcast { name, data } => {
