@@ -156,6 +156,11 @@ pub struct ScriptRuntime {
     /// Whether the budget's collector share leaving no time for scripts
     /// was reported.
     pub(crate) budget_warned: bool,
+    /// Calls the debugger stopped that the game let go on
+    /// ([`ScriptRuntime::continue_call`]).
+    pub(crate) released: std::collections::HashSet<CallId>,
+    /// Whether a call stopped by the debugger halts every script.
+    pub(crate) stop_all: bool,
 }
 
 impl Default for ScriptRuntime {
@@ -178,6 +183,8 @@ impl Default for ScriptRuntime {
             cursor: None,
             reloaded: Vec::new(),
             budget_warned: false,
+            released: Default::default(),
+            stop_all: false,
         }
     }
 }
@@ -197,6 +204,38 @@ impl ScriptRuntime {
             .get_mut()
             .unwrap_or_else(|poison| poison.into_inner());
         (&mut self.entities, vm)
+    }
+
+    /// The calls the debugger stopped (a breakpoint, a step, a pause, an
+    /// error it breaks on), with their entity and script. A stopped call
+    /// stays stopped, frame after frame, until
+    /// [`ScriptRuntime::continue_call`]; its instance gets no other calls
+    /// meanwhile, and the other instances run on (unless
+    /// [`ScriptRuntime::set_stop_all`]).
+    pub fn stopped_calls(&self) -> Vec<(Entity, String, CallId)> {
+        let vm = self.vm.lock().unwrap_or_else(|poison| poison.into_inner());
+        self.entities
+            .iter()
+            .flat_map(|(&e, record)| record.slots.iter().map(move |s| (e, s)))
+            .filter_map(|(e, slot)| {
+                let inst = slot.instance.as_ref()?;
+                let call = inst.pending?;
+                vm.stop_reason(call)?;
+                Some((e, inst.path.clone(), call))
+            })
+            .collect()
+    }
+
+    /// Lets a stopped call go on at the next frame (after
+    /// [`Vm::step`](ark_vm::Vm::step), to step).
+    pub fn continue_call(&mut self, call: CallId) {
+        self.released.insert(call);
+    }
+
+    /// Whether a call stopped by the debugger halts every script (none
+    /// runs until it is let go), or only its own instance (the default).
+    pub fn set_stop_all(&mut self, on: bool) {
+        self.stop_all = on;
     }
 
     /// The number of live script instances.

@@ -639,3 +639,63 @@ fn a_u64_beyond_the_int_range_is_an_error_not_a_ref() {
     assert!(error.message.contains("beyond the int range"), "{error:?}");
     assert!(s.lines("big").is_empty());
 }
+
+// ---- 8. Under the debugger ----
+
+const TICKER: &str =
+    "let n = 0;\nfn on_update(dt) {\n    n += 1;\n    report(\"tick\", n, self);\n}";
+
+fn ticks_of(s: &Scene, e: Entity) -> usize {
+    let me = format!("<entity {e}>");
+    s.lines("tick").iter().filter(|l| l.ends_with(&me)).count()
+}
+
+#[test]
+fn a_call_stopped_at_a_breakpoint_stays_stopped_until_the_game_lets_it_go() {
+    let mut s = scene(WORK, &[("t.ark", TICKER)]);
+    let (a, b) = (s.spawn(Script::new("t.ark")), s.spawn(Script::new("t.ark")));
+    s.until("tick");
+    let bp = {
+        let mut runtime = s.app.world_mut().resource_mut::<ScriptRuntime>();
+        runtime.vm_mut().set_breakpoint("t.ark", 4, None)
+    };
+    s.frames(2);
+    let stopped = s.app.world().resource::<ScriptRuntime>().stopped_calls();
+    assert_eq!(stopped.len(), 2, "{stopped:?}");
+    let (a_ticks, b_ticks) = (ticks_of(&s, a), ticks_of(&s, b));
+    s.frames(5);
+    assert_eq!(
+        (ticks_of(&s, a), ticks_of(&s, b)),
+        (a_ticks, b_ticks),
+        "a stopped call ran"
+    );
+    // Let a's call go on, with the breakpoint removed: only a ticks again.
+    let mut runtime = s.app.world_mut().resource_mut::<ScriptRuntime>();
+    runtime.vm_mut().remove_breakpoint(bp);
+    let call_of_a = stopped.iter().find(|(e, _, _)| *e == a).unwrap().2;
+    runtime.continue_call(call_of_a);
+    s.frames(3);
+    assert!(ticks_of(&s, a) > a_ticks);
+    assert_eq!(ticks_of(&s, b), b_ticks, "b was not let go");
+}
+
+#[test]
+fn with_stop_all_one_stopped_call_halts_every_script() {
+    let stops = "fn on_update(dt) {\n    report(\"stopper\");\n}";
+    let mut s = scene(WORK, &[("t.ark", TICKER), ("stop.ark", stops)]);
+    let ticker = s.spawn(Script::new("t.ark"));
+    s.spawn(Script::new("stop.ark"));
+    s.until("stopper");
+    s.until("tick");
+    let mut runtime = s.app.world_mut().resource_mut::<ScriptRuntime>();
+    runtime.set_stop_all(true);
+    runtime.vm_mut().set_breakpoint("stop.ark", 2, None);
+    s.frames(2);
+    let before = ticks_of(&s, ticker);
+    s.frames(5);
+    assert_eq!(
+        ticks_of(&s, ticker),
+        before,
+        "a script ran while another was stopped"
+    );
+}

@@ -40,8 +40,14 @@ pub(super) fn run_frame(
         policy,
     };
     let instructions_before = runtime.vm_mut().instructions_executed();
-    run_destroys(world, runtime, &mut frame);
-    let order = turn_order(runtime);
+    // The debugger may hold every script while one call is stopped.
+    let halted = runtime.stop_all && !runtime.stopped_calls().is_empty();
+    let order = if halted {
+        Vec::new()
+    } else {
+        run_destroys(world, runtime, &mut frame);
+        turn_order(runtime)
+    };
     let mut stopped_at = None;
     for (pos, &(entity, slot)) in order.iter().enumerate() {
         if frame.meter.exhausted() {
@@ -62,9 +68,16 @@ pub(super) fn run_frame(
     runtime.cursor = stopped_at.map(|pos| order[pos]);
     frame.stats.waiting = stopped_at.map_or(0, |pos| order.len() - pos);
     // What the frame's scripts despawned goes this frame, budget allowing.
-    run_destroys(world, runtime, &mut frame);
+    if !halted {
+        run_destroys(world, runtime, &mut frame);
+    }
 
     let mut stats = frame.stats;
+    // Forget releases of calls that are not stopped any more (ended,
+    // cancelled by a reload or a destroy).
+    let mut released = std::mem::take(&mut runtime.released);
+    released.retain(|&c| runtime.vm_mut().stop_reason(c).is_some());
+    runtime.released = released;
     let vm = runtime.vm_mut();
     stats.instructions = vm.instructions_executed() - instructions_before;
     stats.opcode_micros = frame_start.elapsed().as_secs_f64() * 1e6;
@@ -159,6 +172,19 @@ fn take_turn(
     slot: usize,
     frame: &mut Frame<'_>,
 ) {
+    // A call the debugger stopped waits until the game lets it go on.
+    let pending = runtime
+        .entities
+        .get(&entity)
+        .and_then(|r| r.slots.get(slot))
+        .and_then(|s| s.instance.as_ref())
+        .and_then(|i| i.pending);
+    if let Some(call) = pending
+        && runtime.vm_mut().stop_reason(call).is_some()
+        && !runtime.released.remove(&call)
+    {
+        return;
+    }
     let (entities, vm) = runtime.entities_and_vm();
     let Some(inst) = entities
         .get_mut(&entity)
@@ -224,7 +250,8 @@ fn take_turn(
                     Phase::Failed => Phase::Failed,
                 };
             }
-            // Out of budget, `yield`, or stopped by the debugger: next frame.
+            // Out of budget or `yield`: next frame. Stopped by the
+            // debugger: when the game lets it go on.
             RunResult::Suspended | RunResult::Stopped(_) => {
                 inst.pending = Some(call);
                 return;
