@@ -30,12 +30,8 @@ impl AssetLoader for ScriptLoader {
         let mut bytes = Vec::new();
         reader.read_to_end(&mut bytes).await?;
         let path = load_context.path().to_string();
-        let source = String::from_utf8(bytes).map_err(|e| {
-            std::io::Error::new(
-                std::io::ErrorKind::InvalidData,
-                format!("{path} is not UTF-8: {e}"),
-            )
-        })?;
+        let source = ark_vm::source_from_bytes(&path, bytes)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()))?;
         Ok(ScriptAsset { path, source })
     }
 

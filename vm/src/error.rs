@@ -26,12 +26,35 @@ impl CompileError {
     }
 }
 
+/// Text a script chose, as an error shows it: control characters (line
+/// breaks, terminal escape sequences) escaped, so that a message cannot
+/// forge log lines or drive the terminal it is printed on.
+struct Shown<'a>(&'a str);
+
+impl fmt::Display for Shown<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '\n' => f.write_str("\\n")?,
+                '\r' => f.write_str("\\r")?,
+                '\t' => f.write_str("\\t")?,
+                c if c.is_control() => write!(f, "\\u{{{:x}}}", c as u32)?,
+                c => write!(f, "{c}")?,
+            }
+        }
+        Ok(())
+    }
+}
+
 impl fmt::Display for CompileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
             "{}:{}:{}: error: {}",
-            self.script, self.line, self.col, self.message
+            Shown(&self.script),
+            self.line,
+            self.col,
+            Shown(&self.message)
         )
     }
 }
@@ -100,9 +123,12 @@ impl fmt::Display for RuntimeError {
             Some(top) => write!(
                 f,
                 "{}:{}:{}: runtime error: {}",
-                top.script, top.line, top.col, self.message
+                Shown(&top.script),
+                top.line,
+                top.col,
+                Shown(&self.message)
             )?,
-            None => write!(f, "runtime error: {}", self.message)?,
+            None => write!(f, "runtime error: {}", Shown(&self.message))?,
         }
         for (i, frame) in self.stack.iter().enumerate() {
             if i == INNERMOST_FRAMES_KEPT && self.frames_omitted > 0 {
@@ -111,7 +137,9 @@ impl fmt::Display for RuntimeError {
             write!(
                 f,
                 "\n  at {} ({}:{})",
-                frame.function, frame.script, frame.line
+                Shown(&frame.function),
+                Shown(&frame.script),
+                frame.line
             )?;
         }
         Ok(())

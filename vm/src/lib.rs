@@ -52,6 +52,7 @@ pub mod parser;
 mod printer;
 mod resolve;
 mod rooted;
+mod source;
 mod value;
 mod verify;
 mod vm;
@@ -69,6 +70,7 @@ pub use native::{
     TypedNative,
 };
 pub use rooted::Rooted;
+pub use source::source_from_bytes;
 pub use value::{
     CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, NativeId, StrKey, Value, Vec3,
 };

@@ -399,6 +399,7 @@ impl Vm {
         options: Options<'_>,
         repl: bool,
     ) -> Result<Module, CompileError> {
+        let source = &*crate::source::normalized(source);
         let most = self.max_script_bytes();
         if source.len() > most {
             return Err(CompileError::new(

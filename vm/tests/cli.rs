@@ -214,3 +214,41 @@ fn a_zero_heap_limit_is_an_out_of_memory_error_not_a_crash() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn a_byte_order_mark_is_read_past() {
+    let path = script("bom.ark", "\u{feff}print(\"ok\");\n");
+    let out = ark(&[path.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ok\n");
+}
+
+#[test]
+fn old_mac_line_endings_give_the_right_line_numbers() {
+    let path = script("cr.ark", "let a = 1;\rlet b = 2;\rlet c = nil + 1;\r");
+    let out = ark(&[path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("cr.ark:3:"), "{}", text(&out.stderr));
+}
+
+#[test]
+fn invalid_utf8_is_a_compile_error_with_its_position() {
+    let dir = std::env::temp_dir().join(format!("ark-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("latin1.ark");
+    std::fs::write(&path, b"let a = 1;\nlet s = \"caf\xe9\";\n").unwrap();
+    let out = ark(&[path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(err.contains("latin1.ark:2:13: error: invalid UTF-8 (byte 0xe9)"), "{err}");
+}
+
+#[test]
+fn control_characters_in_an_error_message_are_escaped() {
+    let path = script("esc.ark", "error(\"red\\u{1b}[31m\\nforged line\");\n");
+    let out = ark(&[path.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert!(err.contains("red\\u{1b}[31m\\nforged line"), "{err}");
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert_eq!(err.lines().count(), 2, "{err:?}");
+}

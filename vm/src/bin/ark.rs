@@ -86,14 +86,21 @@ fn main() -> ExitCode {
 }
 
 fn run_file(vm: &mut Vm, args: &Args, path: &PathBuf, out: &Out) -> ExitCode {
-    let source = match std::fs::read_to_string(path) {
-        Ok(s) => s,
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
         Err(e) => {
             eprintln!("ark: cannot read {}: {e}", path.display());
             return ExitCode::from(2);
         }
     };
     let name = path.display().to_string();
+    let source = match ark_vm::source_from_bytes(&name, bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(1);
+        }
+    };
     let module = match vm.compile(&name, &source) {
         Ok(m) => m,
         Err(e) => {
