@@ -313,10 +313,7 @@ impl Vm {
             .code()
             .var_names
             .clone();
-        let options = Options {
-            prior_vars: &prior,
-            allow_top_return: true,
-        };
+        let options = Options { prior_vars: &prior };
         let module = self
             .compile_source("<debugger>", source, options, true)
             .map_err(|e| e.message)?;

@@ -474,10 +474,7 @@ impl Vm {
             .get(instance.0)
             .map(|i| i.module().var_names.clone())
             .ok_or_else(|| RuntimeOrCompile::Runtime(RuntimeError::new("stale instance")))?;
-        let options = Options {
-            prior_vars: &prior,
-            allow_top_return: true,
-        };
+        let options = Options { prior_vars: &prior };
         let module = self
             .compile_source("<repl>", source, options, true)
             .map_err(RuntimeOrCompile::Compile)?;

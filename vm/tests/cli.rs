@@ -228,7 +228,11 @@ fn old_mac_line_endings_give_the_right_line_numbers() {
     let path = script("cr.ark", "let a = 1;\rlet b = 2;\rlet c = nil + 1;\r");
     let out = ark(&[path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("cr.ark:3:"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("cr.ark:3:"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 #[test]
@@ -240,7 +244,10 @@ fn invalid_utf8_is_a_compile_error_with_its_position() {
     let out = ark(&[path.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
     let err = text(&out.stderr);
-    assert!(err.contains("latin1.ark:2:13: error: invalid UTF-8 (byte 0xe9)"), "{err}");
+    assert!(
+        err.contains("latin1.ark:2:13: error: invalid UTF-8 (byte 0xe9)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -251,4 +258,25 @@ fn control_characters_in_an_error_message_are_escaped() {
     assert!(err.contains("red\\u{1b}[31m\\nforged line"), "{err}");
     assert!(!err.contains('\u{1b}'), "{err:?}");
     assert_eq!(err.lines().count(), 2, "{err:?}");
+}
+
+#[test]
+fn the_repl_refuses_a_top_level_return_as_a_script_does() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ark"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"return 5;\n2 + 3\n")
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let all = text(&out.stdout) + &text(&out.stderr);
+    assert!(all.contains("'return' outside of a function"), "{all}");
+    let fives = text(&out.stdout).lines().filter(|l| l.ends_with('5')).count();
+    assert_eq!(fives, 1, "only `2 + 3` gives a value: {all}");
 }

@@ -47,8 +47,6 @@ pub(crate) struct Env<'a> {
 pub(crate) struct Options<'a> {
     /// Module variables that already exist (the REPL's earlier lines).
     pub prior_vars: &'a [String],
-    /// Allow `return` at top level (the REPL returns its last expression).
-    pub allow_top_return: bool,
 }
 
 #[derive(Clone, Copy, Hash, PartialEq, Eq)]
@@ -230,7 +228,6 @@ pub(crate) struct Compiler<'a, 'e> {
     /// Hidden locals (loop state) are named "".
     debug_names: FxHashSet<Arc<str>>,
     pos: Pos,
-    allow_top_return: bool,
     /// Reused by `cache_module_vars`, which runs for every loop.
     cache_scratch: Vec<u16>,
     /// Finished functions' buffers, for the next ones (`FuncState::reuse`).
@@ -262,7 +259,6 @@ pub(crate) fn compile_program(
         module_visible: vec![true; options.prior_vars.len()],
         debug_names: FxHashSet::default(),
         pos: Pos { line: 1, col: 1 },
-        allow_top_return: options.allow_top_return,
         cache_scratch: Vec::new(),
         spare_funcs: Vec::new(),
     };

@@ -215,7 +215,7 @@ impl Compiler<'_, '_> {
                 }
             }
             StmtKind::Return(value) => {
-                if self.in_main() && !self.allow_top_return {
+                if self.in_main() {
                     return Err(self.error(s.pos, "'return' outside of a function"));
                 }
                 match value {
