@@ -384,6 +384,9 @@ fn clock(ctx: &mut NativeCtx<'_>, _: &[Value]) -> NativeResult {
 }
 
 fn vec3(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    let c = |i: usize| number("vec3", args[i]).map(|f| f as f32);
+    let c = |i: usize| {
+        number("vec3", args[i])?;
+        Ok::<f32, NativeError>(args[i].as_f32().unwrap_or(0.0))
+    };
     Ok(Value::vec3(Vec3::new(c(0)?, c(1)?, c(2)?)))
 }

@@ -193,8 +193,7 @@ fn int_arg(v: Value, what: &str) -> Result<i64, NativeError> {
 }
 
 fn num_arg(v: Value, what: &str) -> Result<f32, NativeError> {
-    v.as_f64()
-        .map(|f| f as f32)
+    v.as_f32()
         .ok_or_else(|| NativeError(format!("{what} expects a number, got {}", v.type_name())))
 }
 

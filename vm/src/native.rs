@@ -210,7 +210,10 @@ impl FromArk for f64 {
 
 impl FromArk for f32 {
     fn from_ark(v: Value, heap: &Heap) -> Result<Self, String> {
-        f64::from_ark(v, heap).map(|f| f as f32)
+        match v.as_f32() {
+            Some(f) => Ok(f),
+            None => f64::from_ark(v, heap).map(|f| f as f32),
+        }
     }
 }
 

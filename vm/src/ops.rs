@@ -116,7 +116,7 @@ pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, St
             _ => return Err(type_error(op, a, b)),
         },
         (Vec3(v), Int(_) | Float(_)) if matches!(op, Arith::Mul | Arith::Div) => {
-            let s = b.as_f64().unwrap_or(0.0) as f32;
+            let s = b.as_f32().unwrap_or(0.0);
             Vec3(if op == Arith::Mul {
                 v.scaled(s)
             } else {
@@ -124,7 +124,7 @@ pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, St
             })
         }
         (Int(_) | Float(_), Vec3(v)) if op == Arith::Mul => {
-            Vec3(v.scaled(a.as_f64().unwrap_or(0.0) as f32))
+            Vec3(v.scaled(a.as_f32().unwrap_or(0.0)))
         }
         (Str(x), Str(y)) if op == Arith::Add => Str(concat(heap, &[x, y])?),
         _ => return Err(type_error(op, a, b)),

@@ -194,6 +194,18 @@ impl Value {
             _ => None,
         }
     }
+
+    /// A number as a vec3 component: an int is rounded to `f32` once (not
+    /// through `f64`, which rounds twice and can land on another `f32`
+    /// above 2^53).
+    #[inline]
+    pub fn as_f32(self) -> Option<f32> {
+        match self {
+            Value::Int(i) => Some(i as f32),
+            Value::Float(f) => Some(f as f32),
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
