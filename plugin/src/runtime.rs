@@ -161,6 +161,8 @@ pub struct ScriptRuntime {
     pub(crate) released: std::collections::HashSet<CallId>,
     /// Whether a call stopped by the debugger halts every script.
     pub(crate) stop_all: bool,
+    /// What of the scripts' errors is logged.
+    pub(crate) error_log: crate::scheduler::ErrorLog,
 }
 
 impl Default for ScriptRuntime {
@@ -185,6 +187,7 @@ impl Default for ScriptRuntime {
             budget_warned: false,
             released: Default::default(),
             stop_all: false,
+            error_log: Default::default(),
         }
     }
 }

@@ -277,6 +277,9 @@ fn the_repl_refuses_a_top_level_return_as_a_script_does() {
     let out = child.wait_with_output().unwrap();
     let all = text(&out.stdout) + &text(&out.stderr);
     assert!(all.contains("'return' outside of a function"), "{all}");
-    let fives = text(&out.stdout).lines().filter(|l| l.ends_with('5')).count();
+    let fives = text(&out.stdout)
+        .lines()
+        .filter(|l| l.ends_with('5'))
+        .count();
     assert_eq!(fives, 1, "only `2 + 3` gives a value: {all}");
 }

@@ -101,8 +101,45 @@ pub(crate) fn run_scripts(world: &mut World) {
         run::run_frame(world, runtime, budget, policy, dt, &mut errors)
     });
     *world.resource_mut::<ScriptFrameStats>() = stats;
+    let mut runtime = world.resource_mut::<ScriptRuntime>();
+    for e in &errors {
+        if let Some(line) = runtime.error_log.line_for(e) {
+            error!("{line}");
+        }
+    }
     for e in errors {
         world.write_message(e);
+    }
+}
+
+/// Logs script errors without flooding the log when one fails every
+/// frame: the first error of each entity, script and line is logged, then
+/// the 2nd, 4th, 8th... time it happens, with the count. (Every error is
+/// still sent as a `ScriptError` message.)
+#[derive(Default)]
+pub(crate) struct ErrorLog {
+    seen: std::collections::HashMap<(Option<Entity>, String, Option<u32>), u64>,
+}
+
+/// Error sites remembered before the log starts counting afresh.
+const ERROR_SITES_KEPT: usize = 4096;
+
+impl ErrorLog {
+    /// The line to log for `e`, if this occurrence is logged.
+    pub(crate) fn line_for(&mut self, e: &ScriptError) -> Option<String> {
+        if self.seen.len() >= ERROR_SITES_KEPT {
+            self.seen.clear();
+        }
+        let n = self
+            .seen
+            .entry((e.entity, e.script.clone(), e.line))
+            .or_insert(0);
+        *n += 1;
+        match *n {
+            1 => Some(e.message.clone()),
+            n if n.is_power_of_two() => Some(format!("{} (the same error {n} times)", e.message)),
+            _ => None,
+        }
     }
 }
 
@@ -124,7 +161,6 @@ fn warn_of_a_budget_with_no_room(
         "ScriptBudget gives the collector {gc} µs of a {frame} µs frame: scripts get no time \
          and do not run (give the collector less than the frame)"
     );
-    error!("{message}");
     errors.push(ScriptError {
         entity: None,
         script: String::new(),
@@ -133,9 +169,8 @@ fn warn_of_a_budget_with_no_room(
     });
 }
 
-/// A runtime error, logged, as a message.
+/// A runtime error as a message (logged by `run_scripts`).
 pub(crate) fn report(entity: Option<Entity>, path: &str, e: &ark_vm::RuntimeError) -> ScriptError {
-    error!("{e}");
     ScriptError {
         entity,
         script: path.to_string(),
@@ -145,13 +180,44 @@ pub(crate) fn report(entity: Option<Entity>, path: &str, e: &ark_vm::RuntimeErro
 }
 
 /// An error that is not a script's runtime error (a dropped command, a
-/// script that did not load), logged, as a message.
+/// script that did not load), as a message (logged by `run_scripts`).
 pub(crate) fn complaint(entity: Option<Entity>, path: &str, message: String) -> ScriptError {
-    error!("{message}");
     ScriptError {
         entity,
         script: path.to_string(),
         message,
         line: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ErrorLog;
+    use crate::messages::ScriptError;
+
+    #[test]
+    fn an_error_every_frame_is_logged_at_powers_of_two() {
+        let mut log = ErrorLog::default();
+        let e = ScriptError {
+            entity: None,
+            script: "s.ark".into(),
+            message: "s.ark:3:1: runtime error: boom".into(),
+            line: Some(3),
+        };
+        let logged: Vec<String> = (0..1000).filter_map(|_| log.line_for(&e)).collect();
+        assert_eq!(logged.len(), 10, "{logged:?}");
+        assert_eq!(logged[0], e.message);
+        assert!(
+            logged[9].ends_with("(the same error 512 times)"),
+            "{logged:?}"
+        );
+        let other = ScriptError {
+            line: Some(4),
+            ..e.clone()
+        };
+        assert!(
+            log.line_for(&other).is_some(),
+            "another line is another error"
+        );
     }
 }
