@@ -489,6 +489,10 @@ fn execute_loop<const DEBUG: bool>(
         // The fuel lives in a local, which stays in a register, while this
         // frame runs; `fuel_slot` holds it across calls, natives (which
         // charge it) and exits.
+        // Long string work since the last frame load (`Heap::copied`,
+        // which asks for a safe point, and every safe point ends in a
+        // frame load) is charged here, and checked below.
+        *fuel_slot -= core.heap.take_work_debt() as i64;
         let mut fuel: i64 = *fuel_slot;
 
         // Registers are read and written through `regs`, a pointer to the

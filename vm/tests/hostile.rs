@@ -7,7 +7,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use ark_vm::{Error, Vm, VmConfig};
+use ark_vm::{Error, Value, Vm, VmConfig};
 
 /// The system allocator, counting the bytes allocated now and at the peak.
 struct Counting;
@@ -236,4 +236,30 @@ fn a_heap_limit_too_small_for_anything_is_out_of_memory_not_a_panic() {
             Ok(_) => panic!("ran under a heap limit of {limit} bytes"),
         }
     }
+}
+
+/// A concatenation is one instruction, but a long one copies megabytes:
+/// it is charged for the bytes it copies, so a loop of them is suspended
+/// by an instruction budget (and a time budget) as its work warrants.
+#[test]
+fn long_concatenations_are_charged_for_the_bytes_they_copy() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "c.ark",
+            "let s = \"x\".repeat(160000);
+             fn two(n) { let t = \"\"; for i in 0..n { t = s + str(i); } return len(t); }
+             fn three(n) { let t = \"\"; for i in 0..n { t = s + str(i) + s; } return len(t); }
+             fn short(n) { let t = \"\"; for i in 0..n { t = \"ab\" + str(i); } return len(t); }",
+        )
+        .unwrap();
+    let mut spent = |f: &str| {
+        let before = vm.instructions_executed();
+        vm.call(game, f, &[Value::Int(100)]).unwrap();
+        vm.instructions_executed() - before
+    };
+    let (two, three, short) = (spent("two"), spent("three"), spent("short"));
+    assert!(two >= 100 * 160_000 / 16, "two-part: {two} instructions");
+    assert!(three >= 100 * 320_000 / 16, "three-part: {three} instructions");
+    assert!(short < 10_000, "short strings cost their instructions only: {short}");
 }

@@ -59,6 +59,10 @@ impl Key {
     }
 }
 
+/// Bytes of string work charged as one instruction (copying, hashing,
+/// comparing).
+pub(crate) const BYTES_PER_UNIT: usize = 16;
+
 /// The heap ran past its configured limit.
 #[derive(Debug)]
 pub struct OutOfMemory;
@@ -110,6 +114,9 @@ pub struct Heap {
 /// What concatenations reuse from one to the next.
 #[derive(Default)]
 struct ConcatScratch {
+    /// Work done by long concatenations that the running call has not
+    /// been charged for yet (`Heap::take_work_debt`).
+    work_debt: u64,
     /// Where concatenations are built before interning, so that making a
     /// string that already exists allocates nothing.
     buffer: String,
@@ -243,9 +250,29 @@ impl Heap {
         Ok(key)
     }
 
+    /// Records the work of copying `bytes` bytes, to be charged to the
+    /// running call at its next safe point (a concatenation is one
+    /// instruction, but a long one copies megabytes). Short copies are
+    /// covered by the instruction itself.
+    fn copied(&mut self, bytes: usize) {
+        /// Bytes an instruction's own charge covers.
+        const FREE: usize = 1024;
+        if bytes > FREE {
+            self.concat.work_debt += (bytes / crate::heap::BYTES_PER_UNIT) as u64;
+            self.gc.pressure = true;
+        }
+    }
+
+    /// The work charged by [`Heap::copied`] since the last call, in
+    /// instructions.
+    pub(crate) fn take_work_debt(&mut self) -> u64 {
+        std::mem::take(&mut self.concat.work_debt)
+    }
+
     /// Interns the parts' texts, one after the other.
     fn intern_parts(&mut self, parts: &[StrKey]) -> Result<Option<StrKey>, OutOfMemory> {
-        self.intern_in_buffer(|heap, buffer| {
+        let mut copied = 0;
+        let key = self.intern_in_buffer(|heap, buffer| {
             for &part in parts {
                 let text = heap.str(part);
                 if buffer.len() + text.len() > heap.max_string_len {
@@ -253,8 +280,11 @@ impl Heap {
                 }
                 buffer.push_str(text);
             }
+            copied = buffer.len();
             true
-        })
+        });
+        self.copied(copied);
+        key
     }
 
     /// Interns what `build` writes into the buffer the heap keeps, unless
