@@ -11,6 +11,23 @@ fn ark(args: &[&str]) -> Output {
         .expect("ark runs")
 }
 
+/// Runs the REPL on `input` as its standard input.
+fn repl(input: &[u8]) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ark"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ark runs");
+    child
+        .stdin
+        .take()
+        .expect("piped")
+        .write_all(input)
+        .expect("written");
+    child.wait_with_output().expect("ark ends")
+}
+
 fn script(name: &str, source: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("ark-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -139,19 +156,7 @@ fn the_heap_limit_flag_stops_an_allocation_bomb() {
 
 #[test]
 fn the_repl_prints_values_and_survives_errors() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ark"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"1 + 2\nlet x = 5;\nnope\nx * 2\nfn f(a) {\n  return [a, \"s\"];\n}\nf(x)\n1 / 0 + nil\nprint(\"still here\")\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = repl(b"1 + 2\nlet x = 5;\nnope\nx * 2\nfn f(a) {\n  return [a, \"s\"];\n}\nf(x)\n1 / 0 + nil\nprint(\"still here\")\n");
     assert!(out.status.success());
     let stdout = text(&out.stdout);
     let values: Vec<&str> = stdout.lines().skip(1).collect();
@@ -262,19 +267,7 @@ fn control_characters_in_an_error_message_are_escaped() {
 
 #[test]
 fn the_repl_refuses_a_top_level_return_as_a_script_does() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ark"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"return 5;\n2 + 3\n")
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = repl(b"return 5;\n2 + 3\n");
     let all = text(&out.stdout) + &text(&out.stderr);
     assert!(all.contains("'return' outside of a function"), "{all}");
     let fives = text(&out.stdout)

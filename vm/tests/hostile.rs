@@ -260,6 +260,12 @@ fn long_concatenations_are_charged_for_the_bytes_they_copy() {
     };
     let (two, three, short) = (spent("two"), spent("three"), spent("short"));
     assert!(two >= 100 * 160_000 / 16, "two-part: {two} instructions");
-    assert!(three >= 100 * 320_000 / 16, "three-part: {three} instructions");
-    assert!(short < 10_000, "short strings cost their instructions only: {short}");
+    assert!(
+        three >= 100 * 320_000 / 16,
+        "three-part: {three} instructions"
+    );
+    assert!(
+        short < 10_000,
+        "short strings cost their instructions only: {short}"
+    );
 }
