@@ -401,7 +401,7 @@ fn sort(ctx: &mut NativeCtx<'_>, l: crate::value::ListKey, len: usize) -> Result
         };
         if !fits {
             return Err(NativeError(match v {
-                Value::Float(_) => "cannot sort NaN".into(),
+                Value::Float(f) if !strings && f.is_nan() => "cannot sort NaN".into(),
                 Value::Str(k) if strings && !heap.strings.contains_key(k) => {
                     "stale handle: the object was freed".into()
                 }

@@ -113,6 +113,11 @@ fn sorting_mixed_kinds_is_an_error_not_a_panic() {
         e.to_string().contains("cannot compare string and int"),
         "{e}"
     );
+    let e = vm.load("s.ark", "[\"a\", 1.5].sort();").unwrap_err();
+    assert!(
+        e.to_string().contains("cannot compare string and float"),
+        "{e}"
+    );
 }
 
 /// Ints and floats near 2^53, where rounding the int to a float loses it:
