@@ -54,8 +54,16 @@ pub(crate) const CONSTANTS: &[(&str, Value)] = &[
 ];
 
 fn number(name: &str, v: Value) -> Result<f64, NativeError> {
-    v.as_f64()
-        .ok_or_else(|| NativeError(format!("{name} expects a number, got {}", v.type_name())))
+    v.as_f64().ok_or_else(|| not_a_number(name, v))
+}
+
+/// A number as a vec3 component (see `Value::as_f32`).
+fn number_f32(name: &str, v: Value) -> Result<f32, NativeError> {
+    v.as_f32().ok_or_else(|| not_a_number(name, v))
+}
+
+fn not_a_number(name: &str, v: Value) -> NativeError {
+    NativeError(format!("{name} expects a number, got {}", v.type_name()))
 }
 
 fn print(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
@@ -384,9 +392,6 @@ fn clock(ctx: &mut NativeCtx<'_>, _: &[Value]) -> NativeResult {
 }
 
 fn vec3(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    let c = |i: usize| {
-        number("vec3", args[i])?;
-        Ok::<f32, NativeError>(args[i].as_f32().unwrap_or(0.0))
-    };
+    let c = |i: usize| number_f32("vec3", args[i]);
     Ok(Value::vec3(Vec3::new(c(0)?, c(1)?, c(2)?)))
 }

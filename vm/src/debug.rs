@@ -18,9 +18,9 @@
 //! frame. So a loop whose body is on its own line stops there every time
 //! round, and a breakpoint stops once per visit of its line.
 
-use rustc_hash::FxHashMap as HashMap;
 use std::sync::Arc;
 
+use rustc_hash::FxHashMap as HashMap;
 use slotmap::{SlotMap, new_key_type};
 
 use crate::bytecode::{ModuleCode, Proto};
@@ -137,7 +137,12 @@ impl DebugState {
         !self.breakpoints.is_empty()
             || self.pause
             || self.break_on_error
-            || self.steps.contains_key(&call)
+            || (!self.steps.is_empty() && self.steps.contains_key(&call))
+    }
+
+    #[inline]
+    pub(crate) fn has_breakpoints(&self) -> bool {
+        !self.breakpoints.is_empty()
     }
 
     /// Where the call was when the debugger was last asked about it.
@@ -208,6 +213,9 @@ impl DebugState {
 
     /// A call ended: forget it.
     pub(crate) fn finished(&mut self, call: CallId) {
+        if self.steps.is_empty() && self.last.is_empty() && self.stopped.is_empty() {
+            return;
+        }
         self.steps.remove(&call);
         self.last.remove(&call);
         self.stopped.remove(&call);

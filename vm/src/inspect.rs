@@ -4,10 +4,11 @@
 
 use std::sync::Arc;
 
-use crate::bytecode::Proto;
+use crate::bytecode::{LocalInfo, Proto};
 use crate::compiler::Options;
 use crate::debug::{Breakpoint, BreakpointId, FrameView, StepKind, StopReason};
 use crate::fiber::Fiber;
+use crate::heap::Closure;
 use crate::value::Value;
 use crate::vm::{CallId, InstanceId, Vm};
 
@@ -128,22 +129,11 @@ impl Vm {
     /// The local variables in scope in frame `frame` (0: innermost) of a
     /// suspended or stopped call, by name, in the order they were declared.
     pub fn frame_locals(&self, call: CallId, frame: usize) -> Option<Vec<(String, Value)>> {
-        let fiber = self.core.calls.get(call)?;
-        let i = fiber.frames.len().checked_sub(frame + 1)?;
-        let proto = self.frame_proto(fiber, i)?;
-        let on_error = matches!(self.stop_reason(call), Some(StopReason::Error(_)));
-        let pc = self.frame_pc(fiber, i, on_error) as u32;
-        let base = fiber.frames[i].base;
-        let mut locals: Vec<(String, Value)> = proto
-            .locals
-            .iter()
-            .filter(|l| l.start_pc <= pc && pc < l.end_pc)
+        let at = self.frame_at(call, frame)?;
+        let mut locals: Vec<(String, Value)> = at
+            .in_scope()
             .map(|l| {
-                let v = fiber
-                    .stack
-                    .get(base + l.reg as usize)
-                    .copied()
-                    .unwrap_or_default();
+                let v = at.register(l).copied().unwrap_or_default();
                 (l.name.to_string(), self.through_cell(v, l.captured))
             })
             .collect();
@@ -157,9 +147,7 @@ impl Vm {
 
     /// The variables frame `frame`'s function captured, by name.
     pub fn frame_captures(&self, call: CallId, frame: usize) -> Option<Vec<(String, Value)>> {
-        let fiber = self.core.calls.get(call)?;
-        let i = fiber.frames.len().checked_sub(frame + 1)?;
-        let closure = self.core.heap.closures.get(fiber.frames[i].closure)?;
+        let closure = self.frame_at(call, frame)?.closure;
         let captures = closure
             .proto
             .upval_names
@@ -187,28 +175,16 @@ impl Vm {
         name: &str,
         value: Value,
     ) -> bool {
-        let Some(fiber) = self.core.calls.get(call) else {
+        let Some(at) = self.frame_at(call, frame) else {
             return false;
         };
-        let Some(i) = fiber.frames.len().checked_sub(frame + 1) else {
+        // The innermost declaration of the name, where several are in scope.
+        let Some(local) = at.in_scope().filter(|l| &*l.name == name).last() else {
             return false;
         };
-        let Some(proto) = self.frame_proto(fiber, i) else {
-            return false;
-        };
-        let on_error = matches!(self.stop_reason(call), Some(StopReason::Error(_)));
-        let pc = self.frame_pc(fiber, i, on_error) as u32;
-        let Some(local) = proto
-            .locals
-            .iter()
-            .rev()
-            .find(|l| &*l.name == name && l.start_pc <= pc && pc < l.end_pc)
-        else {
-            return false;
-        };
-        let (slot, captured) = (fiber.frames[i].base + local.reg as usize, local.captured);
+        let (slot, captured) = (at.base + local.reg as usize, local.captured);
         if captured {
-            if let Some(Value::Cell(cell)) = fiber.stack.get(slot).copied() {
+            if let Some(&Value::Cell(cell)) = at.register(local) {
                 self.core.heap.cell_set(cell, value);
                 return true;
             }
@@ -258,9 +234,9 @@ impl Vm {
             .ok_or("no such call or frame")?;
         let captures = self.frame_captures(call, frame).unwrap_or_default();
         let instance = self
-            .call_stack(call)
-            .and_then(|stack| stack.get(frame).map(|f| f.instance))
-            .ok_or("no such call or frame")?;
+            .frame_at(call, frame)
+            .ok_or("no such call or frame")?
+            .instance;
         // Locals shadow captures, which shadow module variables.
         let mut names: Vec<String> = Vec::new();
         let mut values: Vec<Value> = Vec::new();
@@ -344,13 +320,7 @@ impl Vm {
 
     /// Writes a captured variable of a frame's function.
     fn set_frame_capture(&mut self, call: CallId, frame: usize, name: &str, value: Value) -> bool {
-        let Some(fiber) = self.core.calls.get(call) else {
-            return false;
-        };
-        let Some(i) = fiber.frames.len().checked_sub(frame + 1) else {
-            return false;
-        };
-        let Some(closure) = self.core.heap.closures.get(fiber.frames[i].closure) else {
+        let Some(closure) = self.frame_at(call, frame).map(|at| at.closure) else {
             return false;
         };
         let Some(cell) = closure
@@ -408,6 +378,21 @@ impl Vm {
         Some(&closure.proto)
     }
 
+    /// Frame `frame` (0: innermost) of a suspended or stopped call.
+    fn frame_at(&self, call: CallId, frame: usize) -> Option<FrameAt<'_>> {
+        let fiber = self.core.calls.get(call)?;
+        let i = fiber.frames.len().checked_sub(frame + 1)?;
+        let closure = self.core.heap.closures.get(fiber.frames[i].closure)?;
+        let on_error = matches!(self.stop_reason(call), Some(StopReason::Error(_)));
+        Some(FrameAt {
+            stack: &fiber.stack,
+            base: fiber.frames[i].base,
+            pc: self.frame_pc(fiber, i, on_error) as u32,
+            instance: InstanceId(fiber.frames[i].instance),
+            closure,
+        })
+    }
+
     /// The instruction frame `i` is at: the innermost frame's next
     /// instruction (the faulting one, after an error), a caller's call.
     fn frame_pc(&self, fiber: &Fiber, i: usize, on_error: bool) -> usize {
@@ -430,5 +415,33 @@ impl Vm {
                 .map_or(Value::Nil, |c| c.get()),
             other => other,
         }
+    }
+}
+
+/// One frame of a call, as the debugger reads it.
+struct FrameAt<'a> {
+    stack: &'a [Value],
+    /// Stack index of register 0.
+    base: usize,
+    /// The instruction it is at (see `Vm::frame_pc`).
+    pc: u32,
+    instance: InstanceId,
+    closure: &'a Closure,
+}
+
+impl<'a> FrameAt<'a> {
+    /// The locals in scope at the frame's instruction, in declaration
+    /// order.
+    fn in_scope(&self) -> impl Iterator<Item = &'a LocalInfo> + '_ {
+        let pc = self.pc;
+        self.closure
+            .proto
+            .locals
+            .iter()
+            .filter(move |l| l.start_pc <= pc && pc < l.end_pc)
+    }
+
+    fn register(&self, local: &LocalInfo) -> Option<&'a Value> {
+        self.stack.get(self.base + local.reg as usize)
     }
 }

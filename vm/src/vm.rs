@@ -661,6 +661,11 @@ impl Vm {
         budget: Budget,
         mut host: Option<&mut (dyn Any + Send)>,
     ) -> RunResult {
+        // Without breakpoints there is nothing to check (and no clock to
+        // read on every resume).
+        if !self.core.debug.has_breakpoints() {
+            return self.resume_inner(call, budget, host);
+        }
         let (started, instructions) = (Instant::now(), self.core.instructions);
         loop {
             let left = match budget {

@@ -15,11 +15,9 @@ mod write;
 
 use std::hash::BuildHasher;
 
-use crate::arena::HeapSize;
-
 use hashbrown::HashTable;
 
-use crate::arena::Arena;
+use crate::arena::{Arena, HeapSize};
 use crate::concat_cache::ConcatCache;
 use crate::gc::GcState;
 use crate::host::HostObject;
@@ -111,7 +109,8 @@ pub struct Heap {
     module_writes: u64,
 }
 
-/// What concatenations reuse from one to the next.
+/// What concatenations reuse from one to the next, and the work of long
+/// ones not yet charged.
 #[derive(Default)]
 struct ConcatScratch {
     /// Work done by long concatenations that the running call has not
@@ -251,14 +250,15 @@ impl Heap {
     }
 
     /// Records the work of copying `bytes` bytes, to be charged to the
-    /// running call at its next safe point (a concatenation is one
-    /// instruction, but a long one copies megabytes). Short copies are
+    /// running call (a concatenation is one instruction, but a long one
+    /// copies megabytes). It asks for a safe point, which ends in a frame
+    /// load, where the interpreter charges the debt. Short copies are
     /// covered by the instruction itself.
     fn copied(&mut self, bytes: usize) {
         /// Bytes an instruction's own charge covers.
         const FREE: usize = 1024;
         if bytes > FREE {
-            self.concat.work_debt += (bytes / crate::heap::BYTES_PER_UNIT) as u64;
+            self.concat.work_debt += (bytes / BYTES_PER_UNIT) as u64;
             self.gc.pressure = true;
         }
     }

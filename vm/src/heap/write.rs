@@ -52,8 +52,7 @@ impl Heap {
     }
 
     /// Shades values that moved inside a marked container (see the module
-    /// doc).
-    /// `moved` writes them into the buffer it is given.
+    /// doc); `moved` writes them into the buffer it is given.
     fn shade_moved(&mut self, moved: impl FnOnce(&Heap, &mut Vec<Value>)) {
         let mut scratch = std::mem::take(&mut self.gc.scratch);
         scratch.clear();
@@ -212,6 +211,9 @@ impl Heap {
         if let Some(m) = self.maps.get_mut(map) {
             m.entries.insert(key, v);
         }
+        // Recounted after every insert and removal, growth or not: a map's
+        // capacity also moves as its hash table reuses or leaves deleted
+        // slots.
         self.maps.resized(map);
         Ok(())
     }
