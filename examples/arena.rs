@@ -65,19 +65,32 @@ fn headless() {
 #[cfg(feature = "window")]
 mod windowed {
     use bevy::prelude::*;
+    use bevy::render::view::screenshot::{Screenshot, save_to_disk};
+    use bevy_ark::debugger::{Action, ArkDebuggerPlugin, DebuggerState};
 
     pub fn run() {
+        // `--screenshot PATH`: open the debugger, stop an enemy at a
+        // breakpoint, save the window to PATH and quit.
+        let screenshot = std::env::args().skip_while(|a| a != "--screenshot").nth(1);
         let mut app = App::new();
         app.add_plugins(DefaultPlugins.set(bevy::asset::AssetPlugin {
             file_path: concat!(env!("CARGO_MANIFEST_DIR"), "/assets").into(),
             ..default()
         }));
         ark::arena::setup(&mut app);
-        app.add_systems(Startup, |mut commands: Commands| {
+        app.add_plugins(ArkDebuggerPlugin {
+            open: screenshot.is_some(),
+            ..default()
+        })
+        .add_systems(Startup, |mut commands: Commands| {
             commands.spawn(Camera2d);
         })
-        .add_systems(Update, give_sprites)
-        .run();
+        .add_systems(Update, give_sprites);
+        if let Some(path) = screenshot {
+            app.insert_resource(ScreenshotTo(path))
+                .add_systems(Update, stop_an_enemy_and_take_a_screenshot);
+        }
+        app.run();
     }
 
     /// Colours what the scripts move about.
@@ -92,6 +105,37 @@ mod windowed {
             commands
                 .entity(entity)
                 .insert(Sprite::from_color(color, Vec2::splat(size)));
+        }
+    }
+
+    #[derive(Resource)]
+    struct ScreenshotTo(String);
+
+    /// Sets a breakpoint in the enemy script once the game runs, waits for
+    /// an enemy to stop there, saves the window, and quits.
+    fn stop_an_enemy_and_take_a_screenshot(
+        mut frame: Local<u32>,
+        mut taken_at: Local<Option<u32>>,
+        to: Res<ScreenshotTo>,
+        mut state: ResMut<DebuggerState>,
+        mut commands: Commands,
+        mut exit: MessageWriter<AppExit>,
+    ) {
+        *frame += 1;
+        if *frame == 60 {
+            state.actions.push(Action::ToggleBreakpoint {
+                script: "scripts/enemy.ark".into(),
+                line: 14,
+            });
+        }
+        if taken_at.is_none() && state.model.stop.is_some() && *frame > 90 {
+            commands
+                .spawn(Screenshot::primary_window())
+                .observe(save_to_disk(to.0.clone()));
+            *taken_at = Some(*frame);
+        }
+        if taken_at.is_some_and(|at| *frame > at + 30) || *frame > 1200 {
+            exit.write(AppExit::Success);
         }
     }
 }

@@ -25,8 +25,11 @@
 
 mod assets;
 mod components;
+#[cfg(feature = "debugger")]
+pub mod debugger;
 mod messages;
 mod natives;
+mod output;
 mod reflect;
 mod runtime;
 mod scheduler;
@@ -40,6 +43,7 @@ use bevy::ecs::schedule::IntoScheduleConfigs;
 pub use assets::{ScriptAsset, ScriptLoader};
 pub use components::Script;
 pub use messages::{ScriptCommand, ScriptError, ScriptEvent};
+pub use output::{OUTPUT_KEPT, ScriptPrint};
 pub use runtime::{ScriptBudget, ScriptErrorPolicy, ScriptRuntime};
 pub use stats::ScriptFrameStats;
 pub use value::{ScriptKey, ScriptValue};
@@ -94,6 +98,7 @@ impl ScriptAppExt for App {
 pub mod prelude {
     pub use crate::{
         ArkPlugin, Script, ScriptAppExt, ScriptBudget, ScriptCommand, ScriptError,
-        ScriptErrorPolicy, ScriptEvent, ScriptFrameStats, ScriptKey, ScriptRuntime, ScriptValue,
+        ScriptErrorPolicy, ScriptEvent, ScriptFrameStats, ScriptKey, ScriptPrint, ScriptRuntime,
+        ScriptValue,
     };
 }

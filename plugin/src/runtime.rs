@@ -2,7 +2,7 @@
 //! and every entity's script instances.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ark_vm::{CallId, InstanceId, Module, Vm};
 use bevy::asset::{AssetEvent, AssetId, AssetLoadFailedEvent, Assets};
@@ -12,6 +12,7 @@ use bevy::log::error;
 
 use crate::assets::ScriptAsset;
 use crate::messages::ScriptError;
+use crate::output::{ScriptOutput, ScriptPrint};
 
 /// How much of each frame scripts may use.
 #[derive(Resource, Debug, Clone, Copy, PartialEq)]
@@ -85,6 +86,8 @@ pub(crate) struct ScriptInstance {
     /// A hot reload in progress: the new code's top level runs in an
     /// instance of its own, then takes over.
     pub reload: Option<Reload>,
+    /// The error that stopped it (`Phase::Failed`), as logged.
+    pub error: Option<String>,
 }
 
 /// A hot reload of one instance.
@@ -163,12 +166,29 @@ pub struct ScriptRuntime {
     pub(crate) stop_all: bool,
     /// What of the scripts' errors is logged.
     pub(crate) error_log: crate::scheduler::ErrorLog,
+    /// What scripts print.
+    pub(crate) output: Arc<ScriptOutput>,
+    /// Whether the scheduler times every call (for the debugger's
+    /// performance window).
+    pub(crate) time_calls: bool,
+    /// With `time_calls`, each call run last frame.
+    pub(crate) call_times: Vec<CallTime>,
+}
+
+/// One call's run in one frame, timed for the debugger.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CallTime {
+    pub entity: Entity,
+    pub instance: InstanceId,
+    pub micros: f64,
 }
 
 impl Default for ScriptRuntime {
     fn default() -> Self {
         let mut vm = Vm::new();
-        vm.set_print(|line| bevy::log::info!(target: "ark", "{line}"));
+        let output = Arc::new(ScriptOutput::default());
+        let sink = output.clone();
+        vm.set_print(move |line| sink.print(line));
         vm.set_entity_host(std::sync::Arc::new(crate::reflect::EntityBindings));
         crate::natives::register(&mut vm);
         vm.set_entity_display(|bits| match Entity::try_from_bits(bits) {
@@ -188,6 +208,9 @@ impl Default for ScriptRuntime {
             released: Default::default(),
             stop_all: false,
             error_log: Default::default(),
+            output,
+            time_calls: false,
+            call_times: Vec::new(),
         }
     }
 }
@@ -239,6 +262,18 @@ impl ScriptRuntime {
     /// runs until it is let go), or only its own instance (the default).
     pub fn set_stop_all(&mut self, on: bool) {
         self.stop_all = on;
+    }
+
+    /// Whether what scripts print is kept for [`ScriptRuntime::take_output`]
+    /// (off by default; it always goes to the log).
+    pub fn capture_output(&mut self, on: bool) {
+        self.output.set_capture(on);
+    }
+
+    /// The lines scripts printed since the last call, oldest first, with
+    /// capture on ([`ScriptRuntime::capture_output`]).
+    pub fn take_output(&mut self) -> Vec<ScriptPrint> {
+        self.output.take()
     }
 
     /// The number of live script instances.

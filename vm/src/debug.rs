@@ -128,6 +128,8 @@ pub(crate) struct DebugState {
     /// The source each script with breakpoints was last compiled from, to
     /// move its breakpoints with an edit.
     sources: HashMap<Arc<str>, String>,
+    /// "Run to line": a breakpoint that lasts until its call next stops.
+    run_to: HashMap<CallId, BreakpointId>,
 }
 
 impl DebugState {
@@ -160,10 +162,20 @@ impl DebugState {
         spot: Spot,
         instance: InstanceKey,
     ) -> Option<StopReason> {
-        let reason = self.stop_reason_at(call, proto, spot, instance)?;
+        let mut reason = self.stop_reason_at(call, proto, spot, instance)?;
         // Where it stopped: a step starts from here, and the resume does
         // not stop here again.
         self.last.insert(call, spot);
+        // A run to a line ends at any stop of its call; reaching the line
+        // is a step done.
+        if !self.run_to.is_empty()
+            && let Some(id) = self.run_to.remove(&call)
+        {
+            self.remove(id);
+            if reason == StopReason::Breakpoint(id) {
+                reason = StopReason::Step;
+            }
+        }
         Some(reason)
     }
 
@@ -219,6 +231,22 @@ impl DebugState {
         self.steps.remove(&call);
         self.last.remove(&call);
         self.stopped.remove(&call);
+        if let Some(id) = self.run_to.remove(&call) {
+            self.remove(id);
+        }
+    }
+
+    /// Makes `call` stop at breakpoint `id` (set for it alone) or at its
+    /// next other stop, whichever comes first; then `id` goes.
+    pub(crate) fn run_to(&mut self, call: CallId, id: BreakpointId) {
+        if let Some(old) = self.run_to.insert(call, id) {
+            self.remove(old);
+        }
+    }
+
+    /// Whether `id` is a run to a line rather than a breakpoint the user set.
+    pub(crate) fn is_run_to(&self, id: BreakpointId) -> bool {
+        self.run_to.values().any(|&r| r == id)
     }
 
     pub(crate) fn set_condition(&mut self, id: BreakpointId, condition: String) {

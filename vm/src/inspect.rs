@@ -2,6 +2,7 @@
 //! locals and captures of a stopped (or suspended) call out. See
 //! [`crate::debug`] for how stops work.
 
+use std::any::Any;
 use std::sync::Arc;
 
 use crate::bytecode::{LocalInfo, Proto};
@@ -73,13 +74,30 @@ impl Vm {
         self.core.debug.remove(id)
     }
 
-    /// Every breakpoint set.
+    /// Every breakpoint set (runs to a line are not breakpoints).
     pub fn breakpoints(&self) -> Vec<(BreakpointId, Breakpoint)> {
         self.core
             .debug
             .breakpoints()
+            .filter(|&(id, _)| !self.core.debug.is_run_to(id))
             .map(|(id, bp)| (id, bp.clone()))
             .collect()
+    }
+
+    /// Makes a stopped call, when the host resumes it, run until it
+    /// reaches `script`'s line `line` (or the first line with code after
+    /// it; stopped with [`StopReason::Step`]) or stops for another reason
+    /// first (a breakpoint, an error). False if the call is not stopped.
+    pub fn run_to_line(&mut self, call: CallId, script: &str, line: u32) -> bool {
+        if !self.core.debug.stopped.contains_key(&call) {
+            return false;
+        }
+        let Some(instance) = self.frame_at(call, 0).map(|at| at.instance) else {
+            return false;
+        };
+        let id = self.set_breakpoint(script, line, Some(instance));
+        self.core.debug.run_to(call, id);
+        true
     }
 
     /// Stops the next call that runs, at its next line.
@@ -91,6 +109,11 @@ impl Vm {
     /// its stack can be inspected ([`StopReason::Error`]).
     pub fn set_break_on_error(&mut self, on: bool) {
         self.core.debug.break_on_error = on;
+    }
+
+    /// Whether runtime errors stop their call ([`Vm::set_break_on_error`]).
+    pub fn breaks_on_error(&self) -> bool {
+        self.core.debug.break_on_error
     }
 
     /// Makes a stopped call stop again after a step, when the host
@@ -229,6 +252,28 @@ impl Vm {
         frame: usize,
         source: &str,
     ) -> Result<Value, String> {
+        self.eval_in_frame_hosted(call, frame, source, None)
+    }
+
+    /// Like [`Vm::eval_in_frame`], with host data for the natives the
+    /// expression calls, as [`Vm::resume_with`] passes it.
+    pub fn eval_in_frame_with(
+        &mut self,
+        call: CallId,
+        frame: usize,
+        source: &str,
+        host: &mut (dyn Any + Send),
+    ) -> Result<Value, String> {
+        self.eval_in_frame_hosted(call, frame, source, Some(host))
+    }
+
+    fn eval_in_frame_hosted(
+        &mut self,
+        call: CallId,
+        frame: usize,
+        source: &str,
+        host: Option<&mut (dyn Any + Send)>,
+    ) -> Result<Value, String> {
         let locals = self
             .frame_locals(call, frame)
             .ok_or("no such call or frame")?;
@@ -251,16 +296,15 @@ impl Vm {
         }
         let params = names.join(", ");
         let back: String = names.iter().map(|n| format!(", {n}")).collect();
-        // As an expression first; as statements if it is not one. The
-        // source ends its own line, so that a comment in it ends there.
-        let as_expression = format!("(fn({params}) {{ return [({source}\n){back}]; }})");
-        let as_statements = format!("(fn({params}) {{ {source}\n; return [nil{back}]; }})");
-        let f = self
-            .eval_function(instance, &as_expression)
-            .or_else(|_| self.eval_function(instance, &as_statements))?;
+        let f = self.eval_function(
+            instance,
+            &|body| format!("(fn({params}) {{ return [({body}\n){back}]; }})"),
+            &|body| format!("(fn({params}) {{ {body} return [nil{back}]; }})"),
+            source,
+        )?;
         let _keep = self.root(f);
         let run = self.start_call_value(f, &values).map_err(|e| e.message)?;
-        let result = self.finish_within(run, EVAL_INSTRUCTIONS)?;
+        let result = self.finish_within(run, EVAL_INSTRUCTIONS, host)?;
         let Value::List(list) = result else {
             return Err("internal error: the evaluation gave no list".into());
         };
@@ -280,9 +324,75 @@ impl Vm {
         Ok(after.first().copied().unwrap_or_default())
     }
 
+    /// Evaluates `source` in an instance's module scope, as
+    /// [`Vm::eval_in_frame`] does in a frame: for an instance with no call
+    /// stopped (a debugger's console on a running script). It sees and
+    /// assigns the instance's module variables, and runs to completion,
+    /// at most `EVAL_INSTRUCTIONS` instructions.
+    pub fn eval_in_instance(
+        &mut self,
+        instance: InstanceId,
+        source: &str,
+    ) -> Result<Value, String> {
+        self.eval_in_instance_hosted(instance, source, None)
+    }
+
+    /// Like [`Vm::eval_in_instance`], with host data for the natives the
+    /// expression calls, as [`Vm::resume_with`] passes it.
+    pub fn eval_in_instance_with(
+        &mut self,
+        instance: InstanceId,
+        source: &str,
+        host: &mut (dyn Any + Send),
+    ) -> Result<Value, String> {
+        self.eval_in_instance_hosted(instance, source, Some(host))
+    }
+
+    fn eval_in_instance_hosted(
+        &mut self,
+        instance: InstanceId,
+        source: &str,
+        host: Option<&mut (dyn Any + Send)>,
+    ) -> Result<Value, String> {
+        let f = self.eval_function(
+            instance,
+            &|body| format!("(fn() {{ return ({body}\n); }})"),
+            &|body| format!("(fn() {{ {body} }})"),
+            source,
+        )?;
+        let _keep = self.root(f);
+        let run = self.start_call_value(f, &[]).map_err(|e| e.message)?;
+        self.finish_within(run, EVAL_INSTRUCTIONS, host)
+    }
+
+    /// Compiles what the debugger evaluates, `source`, into a function in
+    /// an instance's module scope: as an expression (`expression` wraps it)
+    /// if it is one, else as statements (`statements` wraps it), with or
+    /// without a `;` to end the last (`x = 1` needs one, `while c {}` may
+    /// not have one). The source ends its own line, so that a comment in
+    /// it ends there.
+    fn eval_function(
+        &mut self,
+        instance: InstanceId,
+        expression: &dyn Fn(&str) -> String,
+        statements: &dyn Fn(&str) -> String,
+        source: &str,
+    ) -> Result<Value, String> {
+        // The error told is the expression's: what a user types is most
+        // often one.
+        self.function_in_module(instance, &expression(source))
+            .or_else(|e| {
+                self.function_in_module(instance, &statements(&format!("{source}\n;")))
+                    .or_else(|_| {
+                        self.function_in_module(instance, &statements(&format!("{source}\n")))
+                    })
+                    .map_err(|_| e)
+            })
+    }
+
     /// Compiles `source` (a function expression) in an instance's module
     /// scope and returns the function.
-    fn eval_function(&mut self, instance: InstanceId, source: &str) -> Result<Value, String> {
+    fn function_in_module(&mut self, instance: InstanceId, source: &str) -> Result<Value, String> {
         let prior = self
             .instance_module(instance)
             .ok_or("stale instance")?
@@ -297,12 +407,17 @@ impl Vm {
             return Err("declaring module variables is not possible here".into());
         }
         let main = self.start_main(instance, &module);
-        self.finish_within(main, EVAL_INSTRUCTIONS)
+        self.finish_within(main, EVAL_INSTRUCTIONS, None)
     }
 
     /// Runs a call to its end within `limit` instructions; stops neither
     /// at breakpoints nor at yields.
-    fn finish_within(&mut self, call: CallId, limit: u64) -> Result<Value, String> {
+    fn finish_within(
+        &mut self,
+        call: CallId,
+        limit: u64,
+        mut host: Option<&mut (dyn Any + Send)>,
+    ) -> Result<Value, String> {
         let start = self.instructions_executed();
         loop {
             let left = limit.saturating_sub(self.instructions_executed() - start);
@@ -310,7 +425,12 @@ impl Vm {
                 self.cancel(call);
                 return Err(format!("the evaluation ran past {limit} instructions"));
             }
-            match self.resume(call, crate::Budget::Instructions(left)) {
+            let budget = crate::Budget::Instructions(left);
+            let result = match host.as_deref_mut() {
+                Some(host) => self.resume_with(call, budget, host),
+                None => self.resume(call, budget),
+            };
+            match result {
                 crate::RunResult::Done(v) => return Ok(v),
                 crate::RunResult::Error(e) => return Err(e.to_string()),
                 crate::RunResult::Suspended | crate::RunResult::Stopped(_) => {}
@@ -318,8 +438,15 @@ impl Vm {
         }
     }
 
-    /// Writes a captured variable of a frame's function.
-    fn set_frame_capture(&mut self, call: CallId, frame: usize, name: &str, value: Value) -> bool {
+    /// Writes a captured variable of frame `frame`'s function (seen by
+    /// every closure that shares it); false if it has none by that name.
+    pub fn set_frame_capture(
+        &mut self,
+        call: CallId,
+        frame: usize,
+        name: &str,
+        value: Value,
+    ) -> bool {
         let Some(closure) = self.frame_at(call, frame).map(|at| at.closure) else {
             return false;
         };

@@ -424,3 +424,56 @@ fn a_big_list_pages_its_children_without_copying_them_all() {
         ["\"name\"", "3"]
     );
 }
+
+#[test]
+fn run_to_line_stops_there_once_and_leaves_no_breakpoint() {
+    let mut vm = Vm::new();
+    let game = load(&mut vm);
+    let bp = vm.set_breakpoint("dbg.ark", 8, None);
+    let call = vm.start_call(game, "run", &[Value::Int(3)]).unwrap();
+    assert_eq!(until_stop(&mut vm, call), StopReason::Breakpoint(bp));
+    assert_eq!(line(&vm, call), 8);
+    vm.remove_breakpoint(bp);
+    // Line 4 is inside `add`, called from the loop: the run stops there
+    // in the first round, as a step done, and not again.
+    assert!(vm.run_to_line(call, "dbg.ark", 4));
+    assert!(
+        vm.breakpoints().is_empty(),
+        "a run to a line is no breakpoint"
+    );
+    assert_eq!(until_stop(&mut vm, call), StopReason::Step);
+    assert_eq!(line(&vm, call), 4);
+    assert_eq!(local(&vm, call, "a"), Some(Value::Int(0)));
+    assert_eq!(finish(&mut vm, call), Ok(Value::Int(6)));
+}
+
+#[test]
+fn run_to_line_ends_at_a_breakpoint_met_first() {
+    let mut vm = Vm::new();
+    let game = load(&mut vm);
+    let call = add_stopped_at_its_return(&mut vm, game);
+    assert!(vm.run_to_line(call, "dbg.ark", 17));
+    // `add` returns to nobody: the call ends before line 17, and the run
+    // to it is forgotten with the call.
+    assert_eq!(finish(&mut vm, call), Ok(Value::Int(3)));
+    let again = vm.start_call(game, "run", &[Value::Int(2)]).unwrap();
+    assert_eq!(finish(&mut vm, again), Ok(Value::Int(2)));
+    assert!(!vm.run_to_line(again, "dbg.ark", 17), "not stopped");
+}
+
+#[test]
+fn an_expression_evaluates_in_a_running_instance() {
+    let mut vm = Vm::new();
+    let game = load(&mut vm);
+    assert_eq!(vm.eval_in_instance(game, "total + 1"), Ok(Value::Int(1)));
+    assert_eq!(vm.eval_in_instance(game, "total = 41"), Ok(Value::Nil));
+    assert_eq!(vm.get_var(game, "total"), Some(Value::Int(41)));
+    assert_eq!(
+        vm.eval_in_instance(game, "add(total, 1)"),
+        Ok(Value::Int(42))
+    );
+    let e = vm.eval_in_instance(game, "nope").unwrap_err();
+    assert!(e.contains("undefined variable 'nope'"), "{e}");
+    let e = vm.eval_in_instance(game, "while true {}").unwrap_err();
+    assert!(e.contains("ran past"), "{e}");
+}

@@ -85,6 +85,7 @@ pub(super) fn finish(world: &mut World, vm: &mut Vm, inst: &mut ScriptInstance, 
     }
     vm.release_instance(old);
     inst.id = new;
+    inst.error = None;
     inst.phase = if inst.started {
         Phase::Running
     } else {

@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use ark_vm::{Budget, CallId, RunResult, Value, Vm};
+use ark_vm::{Budget, CallId, InstanceId, RunResult, Value, Vm};
 use bevy::ecs::prelude::*;
 
 use super::{
@@ -10,7 +10,10 @@ use super::{
 };
 use crate::messages::ScriptError;
 use crate::natives::{CurrentScript, ScriptDespawns, ScriptSpawns};
-use crate::runtime::{Phase, ScriptBudget, ScriptErrorPolicy, ScriptInstance, ScriptRuntime};
+use crate::output::ScriptOutput;
+use crate::runtime::{
+    CallTime, Phase, ScriptBudget, ScriptErrorPolicy, ScriptInstance, ScriptRuntime,
+};
 use crate::stats::ScriptFrameStats;
 
 /// One frame's work: what is left of the budget, what was done, what
@@ -21,6 +24,18 @@ struct Frame<'a> {
     errors: &'a mut Vec<ScriptError>,
     dt: f64,
     policy: ScriptErrorPolicy,
+    /// Each call's time, when the debugger asks for it.
+    call_times: Option<Vec<CallTime>>,
+    /// What scripts print, when it is kept: told whose call runs.
+    output: Option<std::sync::Arc<ScriptOutput>>,
+}
+
+/// The instance a call runs for.
+#[derive(Clone, Copy)]
+struct Who<'a> {
+    entity: Entity,
+    instance: InstanceId,
+    script: &'a str,
 }
 
 pub(super) fn run_frame(
@@ -38,6 +53,8 @@ pub(super) fn run_frame(
         errors,
         dt,
         policy,
+        call_times: runtime.time_calls.then(Vec::new),
+        output: runtime.output.capturing().then(|| runtime.output.clone()),
     };
     let instructions_before = runtime.vm_mut().instructions_executed();
     // The debugger may hold every script while one call is stopped.
@@ -72,6 +89,7 @@ pub(super) fn run_frame(
         run_destroys(world, runtime, &mut frame);
     }
 
+    runtime.call_times = frame.call_times.take().unwrap_or_default();
     let mut stats = frame.stats;
     // Forget releases of calls that are not stopped any more (ended,
     // cancelled by a reload or a destroy).
@@ -138,18 +156,29 @@ fn turn_order(runtime: &ScriptRuntime) -> Vec<(Entity, usize)> {
     order
 }
 
-/// Runs one call of `entity`'s script for what is left of the budget.
+/// Runs one call of an instance for what is left of the budget.
 fn resume(
     world: &mut World,
     vm: &mut Vm,
-    entity: Entity,
+    who: Who<'_>,
     call: CallId,
     frame: &mut Frame<'_>,
 ) -> (RunResult, u64) {
-    world.insert_resource(CurrentScript(entity));
+    world.insert_resource(CurrentScript(who.entity));
+    if let Some(output) = &frame.output {
+        output.set_current(who.entity, who.script);
+    }
+    let started = frame.call_times.is_some().then(Instant::now);
     let before = vm.instructions_executed();
     let result = vm.resume_with(call, frame.meter.slice(), world);
     let spent = vm.instructions_executed() - before;
+    if let (Some(times), Some(started)) = (&mut frame.call_times, started) {
+        times.push(CallTime {
+            entity: who.entity,
+            instance: who.instance,
+            micros: started.elapsed().as_secs_f64() * 1e6,
+        });
+    }
     frame.meter.spend(spent);
     let stretch = vm.last_resume_longest_unchecked().as_secs_f64() * 1e6;
     let stats = &mut frame.stats;
@@ -237,7 +266,12 @@ fn take_turn(
                 }
             }
         };
-        let (result, _) = resume(world, vm, entity, call, frame);
+        let who = Who {
+            entity,
+            instance: inst.id,
+            script: &inst.path,
+        };
+        let (result, _) = resume(world, vm, who, call, frame);
         match result {
             RunResult::Done(_) => {
                 inst.pending = None;
@@ -260,7 +294,10 @@ fn take_turn(
                 inst.pending = None;
                 frame.errors.push(report(Some(entity), &inst.path, &e));
                 match frame.policy {
-                    ScriptErrorPolicy::Stop => inst.phase = Phase::Failed,
+                    ScriptErrorPolicy::Stop => {
+                        inst.phase = Phase::Failed;
+                        inst.error = Some(e.to_string());
+                    }
                     // The failed step counts as done: a failed top level or
                     // on_start moves on to on_update.
                     ScriptErrorPolicy::Continue => {
@@ -287,7 +324,12 @@ fn step_reload(
 ) -> bool {
     let mut reload = inst.reload.take().expect("checked by the caller");
     world.resource_mut::<ScriptSpawns>().0.clear();
-    let (result, spent) = resume(world, vm, entity, reload.call, frame);
+    let who = Who {
+        entity,
+        instance: inst.id,
+        script: &inst.path,
+    };
+    let (result, spent) = resume(world, vm, who, reload.call, frame);
     reload.spent += spent;
     reload
         .spawned
@@ -392,7 +434,12 @@ fn run_destroys(world: &mut World, runtime: &mut ScriptRuntime, frame: &mut Fram
             };
         }
         if let Some(call) = d.call {
-            let (result, spent) = resume(world, vm, d.entity, call, frame);
+            let who = Who {
+                entity: d.entity,
+                instance: d.id,
+                script: &d.path,
+            };
+            let (result, spent) = resume(world, vm, who, call, frame);
             d.spent += spent;
             match result {
                 RunResult::Suspended | RunResult::Stopped(_) if d.spent <= DESTROY_INSTRUCTIONS => {

@@ -192,6 +192,7 @@ fn instantiate_compiled(runtime: &mut ScriptRuntime, errors: &mut Vec<ScriptErro
             pending: None,
             inbox: Default::default(),
             reload: None,
+            error: None,
         });
     }
 }

@@ -79,9 +79,10 @@ const RESCAN_CHUNK: usize = 16;
 const MAX_ATOMIC_RETRIES: u32 = 8;
 
 /// Where the collector is in its cycle.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum GcPhase {
     /// No cycle running; one starts when the heap passes its threshold.
+    #[default]
     Idle,
     /// Marking what is reachable.
     Mark,
