@@ -42,7 +42,9 @@ pub(super) fn window(
             bytes(last.heap_bytes),
             perf.phase
         ));
+        ui.small(format!("µs per frame, last {HISTORY_SECONDS:.0} s"));
         time_plot(ui, perf);
+        ui.small("heap bytes");
         heap_plot(ui, perf);
         ui.separator();
         ui.strong("Busiest over the last second");
@@ -54,7 +56,7 @@ pub(super) fn window(
             let script = model
                 .instances
                 .binary_search_by_key(&at, |r| r.at)
-                .map_or("", |i| model.instances[i].script.as_str());
+                .map_or("(gone)", |i| model.instances[i].script.as_str());
             let text = format!("{micros:>8.0} µs  {} · {script}", at.entity);
             if ui
                 .selectable_label(model.selected == Some(at), text)

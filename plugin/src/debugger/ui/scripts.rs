@@ -50,8 +50,13 @@ pub(super) fn window(
                     let row = &model.instances[i];
                     let selected = model.selected == Some(row.at);
                     ui.horizontal(|ui| {
-                        ui.colored_label(state_colour(row.state), "●")
-                            .on_hover_text(row.state.label());
+                        // Monospace: the proportional font has no dot.
+                        ui.label(
+                            RichText::new("●")
+                                .monospace()
+                                .color(state_colour(row.state)),
+                        )
+                        .on_hover_text(row.state.label());
                         let clicked = ui.selectable_label(selected, row.title()).clicked();
                         if row.state == InstanceState::Failed {
                             let error = row.error.as_deref().unwrap_or("failed");

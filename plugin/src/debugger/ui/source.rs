@@ -18,17 +18,20 @@ pub(super) fn window(
 ) {
     let mut open = model.windows.source;
     let title = match &model.source {
-        Some(view) => format!("Source: {}###ark-source", view.script),
-        None => "Source###ark-source".to_string(),
+        Some(view) => format!("Source: {}", view.script),
+        None => "Source".to_string(),
     };
-    super::window(&title, &mut open, layout.source).show(ctx, |ui| {
-        controls(ui, model, actions);
-        ui.separator();
-        match &mut model.source {
-            Some(view) => lines(ui, view, model.stop.is_some(), actions),
-            None => muted(ui, "Select a script instance to see its source."),
-        }
-    });
+    // One window whatever its title says.
+    super::window(&title, &mut open, layout.source)
+        .id(egui::Id::new("ark-source"))
+        .show(ctx, |ui| {
+            controls(ui, model, actions);
+            ui.separator();
+            match &mut model.source {
+                Some(view) => lines(ui, view, model.stop.is_some(), actions),
+                None => muted(ui, "Select a script instance to see its source."),
+            }
+        });
     model.windows.source = open;
 }
 
