@@ -30,6 +30,7 @@ pub mod debugger;
 mod messages;
 mod natives;
 mod output;
+pub mod profiling;
 mod reflect;
 mod runtime;
 mod scheduler;
@@ -61,6 +62,7 @@ impl Plugin for ArkPlugin {
             .init_resource::<ScriptRuntime>()
             .init_resource::<natives::ScriptDespawns>()
             .init_resource::<natives::ScriptSpawns>()
+            .init_resource::<profiling::ScriptProfiler>()
             .add_message::<ScriptError>()
             .add_message::<ScriptEvent>()
             .add_message::<ScriptCommand>()
@@ -73,6 +75,30 @@ impl Plugin for ArkPlugin {
                 )
                     .chain(),
             );
+        #[cfg(feature = "tracy")]
+        {
+            let mut profiler = app.world_mut().resource_mut::<profiling::ScriptProfiler>();
+            if !profiler.enabled() {
+                profiler.set_backend(profiling::TracyBackend::start());
+            }
+        }
+    }
+
+    /// Bevy marks frames itself when it renders with its `trace_tracy`
+    /// feature (turned on here through `bevy-trace-tracy`): then the
+    /// plugin does not, so that Tracy sees one mark per frame.
+    #[cfg(feature = "bevy-trace-tracy")]
+    fn finish(&self, app: &mut App) {
+        let renders = app
+            .sub_apps()
+            .sub_apps
+            .keys()
+            .any(|label| format!("{label:?}").contains("RenderApp"));
+        if renders {
+            app.world_mut()
+                .resource_mut::<profiling::ScriptProfiler>()
+                .frame_marks = false;
+        }
     }
 }
 

@@ -11,6 +11,7 @@ use bevy::reflect::enums::{DynamicEnum, DynamicVariant};
 use bevy::time::Time;
 
 use crate::messages::{ScriptCommand, ScriptEvent};
+use crate::profiling::ScriptProfiler;
 use crate::value::ScriptValue;
 
 /// The entity whose script is running (for `send`'s sender).
@@ -59,10 +60,18 @@ fn key_code(name: &str) -> Option<KeyCode> {
     KeyCode::from_reflect(&dynamic)
 }
 
-/// Written in Ark so that it suspends like any script code.
-const WAIT: &str = "fn wait(seconds) {
+/// Written in Ark so that they suspend like any script code. `profile`'s
+/// zone ends even when `f` fails: the scheduler ends a call's zones with
+/// its slice.
+const PRELUDE: &str = "fn wait(seconds) {
     let until = time() + seconds;
     while time() < until { yield; }
+}
+fn profile(name, f) {
+    profile_begin(name);
+    let result = f();
+    profile_end();
+    return result;
 }";
 
 /// Adds `spawn`'s components (`{Name: "ship", Transform: {...}}`).
@@ -215,9 +224,33 @@ pub(crate) fn register(vm: &mut Vm) {
             }))
         });
     }
-    let module = vm.compile("<bevy_ark>", WAIT).expect("wait compiles");
+    vm.register_native("profile_begin", Arity::Exactly(1), |ctx, args| {
+        let name = ctx.str_arg(args[0], "profile_begin")?;
+        // Outside the game (a debugger's evaluation), nothing to report to.
+        if let Some(mut profiler) = ctx
+            .host::<World>()
+            .and_then(|w| w.get_resource_mut::<ScriptProfiler>())
+        {
+            profiler.script_zone_begin(&name);
+        }
+        Ok(Value::Nil)
+    });
+    vm.register_native("profile_end", Arity::Exactly(0), |ctx, _| {
+        if let Some(mut profiler) = ctx
+            .host::<World>()
+            .and_then(|w| w.get_resource_mut::<ScriptProfiler>())
+        {
+            profiler.script_zone_end();
+        }
+        Ok(Value::Nil)
+    });
+    let module = vm
+        .compile("<bevy_ark>", PRELUDE)
+        .expect("the prelude compiles");
     let instance = vm.instantiate(&module);
-    vm.run_init(instance).expect("wait loads");
-    let wait = vm.get_var(instance, "wait").expect("wait is defined");
-    vm.set_global("wait", wait);
+    vm.run_init(instance).expect("the prelude loads");
+    for name in ["wait", "profile"] {
+        let f = vm.get_var(instance, name).expect("defined above");
+        vm.set_global(name, f);
+    }
 }

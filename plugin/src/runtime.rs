@@ -177,6 +177,7 @@ pub struct ScriptRuntime {
 
 /// One call's run in one frame, timed for the debugger.
 #[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(feature = "debugger"), allow(dead_code))]
 pub(crate) struct CallTime {
     pub entity: Entity,
     pub instance: InstanceId,
@@ -295,6 +296,7 @@ pub(crate) fn compile_scripts(
     assets: Res<Assets<ScriptAsset>>,
     mut runtime: ResMut<ScriptRuntime>,
     mut errors: MessageWriter<ScriptError>,
+    mut profiler: Option<ResMut<crate::profiling::ScriptProfiler>>,
 ) {
     // Reported per entity by the scheduler, which knows who wanted them.
     for failure in failed.read() {
@@ -315,10 +317,23 @@ pub(crate) fn compile_scripts(
         let Some(asset) = assets.get(id) else {
             continue;
         };
-        match runtime.vm_mut().compile(&asset.path, &asset.source) {
+        let reload = matches!(event, AssetEvent::Modified { .. });
+        if let Some(p) = &mut profiler {
+            p.zone_begin("ark compile", &asset.path);
+        }
+        let compiled = runtime.vm_mut().compile(&asset.path, &asset.source);
+        if let Some(p) = &mut profiler {
+            p.zone_end();
+            match &compiled {
+                Ok(_) if reload => p.message(&format!("ark: hot reload of {}", asset.path)),
+                Ok(_) => {}
+                Err(e) => p.message(&e.to_string()),
+            }
+        }
+        match compiled {
             Ok(module) => {
                 runtime.load_failures.remove(&id);
-                if matches!(event, AssetEvent::Modified { .. }) {
+                if reload {
                     runtime.reloaded.push(id);
                 }
                 runtime.compiled.insert(id, Compiled { module });

@@ -38,6 +38,8 @@ pub struct ScriptFrameStats {
     pub heap_objects: usize,
     pub heap_bytes: usize,
     pub gc_phase: GcPhase,
+    /// Full collections forced at the heap limit, since the start.
+    pub forced_collections: u64,
 }
 
 impl Default for ScriptFrameStats {
@@ -55,6 +57,7 @@ impl Default for ScriptFrameStats {
             heap_objects: 0,
             heap_bytes: 0,
             gc_phase: GcPhase::Idle,
+            forced_collections: 0,
         }
     }
 }

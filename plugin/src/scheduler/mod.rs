@@ -33,6 +33,7 @@ use bevy::log::error;
 use bevy::time::Time;
 
 use crate::messages::ScriptError;
+use crate::profiling::{Plot, ScriptProfiler};
 use crate::runtime::{ScriptBudget, ScriptErrorPolicy, ScriptRuntime};
 use crate::stats::ScriptFrameStats;
 
@@ -92,6 +93,12 @@ pub(crate) fn run_scripts(world: &mut World) {
         .copied()
         .unwrap_or_default();
     let mut errors = Vec::new();
+    let profiling = world
+        .get_resource::<ScriptProfiler>()
+        .is_some_and(ScriptProfiler::enabled);
+    if profiling {
+        world.resource_mut::<ScriptProfiler>().begin_frame();
+    }
     let stats = world.resource_scope(|world, mut runtime: Mut<ScriptRuntime>| {
         let runtime = &mut *runtime;
         warn_of_a_budget_with_no_room(runtime, budget, &mut errors);
@@ -100,16 +107,64 @@ pub(crate) fn run_scripts(world: &mut World) {
         commands::deliver_commands(world, runtime, &mut errors);
         run::run_frame(world, runtime, budget, policy, dt, &mut errors)
     });
-    *world.resource_mut::<ScriptFrameStats>() = stats;
     let mut runtime = world.resource_mut::<ScriptRuntime>();
-    for e in &errors {
-        if let Some(line) = runtime.error_log.line_for(e) {
-            error!("{line}");
-        }
+    let logged: Vec<String> = errors
+        .iter()
+        .filter_map(|e| runtime.error_log.line_for(e))
+        .collect();
+    for line in &logged {
+        error!("{line}");
     }
+    if profiling {
+        report_frame(
+            &mut world.resource_mut::<ScriptProfiler>(),
+            &stats,
+            budget,
+            &logged,
+        );
+    }
+    *world.resource_mut::<ScriptFrameStats>() = stats;
     for e in errors {
         world.write_message(e);
     }
+}
+
+/// The frame's plots and messages, the end of the `ark scripts` zone,
+/// and the frame mark.
+fn report_frame(
+    profiler: &mut ScriptProfiler,
+    stats: &ScriptFrameStats,
+    budget: ScriptBudget,
+    errors: &[String],
+) {
+    for line in errors {
+        profiler.message(line);
+    }
+    if stats.forced_collections > profiler.forced_seen {
+        profiler.forced_seen = stats.forced_collections;
+        profiler.message(&format!(
+            "ark: forced collection at the heap limit ({} so far)",
+            stats.forced_collections
+        ));
+    }
+    let budget_micros = match budget {
+        ScriptBudget::Micros { frame, .. } => frame as f64,
+        ScriptBudget::Instructions { .. } => 0.0,
+    };
+    for (plot, value) in [
+        (Plot::OpcodeMicros, stats.opcode_micros),
+        (Plot::GcMicros, stats.gc_micros),
+        (Plot::BudgetMicros, budget_micros),
+        (Plot::Instructions, stats.instructions as f64),
+        (Plot::HeapObjects, stats.heap_objects as f64),
+        (Plot::HeapBytes, stats.heap_bytes as f64),
+        (Plot::Suspended, stats.suspended as f64),
+        (Plot::Failed, stats.failed as f64),
+    ] {
+        profiler.plot(plot, value);
+    }
+    profiler.zone_end();
+    profiler.frame_mark();
 }
 
 /// Logs script errors without flooding the log when one fails every

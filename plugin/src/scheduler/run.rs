@@ -11,6 +11,7 @@ use super::{
 use crate::messages::ScriptError;
 use crate::natives::{CurrentScript, ScriptDespawns, ScriptSpawns};
 use crate::output::ScriptOutput;
+use crate::profiling::ScriptProfiler;
 use crate::runtime::{
     CallTime, Phase, ScriptBudget, ScriptErrorPolicy, ScriptInstance, ScriptRuntime,
 };
@@ -28,6 +29,8 @@ struct Frame<'a> {
     call_times: Option<Vec<CallTime>>,
     /// What scripts print, when it is kept: told whose call runs.
     output: Option<std::sync::Arc<ScriptOutput>>,
+    /// Whether a profiler gets a zone per call this frame.
+    profiling: bool,
 }
 
 /// The instance a call runs for.
@@ -55,6 +58,9 @@ pub(super) fn run_frame(
         policy,
         call_times: runtime.time_calls.then(Vec::new),
         output: runtime.output.capturing().then(|| runtime.output.clone()),
+        profiling: world
+            .get_resource::<ScriptProfiler>()
+            .is_some_and(ScriptProfiler::detailed),
     };
     let instructions_before = runtime.vm_mut().instructions_executed();
     // The debugger may hold every script while one call is stopped.
@@ -99,6 +105,13 @@ pub(super) fn run_frame(
     let vm = runtime.vm_mut();
     stats.instructions = vm.instructions_executed() - instructions_before;
     stats.opcode_micros = frame_start.elapsed().as_secs_f64() * 1e6;
+    let mut profiler = world
+        .get_resource_mut::<ScriptProfiler>()
+        .filter(|p| p.enabled());
+    if let Some(profiler) = &mut profiler {
+        profiler.retain_calls(|c| vm.is_running(c));
+        profiler.zone_begin("ark gc", "");
+    }
     let gc_start = Instant::now();
     let progress = match budget {
         ScriptBudget::Micros { frame, .. } => {
@@ -108,11 +121,16 @@ pub(super) fn run_frame(
         ScriptBudget::Instructions { gc, .. } => vm.gc_step(Budget::Instructions(gc)),
     };
     stats.gc_micros = gc_start.elapsed().as_secs_f64() * 1e6;
+    if let Some(profiler) = &mut profiler {
+        profiler.zone_text(&format!("{:?}", progress.phase).to_lowercase());
+        profiler.zone_end();
+    }
     stats.gc_longest_unchecked_micros = progress.longest_unchecked.as_secs_f64() * 1e6;
     let report = vm.gc_report();
     stats.heap_bytes = report.heap_bytes;
     stats.heap_objects = report.objects.iter().map(|k| k.count).sum();
     stats.gc_phase = report.phase;
+    stats.forced_collections = report.forced_collections;
     for inst in runtime
         .entities
         .values()
@@ -168,10 +186,22 @@ fn resume(
     if let Some(output) = &frame.output {
         output.set_current(who.entity, who.script);
     }
+    if frame.profiling {
+        let function = vm.call_function(call).unwrap_or("?");
+        world
+            .resource_mut::<ScriptProfiler>()
+            .call_begin(call, function, who.script, who.entity);
+    }
     let started = frame.call_times.is_some().then(Instant::now);
     let before = vm.instructions_executed();
     let result = vm.resume_with(call, frame.meter.slice(), world);
     let spent = vm.instructions_executed() - before;
+    if frame.profiling {
+        let suspended = matches!(result, RunResult::Suspended | RunResult::Stopped(_));
+        world
+            .resource_mut::<ScriptProfiler>()
+            .call_end(call, suspended);
+    }
     if let (Some(times), Some(started)) = (&mut frame.call_times, started) {
         times.push(CallTime {
             entity: who.entity,
