@@ -6,8 +6,8 @@
 
 use bevy::prelude::*;
 use bevy_ark::debugger::{
-    Action, ConsoleKind, DebuggerModelPlugin, DebuggerState, InstanceState, Shown, VarPath,
-    VarRoot, ui,
+    Action, ConsoleKind, DebuggerModelPlugin, DebuggerState, InstanceState, Shown, VarNode,
+    VarPath, VarRoot, ui,
 };
 use bevy_ark::prelude::*;
 use bevy_egui::egui;
@@ -99,13 +99,12 @@ fn select_by_click(h: &mut Harness<'static, Scene>, script: &str) {
     frame(h);
 }
 
+fn module_node<'a>(s: &'a DebuggerState, name: &str) -> Option<&'a VarNode> {
+    s.model.variables.module.iter().find(|n| n.name == name)
+}
+
 fn module_var(s: &DebuggerState, name: &str) -> Option<Shown> {
-    s.model
-        .variables
-        .module
-        .iter()
-        .find(|n| n.name == name)
-        .map(|n| n.value.clone())
+    module_node(s, name).map(|n| n.value.clone())
 }
 
 #[test]
@@ -123,13 +122,7 @@ fn selecting_an_instance_shows_its_variables() {
     h.run();
     frame(&mut h);
     let s = state(h.state_mut());
-    let path = s
-        .model
-        .variables
-        .module
-        .iter()
-        .find(|n| n.name == "path")
-        .unwrap();
+    let path = module_node(&s, "path").unwrap();
     let items: Vec<_> = path.children.iter().map(|c| c.value.clone()).collect();
     assert_eq!(items, [Shown::Int(1), Shown::Int(2), Shown::Int(3)]);
     assert_eq!(
@@ -354,13 +347,7 @@ fn values_edited_in_place_are_written_to_the_script() {
         "{hp:?}"
     );
     let st = state(&mut s);
-    let list = st
-        .model
-        .variables
-        .module
-        .iter()
-        .find(|n| n.name == "path")
-        .unwrap();
+    let list = module_node(&st, "path").unwrap();
     assert_eq!(
         list.children[1].value,
         Shown::Str {

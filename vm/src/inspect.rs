@@ -310,15 +310,14 @@ impl Vm {
         }
         let params = names.join(", ");
         let back: String = names.iter().map(|n| format!(", {n}")).collect();
-        let f = self.eval_function(
+        let result = self.run_eval(
             instance,
             &|body| format!("(fn({params}) {{ return [({body}\n){back}]; }})"),
             &|body| format!("(fn({params}) {{ {body} return [nil{back}]; }})"),
             source,
+            &values,
+            host,
         )?;
-        let _keep = self.root(f);
-        let run = self.start_call_value(f, &values).map_err(|e| e.message)?;
-        let result = self.finish_within(run, EVAL_INSTRUCTIONS, host)?;
         let Value::List(list) = result else {
             return Err("internal error: the evaluation gave no list".into());
         };
@@ -368,14 +367,30 @@ impl Vm {
         source: &str,
         host: Option<&mut (dyn Any + Send)>,
     ) -> Result<Value, String> {
-        let f = self.eval_function(
+        self.run_eval(
             instance,
             &|body| format!("(fn() {{ return ({body}\n); }})"),
             &|body| format!("(fn() {{ {body} }})"),
             source,
-        )?;
+            &[],
+            host,
+        )
+    }
+
+    /// Compiles what the debugger evaluates (see [`Vm::eval_function`])
+    /// and runs it with `args`, to completion.
+    fn run_eval(
+        &mut self,
+        instance: InstanceId,
+        expression: &dyn Fn(&str) -> String,
+        statements: &dyn Fn(&str) -> String,
+        source: &str,
+        args: &[Value],
+        host: Option<&mut (dyn Any + Send)>,
+    ) -> Result<Value, String> {
+        let f = self.eval_function(instance, expression, statements, source)?;
         let _keep = self.root(f);
-        let run = self.start_call_value(f, &[]).map_err(|e| e.message)?;
+        let run = self.start_call_value(f, args).map_err(|e| e.message)?;
         self.finish_within(run, EVAL_INSTRUCTIONS, host)
     }
 
