@@ -42,6 +42,12 @@ fn world<'a>(ctx: &'a mut NativeCtx<'_>) -> Result<&'a mut World, NativeError> {
         .ok_or_else(|| NativeError::new("this function works only while the game runs the script"))
 }
 
+/// The game's profiler; none outside the game (a debugger's evaluation
+/// without the world), where regions have nothing to report to.
+fn profiler<'a>(ctx: &'a mut NativeCtx<'_>) -> Option<bevy::prelude::Mut<'a, ScriptProfiler>> {
+    ctx.host::<World>()?.get_resource_mut::<ScriptProfiler>()
+}
+
 fn entity_arg(v: Value, what: &str) -> Result<Entity, NativeError> {
     match v {
         Value::Entity(bits) => {
@@ -226,20 +232,13 @@ pub(crate) fn register(vm: &mut Vm) {
     }
     vm.register_native("profile_begin", Arity::Exactly(1), |ctx, args| {
         let name = ctx.str_arg(args[0], "profile_begin")?;
-        // Outside the game (a debugger's evaluation), nothing to report to.
-        if let Some(mut profiler) = ctx
-            .host::<World>()
-            .and_then(|w| w.get_resource_mut::<ScriptProfiler>())
-        {
+        if let Some(mut profiler) = profiler(ctx) {
             profiler.script_zone_begin(&name);
         }
         Ok(Value::Nil)
     });
     vm.register_native("profile_end", Arity::Exactly(0), |ctx, _| {
-        if let Some(mut profiler) = ctx
-            .host::<World>()
-            .and_then(|w| w.get_resource_mut::<ScriptProfiler>())
-        {
+        if let Some(mut profiler) = profiler(ctx) {
             profiler.script_zone_end();
         }
         Ok(Value::Nil)

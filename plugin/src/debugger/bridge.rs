@@ -472,49 +472,41 @@ fn refresh_instances(world: &mut World, state: &mut DebuggerState) {
         .into_iter()
         .map(|(_, _, c)| c)
         .collect();
+    // A call that stopped since the last refresh selects its instance
+    // (the first such instance in the list's order).
+    let mut newly: Option<InstanceRef> = None;
     for (&entity, record) in &runtime.entities {
         let name = world.get::<Name>(entity).map(|n| n.as_str().to_string());
         for (slot, s) in record.slots.iter().enumerate() {
-            let (state, error) = match &s.instance {
+            let at = InstanceRef { entity, slot };
+            let (life, error) = match &s.instance {
                 None => (
                     InstanceState::Waiting,
                     runtime.load_failures.get(&s.asset).cloned(),
                 ),
                 Some(inst) => match (inst.phase, inst.pending) {
                     (Phase::Failed, _) => (InstanceState::Failed, inst.error.clone()),
-                    (_, Some(call)) if stopped.contains(&call) => (InstanceState::Stopped, None),
+                    (_, Some(call)) if stopped.contains(&call) => {
+                        if !state.stopped.contains(&call) && newly.is_none_or(|n| at < n) {
+                            newly = Some(at);
+                        }
+                        (InstanceState::Stopped, None)
+                    }
                     (_, Some(_)) => (InstanceState::Suspended, None),
                     _ if inst.reload.is_some() => (InstanceState::Suspended, None),
                     _ => (InstanceState::Running, None),
                 },
             };
             rows.push(InstanceRow {
-                at: InstanceRef { entity, slot },
+                at,
                 name: name.clone(),
                 script: s.path.clone(),
-                state,
+                state: life,
                 error,
             });
         }
     }
     rows.sort_by_key(|r| r.at);
-    // A call that stopped since the last refresh selects its instance.
-    let newly = rows
-        .iter()
-        .filter(|r| r.state == InstanceState::Stopped)
-        .find(|r| {
-            let mut runtime_call = None;
-            if let Some(inst) = runtime
-                .entities
-                .get(&r.at.entity)
-                .and_then(|e| e.slots.get(r.at.slot))
-                .and_then(|s| s.instance.as_ref())
-            {
-                runtime_call = inst.pending;
-            }
-            runtime_call.is_some_and(|c| !state.stopped.contains(&c))
-        })
-        .map(|r| r.at);
     state.stopped = stopped;
     state.model.instances = rows;
     if let Some(at) = newly {

@@ -70,8 +70,7 @@ pub fn highlight(source: &str) -> Vec<Line> {
 }
 
 fn split_lines(source: &str) -> impl Iterator<Item = &str> {
-    let normalized: Vec<&str> = source.split('\n').collect();
-    normalized.into_iter().flat_map(|piece| {
+    source.split('\n').flat_map(|piece| {
         let piece = piece.strip_suffix('\r').unwrap_or(piece);
         piece.split('\r')
     })
