@@ -1,93 +1,172 @@
-//! An arena of one object kind: a `slotmap` plus a side table, indexed by
-//! slot, that remembers each slot's key, mark and size for the collector.
+//! An arena of one object kind: slots in fixed pages that never move,
+//! addressed by `slotmap` generational keys.
 //!
-//! The side table lets the sweep walk the arena a chunk of slots at a time
-//! and free what the last marking did not reach, without holding an
-//! iterator across slices.
+//! Each slot keeps, beside its object, what the collector needs: the
+//! slot's version (odd while occupied, as `slotmap` counts them, so a stale
+//! key never matches), the epoch in which the object was last marked, and
+//! the bytes it counts. The sweep walks the slots by index, a chunk at a
+//! time, without holding an iterator across slices.
+//!
+//! Why pages: a growing `Vec` of slots copies every object each time it
+//! doubles, and a heap of a few hundred megabytes then stops the script
+//! for tens of milliseconds in one allocation that no budget sees. A page
+//! is allocated when the last one fills, never moves, and its memory is
+//! touched only as its slots are first used, so growth costs the same at
+//! every size. Freed slots are reused (most recently freed first) before a
+//! new page is touched.
 //!
 //! An object's counted size is always what [`HeapSize::heap_size`] says of
 //! it: it is computed when the object is added and again by
 //! [`Arena::resized`] after every change that may grow or shrink it, so the
 //! arena's byte count cannot drift from its objects.
 
-use slotmap::{Key, SlotMap};
+use slotmap::{Key, KeyData};
 
 /// The bytes an object counts against the heap limit.
 pub trait HeapSize {
     fn heap_size(&self) -> usize;
 }
 
-#[derive(Clone, Copy)]
-struct SlotInfo<K> {
-    /// The key living in this slot, or the null key when the slot is free.
-    key: K,
+/// The bytes one object's slot takes: the object and the collector's
+/// bookkeeping. Each kind's [`HeapSize`] counts it.
+pub const fn slot_size<T>() -> usize {
+    std::mem::size_of::<Slot<T>>()
+}
+
+/// Slots per page.
+const PAGE_SLOTS: usize = 512;
+const PAGE_BITS: u32 = PAGE_SLOTS.trailing_zeros();
+/// Marks the end of the free list.
+const NO_SLOT: u32 = u32::MAX;
+
+struct Slot<T> {
+    /// Odd while the slot holds an object; a key matches only the version
+    /// it was made with.
+    version: u32,
     /// The collector epoch in which the object was last marked.
     mark: u32,
     /// Bytes accounted to the object.
     size: u32,
+    /// While free: the next free slot.
+    next_free: u32,
+    value: Option<T>,
 }
 
-/// The slot index of a key (the low half of its FFI form).
+/// The slot index and version of a key (its FFI form, as `slotmap` builds it).
 #[inline]
-fn slot_of<K: Key>(k: K) -> usize {
-    (k.data().as_ffi() & 0xffff_ffff) as usize
+fn split<K: Key>(k: K) -> (usize, u32) {
+    let ffi = k.data().as_ffi();
+    ((ffi & 0xffff_ffff) as usize, (ffi >> 32) as u32)
+}
+
+#[inline]
+fn make_key<K: Key>(index: usize, version: u32) -> K {
+    KeyData::from_ffi((u64::from(version) << 32) | index as u64).into()
 }
 
 pub struct Arena<K: Key, T> {
-    map: SlotMap<K, T>,
-    slots: Vec<SlotInfo<K>>,
+    pages: Vec<Vec<Slot<T>>>,
+    /// Head of the list of free slots.
+    free: u32,
+    len: usize,
     bytes: usize,
+    _key: std::marker::PhantomData<K>,
 }
 
 impl<K: Key, T> Default for Arena<K, T> {
     fn default() -> Self {
         Arena {
-            map: SlotMap::with_key(),
-            slots: Vec::new(),
+            pages: Vec::new(),
+            free: NO_SLOT,
+            len: 0,
             bytes: 0,
+            _key: std::marker::PhantomData,
         }
     }
 }
 
 impl<K: Key, T: HeapSize> Arena<K, T> {
+    #[inline]
+    fn slot(&self, index: usize) -> Option<&Slot<T>> {
+        self.pages
+            .get(index >> PAGE_BITS)?
+            .get(index & (PAGE_SLOTS - 1))
+    }
+
+    #[inline]
+    fn slot_mut(&mut self, index: usize) -> Option<&mut Slot<T>> {
+        self.pages
+            .get_mut(index >> PAGE_BITS)?
+            .get_mut(index & (PAGE_SLOTS - 1))
+    }
+
+    /// The occupied slot `key` names, if it is still there.
+    #[inline]
+    fn live_slot(&self, key: K) -> Option<&Slot<T>> {
+        let (index, version) = split(key);
+        self.slot(index).filter(|s| s.version == version)
+    }
+
+    #[inline]
+    fn live_slot_mut(&mut self, key: K) -> Option<&mut Slot<T>> {
+        let (index, version) = split(key);
+        self.slot_mut(index).filter(|s| s.version == version)
+    }
+
     /// Adds an object with mark `mark`.
     pub fn insert(&mut self, value: T, mark: u32) -> K {
-        let size = value.heap_size();
-        let key = self.map.insert(value);
-        let i = slot_of(key);
-        if i >= self.slots.len() {
-            self.slots.resize(
-                i + 1,
-                SlotInfo {
-                    key: K::null(),
-                    mark: 0,
-                    size: 0,
-                },
-            );
-        }
-        let size = size.min(u32::MAX as usize) as u32;
-        self.slots[i] = SlotInfo { key, mark, size };
+        let size = value.heap_size().min(u32::MAX as usize) as u32;
         self.bytes += size as usize;
-        key
+        self.len += 1;
+        if self.free != NO_SLOT {
+            let index = self.free as usize;
+            let slot = self.slot_mut(index).expect("a free slot is in a page");
+            let next = slot.next_free;
+            slot.version = slot.version.wrapping_add(1) | 1;
+            slot.mark = mark;
+            slot.size = size;
+            slot.value = Some(value);
+            let version = slot.version;
+            self.free = next;
+            return make_key(index, version);
+        }
+        if self.pages.last().is_none_or(|p| p.len() == PAGE_SLOTS) {
+            self.pages.push(Vec::with_capacity(PAGE_SLOTS));
+        }
+        let index = (self.pages.len() - 1) * PAGE_SLOTS + self.pages.last().map_or(0, Vec::len);
+        // The null key's index is never handed out.
+        assert!(
+            index < NO_SLOT as usize,
+            "an arena holds fewer than 2^32 objects"
+        );
+        let page = self.pages.last_mut().expect("a page with room");
+        page.push(Slot {
+            version: 1,
+            mark,
+            size,
+            next_free: NO_SLOT,
+            value: Some(value),
+        });
+        make_key(index, 1)
     }
 
     #[inline]
     pub fn get(&self, key: K) -> Option<&T> {
-        self.map.get(key)
+        self.live_slot(key)?.value.as_ref()
     }
 
     #[inline]
     pub fn get_mut(&mut self, key: K) -> Option<&mut T> {
-        self.map.get_mut(key)
+        self.live_slot_mut(key)?.value.as_mut()
     }
 
     #[inline]
     pub fn contains_key(&self, key: K) -> bool {
-        self.map.contains_key(key)
+        self.live_slot(key).is_some()
     }
 
     pub fn len(&self) -> usize {
-        self.map.len()
+        self.len
     }
 
     /// Bytes accounted to the live objects.
@@ -96,53 +175,97 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (K, &T)> {
-        self.map.iter()
+        self.pages.iter().enumerate().flat_map(|(p, page)| {
+            page.iter().enumerate().filter_map(move |(i, slot)| {
+                let value = slot.value.as_ref()?;
+                Some((make_key(p * PAGE_SLOTS + i, slot.version), value))
+            })
+        })
+    }
+
+    /// Frees the slot at `index` (which holds an object); returns the object.
+    fn vacate(&mut self, index: usize) -> Option<T> {
+        let free = self.free;
+        let slot = self.slot_mut(index)?;
+        let value = slot.value.take()?;
+        let size = slot.size as usize;
+        slot.version = slot.version.wrapping_add(1) & !1;
+        slot.size = 0;
+        slot.next_free = free;
+        self.free = index as u32;
+        self.bytes -= size;
+        self.len -= 1;
+        Some(value)
     }
 
     /// Removes an object now (objects the host owns, like instances).
     pub fn remove(&mut self, key: K) -> Option<T> {
-        let value = self.map.remove(key)?;
-        let slot = &mut self.slots[slot_of(key)];
-        self.bytes -= slot.size as usize;
-        slot.key = K::null();
-        Some(value)
+        self.live_slot(key)?;
+        self.vacate(split(key).0)
     }
 
     /// Counts an object at its size now, after a change that may have
     /// grown or shrunk it.
     pub fn resized(&mut self, key: K) {
-        let Some(value) = self.map.get(key) else {
+        let Some(slot) = self.live_slot_mut(key) else {
+            return;
+        };
+        let Some(value) = &slot.value else {
             return;
         };
         let size = value.heap_size().min(u32::MAX as usize) as u32;
-        let slot = &mut self.slots[slot_of(key)];
-        self.bytes = self.bytes - slot.size as usize + size as usize;
-        slot.size = size;
+        let old = std::mem::replace(&mut slot.size, size);
+        self.bytes = self.bytes - old as usize + size as usize;
     }
 
-    /// Checks that every object is counted at its size and the arena's
-    /// total is their sum; the first disagreement, if any.
+    /// Checks that every object is counted at its size, the arena's total
+    /// is their sum, and the free list holds exactly the free slots; the
+    /// first disagreement, if any.
     pub fn check_sizes(&self) -> Result<(), String> {
-        let mut total = 0;
-        for (k, v) in self.map.iter() {
-            let slot = &self.slots[slot_of(k)];
-            if slot.key != k {
-                return Err(format!("slot of {k:?} holds {:?}", slot.key));
+        let (mut total, mut count, mut vacant) = (0, 0, 0);
+        for index in 0..self.slot_count() {
+            let slot = self.slot(index).expect("in range");
+            match &slot.value {
+                Some(v) => {
+                    if slot.version & 1 == 0 {
+                        return Err(format!("slot {index} holds an object at an even version"));
+                    }
+                    let size = v.heap_size().min(u32::MAX as usize);
+                    if slot.size as usize != size {
+                        return Err(format!(
+                            "slot {index} is counted at {} bytes but holds {size}",
+                            slot.size
+                        ));
+                    }
+                    total += size;
+                    count += 1;
+                }
+                None => vacant += 1,
             }
-            let size = v.heap_size().min(u32::MAX as usize);
-            if slot.size as usize != size {
-                return Err(format!(
-                    "{k:?} is counted at {} bytes but is {size}",
-                    slot.size
-                ));
-            }
-            total += size;
         }
-        if total != self.bytes {
+        if total != self.bytes || count != self.len {
             return Err(format!(
-                "the arena counts {} bytes, its objects hold {total}",
-                self.bytes
+                "the arena counts {} objects of {} bytes, its slots hold {count} of {total}",
+                self.len, self.bytes
             ));
+        }
+        let mut on_list = 0;
+        let mut next = self.free;
+        while next != NO_SLOT {
+            let slot = self
+                .slot(next as usize)
+                .ok_or("the free list leaves the arena")?;
+            if slot.value.is_some() {
+                return Err(format!("occupied slot {next} is on the free list"));
+            }
+            on_list += 1;
+            if on_list > vacant {
+                return Err("the free list loops".into());
+            }
+            next = slot.next_free;
+        }
+        if on_list != vacant {
+            return Err(format!("{vacant} free slots, {on_list} on the free list"));
         }
         Ok(())
     }
@@ -151,8 +274,8 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
     /// Stale keys are never marked.
     #[inline]
     pub fn mark(&mut self, key: K, epoch: u32) -> bool {
-        match self.slots.get_mut(slot_of(key)) {
-            Some(slot) if slot.key == key && slot.mark != epoch => {
+        match self.live_slot_mut(key) {
+            Some(slot) if slot.mark != epoch => {
                 slot.mark = epoch;
                 true
             }
@@ -164,9 +287,7 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
     /// which marks it (see `Heap::put_host`).
     #[inline]
     pub fn unmark(&mut self, key: K) {
-        if let Some(slot) = self.slots.get_mut(slot_of(key))
-            && slot.key == key
-        {
+        if let Some(slot) = self.live_slot_mut(key) {
             slot.mark = 0;
         }
     }
@@ -175,15 +296,15 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
     /// marked: there is nothing to do for them).
     #[inline]
     pub fn is_marked(&self, key: K, epoch: u32) -> bool {
-        match self.slots.get(slot_of(key)) {
-            Some(slot) if slot.key == key => slot.mark == epoch,
-            _ => true,
-        }
+        self.live_slot(key).is_none_or(|slot| slot.mark == epoch)
     }
 
-    /// Slots in the side table (the sweep's range).
+    /// Slots in use or ever used (the sweep's range).
     pub fn slot_count(&self) -> usize {
-        self.slots.len()
+        match self.pages.last() {
+            Some(last) => (self.pages.len() - 1) * PAGE_SLOTS + last.len(),
+            None => 0,
+        }
     }
 
     /// Frees every object in slots `from..to` not marked in `epoch`,
@@ -196,18 +317,83 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
         mut on_free: impl FnMut(K, T),
     ) -> usize {
         let mut freed = 0;
-        for i in from..to.min(self.slots.len()) {
-            let slot = self.slots[i];
-            if slot.key.is_null() || slot.mark == epoch {
+        for index in from..to.min(self.slot_count()) {
+            let slot = self.slot(index).expect("in range");
+            if slot.value.is_none() || slot.mark == epoch {
                 continue;
             }
-            if let Some(value) = self.map.remove(slot.key) {
-                self.bytes -= slot.size as usize;
+            let key = make_key(index, slot.version);
+            if let Some(value) = self.vacate(index) {
                 freed += 1;
-                on_free(slot.key, value);
+                on_free(key, value);
             }
-            self.slots[i].key = K::null();
         }
         freed
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    slotmap::new_key_type! { struct TestKey; }
+
+    struct Blob(usize);
+
+    impl HeapSize for Blob {
+        fn heap_size(&self) -> usize {
+            self.0
+        }
+    }
+
+    #[test]
+    fn keys_stay_valid_across_pages_and_stale_keys_never_match() {
+        let mut arena: Arena<TestKey, Blob> = Arena::default();
+        let keys: Vec<TestKey> = (0..3 * PAGE_SLOTS + 7)
+            .map(|i| arena.insert(Blob(i), 1))
+            .collect();
+        for (i, &k) in keys.iter().enumerate() {
+            assert_eq!(arena.get(k).map(|b| b.0), Some(i));
+        }
+        let removed = keys[PAGE_SLOTS + 3];
+        assert_eq!(arena.remove(removed).map(|b| b.0), Some(PAGE_SLOTS + 3));
+        assert!(arena.get(removed).is_none());
+        assert!(!arena.mark(removed, 5));
+        // The freed slot is reused under a new version: the old key stays stale.
+        let reused = arena.insert(Blob(1), 1);
+        assert_eq!(split(reused).0, split(removed).0);
+        assert!(arena.get(removed).is_none());
+        assert_eq!(arena.get(reused).map(|b| b.0), Some(1));
+        assert_eq!(arena.len(), keys.len());
+        arena.check_sizes().unwrap();
+    }
+
+    #[test]
+    fn sweep_frees_the_unmarked_and_counts_what_is_left() {
+        let mut arena: Arena<TestKey, Blob> = Arena::default();
+        let keys: Vec<TestKey> = (0..1000).map(|_| arena.insert(Blob(10), 1)).collect();
+        for k in keys.iter().step_by(2) {
+            arena.mark(*k, 2);
+        }
+        let mut freed = Vec::new();
+        let mut from = 0;
+        while from < arena.slot_count() {
+            arena.sweep(from, from + 128, 2, |k, _| freed.push(k));
+            from += 128;
+        }
+        assert_eq!(
+            freed,
+            keys.iter().skip(1).step_by(2).copied().collect::<Vec<_>>()
+        );
+        assert_eq!((arena.len(), arena.bytes()), (500, 5000));
+        assert!(keys.iter().step_by(2).all(|&k| arena.contains_key(k)));
+        arena.check_sizes().unwrap();
+        // Freed slots are filled before a new page is started.
+        let slots = arena.slot_count();
+        for _ in 0..500 {
+            arena.insert(Blob(1), 2);
+        }
+        assert_eq!(arena.slot_count(), slots);
+        arena.check_sizes().unwrap();
     }
 }

@@ -204,8 +204,8 @@ fn keys(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         .maps
         .get(m)
         .ok_or_else(stale)?
-        .keys()
-        .map(|k| k.to_value())
+        .iter()
+        .map(|(k, _)| k.to_value())
         .collect();
     ctx.charge(items.len());
     ctx.to_value(items)
@@ -219,8 +219,8 @@ fn values(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         .maps
         .get(m)
         .ok_or_else(stale)?
-        .values()
-        .copied()
+        .iter()
+        .map(|(_, &v)| v)
         .collect();
     ctx.charge(items.len());
     ctx.to_value(items)

@@ -16,11 +16,8 @@ pub(super) fn sweep_chunk(heap: &mut Heap) -> (bool, usize) {
     let slots = match heap.gc.sweep_kind {
         0 => {
             let interner = &mut heap.interner;
-            heap.strings.sweep(from, to, epoch, |k, obj| {
-                if let Ok(entry) = interner.find_entry(obj.hash, |&x| x == k) {
-                    entry.remove();
-                }
-            });
+            heap.strings
+                .sweep(from, to, epoch, |k, obj| interner.remove(obj.hash, k));
             heap.strings.slot_count()
         }
         1 => {

@@ -98,14 +98,8 @@ fn check_sizes(heap: &Heap) -> Result<(), String> {
     for (kind, result) in kinds {
         result.map_err(|e| format!("{kind} sizes: {e}"))?;
     }
-    if heap.interner.len() != heap.strings.len() {
-        return Err(format!(
-            "the interner holds {} strings, the heap {}",
-            heap.interner.len(),
-            heap.strings.len()
-        ));
-    }
-    Ok(())
+    heap.interner
+        .check(heap.strings.iter().map(|(k, s)| (k, s.hash)))
 }
 
 impl Validator<'_> {

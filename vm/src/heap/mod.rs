@@ -10,21 +10,23 @@
 //! objects are recounted as they grow and shrink; the object types
 //! (`objects.rs`) let no other code change their storage.
 
+mod interner;
+mod map;
 mod objects;
 mod write;
 
 use std::hash::BuildHasher;
-
-use hashbrown::HashTable;
 
 use crate::arena::{Arena, HeapSize};
 use crate::concat_cache::ConcatCache;
 use crate::gc::GcState;
 use crate::host::HostObject;
 use crate::value::{CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, StrKey, Value};
+use interner::Interner;
 
-pub use objects::{ArkMap, CellObj, Closure, Instance, ListObj, MapObj, SeededHasher, StrObj};
-pub(crate) use objects::{OBJECT_OVERHEAD, VALUE_SIZE};
+pub use map::MapObj;
+pub(crate) use objects::VALUE_SIZE;
+pub use objects::{ArkMap, CellObj, Closure, Instance, ListObj, SeededHasher, StrObj};
 
 /// A map key: the value kinds that may index a map.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -67,7 +69,7 @@ pub struct OutOfMemory;
 
 pub struct Heap {
     pub(crate) strings: Arena<StrKey, StrObj>,
-    pub(crate) interner: HashTable<StrKey>,
+    pub(crate) interner: Interner,
     /// Hashes strings for the interner (seeded: see `SeededHasher`).
     string_hasher: SeededHasher,
     pub(crate) lists: Arena<ListKey, ListObj>,
@@ -159,7 +161,7 @@ impl Heap {
     pub fn new(limit: usize, max_string_len: usize) -> Heap {
         Heap {
             strings: Arena::default(),
-            interner: HashTable::new(),
+            interner: Interner::default(),
             string_hasher: SeededHasher::default(),
             lists: Arena::default(),
             maps: Arena::default(),
@@ -306,10 +308,12 @@ impl Heap {
         key
     }
 
-    /// Bytes held by heap objects: the sum of every object's
-    /// [`HeapSize`](crate::arena::HeapSize), counted by the arenas.
+    /// Bytes held by heap objects (the sum of every object's
+    /// [`HeapSize`](crate::arena::HeapSize), counted by the arenas) and by
+    /// the table of interned strings.
     pub fn bytes(&self) -> usize {
-        self.strings.bytes()
+        self.interner.bytes()
+            + self.strings.bytes()
             + self.lists.bytes()
             + self.maps.bytes()
             + self.closures.bytes()
@@ -356,7 +360,7 @@ impl Heap {
     pub fn intern(&mut self, text: &str) -> Result<StrKey, OutOfMemory> {
         let hash = self.string_hasher.hash_one(text);
         let strings = &self.strings;
-        if let Some(&key) = self.interner.find(hash, |&k| {
+        if let Some(key) = self.interner.find(hash, |k| {
             strings
                 .get(k)
                 .is_some_and(|s| same_text(s.text.as_bytes(), text.as_bytes()))
@@ -366,24 +370,20 @@ impl Heap {
             self.gc.revive_string(&mut self.strings, key);
             return Ok(key);
         }
-        self.charge(OBJECT_OVERHEAD + text.len())?;
         let char_len = if text.is_ascii() {
             text.len()
         } else {
             text.chars().count()
         };
+        let obj = StrObj {
+            text: compact_str::CompactString::new(text),
+            hash,
+            char_len,
+        };
+        self.charge(obj.heap_size())?;
         let mark = self.gc.new_object_mark();
-        let key = self.strings.insert(
-            StrObj {
-                text: compact_str::CompactString::new(text),
-                hash,
-                char_len,
-            },
-            mark,
-        );
-        let strings = &self.strings;
-        self.interner
-            .insert_unique(hash, key, |&k| strings.get(k).map_or(0, |s| s.hash));
+        let key = self.strings.insert(obj, mark);
+        self.interner.insert(hash, key);
         Ok(key)
     }
 

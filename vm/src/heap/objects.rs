@@ -12,18 +12,19 @@ use std::sync::Arc;
 
 use indexmap::IndexMap;
 
-use crate::arena::HeapSize;
+use crate::arena::{HeapSize, slot_size};
 use crate::bytecode::{ModuleCode, Proto};
 use crate::host::HostObject;
 use crate::value::{CellKey, InstanceKey, Value};
 
 use super::Key;
+use super::map::MapObj;
 
-/// Bytes every object counts for its header and its arena slot.
-pub(crate) const OBJECT_OVERHEAD: usize = 48;
 pub(crate) const VALUE_SIZE: usize = std::mem::size_of::<Value>();
-/// Bytes a map entry counts: its hash, key and value.
-pub(crate) const MAP_ENTRY_SIZE: usize = 40;
+/// Bytes an entry of a map's hash table counts: its hash, key and value,
+/// and its share of the index (a word and a control byte per bucket, with
+/// at most 7 buckets in 8 used).
+pub(crate) const MAP_ENTRY_SIZE: usize = 40 + 10;
 
 /// How maps (and the interner, and the compiler's tables of what a script
 /// names) hash: seeded at random for each process, so that a script cannot
@@ -49,8 +50,18 @@ impl StrObj {
 }
 
 impl HeapSize for StrObj {
+    /// The slot, and the text where it is too long to live in the slot.
     fn heap_size(&self) -> usize {
-        OBJECT_OVERHEAD + self.text.len()
+        slot_size::<StrObj>() + text_bytes(&self.text)
+    }
+}
+
+/// The bytes a string's text takes outside its slot.
+pub(crate) fn text_bytes(text: &compact_str::CompactString) -> usize {
+    if text.is_heap_allocated() {
+        text.capacity()
+    } else {
+        0
     }
 }
 
@@ -76,32 +87,15 @@ impl Deref for ListObj {
 impl HeapSize for ListObj {
     /// The buffer as allocated: a list's spare capacity is memory it holds.
     fn heap_size(&self) -> usize {
-        OBJECT_OVERHEAD + self.items.capacity() * VALUE_SIZE
-    }
-}
-
-/// A map's entries: read as an [`ArkMap`]; changed only by the heap.
-pub struct MapObj {
-    pub(super) entries: ArkMap,
-}
-
-impl MapObj {
-    pub(super) fn new(entries: ArkMap) -> MapObj {
-        MapObj { entries }
-    }
-}
-
-impl Deref for MapObj {
-    type Target = ArkMap;
-    #[inline]
-    fn deref(&self) -> &ArkMap {
-        &self.entries
+        slot_size::<ListObj>() + self.items.capacity() * VALUE_SIZE
     }
 }
 
 impl HeapSize for MapObj {
+    /// The slot, and a hash table's entries and index once the map has
+    /// outgrown its slot.
     fn heap_size(&self) -> usize {
-        OBJECT_OVERHEAD + self.entries.capacity() * MAP_ENTRY_SIZE
+        slot_size::<MapObj>() + self.table_capacity() * MAP_ENTRY_SIZE
     }
 }
 
@@ -117,7 +111,7 @@ impl CellObj {
 
 impl HeapSize for CellObj {
     fn heap_size(&self) -> usize {
-        OBJECT_OVERHEAD
+        slot_size::<CellObj>()
     }
 }
 
@@ -132,13 +126,13 @@ pub struct Closure {
 
 impl HeapSize for Closure {
     fn heap_size(&self) -> usize {
-        OBJECT_OVERHEAD + self.upvals.len() * std::mem::size_of::<CellKey>()
+        slot_size::<Closure>() + self.upvals.len() * std::mem::size_of::<CellKey>()
     }
 }
 
 impl HeapSize for Box<dyn HostObject> {
     fn heap_size(&self) -> usize {
-        OBJECT_OVERHEAD
+        slot_size::<Box<dyn HostObject>>() + std::mem::size_of_val(&**self)
     }
 }
 
@@ -187,6 +181,6 @@ impl Instance {
 
 impl HeapSize for Instance {
     fn heap_size(&self) -> usize {
-        OBJECT_OVERHEAD + self.vars.len() * VALUE_SIZE
+        slot_size::<Instance>() + self.vars.len() * VALUE_SIZE
     }
 }

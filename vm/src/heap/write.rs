@@ -193,23 +193,26 @@ impl Heap {
         let Some(m) = self.maps.get_mut(map) else {
             return Ok(());
         };
-        if let Some(slot) = m.entries.get_mut(&key) {
+        if let Some(slot) = m.get_mut(&key) {
             *slot = v;
             self.barrier(v);
             return Ok(());
         }
-        let (len, cap) = (m.entries.len(), m.entries.capacity());
+        let (len, cap) = (m.len(), m.capacity());
         if len == cap {
             let new_cap = (cap * 2).max(4);
-            self.charge((new_cap - cap) * MAP_ENTRY_SIZE)?;
+            // Charged for the whole table: an inline map moving to one
+            // copies its entries there.
+            let grows_by = new_cap - m.table_capacity();
+            self.charge(grows_by * MAP_ENTRY_SIZE)?;
             if let Some(m) = self.maps.get_mut(map) {
-                m.entries.reserve(new_cap - len);
+                m.reserve(new_cap);
             }
         }
         self.barrier(key.to_value());
         self.barrier(v);
         if let Some(m) = self.maps.get_mut(map) {
-            m.entries.insert(key, v);
+            m.push(key, v);
         }
         // Recounted after every insert and removal, growth or not: a map's
         // capacity also moves as its hash table reuses or leaves deleted
@@ -225,7 +228,7 @@ impl Heap {
         let Some(slot) = self
             .maps
             .get_mut(map)
-            .and_then(|m| m.entries.get_index_mut(index))
+            .and_then(|m| m.get_index_mut(index))
             .filter(|(k, _)| **k == key)
             .map(|(_, slot)| slot)
         else {
@@ -241,20 +244,20 @@ impl Heap {
     /// may already be traced: they are shaded.
     pub fn map_remove(&mut self, map: MapKey, key: Key) -> Option<Value> {
         let m = self.maps.get_mut(map)?;
-        let (index, _, v) = m.entries.shift_remove_full(&key)?;
+        let (index, v) = m.shift_remove(&key)?;
         if self.gc.is_marking() && self.maps.is_marked(map, self.gc.epoch()) {
             self.shade_moved(|heap, out| {
                 if let Some(m) = heap.maps.get(map) {
-                    for (k, v) in &m.entries.as_slice()[index..] {
+                    for (k, v) in m.iter().skip(index) {
                         out.extend([k.to_value(), *v]);
                     }
                 }
             });
         }
         if let Some(m) = self.maps.get_mut(map)
-            && let Some(cap) = shrunk_capacity(m.entries.len(), m.entries.capacity())
+            && let Some(cap) = shrunk_capacity(m.len(), m.table_capacity())
         {
-            m.entries.shrink_to(cap);
+            m.shrink_to(cap);
         }
         self.maps.resized(map);
         Some(v)

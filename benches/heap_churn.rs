@@ -1,0 +1,388 @@
+//! A game's heap growing from nothing and churning, run the way a game runs
+//! its scripts: `vm.resume(call, Budget::Micros(R))` with
+//! `vm.gc_step(Budget::Micros(G))` between resumes. Reports, per scene and
+//! split: the longest resume and collector step against their limits
+//! (budget + 1 ms; slice + 10%), the peak heap against what is live, peak
+//! RSS, and the same program's peak RSS under Lua 5.4 (through mlua, as
+//! `compare` runs it).
+//!
+//! `cargo bench --features bench --bench heap_churn`
+//!
+//! The program is `benches/programs/heap_churn.{ark,lua}`. Each run is a
+//! process of its own (this binary, re-run with `ARK_CHURN_RUN`), so that
+//! its peak RSS is its own. `ARK_CHURN_SCENES=churn` picks scenes.
+//!
+//! Times are the thread's CPU time as well as wall time: this shared
+//! machine takes threads away for milliseconds at a time, which shows in
+//! the wall time of a resume but is no work of the VM's. A resume's CPU time
+//! counts what the VM does, the kernel's clearing of fresh pages included.
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use ark::vm::{Budget, RunResult, Value, Vm};
+
+struct Scene {
+    name: &'static str,
+    records: i64,
+    rounds: i64,
+}
+
+const SCENES: [Scene; 2] = [
+    // 1,333,334 records of three objects: the heap grows from nothing to
+    // four million objects, then churns.
+    Scene {
+        name: "grow_4m",
+        records: 1_333_334,
+        rounds: 1_000,
+    },
+    // 250,000 records, then two million replaced.
+    Scene {
+        name: "churn",
+        records: 250_000,
+        rounds: 2_000,
+    },
+];
+
+/// Script and collector microseconds per frame.
+struct Split {
+    name: &'static str,
+    resume: u64,
+    step: u64,
+}
+
+const SPLITS: [Split; 3] = [
+    Split {
+        name: "1000/250",
+        resume: 1_000,
+        step: 250,
+    },
+    // The `ark` command's interleaving.
+    Split {
+        name: "cli",
+        resume: 4_000,
+        step: 1_000,
+    },
+    // The plugin's default budget: 2 ms a frame, 0.5 ms of it collector.
+    Split {
+        name: "plugin",
+        resume: 1_500,
+        step: 500,
+    },
+];
+
+/// The thread's CPU time.
+fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// A process's peak resident set (VmHWM), in MB.
+fn peak_rss_mb(pid: u32) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("proc status");
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .expect("VmHWM");
+    kb / 1e3
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// What one run measured (one line of the child's output).
+struct Measured {
+    resumes: usize,
+    /// Longest resume: wall time, and CPU time.
+    resume_max: Duration,
+    resume_cpu_max: Duration,
+    /// Resumes over budget + 1 ms: by wall time, and by CPU time.
+    resumes_over: usize,
+    resumes_cpu_over: usize,
+    steps: usize,
+    /// Longest step, its own time (less its longest unchecked stretch).
+    step_own_max: Duration,
+    step_cpu_max: Duration,
+    steps_own_over: usize,
+    steps_cpu_over: usize,
+    peak_heap_mb: f64,
+    live_mb: f64,
+    peak_rss_mb: f64,
+    cycles: u64,
+    assists: u64,
+    seconds: f64,
+    checksum: String,
+}
+
+/// Runs one scene under one split in this process; prints one line.
+fn run_child(scene: &Scene, split: &Split) {
+    let source = std::fs::read_to_string(root().join("benches/programs/heap_churn.ark"))
+        .expect("the program");
+    let mut vm = Vm::new();
+    let printed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let sink = printed.clone();
+    vm.set_print(move |line| *sink.lock().unwrap() = line.to_string());
+    vm.set_global("RECORDS", Value::Int(scene.records));
+    vm.set_global("ROUNDS", Value::Int(scene.rounds));
+    let module = vm.compile("heap_churn.ark", &source).expect("compiles");
+    let instance = vm.instantiate(&module);
+    let call = vm.start_init(instance);
+    let resume_limit = Duration::from_micros(split.resume + 1_000);
+    let step_limit = Duration::from_micros(split.step) * 11 / 10;
+    let started = Instant::now();
+    let mut m = Measured {
+        resumes: 0,
+        resume_max: Duration::ZERO,
+        resume_cpu_max: Duration::ZERO,
+        resumes_over: 0,
+        resumes_cpu_over: 0,
+        steps: 0,
+        step_own_max: Duration::ZERO,
+        step_cpu_max: Duration::ZERO,
+        steps_own_over: 0,
+        steps_cpu_over: 0,
+        peak_heap_mb: 0.0,
+        live_mb: 0.0,
+        peak_rss_mb: 0.0,
+        cycles: 0,
+        assists: 0,
+        seconds: 0.0,
+        checksum: String::new(),
+    };
+    loop {
+        let (wall, cpu) = (Instant::now(), thread_cpu());
+        let result = vm.resume(call, Budget::Micros(split.resume));
+        let (wall, cpu) = (wall.elapsed(), thread_cpu() - cpu);
+        m.resumes += 1;
+        m.resume_max = m.resume_max.max(wall);
+        m.resume_cpu_max = m.resume_cpu_max.max(cpu);
+        m.resumes_over += usize::from(wall > resume_limit);
+        m.resumes_cpu_over += usize::from(cpu > resume_limit);
+        if std::env::var_os("ARK_CHURN_VERBOSE").is_some() && cpu > resume_limit {
+            eprintln!(
+                "resume {}: {wall:?} wall, {cpu:?} cpu, unchecked {:?}, heap {} MB, {:?}",
+                m.resumes,
+                vm.last_resume_longest_unchecked(),
+                vm.heap().bytes() >> 20,
+                vm.gc_report().phase
+            );
+        }
+        m.peak_heap_mb = m.peak_heap_mb.max(vm.heap().bytes() as f64 / 1e6);
+        match result {
+            RunResult::Done(_) => break,
+            RunResult::Error(e) => panic!("the program failed: {e}"),
+            RunResult::Suspended | RunResult::Stopped(_) => {}
+        }
+        let cpu = thread_cpu();
+        let progress = vm.gc_step(Budget::Micros(split.step));
+        let cpu = thread_cpu() - cpu;
+        let own = progress.elapsed - progress.longest_unchecked;
+        m.steps += 1;
+        m.step_own_max = m.step_own_max.max(own);
+        m.step_cpu_max = m.step_cpu_max.max(cpu);
+        m.steps_own_over += usize::from(own > step_limit);
+        m.steps_cpu_over += usize::from(cpu > step_limit);
+        if std::env::var_os("ARK_CHURN_VERBOSE").is_some() && cpu > step_limit {
+            eprintln!(
+                "step {}: {cpu:?} cpu, own {own:?}, heap {} MB, {:?}",
+                m.steps,
+                vm.heap().bytes() >> 20,
+                progress.phase
+            );
+        }
+    }
+    m.seconds = started.elapsed().as_secs_f64();
+    let report = vm.gc_report();
+    m.cycles = report.cycles;
+    m.assists = report.assists;
+    m.peak_rss_mb = peak_rss_mb(std::process::id());
+    // What is live: the heap right after a full collection.
+    vm.full_collect();
+    m.live_mb = vm.heap().bytes() as f64 / 1e6;
+    m.checksum = printed.lock().unwrap().clone();
+    println!(
+        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
+        m.resumes,
+        m.resume_max.as_nanos(),
+        m.resume_cpu_max.as_nanos(),
+        m.resumes_over,
+        m.resumes_cpu_over,
+        m.steps,
+        m.step_own_max.as_nanos(),
+        m.step_cpu_max.as_nanos(),
+        m.steps_own_over,
+        m.steps_cpu_over,
+        m.peak_heap_mb,
+        m.live_mb,
+        m.peak_rss_mb,
+        m.cycles,
+        m.assists,
+        m.seconds,
+        m.checksum
+    );
+}
+
+fn parse_measured(line: &str) -> Measured {
+    let f: Vec<&str> = line.split_whitespace().collect();
+    let ns = |i: usize| Duration::from_nanos(f[i].parse().expect("nanoseconds"));
+    let n = |i: usize| f[i].parse::<usize>().expect("a count");
+    let x = |i: usize| f[i].parse::<f64>().expect("a number");
+    Measured {
+        resumes: n(0),
+        resume_max: ns(1),
+        resume_cpu_max: ns(2),
+        resumes_over: n(3),
+        resumes_cpu_over: n(4),
+        steps: n(5),
+        step_own_max: ns(6),
+        step_cpu_max: ns(7),
+        steps_own_over: n(8),
+        steps_cpu_over: n(9),
+        peak_heap_mb: x(10),
+        live_mb: x(11),
+        peak_rss_mb: x(12),
+        cycles: n(13) as u64,
+        assists: n(14) as u64,
+        seconds: x(15),
+        checksum: f.get(16).unwrap_or(&"").to_string(),
+    }
+}
+
+/// Runs one scene under one split in a child process.
+fn run_ark(scene: &Scene, split: &Split) -> Measured {
+    let out = Command::new(std::env::current_exe().expect("this binary"))
+        .env("ARK_CHURN_RUN", format!("{} {}", scene.name, split.name))
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("the run starts");
+    assert!(out.status.success(), "the run failed");
+    let text = String::from_utf8_lossy(&out.stdout);
+    parse_measured(text.lines().last().expect("a result line"))
+}
+
+/// Builds the Lua 5.4 runner of `compare` (mlua, vendored).
+fn build_lua() -> PathBuf {
+    let dir = root().join("benches/peers/lua54");
+    let status = Command::new(env!("CARGO"))
+        .args(["build", "--release", "--quiet", "--manifest-path"])
+        .arg(dir.join("Cargo.toml"))
+        .env_remove("CARGO_TARGET_DIR")
+        .status()
+        .expect("cargo runs");
+    assert!(status.success(), "the Lua runner builds");
+    dir.join("target/release/peer")
+}
+
+/// Runs the scene's program once on Lua 5.4: peak RSS in MB, seconds and
+/// checksum.
+fn run_lua(runner: &Path, scene: &Scene) -> (f64, f64, String) {
+    let program = std::fs::read_to_string(root().join("benches/programs/heap_churn.lua"))
+        .expect("the Lua program");
+    let file = std::env::temp_dir().join(format!("ark_heap_churn_{}.lua", scene.name));
+    std::fs::write(
+        &file,
+        format!(
+            "local RECORDS, ROUNDS = {}, {}\n{program}",
+            scene.records, scene.rounds
+        ),
+    )
+    .expect("the temporary program is written");
+    let mut child = Command::new(runner)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the Lua runner starts");
+    let mut stdin = child.stdin.take().expect("piped");
+    writeln!(stdin, "{}", file.display()).expect("the request is sent");
+    let mut answer = String::new();
+    BufReader::new(child.stdout.take().expect("piped"))
+        .read_line(&mut answer)
+        .expect("the runner answers");
+    let rss = peak_rss_mb(child.id());
+    drop(stdin);
+    let _ = child.wait();
+    let mut parts = answer.trim_end().split('\t');
+    let _name = parts.next();
+    let ms: f64 = parts.next().and_then(|m| m.parse().ok()).expect("a time");
+    (rss, ms / 1e3, parts.next().unwrap_or("").to_string())
+}
+
+fn main() {
+    if let Ok(run) = std::env::var("ARK_CHURN_RUN") {
+        let (scene, split) = run.split_once(' ').expect("scene and split");
+        let scene = SCENES.iter().find(|s| s.name == scene).expect("a scene");
+        let split = SPLITS.iter().find(|s| s.name == split).expect("a split");
+        run_child(scene, split);
+        return;
+    }
+    // `cargo bench` passes `--bench`; anything else is ignored too.
+    let picked = std::env::var("ARK_CHURN_SCENES").ok();
+    let lua = build_lua();
+    println!(
+        "{:<8} {:<9} {:>9} {:>9} {:>5} {:>9} {:>9} {:>5} {:>9} {:>8} {:>6} {:>8} {:>8} {:>6} {:>7} {:>6}",
+        "scene",
+        "split",
+        "resume",
+        "cpu",
+        "over",
+        "step own",
+        "cpu",
+        "over",
+        "peak heap",
+        "live",
+        "ratio",
+        "RSS",
+        "Lua RSS",
+        "x Lua",
+        "cycles",
+        "s"
+    );
+    for scene in &SCENES {
+        if picked
+            .as_ref()
+            .is_some_and(|p| !p.split(',').any(|s| s == scene.name))
+        {
+            continue;
+        }
+        let (lua_rss, lua_s, lua_sum) = run_lua(&lua, scene);
+        for split in &SPLITS {
+            let m = run_ark(scene, split);
+            assert_eq!(m.checksum, lua_sum, "Ark and Lua agree on the checksum");
+            println!(
+                "{:<8} {:<9} {:>9.1?} {:>9.1?} {:>5} {:>9.1?} {:>9.1?} {:>5} {:>8.0}M {:>7.0}M {:>6.2} {:>7.0}M {:>7.0}M {:>6.2} {:>7} {:>6.1}",
+                scene.name,
+                split.name,
+                m.resume_max,
+                m.resume_cpu_max,
+                format!("{}/{}", m.resumes_cpu_over, m.resumes_over),
+                m.step_own_max,
+                m.step_cpu_max,
+                format!("{}/{}", m.steps_cpu_over, m.steps_own_over),
+                m.peak_heap_mb,
+                m.live_mb,
+                m.peak_heap_mb / m.live_mb,
+                m.peak_rss_mb,
+                lua_rss,
+                m.peak_rss_mb / lua_rss,
+                m.cycles,
+                m.seconds
+            );
+            let _ = (m.resumes, m.steps, m.assists);
+        }
+        println!("{:<8} lua5.4 ran in {lua_s:.1} s", scene.name);
+    }
+    println!(
+        "resume: longest wall and CPU time; over: resumes over budget + 1 ms by CPU/wall time. \
+         step own: longest step less its longest unchecked stretch; over: steps over slice + 10% \
+         by CPU/own time. ratio: peak heap / live (after a full collection at the end)."
+    );
+}
