@@ -123,17 +123,32 @@ impl Validator<'_> {
     }
 
     /// A call's registers. A register that its function has not written
-    /// yet may hold a value left by an earlier call, long freed: the
-    /// verifier proves it is written before it is read, so a stale handle
-    /// in a register is no loss, and only live ones are followed.
+    /// yet (on some path to where the frame is) holds whatever an earlier
+    /// call left on the stack: the verifier proves it is written before it
+    /// is read, so it is no root, whether what it holds was freed long ago
+    /// or is garbage the sweep has not reached yet. The collector scans it
+    /// all the same (cheaper than telling), which only keeps such garbage
+    /// a cycle longer.
     fn reach_fiber(&mut self, fiber: &Fiber) {
         let slots: Vec<_> = match fiber.frames.len() {
             0 => std::iter::once(0..fiber.stack.len()).collect(),
             n => (0..n).map(|i| fiber.live_slots(i)).collect(),
         };
-        for range in slots {
-            for &v in &fiber.stack[range] {
-                if let Some(node) = Node::of(v).filter(|&n| self.is_live(n)) {
+        for (i, range) in slots.into_iter().enumerate() {
+            let frame = fiber.frames.get(i);
+            let written = frame.and_then(|f| {
+                let closure = self.heap.closures.get(f.closure)?;
+                crate::verify::written_before(&closure.proto, f.pc)
+            });
+            for slot in range {
+                let register = frame.and_then(|f| slot.checked_sub(f.base));
+                let unwritten = register
+                    .zip(written.as_ref())
+                    .is_some_and(|(r, w)| !w.get(r).copied().unwrap_or(true));
+                if unwritten {
+                    continue;
+                }
+                if let Some(node) = Node::of(fiber.stack[slot]).filter(|&n| self.is_live(n)) {
                     self.reach(node, None);
                 }
             }

@@ -23,6 +23,8 @@
 
 mod written;
 
+pub(crate) use written::written_before;
+
 use std::sync::Arc;
 
 use crate::bytecode::{Op, Proto};

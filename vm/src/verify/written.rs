@@ -280,20 +280,42 @@ fn falls_through(op: &Op) -> bool {
 /// register. The code's jumps must already be checked to land inside it.
 pub(super) fn check(proto: &Proto) -> Result<(), (usize, usize)> {
     if proto.num_regs <= 64 {
-        check_with::<u64>(proto)
+        walk::<u64>(proto).map(drop)
     } else {
-        check_with::<[u64; 4]>(proto)
+        walk::<[u64; 4]>(proto).map(drop)
     }
 }
 
-/// `check`, with registers in sets of type `R`.
+/// Whether each register is written on every path to instruction `pc`
+/// (`None` for code the check refuses or a `pc` it never reaches). A
+/// register that is not holds whatever an earlier call left there, which
+/// no instruction reads before writing it: the heap validator does not
+/// count it as a root.
+pub(crate) fn written_before(proto: &Proto, pc: usize) -> Option<Vec<bool>> {
+    fn of<R: Registers>(proto: &Proto, pc: usize) -> Option<Vec<bool>> {
+        let set = (*walk::<R>(proto).ok()?.get(pc)?)?;
+        Some(
+            (0..proto.num_regs as usize)
+                .map(|r| set.contains(r))
+                .collect(),
+        )
+    }
+    if proto.num_regs <= 64 {
+        of::<u64>(proto, pc)
+    } else {
+        of::<[u64; 4]>(proto, pc)
+    }
+}
+
+/// `check`, with registers in sets of type `R`; the registers written
+/// before each instruction.
 ///
 /// The code is walked in order, carrying the registers written along the
 /// way; where jumps land, what each jump carried is met with it. A jump
 /// back whose registers lack some that its target was walked with makes
 /// the walk repeat (a loop that writes a register only in its body, then
 /// reads it at the top, is refused that way).
-fn check_with<R: Registers>(proto: &Proto) -> Result<(), (usize, usize)> {
+fn walk<R: Registers>(proto: &Proto) -> Result<Vec<Option<R>>, (usize, usize)> {
     let code = &proto.code;
     // At each jump target: the registers written on every jump there.
     let mut jumped_to: Vec<Option<R>> = vec![None; code.len()];
@@ -341,7 +363,7 @@ fn check_with<R: Registers>(proto: &Proto) -> Result<(), (usize, usize)> {
             carried = falls_through(op).then_some(set);
         }
         if !walk_again {
-            return Ok(());
+            return Ok(walked);
         }
     }
 }
