@@ -10,9 +10,8 @@
 //! Why pages: a growing `Vec` of slots copies every object each time it
 //! doubles, and a heap of a few hundred megabytes then stops the script
 //! for tens of milliseconds in one allocation that no budget sees. A page
-//! is allocated when the last one fills, never moves, and its memory is
-//! touched only as its slots are first used, so growth costs the same at
-//! every size. Freed slots are reused (most recently freed first) before a
+//! is allocated when the last one fills and never moves, so growth costs
+//! the same (one page written out) at every size. Freed slots are reused (most recently freed first) before a
 //! new page is touched.
 //!
 //! An object's counted size is always what [`HeapSize::heap_size`] says of
@@ -64,8 +63,14 @@ fn make_key<K: Key>(index: usize, version: u32) -> K {
     KeyData::from_ffi((u64::from(version) << 32) | index as u64).into()
 }
 
+/// A page: a fixed array, so that a slot's offset in it needs no bounds
+/// check.
+type Page<T> = Box<[Slot<T>; PAGE_SLOTS]>;
+
 pub struct Arena<K: Key, T> {
-    pages: Vec<Vec<Slot<T>>>,
+    pages: Vec<Page<T>>,
+    /// Slots handed out so far (the last page's are filled in order).
+    slots_used: usize,
     /// Head of the list of free slots.
     free: u32,
     len: usize,
@@ -77,6 +82,7 @@ impl<K: Key, T> Default for Arena<K, T> {
     fn default() -> Self {
         Arena {
             pages: Vec::new(),
+            slots_used: 0,
             free: NO_SLOT,
             len: 0,
             bytes: 0,
@@ -88,16 +94,14 @@ impl<K: Key, T> Default for Arena<K, T> {
 impl<K: Key, T: HeapSize> Arena<K, T> {
     #[inline]
     fn slot(&self, index: usize) -> Option<&Slot<T>> {
-        self.pages
-            .get(index >> PAGE_BITS)?
-            .get(index & (PAGE_SLOTS - 1))
+        let page = self.pages.get(index >> PAGE_BITS)?;
+        Some(&page[index & (PAGE_SLOTS - 1)])
     }
 
     #[inline]
     fn slot_mut(&mut self, index: usize) -> Option<&mut Slot<T>> {
-        self.pages
-            .get_mut(index >> PAGE_BITS)?
-            .get_mut(index & (PAGE_SLOTS - 1))
+        let page = self.pages.get_mut(index >> PAGE_BITS)?;
+        Some(&mut page[index & (PAGE_SLOTS - 1)])
     }
 
     /// The occupied slot `key` names, if it is still there.
@@ -130,23 +134,24 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
             self.free = next;
             return make_key(index, version);
         }
-        if self.pages.last().is_none_or(|p| p.len() == PAGE_SLOTS) {
-            self.pages.push(Vec::with_capacity(PAGE_SLOTS));
-        }
-        let index = (self.pages.len() - 1) * PAGE_SLOTS + self.pages.last().map_or(0, Vec::len);
+        let index = self.slots_used;
         // The null key's index is never handed out.
         assert!(
             index < NO_SLOT as usize,
             "an arena holds fewer than 2^32 objects"
         );
-        let page = self.pages.last_mut().expect("a page with room");
-        page.push(Slot {
+        if index == self.pages.len() * PAGE_SLOTS {
+            self.pages.push(new_page());
+        }
+        self.slots_used += 1;
+        let slot = self.slot_mut(index).expect("a page with room");
+        *slot = Slot {
             version: 1,
             mark,
             size,
             next_free: NO_SLOT,
             value: Some(value),
-        });
+        };
         make_key(index, 1)
     }
 
@@ -175,11 +180,10 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (K, &T)> {
-        self.pages.iter().enumerate().flat_map(|(p, page)| {
-            page.iter().enumerate().filter_map(move |(i, slot)| {
-                let value = slot.value.as_ref()?;
-                Some((make_key(p * PAGE_SLOTS + i, slot.version), value))
-            })
+        (0..self.slots_used).filter_map(|index| {
+            let slot = self.slot(index)?;
+            let value = slot.value.as_ref()?;
+            Some((make_key(index, slot.version), value))
         })
     }
 
@@ -301,10 +305,7 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
 
     /// Slots in use or ever used (the sweep's range).
     pub fn slot_count(&self) -> usize {
-        match self.pages.last() {
-            Some(last) => (self.pages.len() - 1) * PAGE_SLOTS + last.len(),
-            None => 0,
-        }
+        self.slots_used
     }
 
     /// Frees every object in slots `from..to` not marked in `epoch`,
@@ -330,6 +331,23 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
         }
         freed
     }
+}
+
+/// A page of free slots, written out when the last page fills: a bounded
+/// cost, the same at every heap size.
+fn new_page<T>() -> Page<T> {
+    let slots: Box<[Slot<T>]> = (0..PAGE_SLOTS)
+        .map(|_| Slot {
+            version: 0,
+            mark: 0,
+            size: 0,
+            next_free: NO_SLOT,
+            value: None,
+        })
+        .collect();
+    slots
+        .try_into()
+        .unwrap_or_else(|_| unreachable!("PAGE_SLOTS slots"))
 }
 
 #[cfg(test)]

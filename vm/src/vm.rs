@@ -240,7 +240,7 @@ impl Vm {
         // The prelude loads whatever the limit: a limit too small for it
         // makes the first allocation a script makes `out of memory`.
         let mut heap = Heap::new(usize::MAX / 4, config.max_string_len);
-        heap.gc.pause = config.gc_pause.max(1.1);
+        heap.gc.pacer.pause = config.gc_pause.max(1.1);
         let mut vm = Vm {
             core: Core {
                 heap,

@@ -25,12 +25,15 @@
 //! - **Slicing.** Every unit of work (a value shaded, a slot swept) counts
 //!   against the step's budget; big lists and maps are traced 64 values at
 //!   a time, and the sweep walks the side tables 128 slots at a time.
-//! - **Pacing.** A cycle starts when the heap passes `pause` times what was
-//!   live after the last cycle. The host gives the collector time every
-//!   frame; when it gives too little, allocation makes the mutator assist,
-//!   and at the heap limit a forced full collection runs before `out of
-//!   memory` is reported.
+//! - **Pacing** (`pacing.rs`). A cycle starts halfway between what was live
+//!   after the last cycle and `pause` times that, and owes work in
+//!   proportion to what is allocated while it runs, so that it ends near
+//!   `pause` times the live size. The host gives the collector time every
+//!   frame; what its steps leave owed, allocation pays (an assist), and at
+//!   the heap limit a forced full collection runs before `out of memory`
+//!   is reported.
 
+mod pacing;
 mod sweep;
 mod trace;
 pub(crate) mod validate;
@@ -44,9 +47,10 @@ use crate::bytecode::Proto;
 use crate::clock::ClockReads;
 use crate::fiber::Fiber;
 use crate::gc_stats::GcStats;
-use crate::heap::{Heap, VALUE_SIZE};
+use crate::heap::Heap;
 use crate::value::{ClosureKey, HostKey, InstanceKey, ListKey, MapKey, StrKey, Value};
 use crate::vm::{Budget, CallId, Core};
+use pacing::Pacer;
 
 /// The call running while the collector works (at a safe point), if any:
 /// it is out of `Core::calls` while it runs.
@@ -58,18 +62,6 @@ const TRACE_CHUNK: usize = 64;
 const SWEEP_CHUNK: usize = 128;
 /// Work units between two reads of the clock.
 const CLOCK_EVERY: usize = 32;
-/// The heap never waits for less than this before a cycle starts. Small
-/// enough that a script churning through short-lived objects keeps its
-/// heap within the CPU's second-level cache: at 1 MiB the strings
-/// benchmark's interner table and string arena outgrew it and ran about a
-/// tenth slower (README, benchmarks). Small heaps mark quickly, so the
-/// extra cycles cost little.
-const MIN_THRESHOLD: usize = 256 << 10;
-/// Bytes the mutator may allocate between two assists.
-const ASSIST_SPACING: usize = 256 << 10;
-/// The most work one assist does (about a millisecond), so that an assist
-/// never makes a frame late by much; the next allocations assist again.
-const ASSIST_MAX_WORK: usize = 16 << 10;
 /// Calls rescanned at a time when marking runs dry.
 const RESCAN_CHUNK: usize = 16;
 /// How many times the atomic step may find new grey objects before it
@@ -133,15 +125,9 @@ pub(crate) struct GcState {
     /// Arena (by `SWEEP_ORDER` position) and slot the sweep is at.
     sweep_kind: usize,
     sweep_slot: usize,
-    /// A cycle starts when the heap passes this many bytes.
-    threshold: usize,
-    /// The mutator assists when the heap passes this many bytes.
-    assist_at: usize,
+    pub(crate) pacer: Pacer,
     /// Set by allocation: the interpreter should visit a safe point.
     pub(crate) pressure: bool,
-    /// Heap growth factor before the next cycle (2.0: the heap settles at
-    /// about twice the live data).
-    pub(crate) pause: f64,
     /// Full collection every this many allocations (stress testing).
     pub(crate) stress_every: Option<u32>,
     stress_count: u32,
@@ -153,9 +139,6 @@ pub(crate) struct GcState {
     /// (`Fiber::rescan_queued`).
     dirty_calls: Vec<CallId>,
     atomic_retries: u32,
-    /// Bytes allocated since the sweep began: they survive it, but are not
-    /// part of what the last marking found live.
-    allocated_while_sweeping: usize,
     /// Reused buffer for the values of the chunk being traced.
     pub(crate) scratch: Vec<Value>,
     pub(crate) stats: GcStats,
@@ -169,17 +152,14 @@ impl GcState {
             gray: Vec::new(),
             sweep_kind: 0,
             sweep_slot: 0,
-            threshold: MIN_THRESHOLD,
-            assist_at: MIN_THRESHOLD * 3,
+            pacer: Pacer::new(),
             pressure: false,
-            pause: 2.0,
             stress_every: None,
             stress_count: 0,
             stress_sliced: None,
             calls_snapshot: Vec::new(),
             dirty_calls: Vec::new(),
             atomic_retries: 0,
-            allocated_while_sweeping: 0,
             scratch: Vec::new(),
             stats: GcStats::default(),
         }
@@ -187,7 +167,7 @@ impl GcState {
 
     /// The heap size at which the next cycle starts.
     pub fn threshold(&self) -> usize {
-        self.threshold
+        self.pacer.trigger()
     }
 
     #[inline]
@@ -235,10 +215,11 @@ impl GcState {
     /// Called on every allocation of `n` bytes with the heap's new size.
     #[inline]
     pub fn allocated(&mut self, n: usize, bytes: usize, limit: usize) {
-        if self.phase == GcPhase::Sweep {
-            self.allocated_while_sweeping += n;
+        if self.phase != GcPhase::Idle {
+            self.pacer
+                .allocated_in_cycle(n, self.phase == GcPhase::Sweep);
         }
-        if bytes > self.assist_at || bytes > limit {
+        if bytes > self.pacer.assist_at || bytes > limit {
             self.pressure = true;
         }
         if self.stress_sliced.is_some() {
@@ -275,7 +256,7 @@ impl GcState {
         self.phase = GcPhase::Sweep;
         self.sweep_kind = 0;
         self.sweep_slot = 0;
-        self.allocated_while_sweeping = 0;
+        self.pacer.sweep_started();
     }
 
     /// Starts a cycle that marks nothing and goes straight to its sweep;
@@ -387,7 +368,10 @@ fn scan_mutable_roots(core: &mut Core, running: Running<'_>, fibers: bool) -> us
 }
 
 fn start_cycle(core: &mut Core, running: Running<'_>) {
+    let bytes = core.heap.bytes();
     let gc = &mut core.heap.gc;
+    gc.pacer
+        .cycle_started(bytes, gc.stats.live_after_last_cycle);
     gc.epoch = gc.epoch.wrapping_add(1).max(1);
     gc.phase = GcPhase::Mark;
     gc.atomic_retries = 0;
@@ -413,13 +397,11 @@ fn finish_cycle(heap: &mut Heap) {
     // allocated while sweeping.
     let live = heap
         .bytes()
-        .saturating_sub(heap.gc.allocated_while_sweeping);
+        .saturating_sub(heap.gc.pacer.allocated_while_sweeping);
     let gc = &mut heap.gc;
     gc.phase = GcPhase::Idle;
     gc.calls_snapshot = Vec::new();
-    let threshold = ((live as f64 * gc.pause) as usize).max(MIN_THRESHOLD);
-    gc.threshold = threshold;
-    gc.assist_at = threshold + threshold / 2;
+    gc.pacer.cycle_finished(live);
     gc.stats.cycles += 1;
     gc.stats.live_after_last_cycle = live;
 }
@@ -473,7 +455,7 @@ pub(crate) fn step(
     loop {
         match core.heap.gc.phase {
             GcPhase::Idle => {
-                if cycle_completed || (!force && core.heap.bytes() < core.heap.gc.threshold) {
+                if cycle_completed || (!force && core.heap.bytes() < core.heap.gc.threshold()) {
                     break;
                 }
                 start_cycle(core, running);
@@ -484,6 +466,7 @@ pub(crate) fn step(
             GcPhase::Mark => {
                 if let Some(item) = core.heap.gc.gray.pop() {
                     let work = core.heap.trace(item, &core.calls, running);
+                    core.heap.gc.pacer.worked(work);
                     if !allowance.spend(work) {
                         break;
                     }
@@ -491,6 +474,7 @@ pub(crate) fn step(
                 }
                 if !core.heap.gc.dirty_calls.is_empty() {
                     let work = rescan_dirty_calls(core, RESCAN_CHUNK);
+                    core.heap.gc.pacer.worked(work);
                     if !allowance.spend(work) {
                         break;
                     }
@@ -515,6 +499,7 @@ pub(crate) fn step(
             }
             GcPhase::Sweep => {
                 let (done, work) = sweep::sweep_chunk(&mut core.heap);
+                core.heap.gc.pacer.worked(work);
                 if done {
                     finish_cycle(&mut core.heap);
                     cycle_completed = true;
@@ -570,16 +555,22 @@ pub(crate) fn safe_point(core: &mut Core, call: CallId, fiber: &Fiber) -> Result
         return Ok(());
     }
     let bytes = core.heap.bytes();
-    if bytes > core.heap.gc.assist_at {
-        // The host is not giving the collector enough time: the mutator
-        // does work in proportion to what it allocated.
-        let owed = ((bytes - core.heap.gc.assist_at + ASSIST_SPACING) / VALUE_SIZE * 2)
-            .min(ASSIST_MAX_WORK);
-        core.heap.gc.stats.assists += 1;
-        step(core, running, Budget::Instructions(owed as u64), true);
-        if core.heap.gc.phase != GcPhase::Idle {
-            core.heap.gc.assist_at = core.heap.bytes() + ASSIST_SPACING;
+    if bytes <= core.heap.gc.pacer.assist_at {
+        return Ok(());
+    }
+    if core.heap.gc.phase == GcPhase::Idle {
+        if bytes < core.heap.gc.threshold() {
+            core.heap.gc.pacer.assist_at = core.heap.gc.threshold();
+            return Ok(());
         }
+        // The heap passed the trigger before the host's next step.
+        step(core, running, Budget::Instructions(1), false);
+    }
+    // What the host's steps have not paid of the work this cycle owes for
+    // its allocation, the allocation pays.
+    if let Some(owed) = core.heap.gc.pacer.assist_owed(bytes) {
+        core.heap.gc.stats.assists += 1;
+        step(core, running, Budget::Instructions(owed as u64), false);
     }
     Ok(())
 }

@@ -297,7 +297,10 @@ mod tests {
         let mut keys: SlotMap<StrKey, ()> = SlotMap::with_key();
         let mut interner = Interner::default();
         for i in 0..200_000 {
-            interner.insert(i as u64 * 0x9E37_79B9_7F4A_7C15, keys.insert(()));
+            interner.insert(
+                (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+                keys.insert(()),
+            );
             assert!(interner.step <= 4, "step {} at {i}", interner.step);
         }
     }

@@ -1,4 +1,5 @@
-//! The heap: one `slotmap` arena per object kind.
+//! The heap: one paged arena per object kind (`arena.rs`), addressed by
+//! `slotmap` keys, and the table of interned strings (`interner.rs`).
 //!
 //! Every handle is a generational key, so a stale handle is detected on access
 //! (and reported as a runtime error by the interpreter), never undefined
@@ -8,9 +9,11 @@
 //! Every change to what an object holds goes through `write.rs`, the one
 //! place where the incremental collector's write barrier lives and where
 //! objects are recounted as they grow and shrink; the object types
-//! (`objects.rs`) let no other code change their storage.
+//! (`objects.rs`; lists and maps, which keep a few items in their slot, in
+//! `list.rs` and `map.rs`) let no other code change their storage.
 
 mod interner;
+mod list;
 mod map;
 mod objects;
 mod write;
@@ -24,9 +27,10 @@ use crate::host::HostObject;
 use crate::value::{CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, StrKey, Value};
 use interner::Interner;
 
+pub use list::ListObj;
 pub use map::MapObj;
 pub(crate) use objects::VALUE_SIZE;
-pub use objects::{ArkMap, CellObj, Closure, Instance, ListObj, SeededHasher, StrObj};
+pub use objects::{ArkMap, CellObj, Closure, Instance, SeededHasher, StrObj};
 
 /// A map key: the value kinds that may index a map.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]

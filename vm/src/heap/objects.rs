@@ -7,7 +7,6 @@
 //! write guards, which apply the write barrier and keep the counted size
 //! exact. A new operation on them cannot skip either: it does not compile.
 
-use std::ops::Deref;
 use std::sync::Arc;
 
 use indexmap::IndexMap;
@@ -18,6 +17,7 @@ use crate::host::HostObject;
 use crate::value::{CellKey, InstanceKey, Value};
 
 use super::Key;
+use super::list::ListObj;
 use super::map::MapObj;
 
 pub(crate) const VALUE_SIZE: usize = std::mem::size_of::<Value>();
@@ -65,29 +65,11 @@ pub(crate) fn text_bytes(text: &compact_str::CompactString) -> usize {
     }
 }
 
-/// A list's items: read as a slice; changed only by the heap.
-pub struct ListObj {
-    pub(super) items: Vec<Value>,
-}
-
-impl ListObj {
-    pub(super) fn new(items: Vec<Value>) -> ListObj {
-        ListObj { items }
-    }
-}
-
-impl Deref for ListObj {
-    type Target = [Value];
-    #[inline]
-    fn deref(&self) -> &[Value] {
-        &self.items
-    }
-}
-
 impl HeapSize for ListObj {
-    /// The buffer as allocated: a list's spare capacity is memory it holds.
+    /// The slot, and the buffer as allocated once the list has outgrown
+    /// its slot: a list's spare capacity is memory it holds.
     fn heap_size(&self) -> usize {
-        slot_size::<ListObj>() + self.items.capacity() * VALUE_SIZE
+        slot_size::<ListObj>() + self.buffer_capacity() * VALUE_SIZE
     }
 }
 

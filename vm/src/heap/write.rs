@@ -75,11 +75,11 @@ impl Heap {
     /// nothing, otherwise (the caller reports the error).
     #[inline]
     pub(crate) fn list_set_checked(&mut self, list: ListKey, index: i64, v: Value) -> bool {
-        let Some(slot) = self
-            .lists
-            .get_mut(list)
-            .and_then(|l| usize::try_from(index).ok().and_then(|i| l.items.get_mut(i)))
-        else {
+        let Some(slot) = self.lists.get_mut(list).and_then(|l| {
+            usize::try_from(index)
+                .ok()
+                .and_then(|i| l.as_mut_slice().get_mut(i))
+        }) else {
             return false;
         };
         *slot = v;
@@ -99,15 +99,18 @@ impl Heap {
         let Some(l) = self.lists.get(list) else {
             return Ok(());
         };
-        let (len, cap) = (l.items.len(), l.items.capacity());
+        let (len, cap) = (l.len(), l.capacity());
         let wanted = len.saturating_add(extra);
         if wanted <= cap {
             return Ok(());
         }
         let new_cap = wanted.max(cap * 2).max(4);
-        self.charge((new_cap - cap).saturating_mul(VALUE_SIZE))?;
+        // Charged for the whole buffer: an inline list moving to one
+        // copies its items there.
+        let grows_by = new_cap - l.buffer_capacity();
+        self.charge(grows_by.saturating_mul(VALUE_SIZE))?;
         if let Some(l) = self.lists.get_mut(list) {
-            l.items.reserve_exact(new_cap - len);
+            l.reserve_exact(new_cap);
         }
         self.lists.resized(list);
         Ok(())
@@ -121,7 +124,7 @@ impl Heap {
         self.list_reserve(list, 1)?;
         self.barrier(v);
         if let Some(l) = self.lists.get_mut(list) {
-            l.items.push(v);
+            l.push(v);
         }
         Ok(())
     }
@@ -138,14 +141,14 @@ impl Heap {
         self.list_reserve(list, 1)?;
         self.barrier(v);
         if let Some(l) = self.lists.get_mut(list) {
-            l.items.insert(index.min(l.items.len()), v);
+            l.insert(index.min(l.len()), v);
         }
         Ok(())
     }
 
     /// Removes and returns the last item.
     pub fn list_pop(&mut self, list: ListKey) -> Option<Value> {
-        let v = self.lists.get_mut(list)?.items.pop();
+        let v = self.lists.get_mut(list)?.pop();
         self.list_shrink(list);
         v
     }
@@ -155,14 +158,14 @@ impl Heap {
     /// already be traced: they are shaded.
     pub fn list_remove(&mut self, list: ListKey, index: usize) -> Option<Value> {
         let l = self.lists.get_mut(list)?;
-        if index >= l.items.len() {
+        if index >= l.len() {
             return None;
         }
-        let v = l.items.remove(index);
+        let v = l.remove(index);
         if self.list_moves_need_shading(list) {
             self.shade_moved(|heap, out| {
                 if let Some(l) = heap.lists.get(list) {
-                    out.extend_from_slice(&l.items[index..]);
+                    out.extend_from_slice(&l[index..]);
                 }
             });
         }
@@ -173,9 +176,9 @@ impl Heap {
     /// Gives back a buffer mostly unused after removals.
     fn list_shrink(&mut self, list: ListKey) {
         if let Some(l) = self.lists.get_mut(list)
-            && let Some(cap) = shrunk_capacity(l.items.len(), l.items.capacity())
+            && let Some(cap) = shrunk_capacity(l.len(), l.buffer_capacity())
         {
-            l.items.shrink_to(cap);
+            l.shrink_to(cap);
             self.lists.resized(list);
         }
     }
@@ -355,7 +358,7 @@ pub(crate) struct ListWrite<'h> {
 impl ListWrite<'_> {
     pub(crate) fn items(&mut self) -> &mut [Value] {
         match self.heap.lists.get_mut(self.list) {
-            Some(l) => &mut l.items,
+            Some(l) => l.as_mut_slice(),
             None => &mut [],
         }
     }
@@ -367,7 +370,7 @@ impl Drop for ListWrite<'_> {
             let list = self.list;
             self.heap.shade_moved(|heap, out| {
                 if let Some(l) = heap.lists.get(list) {
-                    out.extend_from_slice(&l.items);
+                    out.extend_from_slice(l);
                 }
             });
         }
@@ -404,7 +407,7 @@ mod tests {
     fn the_validator_reports_a_store_that_skipped_the_barrier() {
         let (mut vm, l) = black_list_mid_cycle();
         let fresh = vm.core.heap.alloc_list(Vec::new()).unwrap();
-        vm.core.heap.lists.get_mut(l).unwrap().items[0] = Value::List(fresh);
+        vm.core.heap.lists.get_mut(l).unwrap().as_mut_slice()[0] = Value::List(fresh);
         let error = vm.validate_heap().unwrap_err();
         assert!(error.contains("points at white"), "{error}");
     }
@@ -412,7 +415,7 @@ mod tests {
     #[test]
     fn the_validator_reports_a_size_that_was_not_recounted() {
         let (mut vm, l) = black_list_mid_cycle();
-        vm.core.heap.lists.get_mut(l).unwrap().items.reserve(1000);
+        vm.core.heap.lists.get_mut(l).unwrap().reserve_exact(1000);
         let error = vm.validate_heap().unwrap_err();
         assert!(error.contains("list sizes"), "{error}");
     }

@@ -1,0 +1,140 @@
+//! When a cycle starts, and how much of its work the mutator pays for.
+//!
+//! The heap should peak near `pause` times what the last cycle found live
+//! (the goal). A cycle that starts at the goal overshoots it by everything
+//! allocated while it runs, and a game allocates all the while: on a heap
+//! of a few hundred megabytes, a cycle lasts hundreds of frames. So a cycle
+//! starts halfway between the live size and the goal, and is paced to end
+//! by the goal: it owes collector work in proportion to what is allocated
+//! during it (as Lua's and Luau's collectors do), at the rate that finishes
+//! the work the last cycle did before the headroom is allocated. The host's
+//! own steps (`Vm::gc_step`, every frame) pay that debt first; whatever
+//! they leave, allocation pays as it goes (an assist), a small bounded
+//! piece at a time, so that no resume runs much past its budget.
+
+use crate::heap::VALUE_SIZE;
+
+/// The heap never waits for less than this before a cycle starts. Small
+/// enough that a script churning through short-lived objects keeps its
+/// heap within the CPU's second-level cache: at 1 MiB the strings
+/// benchmark's interner table and string arena outgrew it and ran about a
+/// tenth slower (README, benchmarks). Small heaps mark quickly, so the
+/// extra cycles cost little.
+const MIN_THRESHOLD: usize = 256 << 10;
+/// Where between the live size and the goal a cycle starts.
+const TRIGGER_FRACTION: f64 = 0.5;
+/// Bytes the mutator may allocate between two assists.
+const ASSIST_SPACING: usize = 64 << 10;
+/// The most work one assist does (a few hundred microseconds at most), so
+/// that an assist never makes a frame late by much; the next allocations
+/// assist again.
+const ASSIST_MAX_WORK: usize = 4 << 10;
+/// A cycle's work is estimated at the last one's, with this margin.
+const WORK_MARGIN: f64 = 1.25;
+
+pub(crate) struct Pacer {
+    /// Heap growth factor the cycle aims to stay under (2.0: the heap
+    /// peaks near twice the live data).
+    pub(crate) pause: f64,
+    /// A cycle starts when the heap passes this many bytes.
+    trigger: usize,
+    /// Work units the last complete cycle did, and the heap's size when it
+    /// started.
+    last_cycle_work: usize,
+    last_cycle_start_bytes: usize,
+    /// Work units owed per byte allocated during the current cycle.
+    work_per_byte: f64,
+    /// Bytes allocated since the current cycle started.
+    cycle_allocated: usize,
+    /// Work done since the current cycle started.
+    cycle_work: usize,
+    /// Bytes allocated since the sweep began: they survive it, but are not
+    /// part of what the last marking found live.
+    pub(super) allocated_while_sweeping: usize,
+    /// Allocation makes the mutator visit a safe point once the heap passes
+    /// this many bytes.
+    pub(super) assist_at: usize,
+}
+
+impl Pacer {
+    pub(super) fn new() -> Pacer {
+        Pacer {
+            pause: 2.0,
+            trigger: MIN_THRESHOLD,
+            last_cycle_work: 0,
+            last_cycle_start_bytes: 0,
+            work_per_byte: 0.0,
+            cycle_allocated: 0,
+            cycle_work: 0,
+            allocated_while_sweeping: 0,
+            assist_at: MIN_THRESHOLD,
+        }
+    }
+
+    /// The heap size at which the next cycle starts.
+    pub(super) fn trigger(&self) -> usize {
+        self.trigger
+    }
+
+    /// Records an allocation of `n` bytes during a cycle.
+    #[inline]
+    pub(super) fn allocated_in_cycle(&mut self, n: usize, sweeping: bool) {
+        self.cycle_allocated += n;
+        if sweeping {
+            self.allocated_while_sweeping += n;
+        }
+    }
+
+    /// A cycle starts on a heap of `bytes`: its work is paced to end
+    /// before the heap grows past the goal.
+    pub(super) fn cycle_started(&mut self, bytes: usize, live: usize) {
+        let goal = ((live as f64 * self.pause) as usize).max(MIN_THRESHOLD * 2);
+        // The last cycle's work, scaled to the heap's size: marking
+        // touches every live value, sweeping every slot. Before any cycle,
+        // a value's worth of work for every value the heap could hold.
+        let estimate = if self.last_cycle_start_bytes == 0 {
+            (bytes / VALUE_SIZE) as f64
+        } else {
+            self.last_cycle_work as f64 * bytes as f64 / self.last_cycle_start_bytes as f64
+        };
+        let work = estimate * WORK_MARGIN;
+        // A heap already near (or past) its goal still gets headroom of
+        // a quarter of the live size to finish in.
+        let headroom = goal.saturating_sub(bytes).max(live / 4).max(MIN_THRESHOLD);
+        self.work_per_byte = work / headroom as f64;
+        self.cycle_allocated = 0;
+        self.cycle_work = 0;
+        self.allocated_while_sweeping = 0;
+        self.assist_at = bytes + ASSIST_SPACING;
+        self.last_cycle_start_bytes = bytes.max(1);
+    }
+
+    /// Marking ended: what is allocated from here on survives the sweep.
+    pub(super) fn sweep_started(&mut self) {
+        self.allocated_while_sweeping = 0;
+    }
+
+    /// Records collector work, by a host step or an assist.
+    pub(super) fn worked(&mut self, units: usize) {
+        self.cycle_work += units;
+    }
+
+    /// A cycle ended, having found `live` bytes live.
+    pub(super) fn cycle_finished(&mut self, live: usize) {
+        self.last_cycle_work = self.cycle_work;
+        self.work_per_byte = 0.0;
+        let goal = (live as f64 * self.pause) as usize;
+        self.trigger = ((live as f64 + (goal - live.min(goal)) as f64 * TRIGGER_FRACTION) as usize)
+            .max(MIN_THRESHOLD);
+        self.assist_at = self.trigger;
+    }
+
+    /// The work the mutator owes now, if any, at most one assist's worth;
+    /// the next assist is due `ASSIST_SPACING` bytes later.
+    pub(super) fn assist_owed(&mut self, bytes: usize) -> Option<usize> {
+        self.assist_at = bytes + ASSIST_SPACING;
+        let owed = (self.cycle_allocated as f64 * self.work_per_byte) as usize;
+        let owed = owed.saturating_sub(self.cycle_work);
+        (owed > 0).then_some(owed.min(ASSIST_MAX_WORK))
+    }
+}
