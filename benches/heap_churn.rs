@@ -99,26 +99,59 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// One kind of pause (resumes, or collector steps) by two measures: the
+/// longest of each, and how many of each ran over the limit.
+#[derive(Default)]
+struct Pauses {
+    count: usize,
+    max: [Duration; 2],
+    over: [usize; 2],
+}
+
+impl Pauses {
+    /// Records one pause; true when either measure is over `limit`.
+    fn record(&mut self, times: [Duration; 2], limit: Duration) -> bool {
+        self.count += 1;
+        for ((max, over), time) in self.max.iter_mut().zip(&mut self.over).zip(times) {
+            *max = (*max).max(time);
+            *over += usize::from(time > limit);
+        }
+        times.iter().any(|t| *t > limit)
+    }
+
+    fn to_fields(&self) -> String {
+        format!(
+            "{} {} {} {} {}",
+            self.count,
+            self.max[0].as_nanos(),
+            self.max[1].as_nanos(),
+            self.over[0],
+            self.over[1]
+        )
+    }
+
+    fn from_fields(f: &[&str]) -> Pauses {
+        let n = |i: usize| f[i].parse::<u64>().expect("a number");
+        Pauses {
+            count: n(0) as usize,
+            max: [Duration::from_nanos(n(1)), Duration::from_nanos(n(2))],
+            over: [n(3) as usize, n(4) as usize],
+        }
+    }
+}
+
 /// What one run measured (one line of the child's output).
+#[derive(Default)]
 struct Measured {
-    resumes: usize,
-    /// Longest resume: wall time, and CPU time.
-    resume_max: Duration,
-    resume_cpu_max: Duration,
-    /// Resumes over budget + 1 ms: by wall time, and by CPU time.
-    resumes_over: usize,
-    resumes_cpu_over: usize,
-    steps: usize,
-    /// Longest step, its own time (less its longest unchecked stretch).
-    step_own_max: Duration,
-    step_cpu_max: Duration,
-    steps_own_over: usize,
-    steps_cpu_over: usize,
+    /// Wall time, then the thread's CPU time.
+    resumes: Pauses,
+    /// The step's own time (less its longest unchecked stretch), then CPU
+    /// time.
+    steps: Pauses,
     peak_heap_mb: f64,
     live_mb: f64,
     peak_rss_mb: f64,
     cycles: u64,
-    assists: u64,
     seconds: f64,
     checksum: String,
 }
@@ -139,38 +172,16 @@ fn run_child(scene: &Scene, split: &Split) {
     let resume_limit = Duration::from_micros(split.resume + 1_000);
     let step_limit = Duration::from_micros(split.step) * 11 / 10;
     let started = Instant::now();
-    let mut m = Measured {
-        resumes: 0,
-        resume_max: Duration::ZERO,
-        resume_cpu_max: Duration::ZERO,
-        resumes_over: 0,
-        resumes_cpu_over: 0,
-        steps: 0,
-        step_own_max: Duration::ZERO,
-        step_cpu_max: Duration::ZERO,
-        steps_own_over: 0,
-        steps_cpu_over: 0,
-        peak_heap_mb: 0.0,
-        live_mb: 0.0,
-        peak_rss_mb: 0.0,
-        cycles: 0,
-        assists: 0,
-        seconds: 0.0,
-        checksum: String::new(),
-    };
+    let verbose = std::env::var_os("ARK_CHURN_VERBOSE").is_some();
+    let mut m = Measured::default();
     loop {
         let (wall, cpu) = (Instant::now(), thread_cpu());
         let result = vm.resume(call, Budget::Micros(split.resume));
-        let (wall, cpu) = (wall.elapsed(), thread_cpu() - cpu);
-        m.resumes += 1;
-        m.resume_max = m.resume_max.max(wall);
-        m.resume_cpu_max = m.resume_cpu_max.max(cpu);
-        m.resumes_over += usize::from(wall > resume_limit);
-        m.resumes_cpu_over += usize::from(cpu > resume_limit);
-        if std::env::var_os("ARK_CHURN_VERBOSE").is_some() && cpu > resume_limit {
+        let times = [wall.elapsed(), thread_cpu() - cpu];
+        if m.resumes.record(times, resume_limit) && verbose {
             eprintln!(
-                "resume {}: {wall:?} wall, {cpu:?} cpu, unchecked {:?}, heap {} MB, {:?}",
-                m.resumes,
+                "resume {}: {times:?} (wall, cpu), unchecked {:?}, heap {} MB, {:?}",
+                m.resumes.count,
                 vm.last_resume_longest_unchecked(),
                 vm.heap().bytes() >> 20,
                 vm.gc_report().phase
@@ -184,17 +195,14 @@ fn run_child(scene: &Scene, split: &Split) {
         }
         let cpu = thread_cpu();
         let progress = vm.gc_step(Budget::Micros(split.step));
-        let cpu = thread_cpu() - cpu;
-        let own = progress.elapsed - progress.longest_unchecked;
-        m.steps += 1;
-        m.step_own_max = m.step_own_max.max(own);
-        m.step_cpu_max = m.step_cpu_max.max(cpu);
-        m.steps_own_over += usize::from(own > step_limit);
-        m.steps_cpu_over += usize::from(cpu > step_limit);
-        if std::env::var_os("ARK_CHURN_VERBOSE").is_some() && cpu > step_limit {
+        let times = [
+            progress.elapsed - progress.longest_unchecked,
+            thread_cpu() - cpu,
+        ];
+        if m.steps.record(times, step_limit) && verbose {
             eprintln!(
-                "step {}: {cpu:?} cpu, own {own:?}, heap {} MB, {:?}",
-                m.steps,
+                "step {}: {times:?} (own, cpu), heap {} MB, {:?}",
+                m.steps.count,
                 vm.heap().bytes() >> 20,
                 progress.phase
             );
@@ -203,29 +211,19 @@ fn run_child(scene: &Scene, split: &Split) {
     m.seconds = started.elapsed().as_secs_f64();
     let report = vm.gc_report();
     m.cycles = report.cycles;
-    m.assists = report.assists;
     m.peak_rss_mb = peak_rss_mb(std::process::id());
     // What is live: the heap right after a full collection.
     vm.full_collect();
     m.live_mb = vm.heap().bytes() as f64 / 1e6;
     m.checksum = printed.lock().unwrap().clone();
     println!(
-        "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {}",
-        m.resumes,
-        m.resume_max.as_nanos(),
-        m.resume_cpu_max.as_nanos(),
-        m.resumes_over,
-        m.resumes_cpu_over,
-        m.steps,
-        m.step_own_max.as_nanos(),
-        m.step_cpu_max.as_nanos(),
-        m.steps_own_over,
-        m.steps_cpu_over,
+        "{} {} {} {} {} {} {} {}",
+        m.resumes.to_fields(),
+        m.steps.to_fields(),
         m.peak_heap_mb,
         m.live_mb,
         m.peak_rss_mb,
         m.cycles,
-        m.assists,
         m.seconds,
         m.checksum
     );
@@ -233,27 +231,16 @@ fn run_child(scene: &Scene, split: &Split) {
 
 fn parse_measured(line: &str) -> Measured {
     let f: Vec<&str> = line.split_whitespace().collect();
-    let ns = |i: usize| Duration::from_nanos(f[i].parse().expect("nanoseconds"));
-    let n = |i: usize| f[i].parse::<usize>().expect("a count");
     let x = |i: usize| f[i].parse::<f64>().expect("a number");
     Measured {
-        resumes: n(0),
-        resume_max: ns(1),
-        resume_cpu_max: ns(2),
-        resumes_over: n(3),
-        resumes_cpu_over: n(4),
-        steps: n(5),
-        step_own_max: ns(6),
-        step_cpu_max: ns(7),
-        steps_own_over: n(8),
-        steps_cpu_over: n(9),
+        resumes: Pauses::from_fields(&f[0..5]),
+        steps: Pauses::from_fields(&f[5..10]),
         peak_heap_mb: x(10),
         live_mb: x(11),
         peak_rss_mb: x(12),
-        cycles: n(13) as u64,
-        assists: n(14) as u64,
-        seconds: x(15),
-        checksum: f.get(16).unwrap_or(&"").to_string(),
+        cycles: x(13) as u64,
+        seconds: x(14),
+        checksum: f.get(15).unwrap_or(&"").to_string(),
     }
 }
 
@@ -361,12 +348,12 @@ fn main() {
                 "{:<8} {:<9} {:>9.1?} {:>9.1?} {:>5} {:>9.1?} {:>9.1?} {:>5} {:>8.0}M {:>7.0}M {:>6.2} {:>7.0}M {:>7.0}M {:>6.2} {:>7} {:>6.1}",
                 scene.name,
                 split.name,
-                m.resume_max,
-                m.resume_cpu_max,
-                format!("{}/{}", m.resumes_cpu_over, m.resumes_over),
-                m.step_own_max,
-                m.step_cpu_max,
-                format!("{}/{}", m.steps_cpu_over, m.steps_own_over),
+                m.resumes.max[0],
+                m.resumes.max[1],
+                format!("{}/{}", m.resumes.over[1], m.resumes.over[0]),
+                m.steps.max[0],
+                m.steps.max[1],
+                format!("{}/{}", m.steps.over[1], m.steps.over[0]),
                 m.peak_heap_mb,
                 m.live_mb,
                 m.peak_heap_mb / m.live_mb,
@@ -376,7 +363,6 @@ fn main() {
                 m.cycles,
                 m.seconds
             );
-            let _ = (m.resumes, m.steps, m.assists);
         }
         println!("{:<8} lua5.4 ran in {lua_s:.1} s", scene.name);
     }
