@@ -51,6 +51,16 @@ struct Slot<T> {
     value: Option<T>,
 }
 
+impl<T> Slot<T> {
+    /// Marks an emptied slot free, ahead of `next_free` on the free list;
+    /// returns the bytes its object counted.
+    fn retire(&mut self, next_free: u32) -> usize {
+        self.version = self.version.wrapping_add(1) & !1;
+        self.next_free = next_free;
+        std::mem::take(&mut self.size) as usize
+    }
+}
+
 /// The slot index and version of a key (its FFI form, as `slotmap` builds it).
 #[inline]
 fn split<K: Key>(k: K) -> (usize, u32) {
@@ -192,14 +202,17 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
         let free = self.free;
         let slot = self.slot_mut(index)?;
         let value = slot.value.take()?;
-        let size = slot.size as usize;
-        slot.version = slot.version.wrapping_add(1) & !1;
-        slot.size = 0;
-        slot.next_free = free;
+        let size = slot.retire(free);
+        self.freed(index, size);
+        Some(value)
+    }
+
+    /// Counts slot `index`, just emptied of an object of `size` bytes, as
+    /// free: the next insertion takes it.
+    fn freed(&mut self, index: usize, size: usize) {
         self.free = index as u32;
         self.bytes -= size;
         self.len -= 1;
-        Some(value)
     }
 
     /// Removes an object now (objects the host owns, like instances).
@@ -309,25 +322,35 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
     }
 
     /// Frees every object in slots `from..to` not marked in `epoch`,
-    /// handing each to `on_free`. Returns the number freed.
+    /// showing each to `on_free` first. Returns the number freed.
+    ///
+    /// It reads only the slots' bookkeeping (the version says whether a
+    /// slot is occupied) until it finds one to free, and drops the object
+    /// where it lies.
     pub fn sweep(
         &mut self,
         from: usize,
         to: usize,
         epoch: u32,
-        mut on_free: impl FnMut(K, T),
+        mut on_free: impl FnMut(K, &T),
     ) -> usize {
         let mut freed = 0;
         for index in from..to.min(self.slot_count()) {
-            let slot = self.slot(index).expect("in range");
-            if slot.value.is_none() || slot.mark == epoch {
+            let free = self.free;
+            let Some(slot) = self.slot_mut(index) else {
+                break;
+            };
+            if slot.version & 1 == 0 || slot.mark == epoch {
                 continue;
             }
-            let key = make_key(index, slot.version);
-            if let Some(value) = self.vacate(index) {
-                freed += 1;
-                on_free(key, value);
-            }
+            let Some(value) = &slot.value else {
+                continue;
+            };
+            on_free(make_key(index, slot.version), value);
+            slot.value = None;
+            let size = slot.retire(free);
+            self.freed(index, size);
+            freed += 1;
         }
         freed
     }

@@ -1243,10 +1243,10 @@ fn execute_loop<const DEBUG: bool>(
 
                 Op::NewList { dst, start, count } => {
                     let from = base + start as usize;
-                    let items = fiber.stack[from..from + count as usize].to_vec();
+                    let items = &fiber.stack[from..from + count as usize];
                     let l = tri!(
                         core.heap
-                            .alloc_list(items)
+                            .alloc_list_from(items)
                             .map_err(|_| "out of memory".to_string())
                     );
                     set_reg!(dst, Value::List(l));

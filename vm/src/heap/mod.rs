@@ -392,7 +392,16 @@ impl Heap {
     }
 
     pub fn alloc_list(&mut self, items: Vec<Value>) -> Result<ListKey, OutOfMemory> {
-        let list = ListObj::new(items);
+        self.insert_list(ListObj::new(items))
+    }
+
+    /// A list of copies of `items` (a list literal's registers): a small
+    /// one is built in its slot, with no buffer allocated on the way.
+    pub fn alloc_list_from(&mut self, items: &[Value]) -> Result<ListKey, OutOfMemory> {
+        self.insert_list(ListObj::from_slice(items))
+    }
+
+    fn insert_list(&mut self, list: ListObj) -> Result<ListKey, OutOfMemory> {
         self.charge(list.heap_size())?;
         Ok(self.lists.insert(list, self.gc.new_object_mark()))
     }
