@@ -1,6 +1,6 @@
 //! The incremental ("ticking") tri-colour mark-and-sweep collector.
 //!
-//! - **Colours.** Each arena's side table keeps the epoch in which an object
+//! - **Colours.** Each arena slot keeps the epoch in which its object
 //!   was last marked. A cycle starts by bumping the epoch, which makes every
 //!   object white at once; marked objects are grey while queued in `gray`
 //!   and black after their children are shaded.
@@ -24,7 +24,7 @@
 //!   by it) and marked while sweeping.
 //! - **Slicing.** Every unit of work (a value shaded, a slot swept) counts
 //!   against the step's budget; big lists and maps are traced 64 values at
-//!   a time, and the sweep walks the side tables 128 slots at a time.
+//!   a time, and the sweep walks the arenas 128 slots at a time.
 //! - **Pacing** (`pacing.rs`). A cycle starts halfway between what was live
 //!   after the last cycle and `pause` times that, and owes work in
 //!   proportion to what is allocated while it runs, so that it ends near
