@@ -138,3 +138,40 @@ impl Pacer {
         (owed > 0).then_some(owed.min(ASSIST_MAX_WORK))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MB: usize = 1 << 20;
+
+    #[test]
+    fn a_cycle_starts_halfway_to_the_goal() {
+        let mut pacer = Pacer::new();
+        pacer.cycle_started(MB, 0);
+        pacer.cycle_finished(100 * MB);
+        assert_eq!(pacer.trigger(), 150 * MB);
+    }
+
+    #[test]
+    fn allocation_owes_work_in_proportion_and_one_assist_is_bounded() {
+        let mut pacer = Pacer::new();
+        pacer.cycle_started(100 * MB, 0);
+        pacer.worked(1_000_000);
+        pacer.cycle_finished(100 * MB);
+        // The next cycle starts at 150 MB with 50 MB of headroom to the
+        // goal, for about the last cycle's work (scaled to the heap).
+        pacer.cycle_started(150 * MB, 100 * MB);
+        let per_byte = 1_000_000.0 * 1.5 * WORK_MARGIN / (50 * MB) as f64;
+        pacer.allocated_in_cycle(MB, false);
+        let owed = pacer.assist_owed(151 * MB).expect("work is owed");
+        assert_eq!(owed, ((MB as f64 * per_byte) as usize).min(ASSIST_MAX_WORK));
+        assert!(owed <= ASSIST_MAX_WORK);
+        // Host steps that did the work leave nothing owed.
+        pacer.worked(10_000_000);
+        pacer.allocated_in_cycle(MB, false);
+        assert_eq!(pacer.assist_owed(152 * MB), None);
+        // The next assist is due after a little more allocation.
+        assert_eq!(pacer.assist_at, 152 * MB + ASSIST_SPACING);
+    }
+}
