@@ -11,8 +11,8 @@
 //! doubles, and a heap of a few hundred megabytes then stops the script
 //! for tens of milliseconds in one allocation that no budget sees. A page
 //! is allocated when the last one fills and never moves, so growth costs
-//! the same (one page written out) at every size. Freed slots are reused (most recently freed first) before a
-//! new page is touched.
+//! the same (one page written out) at every size. Freed slots are reused
+//! (most recently freed first) before a new page is touched.
 //!
 //! An object's counted size is always what [`HeapSize::heap_size`] says of
 //! it: it is computed when the object is added and again by
@@ -61,16 +61,23 @@ impl<T> Slot<T> {
     }
 }
 
-/// The slot index and version of a key (its FFI form, as `slotmap` builds it).
+/// The slot index and version of a key (its FFI form, as `slotmap` builds
+/// it).
 #[inline]
-fn split<K: Key>(k: K) -> (usize, u32) {
+pub(crate) fn split<K: Key>(k: K) -> (usize, u32) {
     let ffi = k.data().as_ffi();
     ((ffi & 0xffff_ffff) as usize, (ffi >> 32) as u32)
 }
 
+/// The key for slot `index` at `version`.
 #[inline]
-fn make_key<K: Key>(index: usize, version: u32) -> K {
+pub(crate) fn make_key<K: Key>(index: usize, version: u32) -> K {
     KeyData::from_ffi((u64::from(version) << 32) | index as u64).into()
+}
+
+/// The bytes `value` counts, as a slot records them.
+fn counted_size<T: HeapSize>(value: &T) -> u32 {
+    value.heap_size().min(u32::MAX as usize) as u32
 }
 
 /// A page: a fixed array, so that a slot's offset in it needs no bounds
@@ -127,42 +134,39 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
         self.slot_mut(index).filter(|s| s.version == version)
     }
 
-    /// Adds an object with mark `mark`.
+    /// Adds an object with mark `mark`, in the most recently freed slot,
+    /// else in the next slot never used.
     pub fn insert(&mut self, value: T, mark: u32) -> K {
-        let size = value.heap_size().min(u32::MAX as usize) as u32;
+        let size = counted_size(&value);
+        let index = if self.free != NO_SLOT {
+            let index = self.free as usize;
+            self.free = self
+                .slot(index)
+                .expect("a free slot is in a page")
+                .next_free;
+            index
+        } else {
+            let index = self.slots_used;
+            // The null key's index is never handed out.
+            assert!(
+                index < NO_SLOT as usize,
+                "an arena holds fewer than 2^32 objects"
+            );
+            if index == self.pages.len() * PAGE_SLOTS {
+                self.pages.push(new_page());
+            }
+            self.slots_used += 1;
+            index
+        };
         self.bytes += size as usize;
         self.len += 1;
-        if self.free != NO_SLOT {
-            let index = self.free as usize;
-            let slot = self.slot_mut(index).expect("a free slot is in a page");
-            let next = slot.next_free;
-            slot.version = slot.version.wrapping_add(1) | 1;
-            slot.mark = mark;
-            slot.size = size;
-            slot.value = Some(value);
-            let version = slot.version;
-            self.free = next;
-            return make_key(index, version);
-        }
-        let index = self.slots_used;
-        // The null key's index is never handed out.
-        assert!(
-            index < NO_SLOT as usize,
-            "an arena holds fewer than 2^32 objects"
-        );
-        if index == self.pages.len() * PAGE_SLOTS {
-            self.pages.push(new_page());
-        }
-        self.slots_used += 1;
-        let slot = self.slot_mut(index).expect("a page with room");
-        *slot = Slot {
-            version: 1,
-            mark,
-            size,
-            next_free: NO_SLOT,
-            value: Some(value),
-        };
-        make_key(index, 1)
+        let slot = self.slot_mut(index).expect("a slot in a page");
+        // A free slot's version is even (zero in a new page).
+        slot.version = slot.version.wrapping_add(1) | 1;
+        slot.mark = mark;
+        slot.size = size;
+        slot.value = Some(value);
+        make_key(index, slot.version)
     }
 
     #[inline]
@@ -230,7 +234,7 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
         let Some(value) = &slot.value else {
             return;
         };
-        let size = value.heap_size().min(u32::MAX as usize) as u32;
+        let size = counted_size(value);
         let old = std::mem::replace(&mut slot.size, size);
         self.bytes = self.bytes - old as usize + size as usize;
     }
@@ -247,7 +251,7 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
                     if slot.version & 1 == 0 {
                         return Err(format!("slot {index} holds an object at an even version"));
                     }
-                    let size = v.heap_size().min(u32::MAX as usize);
+                    let size = counted_size(v) as usize;
                     if slot.size as usize != size {
                         return Err(format!(
                             "slot {index} is counted at {} bytes but holds {size}",

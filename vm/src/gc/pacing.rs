@@ -71,6 +71,12 @@ impl Pacer {
         }
     }
 
+    /// The heap size a cycle aims to end under, `live` having been found
+    /// live by the last.
+    fn goal(&self, live: usize) -> usize {
+        (live as f64 * self.pause) as usize
+    }
+
     /// The heap size at which the next cycle starts.
     pub(super) fn trigger(&self) -> usize {
         self.trigger
@@ -88,7 +94,7 @@ impl Pacer {
     /// A cycle starts on a heap of `bytes`: its work is paced to end
     /// before the heap grows past the goal.
     pub(super) fn cycle_started(&mut self, bytes: usize, live: usize) {
-        let goal = ((live as f64 * self.pause) as usize).max(MIN_THRESHOLD * 2);
+        let goal = self.goal(live).max(MIN_THRESHOLD * 2);
         // The last cycle's work, scaled to the heap's size: marking
         // touches every live value, sweeping every slot. Before any cycle,
         // a value's worth of work for every value the heap could hold.
@@ -104,7 +110,6 @@ impl Pacer {
         self.work_per_byte = work / headroom as f64;
         self.cycle_allocated = 0;
         self.cycle_work = 0;
-        self.allocated_while_sweeping = 0;
         self.assist_at = bytes + ASSIST_SPACING;
         self.last_cycle_start_bytes = bytes.max(1);
     }
@@ -123,9 +128,9 @@ impl Pacer {
     pub(super) fn cycle_finished(&mut self, live: usize) {
         self.last_cycle_work = self.cycle_work;
         self.work_per_byte = 0.0;
-        let goal = (live as f64 * self.pause) as usize;
-        self.trigger = ((live as f64 + (goal - live.min(goal)) as f64 * TRIGGER_FRACTION) as usize)
-            .max(MIN_THRESHOLD);
+        let headroom = self.goal(live).saturating_sub(live);
+        self.trigger =
+            ((live as f64 + headroom as f64 * TRIGGER_FRACTION) as usize).max(MIN_THRESHOLD);
         self.assist_at = self.trigger;
     }
 

@@ -15,8 +15,7 @@
 //! (so that probes past it go on), and tombstones count as used until the
 //! next resize clears them.
 
-use slotmap::{Key, KeyData};
-
+use crate::arena::{make_key, split};
 use crate::value::StrKey;
 
 /// A table is resized when more than this fraction of its slots is used
@@ -39,15 +38,14 @@ const EMPTY: Slot = [0, 0, 0];
 const TOMBSTONE: Slot = [1, 0, 0];
 
 fn entry(hash: u32, key: StrKey) -> Slot {
-    let ffi = key.data().as_ffi();
-    [hash, ffi as u32, (ffi >> 32) as u32]
+    let (index, version) = split(key);
+    [hash, index as u32, version]
 }
 
 /// The key in a slot, if it holds one.
 #[inline]
 fn key_of(slot: Slot) -> Option<StrKey> {
-    (slot[2] != 0)
-        .then(|| KeyData::from_ffi((u64::from(slot[2]) << 32) | u64::from(slot[1])).into())
+    (slot[2] != 0).then(|| make_key(slot[1] as usize, slot[2]))
 }
 
 #[derive(Default)]
@@ -249,7 +247,7 @@ impl Interner {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use slotmap::SlotMap;
+    use slotmap::{Key, SlotMap};
 
     /// Hashes shared by three keys each, so that probes step over
     /// entries with the same hash.

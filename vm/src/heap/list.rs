@@ -84,9 +84,9 @@ impl ListObj {
         }
     }
 
-    /// Makes room for exactly `capacity` items: an inline list that
-    /// outgrows its slot moves to a buffer.
-    pub(super) fn reserve_exact(&mut self, capacity: usize) {
+    /// Makes room for exactly `capacity` items in all: an inline list
+    /// that outgrows its slot moves to a buffer.
+    pub(super) fn grow_to(&mut self, capacity: usize) {
         match &mut self.items {
             Items::Inline(items) if capacity > INLINE_ITEMS => {
                 let mut buffer = Vec::with_capacity(capacity);

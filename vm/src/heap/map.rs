@@ -53,6 +53,14 @@ impl<'a> Iterator for MapIter<'a> {
             MapIter::Hashed(it) => it.size_hint(),
         }
     }
+
+    /// In constant time, as both forms' own iterators (`skip` uses it).
+    fn nth(&mut self, n: usize) -> Option<Self::Item> {
+        match self {
+            MapIter::Inline(it) => it.nth(n).map(|(k, v)| (k, v)),
+            MapIter::Hashed(it) => it.nth(n),
+        }
+    }
 }
 
 impl DoubleEndedIterator for MapIter<'_> {
@@ -165,9 +173,9 @@ impl MapObj {
         }
     }
 
-    /// Makes room for `capacity` entries: an inline map that outgrows its
-    /// slot moves to a table.
-    pub(super) fn reserve(&mut self, capacity: usize) {
+    /// Makes room for `capacity` entries in all: an inline map that
+    /// outgrows its slot moves to a table.
+    pub(super) fn grow_to(&mut self, capacity: usize) {
         match &mut self.entries {
             Entries::Inline(e) if capacity > INLINE_ENTRIES => {
                 let mut map = ArkMap::with_capacity_and_hasher(capacity, Default::default());

@@ -57,7 +57,7 @@ impl HeapSize for StrObj {
 }
 
 /// The bytes a string's text takes outside its slot.
-pub(crate) fn text_bytes(text: &compact_str::CompactString) -> usize {
+fn text_bytes(text: &compact_str::CompactString) -> usize {
     if text.is_heap_allocated() {
         text.capacity()
     } else {

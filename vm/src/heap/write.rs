@@ -110,7 +110,7 @@ impl Heap {
         let grows_by = new_cap - l.buffer_capacity();
         self.charge(grows_by.saturating_mul(VALUE_SIZE))?;
         if let Some(l) = self.lists.get_mut(list) {
-            l.reserve_exact(new_cap);
+            l.grow_to(new_cap);
         }
         self.lists.resized(list);
         Ok(())
@@ -209,7 +209,7 @@ impl Heap {
             let grows_by = new_cap - m.table_capacity();
             self.charge(grows_by * MAP_ENTRY_SIZE)?;
             if let Some(m) = self.maps.get_mut(map) {
-                m.reserve(new_cap);
+                m.grow_to(new_cap);
             }
         }
         self.barrier(key.to_value());
@@ -415,7 +415,7 @@ mod tests {
     #[test]
     fn the_validator_reports_a_size_that_was_not_recounted() {
         let (mut vm, l) = black_list_mid_cycle();
-        vm.core.heap.lists.get_mut(l).unwrap().reserve_exact(1000);
+        vm.core.heap.lists.get_mut(l).unwrap().grow_to(1000);
         let error = vm.validate_heap().unwrap_err();
         assert!(error.contains("list sizes"), "{error}");
     }
