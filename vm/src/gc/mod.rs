@@ -42,6 +42,8 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use slotmap::SlotMap;
+
 use crate::arena::Arena;
 use crate::bytecode::Proto;
 use crate::clock::ClockReads;
@@ -408,19 +410,34 @@ fn finish_cycle(heap: &mut Heap) {
 
 /// Rescans up to `n` of the calls that ran since they were last scanned;
 /// returns the work done.
-fn rescan_dirty_calls(core: &mut Core, n: usize) -> usize {
+fn rescan_dirty_calls(core: &mut Core, running: Running<'_>, n: usize) -> usize {
     let heap = &mut core.heap;
     let mut work = 1;
     for _ in 0..n {
         let Some(key) = heap.gc.dirty_calls.pop() else {
             break;
         };
-        if let Some(fiber) = core.calls.get(key) {
+        // Its flag is cleared on the fiber itself (not on the placeholder
+        // left in `calls` while it runs), so that it is queued again when
+        // it suspends, for what it does from here on.
+        if let Some(fiber) = fiber_of(&core.calls, running, key) {
             fiber.rescan_queued.set(0);
             work += heap.rescan_fiber(fiber);
         }
     }
     work
+}
+
+/// The fiber of `call`: the running call's is out of `calls` while it runs.
+pub(super) fn fiber_of<'a>(
+    calls: &'a SlotMap<CallId, Fiber>,
+    running: Running<'a>,
+    call: CallId,
+) -> Option<&'a Fiber> {
+    match running {
+        Some((k, fiber)) if k == call => Some(fiber),
+        _ => calls.get(call),
+    }
 }
 
 /// Finishes marking in one go, regardless of any budget.
@@ -430,7 +447,7 @@ fn finish_marking(core: &mut Core, running: Running<'_>) {
             core.heap.trace(item, &core.calls, running);
         }
         if !core.heap.gc.dirty_calls.is_empty() {
-            rescan_dirty_calls(core, usize::MAX);
+            rescan_dirty_calls(core, running, usize::MAX);
             continue;
         }
         scan_mutable_roots(core, running, true);
@@ -473,7 +490,7 @@ pub(crate) fn step(
                     continue;
                 }
                 if !core.heap.gc.dirty_calls.is_empty() {
-                    let work = rescan_dirty_calls(core, RESCAN_CHUNK);
+                    let work = rescan_dirty_calls(core, running, RESCAN_CHUNK);
                     core.heap.gc.pacer.worked(work);
                     if !allowance.spend(work) {
                         break;

@@ -2,7 +2,7 @@
 
 use slotmap::SlotMap;
 
-use super::{Gray, Running, TRACE_CHUNK};
+use super::{Gray, Running, TRACE_CHUNK, fiber_of};
 use crate::fiber::Fiber;
 use crate::heap::Heap;
 use crate::value::Value;
@@ -223,12 +223,9 @@ impl Heap {
                 }
                 1 + to - from
             }
-            Gray::Fiber(key, from) => match running {
-                Some((k, fiber)) if k == key => self.scan_fiber_chunk(key, fiber, from),
-                _ => match calls.get(key) {
-                    Some(fiber) => self.scan_fiber_chunk(key, fiber, from),
-                    None => 1,
-                },
+            Gray::Fiber(key, from) => match fiber_of(calls, running, key) {
+                Some(fiber) => self.scan_fiber_chunk(key, fiber, from),
+                None => 1,
             },
         }
     }
