@@ -10,7 +10,10 @@
 //!
 //! The program is `benches/programs/heap_churn.{ark,lua}`. Each run is a
 //! process of its own (this binary, re-run with `ARK_CHURN_RUN`), so that
-//! its peak RSS is its own. `ARK_CHURN_SCENES=churn` picks scenes.
+//! its peak RSS is its own. `ARK_CHURN_SCENES=churn` picks scenes;
+//! `ARK_CHURN_VERBOSE=1` prints each resume and step over its limit and
+//! the end of each collector cycle (its peak, the live size it estimated,
+//! where the next starts).
 //!
 //! Times are the thread's CPU time as well as wall time: this shared
 //! machine takes threads away for milliseconds at a time, which shows in
@@ -174,6 +177,7 @@ fn run_child(scene: &Scene, split: &Split) {
     let started = Instant::now();
     let verbose = std::env::var_os("ARK_CHURN_VERBOSE").is_some();
     let mut m = Measured::default();
+    let mut cycle_peak = 0;
     loop {
         let (wall, cpu) = (Instant::now(), thread_cpu());
         let result = vm.resume(call, Budget::Micros(split.resume));
@@ -188,6 +192,20 @@ fn run_child(scene: &Scene, split: &Split) {
             );
         }
         m.peak_heap_mb = m.peak_heap_mb.max(vm.heap().bytes() as f64 / 1e6);
+        cycle_peak = cycle_peak.max(vm.heap().bytes());
+        if verbose && vm.gc_report().cycles != m.cycles {
+            let report = vm.gc_report();
+            m.cycles = report.cycles;
+            eprintln!(
+                "cycle {} ended: peak {} MB, live (estimated) {} MB, next at {} MB, {} assists so far",
+                report.cycles,
+                cycle_peak >> 20,
+                report.live_after_last_cycle >> 20,
+                report.threshold >> 20,
+                report.assists
+            );
+            cycle_peak = 0;
+        }
         match result {
             RunResult::Done(_) => break,
             RunResult::Error(e) => panic!("the program failed: {e}"),

@@ -326,7 +326,8 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
     }
 
     /// Frees every object in slots `from..to` not marked in `epoch`,
-    /// showing each to `on_free` first. Returns the number freed.
+    /// showing each to `on_free` first. Returns what it freed, counting
+    /// apart the bytes of objects that still carry the mark `young`.
     ///
     /// It reads only the slots' bookkeeping (the version says whether a
     /// slot is occupied) until it finds one to free, and drops the object
@@ -335,10 +336,10 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
         &mut self,
         from: usize,
         to: usize,
-        epoch: u32,
+        (epoch, young): (u32, u32),
         mut on_free: impl FnMut(K, &T),
-    ) -> usize {
-        let mut freed = 0;
+    ) -> Swept {
+        let mut swept = Swept::default();
         for index in from..to.min(self.slot_count()) {
             let free = self.free;
             let Some(slot) = self.slot_mut(index) else {
@@ -352,12 +353,24 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
             };
             on_free(make_key(index, slot.version), value);
             slot.value = None;
+            let young_object = slot.mark == young;
             let size = slot.retire(free);
             self.freed(index, size);
-            freed += 1;
+            swept.objects += 1;
+            if young_object {
+                swept.young_bytes += size;
+            }
         }
-        freed
+        swept
     }
+}
+
+/// What one `Arena::sweep` freed.
+#[derive(Default, Debug, PartialEq)]
+pub struct Swept {
+    pub objects: usize,
+    /// Bytes of the freed objects that were made during the marking.
+    pub young_bytes: usize,
 }
 
 /// A page of free slots, written out when the last page fills: a bounded
@@ -420,16 +433,20 @@ mod tests {
         for k in keys.iter().step_by(2) {
             arena.mark(*k, 2);
         }
+        // Made during the marking (young, mark 7) and never reached.
+        let young: Vec<TestKey> = (0..10).map(|_| arena.insert(Blob(3), 7)).collect();
         let mut freed = Vec::new();
+        let mut young_bytes = 0;
         let mut from = 0;
         while from < arena.slot_count() {
-            arena.sweep(from, from + 128, 2, |k, _| freed.push(k));
+            young_bytes += arena
+                .sweep(from, from + 128, (2, 7), |k, _| freed.push(k))
+                .young_bytes;
             from += 128;
         }
-        assert_eq!(
-            freed,
-            keys.iter().skip(1).step_by(2).copied().collect::<Vec<_>>()
-        );
+        let old_freed = keys.iter().skip(1).step_by(2).copied();
+        assert_eq!(freed, old_freed.chain(young).collect::<Vec<_>>());
+        assert_eq!(young_bytes, 30);
         assert_eq!((arena.len(), arena.bytes()), (500, 5000));
         assert!(keys.iter().step_by(2).all(|&k| arena.contains_key(k)));
         arena.check_sizes().unwrap();

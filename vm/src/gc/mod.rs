@@ -64,6 +64,9 @@ const TRACE_CHUNK: usize = 64;
 const SWEEP_CHUNK: usize = 128;
 /// Work units between two reads of the clock.
 const CLOCK_EVERY: usize = 32;
+/// The longest an assist runs, whatever the work it owes: the rest is
+/// paid by the next allocations' assists.
+const ASSIST_MAX_TIME: Duration = Duration::from_micros(200);
 /// Calls rescanned at a time when marking runs dry.
 const RESCAN_CHUNK: usize = 16;
 /// How many times the atomic step may find new grey objects before it
@@ -208,10 +211,19 @@ impl GcState {
     #[inline]
     pub fn new_object_mark(&self) -> u32 {
         if self.phase == GcPhase::Mark {
-            self.epoch.wrapping_sub(1)
+            self.young_mark()
         } else {
             self.epoch
         }
+    }
+
+    /// The white of objects made during this cycle's marking. Every object
+    /// older than the cycle carries the last cycle's epoch (or 0), never
+    /// this one, so the sweep can tell the young garbage from the old,
+    /// which the pacer's estimate of the live size needs.
+    #[inline]
+    pub(crate) fn young_mark(&self) -> u32 {
+        self.epoch.wrapping_sub(2)
     }
 
     /// Called on every allocation of `n` bytes with the heap's new size.
@@ -293,6 +305,7 @@ impl GcState {
 
 /// A step's allowance of work: units, time, or both unbounded.
 struct Allowance {
+    started: Instant,
     units: Option<usize>,
     deadline: Option<Instant>,
     done: usize,
@@ -301,7 +314,8 @@ struct Allowance {
 }
 
 impl Allowance {
-    fn new(budget: Budget, started: Instant) -> Allowance {
+    fn new(budget: Budget) -> Allowance {
+        let started = Instant::now();
         let (units, deadline) = match budget {
             Budget::Instructions(n) => (Some(n as usize), None),
             // Aim a little short of the slice: the clock is read between
@@ -311,12 +325,22 @@ impl Allowance {
             Budget::Unlimited => (None, None),
         };
         Allowance {
+            started,
             units,
             deadline,
             done: 0,
             since_clock: 0,
             clock: ClockReads::starting_at(started),
         }
+    }
+
+    /// An assist's allowance: `units` of work, and never more than
+    /// `ASSIST_MAX_TIME` (a unit's cost varies: freeing an object whose
+    /// memory is cold costs far more than sweeping past an empty slot).
+    fn assist(units: usize) -> Allowance {
+        let mut allowance = Allowance::new(Budget::Instructions(units as u64));
+        allowance.deadline = Some(allowance.started + ASSIST_MAX_TIME);
+        allowance
     }
 
     /// Records work; false when the allowance is spent.
@@ -395,11 +419,7 @@ fn start_cycle(core: &mut Core, running: Running<'_>) {
 }
 
 fn finish_cycle(heap: &mut Heap) {
-    // What the marking found live: the heap after the sweep, less what was
-    // allocated while sweeping.
-    let live = heap
-        .bytes()
-        .saturating_sub(heap.gc.pacer.allocated_while_sweeping);
+    let live = heap.gc.pacer.live_estimate(heap.bytes());
     let gc = &mut heap.gc;
     gc.phase = GcPhase::Idle;
     gc.calls_snapshot = Vec::new();
@@ -466,8 +486,16 @@ pub(crate) fn step(
     budget: Budget,
     force: bool,
 ) -> GcProgress {
-    let started = Instant::now();
-    let mut allowance = Allowance::new(budget, started);
+    step_within(core, running, Allowance::new(budget), force)
+}
+
+fn step_within(
+    core: &mut Core,
+    running: Running<'_>,
+    mut allowance: Allowance,
+    force: bool,
+) -> GcProgress {
+    let started = allowance.started;
     let mut cycle_completed = false;
     loop {
         match core.heap.gc.phase {
@@ -587,7 +615,7 @@ pub(crate) fn safe_point(core: &mut Core, call: CallId, fiber: &Fiber) -> Result
     // its allocation, the allocation pays.
     if let Some(owed) = core.heap.gc.pacer.assist_owed(bytes) {
         core.heap.gc.stats.assists += 1;
-        step(core, running, Budget::Instructions(owed as u64), false);
+        step_within(core, running, Allowance::assist(owed), false);
     }
     Ok(())
 }

@@ -10,39 +10,42 @@ pub(super) const SWEEP_KINDS: usize = 6;
 /// Sweeps up to `SWEEP_CHUNK` slots of the current kind; true when the
 /// whole heap has been swept.
 pub(super) fn sweep_chunk(heap: &mut Heap) -> (bool, usize) {
-    let epoch = heap.gc.epoch;
+    let marks = (heap.gc.epoch, heap.gc.young_mark());
     let from = heap.gc.sweep_slot;
     let to = from + SWEEP_CHUNK;
-    let slots = match heap.gc.sweep_kind {
+    let (swept, slots) = match heap.gc.sweep_kind {
         0 => {
             let interner = &mut heap.interner;
-            heap.strings
-                .sweep(from, to, epoch, |k, obj| interner.remove(obj.hash, k));
-            heap.strings.slot_count()
+            let swept = heap
+                .strings
+                .sweep(from, to, marks, |k, obj| interner.remove(obj.hash, k));
+            (swept, heap.strings.slot_count())
         }
-        1 => {
-            heap.lists.sweep(from, to, epoch, |_, _| {});
-            heap.lists.slot_count()
-        }
-        2 => {
-            heap.maps.sweep(from, to, epoch, |_, _| {});
-            heap.maps.slot_count()
-        }
+        1 => (
+            heap.lists.sweep(from, to, marks, |_, _| {}),
+            heap.lists.slot_count(),
+        ),
+        2 => (
+            heap.maps.sweep(from, to, marks, |_, _| {}),
+            heap.maps.slot_count(),
+        ),
         3 => {
-            if heap.closures.sweep(from, to, epoch, |_, _| {}) > 0 {
+            let swept = heap.closures.sweep(from, to, marks, |_, _| {});
+            if swept.objects > 0 {
                 heap.layout_changed();
             }
-            heap.closures.slot_count()
+            (swept, heap.closures.slot_count())
         }
-        4 => {
-            heap.cells.sweep(from, to, epoch, |_, _| {});
-            heap.cells.slot_count()
-        }
-        _ => {
-            heap.hosts.sweep(from, to, epoch, |_, _| {});
-            heap.hosts.slot_count()
-        }
+        4 => (
+            heap.cells.sweep(from, to, marks, |_, _| {}),
+            heap.cells.slot_count(),
+        ),
+        _ => (
+            heap.hosts.sweep(from, to, marks, |_, _| {}),
+            heap.hosts.slot_count(),
+        ),
     };
+    heap.gc.pacer.young_freed += swept.young_bytes;
     if to >= slots {
         heap.gc.sweep_kind += 1;
         heap.gc.sweep_slot = 0;
