@@ -25,7 +25,7 @@ use crate::methods::{self, Outcome, Prelude};
 use crate::native::NativeCtx;
 use crate::ops::{self, Arith};
 use crate::value::{ClosureKey, Value, Vec3};
-use crate::vm::{Budget, CLOCK_CHECK_INTERVAL, CallId, Core, Natives, RunResult};
+use crate::vm::{Budget, CLOCK_CHECK_INTERVAL, CallId, Core, Natives, RunResult, VmConfig};
 
 /// Fuel and when to stop.
 struct Meter {
@@ -240,12 +240,12 @@ fn call_value(
                     proto.name, proto.arity
                 ));
             }
-            if fiber.frames.len() >= core.config.max_call_depth {
+            let top = slot + 1 + proto.num_regs as usize;
+            if !frame_fits(fiber, top, &core.config) {
                 return Err("stack overflow".into());
             }
-            let top = slot + 1 + proto.num_regs as usize;
             *fuel -= proto.fuel_cost();
-            enter_frame(fiber, k, closure, slot, top);
+            enter_frame(fiber, k, closure, slot, top, &core.config);
             Ok(true)
         }
         Value::Native(id) => {
@@ -273,10 +273,17 @@ fn call_value(
 /// (`verify/written.rs`). Until then the collector sees the dead values
 /// there, which keeps what they point to a little longer, as in Lua.
 #[inline(always)]
-fn enter_frame(fiber: &mut Fiber, key: ClosureKey, callee: &Closure, slot: usize, top: usize) {
+fn enter_frame(
+    fiber: &mut Fiber,
+    key: ClosureKey,
+    callee: &Closure,
+    slot: usize,
+    top: usize,
+    config: &VmConfig,
+) {
     let base = slot + 1;
     if fiber.stack.len() < top {
-        grow_stack(fiber, top);
+        grow_stack(fiber, top, config);
     }
     fiber.frames.push(Frame {
         closure: key,
@@ -288,11 +295,22 @@ fn enter_frame(fiber: &mut Fiber, key: ClosureKey, callee: &Closure, slot: usize
     });
 }
 
+/// Whether a frame whose registers end at `top` may be pushed: within the
+/// call-depth limit and the register stack's.
+#[inline(always)]
+fn frame_fits(fiber: &Fiber, top: usize, config: &VmConfig) -> bool {
+    fiber.frames.len() < config.max_call_depth && top <= max_stack_slots(config)
+}
+
+fn max_stack_slots(config: &VmConfig) -> usize {
+    config.max_stack_bytes / std::mem::size_of::<Value>()
+}
+
+/// Doubles the stack (to at least `top`), never past its limit.
 #[cold]
-fn grow_stack(fiber: &mut Fiber, top: usize) {
-    fiber
-        .stack
-        .resize(top.max(fiber.stack.len() * 2), Value::Nil);
+fn grow_stack(fiber: &mut Fiber, top: usize, config: &VmConfig) {
+    let doubled = (fiber.stack.len() * 2).min(max_stack_slots(config));
+    fiber.stack.resize(top.max(doubled), Value::Nil);
 }
 
 /// vec3 arithmetic, the next most common case after ints and floats,
@@ -1352,10 +1370,14 @@ fn execute_loop<const DEBUG: bool>(
                     if let Value::Closure(k) = reg!(b)
                         && let Some(callee) = core.heap.closures.get(k)
                         && callee.proto.arity == nargs
-                        && fiber.frames.len() < core.config.max_call_depth
+                        && frame_fits(
+                            fiber,
+                            slot + 1 + callee.proto.num_regs as usize,
+                            &core.config,
+                        )
                     {
                         let top = slot + 1 + callee.proto.num_regs as usize;
-                        enter_frame(fiber, k, callee, slot, top);
+                        enter_frame(fiber, k, callee, slot, top, &core.config);
                         fuel -= callee.proto.fuel_cost();
                         if callee.proto.uses_module_vars && callee.instance != vars_instance {
                             // The frame load checks the fuel.

@@ -49,6 +49,11 @@ pub struct VmConfig {
     pub heap_limit: usize,
     /// Script call frames one call may nest (`stack overflow` past it).
     pub max_call_depth: usize,
+    /// Bytes of registers one call's frames may take together (`stack
+    /// overflow` past it). The register stack is outside the heap and its
+    /// limit: deep recursion through functions with many locals would
+    /// otherwise hold far more than the heap limit.
+    pub max_stack_bytes: usize,
     /// Longest string, in bytes (`string too long` past it).
     pub max_string_len: usize,
     /// Seed of `random()` and `random_int()`.
@@ -73,6 +78,7 @@ impl Default for VmConfig {
         VmConfig {
             heap_limit: 1 << 30,
             max_call_depth: 100_000,
+            max_stack_bytes: 32 << 20,
             max_string_len: 256 << 20,
             seed: 0x9e37_79b9_7f4a_7c15,
             gc_pause: 2.0,

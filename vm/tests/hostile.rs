@@ -274,3 +274,13 @@ fn long_concatenations_are_charged_for_the_bytes_they_copy() {
         "short strings cost their instructions only: {short}"
     );
 }
+
+#[test]
+fn deep_recursion_through_many_locals_stops_at_the_register_stack_limit() {
+    // 200 locals a frame: 100,000 frames would hold 320 MB of registers,
+    // outside the heap.
+    let locals: String = (0..200).map(|i| format!("let a{i} = n + {i}; ")).collect();
+    let source = format!("fn deep(n) {{ {locals} return deep(n + 1) + a7; }}\ndeep(0);");
+    let error = fails_within_memory(16 * MIB, &source);
+    assert!(error.contains("stack overflow"), "{error}");
+}
