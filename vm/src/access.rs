@@ -39,15 +39,16 @@ pub fn get_index(core: &mut Core, obj: Value, key: Value) -> Result<Value, Strin
         Value::Str(s) => {
             let obj = heap.strings.get(s).ok_or_else(stale)?;
             let i = list_index(key, obj.char_len, "string")?;
-            let ch: String = if obj.is_ascii() {
-                obj.text[i..i + 1].to_string()
+            let (ch, walked): (String, usize) = if obj.is_ascii() {
+                (obj.text[i..i + 1].to_string(), 0)
             } else {
-                obj.text
-                    .chars()
-                    .nth(i)
-                    .map(String::from)
-                    .unwrap_or_default()
+                // A walk from the start to the character.
+                match obj.text.char_indices().nth(i) {
+                    Some((at, ch)) => (String::from(ch), at),
+                    None => (String::new(), obj.text.len()),
+                }
             };
+            heap.worked_over(walked);
             heap.intern(&ch)
                 .map(Value::Str)
                 .map_err(|_| "out of memory".to_string())

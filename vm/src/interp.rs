@@ -507,7 +507,7 @@ fn execute_loop<const DEBUG: bool>(
         // The fuel lives in a local, which stays in a register, while this
         // frame runs; `fuel_slot` holds it across calls, natives (which
         // charge it) and exits.
-        // Long string work since the last frame load (`Heap::copied`,
+        // Long string work since the last frame load (`Heap::worked_over`,
         // which asks for a safe point, and every safe point ends in a
         // frame load) is charged here, and checked below.
         *fuel_slot -= core.heap.take_work_debt() as i64;
@@ -777,6 +777,8 @@ fn execute_loop<const DEBUG: bool>(
                     (Value::Float(x), Value::Float(y)) => $int(*x, *y),
                     (a, b) => {
                         let (a, b) = (*a, *b);
+                        // Two strings compare byte by byte.
+                        fuel -= ops::compare_work(&core.heap, a, b) as i64;
                         tri!($slow(&core.heap, a, b))
                     }
                 }

@@ -414,10 +414,17 @@ fn sort(ctx: &mut NativeCtx<'_>, l: crate::value::ListKey, len: usize) -> Result
         }
     }
     if strings {
-        items.sort_by(|&a, &b| match (a, b) {
-            (Value::Str(x), Value::Str(y)) => heap.str(x).cmp(heap.str(y)),
-            _ => std::cmp::Ordering::Equal,
+        // Charged for the bytes its comparisons may read, after the fact:
+        // one sort is not split (see the README's Security section).
+        let mut work = 0;
+        items.sort_by(|&a, &b| {
+            work += ops::compare_work(heap, a, b);
+            match (a, b) {
+                (Value::Str(x), Value::Str(y)) => heap.str(x).cmp(heap.str(y)),
+                _ => std::cmp::Ordering::Equal,
+            }
         });
+        ctx.charge(work);
     } else {
         items.sort_by(|&a, &b| ops::compare_numbers(a, b).unwrap_or(std::cmp::Ordering::Equal));
     }
@@ -500,6 +507,9 @@ fn string_method(
             )?;
             let text = &*obj.text;
             let bytes = byte_offset(text, ascii, a)..byte_offset(text, ascii, b);
+            // The copy, and for non-ASCII text the walk to its end.
+            let walked = if ascii { 0 } else { bytes.end };
+            ctx.charge((walked + bytes.len()) / crate::heap::BYTES_PER_UNIT);
             let part = ctx
                 .core
                 .heap

@@ -284,3 +284,51 @@ fn deep_recursion_through_many_locals_stops_at_the_register_stack_limit() {
     let error = fails_within_memory(16 * MIB, &source);
     assert!(error.contains("stack overflow"), "{error}");
 }
+
+#[test]
+fn comparing_long_strings_and_walking_non_ascii_text_are_charged_for_their_bytes() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "walk.ark",
+            "let a = \"x\".repeat(1048576) + \"a\";
+             let b = \"x\".repeat(1048576) + \"b\";
+             let wide = \"é\".repeat(500000);
+             fn less(n) { let c = 0; for i in 0..n { if a < b { c += 1; } } return c; }
+             fn index(n) { let c = \"\"; for i in 0..n { c = wide[499999]; } return c; }
+             fn slice(n) { let c = \"\"; for i in 0..n { c = wide.slice(499990, 499999); } return c; }
+             fn build(n) {
+                 let l = [];
+                 for i in 0..n { l.push(\"x\".repeat(100000) + str(1000 + i * 37 % n)); }
+                 return l;
+             }
+             fn unsorted(n) { return build(n)[0]; }
+             fn sort(n) { let l = build(n); l.sort(); return l[0]; }
+             fn short(n) { let c = 0; for i in 0..n { if \"ab\" < \"ac\" { c += 1; } c = c + len(\"é\"[0]); } return c; }",
+        )
+        .unwrap();
+    let mut spent = |f: &str| {
+        let before = vm.instructions_executed();
+        vm.call(game, f, &[Value::Int(64)]).unwrap();
+        vm.instructions_executed() - before
+    };
+    let mib_units = (1 << 20) / 16;
+    let less = spent("less");
+    assert!(less >= 64 * mib_units, "a < b: {less} instructions");
+    let index = spent("index");
+    assert!(index >= 64 * 999_998 / 16, "wide[i]: {index} instructions");
+    let slice = spent("slice");
+    assert!(
+        slice >= 64 * 999_998 / 16,
+        "wide.slice: {slice} instructions"
+    );
+    // 64 strings in no order take well over 150 comparisons of 100,000
+    // bytes to sort (log2(64!) is about 296).
+    let sort = spent("sort") - spent("unsorted");
+    assert!(sort >= 150 * 100_000 / 16, "sort: {sort} instructions");
+    let short = spent("short");
+    assert!(
+        short < 10_000,
+        "short strings cost their instructions only: {short}"
+    );
+}

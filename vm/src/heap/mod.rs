@@ -255,12 +255,12 @@ impl Heap {
         Ok(key)
     }
 
-    /// Records the work of copying `bytes` bytes, to be charged to the
-    /// running call (a concatenation is one instruction, but a long one
-    /// copies megabytes). It asks for a safe point, which ends in a frame
-    /// load, where the interpreter charges the debt. Short copies are
-    /// covered by the instruction itself.
-    fn copied(&mut self, bytes: usize) {
+    /// Records the work of copying or walking `bytes` bytes, to be charged
+    /// to the running call (a concatenation or a string index is one
+    /// instruction, but a long one goes over megabytes). It asks for a safe
+    /// point, which ends in a frame load, where the interpreter charges the
+    /// debt. Short work is covered by the instruction itself.
+    pub(crate) fn worked_over(&mut self, bytes: usize) {
         /// Bytes an instruction's own charge covers.
         const FREE: usize = 1024;
         if bytes > FREE {
@@ -269,7 +269,7 @@ impl Heap {
         }
     }
 
-    /// The work charged by [`Heap::copied`] since the last call, in
+    /// The work charged by [`Heap::worked_over`] since the last call, in
     /// instructions.
     pub(crate) fn take_work_debt(&mut self) -> u64 {
         std::mem::take(&mut self.concat.work_debt)
@@ -289,7 +289,7 @@ impl Heap {
             copied = buffer.len();
             true
         });
-        self.copied(copied);
+        self.worked_over(copied);
         key
     }
 
