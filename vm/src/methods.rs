@@ -517,35 +517,17 @@ fn string_method(
                 .map_err(oom)?;
             return Ok(Value::Str(part));
         }
+        m::UPPER | m::LOWER | m::TRIM | m::REPLACE | m::REPEAT => {
+            return rebuilt(ctx, s, id, args);
+        }
         _ => {}
     }
+    // The rest makes many strings from this one's text, which is copied
+    // out of the heap first.
     let text = obj.text.to_string();
     ctx.charge(text.len() / 16);
     let string_arg = |ctx: &NativeCtx<'_>, i: usize| ctx.str_arg(args[i], name);
     let v = match id {
-        m::UPPER | m::LOWER | m::TRIM => {
-            arity(name, args, 0)?;
-            let out = match id {
-                m::UPPER => text.to_uppercase(),
-                m::LOWER => text.to_lowercase(),
-                _ => text.trim().to_string(),
-            };
-            ctx.string(&out)?
-        }
-        m::REPLACE => {
-            arity(name, args, 2)?;
-            let (from, to) = (string_arg(ctx, 0)?, string_arg(ctx, 1)?);
-            if from.is_empty() {
-                return Err(NativeError::new("replace: empty pattern"));
-            }
-            let count = text.matches(&*from).count();
-            let new_len = text.len() - count * from.len() + count * to.len();
-            if new_len > ctx.core.heap.max_string_len {
-                return Err(NativeError::new("string too long"));
-            }
-            ctx.charge(new_len / 16);
-            ctx.string(&text.replace(&*from, &to))?
-        }
         m::SPLIT => {
             arity(name, args, 1)?;
             let sep = string_arg(ctx, 0)?;
@@ -566,22 +548,106 @@ fn string_method(
                 .map(|(at, ch)| &text[at..at + ch.len_utf8()]);
             list_of_parts(ctx, char_len, chars)?
         }
-        m::REPEAT => {
+        _ => return Err(unknown(ctx, recv, id)),
+    };
+    Ok(v)
+}
+
+/// A new string made from `s`'s text (`upper`, `lower`, `trim`,
+/// `replace`, `repeat`): its length is known (or bounded) first, checked
+/// against the string and heap limits and charged, and it is written
+/// straight into the heap's buffer, with no copy of the text on the way.
+fn rebuilt(
+    ctx: &mut NativeCtx<'_>,
+    s: StrKey,
+    id: u16,
+    args: &[Value],
+) -> Result<Value, NativeError> {
+    let name = known_name(id);
+    let heap = &ctx.core.heap;
+    let text = heap.str(s);
+    let (out_len, pattern) = match id {
+        m::UPPER | m::LOWER | m::TRIM => {
+            arity(name, args, 0)?;
+            // Case changes can lengthen non-ASCII text (`ß` to `SS`): at
+            // most three bytes for each one.
+            let most = if text.is_ascii() || id == m::TRIM {
+                text.len()
+            } else {
+                text.len().saturating_mul(3)
+            };
+            (most, None)
+        }
+        m::REPLACE => {
+            arity(name, args, 2)?;
+            let (from, to) = (ctx.str_arg(args[0], name)?, ctx.str_arg(args[1], name)?);
+            if from.is_empty() {
+                return Err(NativeError::new("replace: empty pattern"));
+            }
+            let count = text.matches(&*from).count();
+            let len = text.len() - count * from.len() + count.saturating_mul(to.len());
+            (len, Some((from, to)))
+        }
+        _ => {
             arity(name, args, 1)?;
             let n = int_arg(args[0], "repeat count")?;
             if n < 0 {
                 return Err(NativeError::new("repeat count must not be negative"));
             }
             let total = (text.len() as u64).saturating_mul(n as u64);
-            if total > ctx.core.heap.max_string_len as u64 {
-                return Err(NativeError::new("string too long"));
-            }
-            ctx.charge(total as usize / 16);
-            ctx.string(&text.repeat(n as usize))?
+            (usize::try_from(total).unwrap_or(usize::MAX), None)
         }
-        _ => return Err(unknown(ctx, recv, id)),
     };
-    Ok(v)
+    if out_len > heap.max_string_len && id != m::UPPER && id != m::LOWER {
+        return Err(NativeError::new("string too long"));
+    }
+    ctx.charge((text.len() + out_len) / crate::heap::BYTES_PER_UNIT);
+    // The buffer counts against the heap limit while it is built.
+    ctx.core.heap.charge(out_len).map_err(oom)?;
+    let count = match id {
+        m::REPEAT => int_arg(args[0], "repeat count")? as usize,
+        _ => 0,
+    };
+    let key = ctx
+        .core
+        .heap
+        .intern_built(|heap, buffer| {
+            let text = heap.str(s);
+            buffer.reserve(out_len.min(heap.max_string_len));
+            match id {
+                m::UPPER if text.is_ascii() => {
+                    buffer.push_str(text);
+                    buffer.make_ascii_uppercase();
+                }
+                m::LOWER if text.is_ascii() => {
+                    buffer.push_str(text);
+                    buffer.make_ascii_lowercase();
+                }
+                m::UPPER => buffer.extend(text.chars().flat_map(char::to_uppercase)),
+                m::LOWER => buffer.extend(text.chars().flat_map(char::to_lowercase)),
+                m::TRIM => buffer.push_str(text.trim()),
+                m::REPLACE => {
+                    let (from, to) = pattern.as_ref().expect("replace has its pattern");
+                    let mut last = 0;
+                    for (at, _) in text.match_indices(&**from) {
+                        buffer.push_str(&text[last..at]);
+                        buffer.push_str(to);
+                        last = at + from.len();
+                    }
+                    buffer.push_str(&text[last..]);
+                }
+                _ => {
+                    for _ in 0..count {
+                        buffer.push_str(text);
+                    }
+                }
+            }
+        })
+        .map_err(oom)?;
+    if ctx.core.heap.str(key).len() > ctx.core.heap.max_string_len {
+        return Err(NativeError::new("string too long"));
+    }
+    Ok(Value::Str(key))
 }
 
 fn vec3_method(

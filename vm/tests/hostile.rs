@@ -332,3 +332,14 @@ fn comparing_long_strings_and_walking_non_ascii_text_are_charged_for_their_bytes
         "short strings cost their instructions only: {short}"
     );
 }
+
+#[test]
+fn changing_the_case_of_a_big_string_takes_no_copies_beyond_the_limit() {
+    // The result cannot fit beside the text under the limit: an error,
+    // without first copying the text twice outside the heap.
+    for method in ["upper()", "lower()", "repeat(2)", "replace(\"x\", \"yy\")"] {
+        let source = format!("let s = \"x\".repeat(60000000); let t = s.{method};");
+        let error = fails_within_memory(64 * MIB, &source);
+        assert!(error.contains("out of memory"), "{method}: {error}");
+    }
+}
