@@ -7,6 +7,9 @@ use std::path::Path;
 
 use ark_vm::{Budget, RunResult, Vm, VmConfig};
 
+#[path = "../../fuzz/program_gen.rs"]
+mod program_gen;
+
 /// xorshift64: reproducible mutations without a dependency.
 struct Rng(u64);
 
@@ -161,4 +164,47 @@ fn random_token_soup_never_panics() {
         }
         exercise(&src);
     }
+}
+
+/// The structure-aware fuzz target's programs (`fuzz/program_gen.rs`),
+/// from seeded choices: most compile (the generator makes well-formed
+/// programs), and none makes the VM panic; the heap is valid after each.
+#[test]
+fn generated_programs_compile_and_never_panic() {
+    let mut rng = Rng(0x0bad_5eed_0f_f00d);
+    let mut compiled = 0;
+    const PROGRAMS: usize = 600;
+    for _ in 0..PROGRAMS {
+        let bytes: Vec<u8> = (0..rng.below(400)).map(|_| rng.next() as u8).collect();
+        let src = program_gen::program(&mut program_gen::Choices::new(&bytes));
+        let mut vm = Vm::with_config(VmConfig {
+            heap_limit: 16 << 20,
+            max_call_depth: 500,
+            max_stack_bytes: 1 << 20,
+            max_string_len: 1 << 16,
+            ..VmConfig::default()
+        });
+        vm.set_print(|_| {});
+        let Ok(module) = vm.compile("gen.ark", &src) else {
+            continue;
+        };
+        compiled += 1;
+        let instance = vm.instantiate(&module);
+        let call = vm.start_init(instance);
+        for _ in 0..100 {
+            match vm.resume(call, Budget::Instructions(997)) {
+                RunResult::Suspended => {
+                    vm.gc_step(Budget::Instructions(300));
+                }
+                RunResult::Stopped(why) => panic!("stopped without a debugger: {why:?}"),
+                RunResult::Done(_) | RunResult::Error(_) => break,
+            }
+        }
+        vm.full_collect();
+        vm.validate_heap().unwrap_or_else(|e| panic!("{e}\n{src}"));
+    }
+    assert!(
+        compiled * 10 >= PROGRAMS * 9,
+        "only {compiled} of {PROGRAMS} generated programs compiled"
+    );
 }
