@@ -171,7 +171,7 @@ fn random_token_soup_never_panics() {
 /// programs), and none makes the VM panic; the heap is valid after each.
 #[test]
 fn generated_programs_compile_and_never_panic() {
-    let mut rng = Rng(0x0bad_5eed_0f_f00d);
+    let mut rng = Rng(0x0bad_5eed_0ff0_0d15);
     let mut compiled = 0;
     const PROGRAMS: usize = 600;
     for _ in 0..PROGRAMS {
