@@ -8,7 +8,7 @@
 //!
 //! `cargo bench --features bench --bench heap_churn`
 //!
-//! The program is `benches/programs/heap_churn.{ark,lua}`. Each run is a
+//! The programs are `benches/programs/heap_churn{,_wide}.{ark,lua}`. Each run is a
 //! process of its own (this binary, re-run with `ARK_CHURN_RUN`), so that
 //! its peak RSS is its own. `ARK_CHURN_SCENES=churn` picks scenes;
 //! `ARK_CHURN_VERBOSE=1` prints each resume and step over its limit and
@@ -29,23 +29,35 @@ use ark::vm::{Budget, RunResult, Value, Vm};
 
 struct Scene {
     name: &'static str,
+    /// `benches/programs/<program>.{ark,lua}`.
+    program: &'static str,
     records: i64,
     rounds: i64,
 }
 
-const SCENES: [Scene; 2] = [
+const SCENES: [Scene; 3] = [
     // 1,333,334 records of three objects: the heap grows from nothing to
     // four million objects, then churns.
     Scene {
         name: "grow_4m",
+        program: "heap_churn",
         records: 1_333_334,
         rounds: 1_000,
     },
     // 250,000 records, then two million replaced.
     Scene {
         name: "churn",
+        program: "heap_churn",
         records: 250_000,
         rounds: 2_000,
+    },
+    // 150,000 wider records (a hash-table map and a six-item list each),
+    // then 1.5 million replaced.
+    Scene {
+        name: "churn_wide",
+        program: "heap_churn_wide",
+        records: 150_000,
+        rounds: 1_500,
     },
 ];
 
@@ -161,8 +173,9 @@ struct Measured {
 
 /// Runs one scene under one split in this process; prints one line.
 fn run_child(scene: &Scene, split: &Split) {
-    let source = std::fs::read_to_string(root().join("benches/programs/heap_churn.ark"))
-        .expect("the program");
+    let source =
+        std::fs::read_to_string(root().join(format!("benches/programs/{}.ark", scene.program)))
+            .expect("the program");
     let mut vm = Vm::new();
     let printed = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
     let sink = printed.clone();
@@ -290,8 +303,9 @@ fn build_lua() -> PathBuf {
 /// Runs the scene's program once on Lua 5.4: peak RSS in MB, seconds and
 /// checksum.
 fn run_lua(runner: &Path, scene: &Scene) -> (f64, f64, String) {
-    let program = std::fs::read_to_string(root().join("benches/programs/heap_churn.lua"))
-        .expect("the Lua program");
+    let program =
+        std::fs::read_to_string(root().join(format!("benches/programs/{}.lua", scene.program)))
+            .expect("the Lua program");
     let file = std::env::temp_dir().join(format!("ark_heap_churn_{}.lua", scene.name));
     std::fs::write(
         &file,
