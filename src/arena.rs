@@ -3,7 +3,7 @@
 //! picks up, a spawner script that bursts particles, and Rust systems that
 //! count what the scripts report and send them waves. Shared by the example
 //! (window or headless) and its test; the window adds shapes, the HUD and
-//! the keys (`examples/arena.rs`).
+//! the keys (`examples/arena/`).
 
 use std::time::Duration;
 

@@ -553,6 +553,15 @@ fn string_method(
     Ok(v)
 }
 
+/// What `rebuilt` writes.
+enum Rebuild {
+    Upper,
+    Lower,
+    Trim,
+    Replace { from: String, to: String },
+    Repeat(usize),
+}
+
 /// A new string made from `s`'s text (`upper`, `lower`, `trim`,
 /// `replace`, `repeat`): its length is known (or bounded) first, checked
 /// against the string and heap limits and charged, and it is written
@@ -566,9 +575,14 @@ fn rebuilt(
     let name = known_name(id);
     let heap = &ctx.core.heap;
     let text = heap.str(s);
-    let (out_len, pattern) = match id {
+    let (out_len, plan) = match id {
         m::UPPER | m::LOWER | m::TRIM => {
             arity(name, args, 0)?;
+            let plan = match id {
+                m::UPPER => Rebuild::Upper,
+                m::LOWER => Rebuild::Lower,
+                _ => Rebuild::Trim,
+            };
             // Case changes can lengthen non-ASCII text (`ß` to `SS`): at
             // most three bytes for each one.
             let most = if text.is_ascii() || id == m::TRIM {
@@ -576,7 +590,7 @@ fn rebuilt(
             } else {
                 text.len().saturating_mul(3)
             };
-            (most, None)
+            (most, plan)
         }
         m::REPLACE => {
             arity(name, args, 2)?;
@@ -586,7 +600,7 @@ fn rebuilt(
             }
             let count = text.matches(&*from).count();
             let len = text.len() - count * from.len() + count.saturating_mul(to.len());
-            (len, Some((from, to)))
+            (len, Rebuild::Replace { from, to })
         }
         _ => {
             arity(name, args, 1)?;
@@ -595,56 +609,55 @@ fn rebuilt(
                 return Err(NativeError::new("repeat count must not be negative"));
             }
             let total = (text.len() as u64).saturating_mul(n as u64);
-            (usize::try_from(total).unwrap_or(usize::MAX), None)
+            let total = usize::try_from(total).unwrap_or(usize::MAX);
+            (total, Rebuild::Repeat(n as usize))
         }
     };
-    if out_len > heap.max_string_len && id != m::UPPER && id != m::LOWER {
+    // A case change's bound may exceed the limit where the result does
+    // not: that result is checked once it is built.
+    let bounded = matches!(plan, Rebuild::Upper | Rebuild::Lower);
+    if out_len > heap.max_string_len && !bounded {
         return Err(NativeError::new("string too long"));
     }
     ctx.charge((text.len() + out_len) / crate::heap::BYTES_PER_UNIT);
     // The buffer counts against the heap limit while it is built.
     ctx.core.heap.charge(out_len).map_err(oom)?;
-    let count = match id {
-        m::REPEAT => int_arg(args[0], "repeat count")? as usize,
-        _ => 0,
-    };
     let key = ctx
         .core
         .heap
         .intern_built(|heap, buffer| {
             let text = heap.str(s);
             buffer.reserve(out_len.min(heap.max_string_len));
-            match id {
-                m::UPPER if text.is_ascii() => {
+            match &plan {
+                Rebuild::Upper if text.is_ascii() => {
                     buffer.push_str(text);
                     buffer.make_ascii_uppercase();
                 }
-                m::LOWER if text.is_ascii() => {
+                Rebuild::Lower if text.is_ascii() => {
                     buffer.push_str(text);
                     buffer.make_ascii_lowercase();
                 }
-                m::UPPER => buffer.extend(text.chars().flat_map(char::to_uppercase)),
-                m::LOWER => buffer.extend(text.chars().flat_map(char::to_lowercase)),
-                m::TRIM => buffer.push_str(text.trim()),
-                m::REPLACE => {
-                    let (from, to) = pattern.as_ref().expect("replace has its pattern");
+                Rebuild::Upper => buffer.extend(text.chars().flat_map(char::to_uppercase)),
+                Rebuild::Lower => buffer.extend(text.chars().flat_map(char::to_lowercase)),
+                Rebuild::Trim => buffer.push_str(text.trim()),
+                Rebuild::Replace { from, to } => {
                     let mut last = 0;
-                    for (at, _) in text.match_indices(&**from) {
+                    for (at, _) in text.match_indices(from.as_str()) {
                         buffer.push_str(&text[last..at]);
                         buffer.push_str(to);
                         last = at + from.len();
                     }
                     buffer.push_str(&text[last..]);
                 }
-                _ => {
-                    for _ in 0..count {
+                Rebuild::Repeat(n) => {
+                    for _ in 0..*n {
                         buffer.push_str(text);
                     }
                 }
             }
         })
         .map_err(oom)?;
-    if ctx.core.heap.str(key).len() > ctx.core.heap.max_string_len {
+    if bounded && ctx.core.heap.str(key).len() > ctx.core.heap.max_string_len {
         return Err(NativeError::new("string too long"));
     }
     Ok(Value::Str(key))
