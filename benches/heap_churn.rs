@@ -88,6 +88,29 @@ const SPLITS: [Split; 3] = [
     },
 ];
 
+/// CLOCK_MONOTONIC in nanoseconds: the clock `perf record -k
+/// CLOCK_MONOTONIC` stamps its samples with, so that the samples taken
+/// during a long resume can be picked out.
+fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for the call to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Page faults the thread has taken that needed no I/O (first touches of
+/// fresh memory, mostly).
+fn minor_faults() -> i64 {
+    // SAFETY: an all-zero rusage is a valid value for the call to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid rusage for the call to fill.
+    unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    usage.ru_minflt
+}
+
 /// The thread's CPU time.
 fn thread_cpu() -> Duration {
     let mut ts = libc::timespec {
@@ -193,13 +216,17 @@ fn run_child(scene: &Scene, split: &Split) {
     let mut cycle_peak = 0;
     loop {
         let (wall, cpu) = (Instant::now(), thread_cpu());
+        let started_ns = monotonic_ns();
+        let faults0 = minor_faults();
         let result = vm.resume(call, Budget::Micros(split.resume));
         let times = [wall.elapsed(), thread_cpu() - cpu];
         if m.resumes.record(times, resume_limit) && verbose {
             eprintln!(
-                "resume {}: {times:?} (wall, cpu), unchecked {:?}, heap {} MB, {:?}",
+                "resume {} ({started_ns}-{} ns monotonic): {times:?} (wall, cpu), unchecked {:?}, {} page faults, heap {} MB, {:?}",
                 m.resumes.count,
+                monotonic_ns(),
                 vm.last_resume_longest_unchecked(),
+                minor_faults() - faults0,
                 vm.heap().bytes() >> 20,
                 vm.gc_report().phase
             );

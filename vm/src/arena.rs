@@ -326,18 +326,18 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
     }
 
     /// Frees every object in slots `from..to` not marked in `epoch`,
-    /// showing each to `on_free` first. Returns what it freed, counting
-    /// apart the bytes of objects that still carry the mark `young`.
+    /// handing each to `on_free` (with the key it had), which drops it or
+    /// keeps what it owns. Returns what it freed, counting apart the bytes
+    /// of objects that still carry the mark `young`.
     ///
     /// It reads only the slots' bookkeeping (the version says whether a
-    /// slot is occupied) until it finds one to free, and drops the object
-    /// where it lies.
+    /// slot is occupied) until it finds one to free.
     pub fn sweep(
         &mut self,
         from: usize,
         to: usize,
         (epoch, young): (u32, u32),
-        mut on_free: impl FnMut(K, &T),
+        mut on_free: impl FnMut(K, T),
     ) -> Swept {
         let mut swept = Swept::default();
         for index in from..to.min(self.slot_count()) {
@@ -348,11 +348,10 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
             if slot.version & 1 == 0 || slot.mark == epoch {
                 continue;
             }
-            let Some(value) = &slot.value else {
+            let Some(value) = slot.value.take() else {
                 continue;
             };
-            on_free(make_key(index, slot.version), value);
-            slot.value = None;
+            let key = make_key(index, slot.version);
             let young_object = slot.mark == young;
             let size = slot.retire(free);
             self.freed(index, size);
@@ -360,6 +359,7 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
             if young_object {
                 swept.young_bytes += size;
             }
+            on_free(key, value);
         }
         swept
     }

@@ -84,6 +84,9 @@ pub struct GcReport {
     /// The heap size at which the next cycle starts.
     pub threshold: usize,
     pub live_after_last_cycle: usize,
+    /// Bytes of freed lists' and maps' buffers kept for new ones (not part
+    /// of `heap_bytes`; at most a quarter of the heap's peak).
+    pub pooled_bytes: usize,
     pub cycles: u64,
     /// Collections forced because the heap reached its limit.
     pub forced_collections: u64,
@@ -97,8 +100,12 @@ impl fmt::Display for GcReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "heap: {} bytes (next cycle at {}, live after last cycle {}), phase {:?}",
-            self.heap_bytes, self.threshold, self.live_after_last_cycle, self.phase
+            "heap: {} bytes (next cycle at {}, live after last cycle {}, {} more pooled), phase {:?}",
+            self.heap_bytes,
+            self.threshold,
+            self.live_after_last_cycle,
+            self.pooled_bytes,
+            self.phase
         )?;
         writeln!(
             f,

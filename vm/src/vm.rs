@@ -873,6 +873,7 @@ impl Vm {
             heap_bytes: heap.bytes(),
             threshold: heap.gc.threshold(),
             live_after_last_cycle: heap.gc.stats.live_after_last_cycle,
+            pooled_bytes: heap.pool.bytes(),
             cycles: heap.gc.stats.cycles,
             forced_collections: heap.gc.stats.forced_collections,
             assists: heap.gc.stats.assists,

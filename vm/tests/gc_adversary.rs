@@ -268,6 +268,45 @@ fn popping_and_removing_give_their_bytes_back() {
     );
 }
 
+/// The buffers of freed six-item lists and six-field maps are kept for new
+/// ones while the script keeps making them, and given back once it stops.
+#[test]
+fn freed_buffers_are_reused_and_given_back_once_no_longer_asked_for() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "pool.ark",
+            "let keep = [];
+             fn records() {
+                 for i in 0..2000 {
+                     keep.push({a: i, b: 1, c: 2, d: 3, e: 4, f: [i, 1, 2, 3, 4, 5]});
+                     if len(keep) > 200 { keep.remove(0); }
+                 }
+             }
+             fn strings() { for i in 0..2000 { keep = [\"s\" + str(i)]; } }",
+        )
+        .unwrap();
+    let mut pooled_while_churning = 0;
+    for _ in 0..100 {
+        vm.call(game, "records", &[]).unwrap();
+        vm.gc_step(Budget::Instructions(20_000));
+        pooled_while_churning = pooled_while_churning.max(vm.gc_report().pooled_bytes);
+    }
+    vm.validate_heap().unwrap();
+    assert!(
+        pooled_while_churning > 0,
+        "nothing was pooled while records were churned"
+    );
+    for _ in 0..300 {
+        vm.call(game, "strings", &[]).unwrap();
+        vm.gc_step(Budget::Instructions(20_000));
+    }
+    vm.validate_heap().unwrap();
+    let report = vm.gc_report();
+    assert!(report.cycles > 10, "{report}");
+    assert_eq!(report.pooled_bytes, 0, "{report}");
+}
+
 /// A call resumed many times while the collector marks is rescanned once,
 /// and the rescans of many calls are sliced like any other work.
 #[test]

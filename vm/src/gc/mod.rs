@@ -229,11 +229,11 @@ impl GcState {
     /// Called on every allocation of `n` bytes with the heap's new size.
     #[inline]
     pub fn allocated(&mut self, n: usize, bytes: usize, limit: usize) {
-        if self.phase != GcPhase::Idle {
-            self.pacer
-                .allocated_in_cycle(n, self.phase == GcPhase::Sweep);
-        }
-        if bytes > self.pacer.assist_at || bytes > limit {
+        let due = match self.phase {
+            GcPhase::Idle => bytes > self.pacer.trigger(),
+            phase => self.pacer.allocated_in_cycle(n, phase == GcPhase::Sweep),
+        };
+        if due || bytes > limit {
             self.pressure = true;
         }
         if self.stress_sliced.is_some() {
@@ -426,6 +426,7 @@ fn finish_cycle(heap: &mut Heap) {
     gc.pacer.cycle_finished(live);
     gc.stats.cycles += 1;
     gc.stats.live_after_last_cycle = live;
+    heap.pool.cycle_finished();
 }
 
 /// Rescans up to `n` of the calls that ran since they were last scanned;
@@ -599,21 +600,18 @@ pub(crate) fn safe_point(core: &mut Core, call: CallId, fiber: &Fiber) -> Result
         }
         return Ok(());
     }
-    let bytes = core.heap.bytes();
-    if bytes <= core.heap.gc.pacer.assist_at {
-        return Ok(());
-    }
     if core.heap.gc.phase == GcPhase::Idle {
-        if bytes < core.heap.gc.threshold() {
-            core.heap.gc.pacer.assist_at = core.heap.gc.threshold();
+        if core.heap.bytes() <= core.heap.gc.threshold() {
             return Ok(());
         }
         // The heap passed the trigger before the host's next step.
         step(core, running, Budget::Instructions(1), false);
+    } else if !core.heap.gc.pacer.assist_due() {
+        return Ok(());
     }
     // What the host's steps have not paid of the work this cycle owes for
     // its allocation, the allocation pays.
-    if let Some(owed) = core.heap.gc.pacer.assist_owed(bytes) {
+    if let Some(owed) = core.heap.gc.pacer.assist_owed() {
         core.heap.gc.stats.assists += 1;
         step_within(core, running, Allowance::assist(owed), false);
     }

@@ -11,6 +11,7 @@ pub(super) const SWEEP_KINDS: usize = 6;
 /// whole heap has been swept.
 pub(super) fn sweep_chunk(heap: &mut Heap) -> (bool, usize) {
     let marks = (heap.gc.epoch, heap.gc.young_mark());
+    heap.pool.fit(heap.bytes());
     let from = heap.gc.sweep_slot;
     let to = from + SWEEP_CHUNK;
     let (swept, slots) = match heap.gc.sweep_kind {
@@ -21,14 +22,21 @@ pub(super) fn sweep_chunk(heap: &mut Heap) -> (bool, usize) {
                 .sweep(from, to, marks, |k, obj| interner.remove(obj.hash, k));
             (swept, heap.strings.slot_count())
         }
-        1 => (
-            heap.lists.sweep(from, to, marks, |_, _| {}),
-            heap.lists.slot_count(),
-        ),
-        2 => (
-            heap.maps.sweep(from, to, marks, |_, _| {}),
-            heap.maps.slot_count(),
-        ),
+        // Lists' and maps' buffers go to the pool, for new ones.
+        1 => {
+            let pool = &mut heap.pool;
+            let swept = heap
+                .lists
+                .sweep(from, to, marks, |_, list| pool.freed_list(list));
+            (swept, heap.lists.slot_count())
+        }
+        2 => {
+            let pool = &mut heap.pool;
+            let swept = heap
+                .maps
+                .sweep(from, to, marks, |_, map| pool.freed_map(map));
+            (swept, heap.maps.slot_count())
+        }
         3 => {
             let swept = heap.closures.sweep(from, to, marks, |_, _| {});
             if swept.objects > 0 {

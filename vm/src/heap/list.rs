@@ -12,6 +12,7 @@ use std::ops::Deref;
 
 use arrayvec::ArrayVec;
 
+use super::pool::{BufferPool, is_pooled};
 use crate::value::Value;
 
 /// Items a list holds in its slot before it moves them to a buffer.
@@ -50,14 +51,26 @@ impl ListObj {
 
     /// A list of copies of `items`: no buffer of its own when they fit
     /// in the slot.
-    pub(super) fn from_slice(items: &[Value]) -> ListObj {
+    pub(super) fn from_slice(items: &[Value], pool: &mut BufferPool) -> ListObj {
         // Copied in one piece (collecting item by item checked the
         // capacity at each: 6% of binary_trees, perf).
         let items = match ArrayVec::try_from(items) {
             Ok(inline) => Items::Inline(inline),
-            Err(_) => Items::Buffer(items.to_vec()),
+            Err(_) => {
+                let mut buffer = pool.take::<Vec<Value>>(items.len());
+                buffer.extend_from_slice(items);
+                Items::Buffer(buffer)
+            }
         };
         ListObj { items }
+    }
+
+    /// The list's buffer, if it has one (for the pool, as it is freed).
+    pub(super) fn into_buffer(self) -> Option<Vec<Value>> {
+        match self.items {
+            Items::Inline(_) => None,
+            Items::Buffer(items) => Some(items),
+        }
     }
 
     #[inline]
@@ -84,17 +97,26 @@ impl ListObj {
         }
     }
 
-    /// Makes room for exactly `capacity` items in all: an inline list
-    /// that outgrows its slot moves to a buffer.
-    pub(super) fn grow_to(&mut self, capacity: usize) {
+    /// Makes room for `capacity` items in all (exactly, or a pooled size
+    /// class's capacity): an inline list that outgrows its slot moves to a
+    /// buffer, and a buffer of a pooled size moves to a larger one.
+    pub(super) fn grow_to(&mut self, capacity: usize, pool: &mut BufferPool) {
         match &mut self.items {
             Items::Inline(items) if capacity > INLINE_ITEMS => {
-                let mut buffer = Vec::with_capacity(capacity);
+                let mut buffer = pool.take::<Vec<Value>>(capacity);
                 buffer.extend(items.drain(..));
                 self.items = Items::Buffer(buffer);
             }
             Items::Inline(_) => {}
-            Items::Buffer(items) => items.reserve_exact(capacity.saturating_sub(items.len())),
+            Items::Buffer(items) if items.capacity() >= capacity => {}
+            Items::Buffer(items) if is_pooled(capacity) => {
+                let mut buffer = pool.take::<Vec<Value>>(capacity);
+                buffer.extend_from_slice(items);
+                pool.recycle(std::mem::replace(items, buffer));
+            }
+            // A big buffer grows in place where it can (`realloc` moves a
+            // large one by remapping its pages, not by copying them).
+            Items::Buffer(items) => items.reserve_exact(capacity - items.len()),
         }
     }
 

@@ -16,6 +16,7 @@ mod interner;
 mod list;
 mod map;
 mod objects;
+mod pool;
 mod write;
 
 use std::hash::BuildHasher;
@@ -26,6 +27,7 @@ use crate::gc::GcState;
 use crate::host::HostObject;
 use crate::value::{CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, StrKey, Value};
 use interner::Interner;
+use pool::BufferPool;
 
 pub use list::ListObj;
 pub use map::MapObj;
@@ -96,6 +98,8 @@ pub struct Heap {
     /// cost particles 1.7% more instructions and grew the interpreter's
     /// loop by 778 bytes; boxed, its code stayed as it was).
     concat: Box<ConcatScratch>,
+    /// Buffers of freed lists and maps, for new ones (boxed, as `concat`).
+    pub(crate) pool: Box<BufferPool>,
     /// This heap's identity. Host code holding `&mut Heap` could swap one
     /// VM's heap for another's; calls check that they run on the heap they
     /// started on (`Fiber::heap`).
@@ -178,6 +182,7 @@ impl Heap {
             gc: GcState::new(),
             entity_display: default_entity_display,
             concat: Box::default(),
+            pool: Box::default(),
             id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             layout_epoch: 0,
             module_writes: 0,
@@ -398,7 +403,8 @@ impl Heap {
     /// A list of copies of `items` (a list literal's registers): a small
     /// one is built in its slot, with no buffer allocated on the way.
     pub fn alloc_list_from(&mut self, items: &[Value]) -> Result<ListKey, OutOfMemory> {
-        self.insert_list(ListObj::from_slice(items))
+        let list = ListObj::from_slice(items, &mut self.pool);
+        self.insert_list(list)
     }
 
     fn insert_list(&mut self, list: ListObj) -> Result<ListKey, OutOfMemory> {

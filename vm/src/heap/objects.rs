@@ -25,6 +25,9 @@ pub(crate) const VALUE_SIZE: usize = std::mem::size_of::<Value>();
 /// and its share of the index (a word and a control byte per bucket, with
 /// at most 7 buckets in 8 used).
 pub(crate) const MAP_ENTRY_SIZE: usize = 40 + 10;
+/// Bytes an entry of a map's short list of entries counts: its key and
+/// value.
+pub(crate) const LISTED_ENTRY_SIZE: usize = std::mem::size_of::<(Key, Value)>();
 
 /// How maps (and the interner, and the compiler's tables of what a script
 /// names) hash: seeded at random for each process, so that a script cannot
@@ -74,10 +77,11 @@ impl HeapSize for ListObj {
 }
 
 impl HeapSize for MapObj {
-    /// The slot, and a hash table's entries and index once the map has
-    /// outgrown its slot.
+    /// The slot, and the storage of its entries once the map has outgrown
+    /// its slot (a short list of them, or a hash table's entries and
+    /// index).
     fn heap_size(&self) -> usize {
-        slot_size::<MapObj>() + self.table_capacity() * MAP_ENTRY_SIZE
+        slot_size::<MapObj>() + self.table_bytes()
     }
 }
 

@@ -25,11 +25,12 @@
 //! recounts the object's size (`Arena::resized`), so shrinking gives bytes
 //! back as growing takes them.
 
-use super::{Heap, Key, OutOfMemory};
+use super::{Heap, Key, MapObj, OutOfMemory};
 use crate::host::HostObject;
 use crate::value::{CellKey, HostKey, InstanceKey, ListKey, MapKey, Value};
 
-use super::objects::{MAP_ENTRY_SIZE, VALUE_SIZE};
+use super::objects::VALUE_SIZE;
+use super::pool::rounded_capacity;
 
 /// A list shrinks its buffer when fewer than a quarter of its slots are used
 /// (to half, so that one that fills again does not regrow at once), unless
@@ -104,13 +105,13 @@ impl Heap {
         if wanted <= cap {
             return Ok(());
         }
-        let new_cap = wanted.max(cap * 2).max(4);
+        let new_cap = rounded_capacity(wanted.max(cap * 2).max(4));
         // Charged for the whole buffer: an inline list moving to one
         // copies its items there.
         let grows_by = new_cap - l.buffer_capacity();
         self.charge(grows_by.saturating_mul(VALUE_SIZE))?;
         if let Some(l) = self.lists.get_mut(list) {
-            l.grow_to(new_cap);
+            l.grow_to(new_cap, &mut self.pool);
         }
         self.lists.resized(list);
         Ok(())
@@ -203,13 +204,13 @@ impl Heap {
         }
         let (len, cap) = (m.len(), m.capacity());
         if len == cap {
-            let new_cap = (cap * 2).max(4);
-            // Charged for the whole table: an inline map moving to one
-            // copies its entries there.
-            let grows_by = new_cap - m.table_capacity();
-            self.charge(grows_by * MAP_ENTRY_SIZE)?;
+            let new_cap = rounded_capacity((cap * 2).max(4));
+            // Charged for the whole of the new storage: a map moving to
+            // it copies its entries there.
+            let grows_by = MapObj::table_bytes_for(new_cap).saturating_sub(m.table_bytes());
+            self.charge(grows_by)?;
             if let Some(m) = self.maps.get_mut(map) {
-                m.grow_to(new_cap);
+                m.grow_to(new_cap, &mut self.pool);
             }
         }
         self.barrier(key.to_value());
@@ -415,7 +416,8 @@ mod tests {
     #[test]
     fn the_validator_reports_a_size_that_was_not_recounted() {
         let (mut vm, l) = black_list_mid_cycle();
-        vm.core.heap.lists.get_mut(l).unwrap().grow_to(1000);
+        let heap = &mut vm.core.heap;
+        heap.lists.get_mut(l).unwrap().grow_to(1000, &mut heap.pool);
         let error = vm.validate_heap().unwrap_err();
         assert!(error.contains("list sizes"), "{error}");
     }
