@@ -42,11 +42,11 @@ pub fn get_index(core: &mut Core, obj: Value, key: Value) -> Result<Value, Strin
             let (ch, walked): (String, usize) = if obj.is_ascii() {
                 (obj.text[i..i + 1].to_string(), 0)
             } else {
-                // A walk from the start to the character.
-                match obj.text.char_indices().nth(i) {
-                    Some((at, ch)) => (String::from(ch), at),
-                    None => (String::new(), obj.text.len()),
-                }
+                // A walk to the character, from the start or from a kept
+                // offset near it.
+                let (at, walked) = heap.char_offsets.byte_offset(s, &obj.text, i);
+                let ch = obj.text[at..].chars().next().map(String::from);
+                (ch.unwrap_or_default(), walked)
             };
             heap.worked_over(walked);
             heap.intern(&ch)

@@ -68,6 +68,23 @@ pub(crate) struct Fiber {
     /// variables it caches in registers (only the running frame relies on
     /// it: a return into a frame always reloads them).
     pub module_writes_seen: u64,
+    /// Whether the call waits for the collector to bring the heap back
+    /// under its limit (`gc::safe_point`).
+    pub memory: Cell<MemoryWait>,
+}
+
+/// A call that reached the heap limit waits, suspended, while whole
+/// collector cycles run in its resumes' budgets, instead of stopping the
+/// game for a full collection of a heap that size.
+#[derive(Clone, Copy, Default, Debug, PartialEq, Eq)]
+pub(crate) enum MemoryWait {
+    #[default]
+    No,
+    /// Until the collector has finished this many cycles in all.
+    UntilCycles(u64),
+    /// It waited, and the heap was still over the limit: the next
+    /// allocation over it is out of memory.
+    Waited,
 }
 
 impl Fiber {
@@ -100,6 +117,7 @@ impl Fiber {
             heap: 0,
             layout_epoch: 0,
             module_writes_seen: 0,
+            memory: Cell::new(MemoryWait::No),
         }
     }
 

@@ -688,7 +688,11 @@ fn execute_loop<const DEBUG: bool>(
             () => {
                 if core.heap.gc.pressure {
                     save_pc!();
-                    tri!(gc::safe_point(core, call, fiber));
+                    if let gc::AfterSafePoint::Wait =
+                        tri!(gc::safe_point(core, call, fiber, meter.unlimited))
+                    {
+                        return Ok(Exit::Suspended);
+                    }
                     // It kept this call's closures (see the frame load).
                     fiber.layout_epoch = core.heap.layout_epoch();
                     // The collector may have freed objects: look the running

@@ -451,12 +451,19 @@ fn list_of_parts<'a>(
     Ok(Value::List(heap.alloc_list(items).map_err(oom)?))
 }
 
-/// The char index → byte offset of `s` (O(1) for ASCII strings).
-fn byte_offset(s: &str, ascii: bool, char_index: usize) -> usize {
+/// The byte offset of character `char_index` of string `s` (`text`), and
+/// the bytes read to find it (none for ASCII text).
+fn byte_offset(
+    heap: &Heap,
+    s: StrKey,
+    text: &str,
+    ascii: bool,
+    char_index: usize,
+) -> (usize, usize) {
     if ascii {
-        return char_index;
+        return (char_index, 0);
     }
-    s.char_indices().nth(char_index).map_or(s.len(), |(b, _)| b)
+    heap.char_offsets.byte_offset(s, text, char_index)
 }
 
 fn string_method(
@@ -506,9 +513,11 @@ fn string_method(
                 char_len,
             )?;
             let text = &*obj.text;
-            let bytes = byte_offset(text, ascii, a)..byte_offset(text, ascii, b);
-            // The copy, and for non-ASCII text the walk to its end.
-            let walked = if ascii { 0 } else { bytes.end };
+            let (start, walked_to_start) = byte_offset(heap, s, text, ascii, a);
+            let (end, walked_to_end) = byte_offset(heap, s, text, ascii, b);
+            let bytes = start..end;
+            // The copy, and for non-ASCII text the walks to its ends.
+            let walked = walked_to_start + walked_to_end;
             ctx.charge((walked + bytes.len()) / crate::heap::BYTES_PER_UNIT);
             let part = ctx
                 .core

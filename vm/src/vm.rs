@@ -34,7 +34,7 @@ use slotmap::{SlotMap, new_key_type};
 use crate::bytecode::ModuleCode;
 use crate::compiler::{self, Env, Options};
 use crate::error::{CompileError, RuntimeError};
-use crate::fiber::Fiber;
+use crate::fiber::{Fiber, MemoryWait};
 use crate::heap::{Heap, Instance};
 use crate::interp;
 use crate::methods::MethodNames;
@@ -704,7 +704,17 @@ impl Vm {
             return RunResult::Error(RuntimeError::new("this call has already finished"));
         };
         let mut fiber = std::mem::take(fiber);
-        let result = interp::run(&mut self.core, call, &mut fiber, budget, host);
+        // A call waiting for memory gives its resume to the collector, and
+        // runs again in the next one (at once without a budget).
+        let waited = matches!(fiber.memory.get(), MemoryWait::UntilCycles(_));
+        let result = if waited
+            && (!crate::gc::wait_for_memory(&mut self.core, call, &fiber, budget)
+                || budget != Budget::Unlimited)
+        {
+            RunResult::Suspended
+        } else {
+            interp::run(&mut self.core, call, &mut fiber, budget, host)
+        };
         match result {
             RunResult::Suspended | RunResult::Stopped(_) => {
                 if let Some(slot) = self.core.calls.get_mut(call) {

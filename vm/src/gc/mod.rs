@@ -47,7 +47,7 @@ use slotmap::SlotMap;
 use crate::arena::Arena;
 use crate::bytecode::Proto;
 use crate::clock::ClockReads;
-use crate::fiber::Fiber;
+use crate::fiber::{Fiber, MemoryWait};
 use crate::gc_stats::GcStats;
 use crate::heap::Heap;
 use crate::value::{ClosureKey, HostKey, InstanceKey, ListKey, MapKey, StrKey, Value};
@@ -579,10 +579,22 @@ pub(crate) fn full_collect(core: &mut Core, running: Running<'_>) {
     step(core, running, Budget::Unlimited, true);
 }
 
+/// What the running call does after a safe point.
+pub(crate) enum AfterSafePoint {
+    Go,
+    /// Suspend: it waits for memory (`Fiber::memory`).
+    Wait,
+}
+
 /// Runs where the interpreter may collect: between instructions, with the
 /// running call's registers as a root. Called when allocation set
-/// `pressure`.
-pub(crate) fn safe_point(core: &mut Core, call: CallId, fiber: &Fiber) -> Result<(), String> {
+/// `pressure`. `unlimited`: the call runs without a budget.
+pub(crate) fn safe_point(
+    core: &mut Core,
+    call: CallId,
+    fiber: &Fiber,
+    unlimited: bool,
+) -> Result<AfterSafePoint, String> {
     let running = Some((call, fiber));
     core.heap.gc.pressure = false;
     if core.heap.gc.stress_every.is_some() {
@@ -593,21 +605,19 @@ pub(crate) fn safe_point(core: &mut Core, call: CallId, fiber: &Fiber) -> Result
         validate::validate(core, running).map_err(|e| format!("heap validation failed: {e}"))?;
     }
     if core.heap.bytes() > core.heap.limit {
-        core.heap.gc.stats.forced_collections += 1;
-        full_collect(core, running);
-        if core.heap.bytes() > core.heap.limit {
-            return Err("out of memory".into());
-        }
-        return Ok(());
+        return over_the_limit(core, call, fiber, unlimited);
+    }
+    if fiber.memory.get() == MemoryWait::Waited {
+        fiber.memory.set(MemoryWait::No);
     }
     if core.heap.gc.phase == GcPhase::Idle {
         if core.heap.bytes() <= core.heap.gc.threshold() {
-            return Ok(());
+            return Ok(AfterSafePoint::Go);
         }
         // The heap passed the trigger before the host's next step.
         step(core, running, Budget::Instructions(1), false);
     } else if !core.heap.gc.pacer.assist_due() {
-        return Ok(());
+        return Ok(AfterSafePoint::Go);
     }
     // What the host's steps have not paid of the work this cycle owes for
     // its allocation, the allocation pays.
@@ -615,7 +625,72 @@ pub(crate) fn safe_point(core: &mut Core, call: CallId, fiber: &Fiber) -> Result
         core.heap.gc.stats.assists += 1;
         step_within(core, running, Allowance::assist(owed), false);
     }
-    Ok(())
+    Ok(AfterSafePoint::Go)
+}
+
+/// The heap passed its limit. Whatever is garbage must be freed before
+/// the call may go on, and on a heap of a gigabyte a whole collection
+/// takes hundreds of milliseconds: so a call under a budget suspends and
+/// waits while the collector runs in its resumes (`wait_for_memory`). A
+/// call without a budget (nothing to keep short) collects in one go. Out
+/// of memory when a whole collection left the heap over the limit.
+fn over_the_limit(
+    core: &mut Core,
+    call: CallId,
+    fiber: &Fiber,
+    unlimited: bool,
+) -> Result<AfterSafePoint, String> {
+    if fiber.memory.get() == MemoryWait::Waited {
+        return Err("out of memory".into());
+    }
+    core.heap.gc.stats.forced_collections += 1;
+    if !unlimited {
+        // The cycle in progress may have marked what is garbage now:
+        // only a cycle that starts after this frees all of it.
+        let cycles = core.heap.gc.stats.cycles;
+        let wait = if core.heap.gc.phase == GcPhase::Idle {
+            1
+        } else {
+            2
+        };
+        fiber.memory.set(MemoryWait::UntilCycles(cycles + wait));
+        return Ok(AfterSafePoint::Wait);
+    }
+    full_collect(core, Some((call, fiber)));
+    if core.heap.bytes() > core.heap.limit {
+        return Err("out of memory".into());
+    }
+    Ok(AfterSafePoint::Go)
+}
+
+/// A resume of a call that waits for memory: collector work within its
+/// `budget` instead of the call's. True when the wait is over (the call
+/// may run), having left the heap under the limit or not.
+pub(crate) fn wait_for_memory(
+    core: &mut Core,
+    call: CallId,
+    fiber: &Fiber,
+    budget: Budget,
+) -> bool {
+    let MemoryWait::UntilCycles(cycles) = fiber.memory.get() else {
+        return true;
+    };
+    loop {
+        step(core, Some((call, fiber)), budget, true);
+        if core.heap.gc.stats.cycles >= cycles {
+            break;
+        }
+        if budget != Budget::Unlimited {
+            return false;
+        }
+    }
+    let over = core.heap.bytes() > core.heap.limit;
+    fiber.memory.set(if over {
+        MemoryWait::Waited
+    } else {
+        MemoryWait::No
+    });
+    true
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 //! (`objects.rs`; lists and maps, which keep a few items in their slot, in
 //! `list.rs` and `map.rs`) let no other code change their storage.
 
+mod char_offsets;
 mod interner;
 mod list;
 mod map;
@@ -26,6 +27,7 @@ use crate::concat_cache::ConcatCache;
 use crate::gc::GcState;
 use crate::host::HostObject;
 use crate::value::{CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, StrKey, Value};
+use char_offsets::CharOffsets;
 use interner::Interner;
 use pool::BufferPool;
 
@@ -100,6 +102,9 @@ pub struct Heap {
     concat: Box<ConcatScratch>,
     /// Buffers of freed lists and maps, for new ones (boxed, as `concat`).
     pub(crate) pool: Box<BufferPool>,
+    /// Where the characters of long non-ASCII strings start, for indexing
+    /// them (boxed, as `concat`).
+    pub(crate) char_offsets: Box<CharOffsets>,
     /// This heap's identity. Host code holding `&mut Heap` could swap one
     /// VM's heap for another's; calls check that they run on the heap they
     /// started on (`Fiber::heap`).
@@ -183,6 +188,7 @@ impl Heap {
             entity_display: default_entity_display,
             concat: Box::default(),
             pool: Box::default(),
+            char_offsets: Box::default(),
             id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             layout_epoch: 0,
             module_writes: 0,
