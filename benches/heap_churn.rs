@@ -26,6 +26,10 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use ark::vm::{Budget, RunResult, Value, Vm};
+use support::thread_cpu;
+
+#[path = "support/mod.rs"]
+mod support;
 
 struct Scene {
     name: &'static str,
@@ -109,17 +113,6 @@ fn minor_faults() -> i64 {
     // SAFETY: `usage` is a valid rusage for the call to fill.
     unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
     usage.ru_minflt
-}
-
-/// The thread's CPU time.
-fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 /// A process's peak resident set (VmHWM), in MB.

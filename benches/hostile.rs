@@ -18,6 +18,10 @@
 use std::time::{Duration, Instant};
 
 use ark::vm::{Budget, RunResult, Vm, VmConfig};
+use support::thread_cpu;
+
+#[path = "support/mod.rs"]
+mod support;
 
 /// The budget of a resume, and of the collector step after it.
 const RESUME: Duration = Duration::from_millis(1);
@@ -110,17 +114,6 @@ const SCRIPTS: &[Script] = &[
         source: "let l = []; while true { l.push([1, 2, 3, 4, 5, 6]); }",
     },
 ];
-
-/// The thread's CPU time.
-fn thread_cpu() -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `ts` is a valid timespec for the call to fill.
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
-    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
-}
 
 /// What one script did.
 #[derive(Default)]

@@ -21,7 +21,7 @@
 //! goes.
 
 use super::Key;
-use super::objects::{ArkMap, LISTED_ENTRY_SIZE, MAP_ENTRY_SIZE, VALUE_SIZE};
+use super::objects::{ArkMap, MAP_ENTRY_SIZE};
 use super::{ListObj, MapObj};
 use crate::value::Value;
 
@@ -81,21 +81,8 @@ pub(super) trait Reusable: Sized {
     }
 }
 
-impl Reusable for Vec<Value> {
-    const ITEM_BYTES: usize = VALUE_SIZE;
-    fn with_capacity(capacity: usize) -> Self {
-        Vec::with_capacity(capacity)
-    }
-    fn capacity(&self) -> usize {
-        self.capacity()
-    }
-    fn clear(&mut self) {
-        self.clear();
-    }
-}
-
-impl Reusable for Vec<(Key, Value)> {
-    const ITEM_BYTES: usize = LISTED_ENTRY_SIZE;
+impl<T> Reusable for Vec<T> {
+    const ITEM_BYTES: usize = std::mem::size_of::<T>();
     fn with_capacity(capacity: usize) -> Self {
         Vec::with_capacity(capacity)
     }
@@ -249,6 +236,7 @@ impl BufferPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::heap::VALUE_SIZE;
 
     #[test]
     fn size_classes_hold_and_serve_what_they_say() {
