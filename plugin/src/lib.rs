@@ -28,6 +28,7 @@ mod components;
 #[cfg(feature = "debugger")]
 pub mod debugger;
 mod messages;
+mod names;
 mod natives;
 mod output;
 pub mod profiling;
@@ -75,6 +76,7 @@ impl Plugin for ArkPlugin {
                 )
                     .chain(),
             );
+        names::install(app);
         #[cfg(feature = "tracy")]
         {
             let mut profiler = app.world_mut().resource_mut::<profiling::ScriptProfiler>();

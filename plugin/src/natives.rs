@@ -11,6 +11,7 @@ use bevy::reflect::enums::{DynamicEnum, DynamicVariant};
 use bevy::time::Time;
 
 use crate::messages::{ScriptCommand, ScriptEvent};
+use crate::names::NameIndex;
 use crate::profiling::ScriptProfiler;
 use crate::value::ScriptValue;
 
@@ -142,13 +143,8 @@ pub(crate) fn register(vm: &mut Vm) {
     });
     vm.register_native("find", Arity::Exactly(1), |ctx, args| {
         let name = ctx.str_arg(args[0], "find")?;
-        let world = world(ctx)?;
-        let mut query = world.query::<(Entity, &Name)>();
-        let found = query
-            .iter(world)
-            .find(|(_, n)| n.as_str() == name)
-            .map(|(e, _)| e);
-        ctx.charge(64);
+        let found = world(ctx)?.resource::<NameIndex>().first(&name);
+        ctx.charge(name.len() / 16 + 1);
         Ok(found.map_or(Value::Nil, |e| Value::Entity(e.to_bits())))
     });
     vm.register_native("find_all", Arity::Exactly(1), |ctx, args| {

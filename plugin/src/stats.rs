@@ -38,7 +38,8 @@ pub struct ScriptFrameStats {
     pub heap_objects: usize,
     pub heap_bytes: usize,
     pub gc_phase: GcPhase,
-    /// Full collections forced at the heap limit, since the start.
+    /// Times the heap reached its limit, each forcing a whole collection
+    /// (which a call under a budget waits for), since the start.
     pub forced_collections: u64,
 }
 

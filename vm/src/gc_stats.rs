@@ -88,7 +88,8 @@ pub struct GcReport {
     /// of `heap_bytes`; at most a quarter of the heap's peak).
     pub pooled_bytes: usize,
     pub cycles: u64,
-    /// Collections forced because the heap reached its limit.
+    /// Times the heap reached its limit, each forcing a whole collection
+    /// (which a call under a budget waits for).
     pub forced_collections: u64,
     /// Times allocation made the running script do collector work.
     pub assists: u64,
