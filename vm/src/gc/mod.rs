@@ -676,7 +676,9 @@ pub(crate) fn wait_for_memory(
         return true;
     };
     loop {
-        step(core, Some((call, fiber)), budget, true);
+        let progress = step(core, Some((call, fiber)), budget, true);
+        // The resume was this step (`Vm::last_resume_longest_unchecked`).
+        core.last_resume_longest_unchecked = progress.longest_unchecked;
         if core.heap.gc.stats.cycles >= cycles {
             break;
         }
