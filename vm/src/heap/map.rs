@@ -244,37 +244,25 @@ impl MapObj {
         if capacity <= self.capacity() {
             return;
         }
-        let entries = match &mut self.entries {
-            Entries::Hashed(m) if !is_pooled(capacity) => {
-                // A big table grows in place where it can.
-                m.reserve(capacity - m.len());
-                return;
-            }
-            Entries::Hashed(m) => {
-                let mut table: ArkMap = pool.take(capacity);
-                table.extend(m.drain(..));
-                pool.recycle(std::mem::replace(m, table));
-                return;
-            }
-            Entries::Inline(e) => {
-                let mut taken = ArrayVec::new();
-                std::mem::swap(e, &mut taken);
-                Moved::Inline(taken)
-            }
-            Entries::Listed(e) => Moved::Listed(std::mem::take(e)),
-        };
-        self.entries = if capacity <= LISTED_ENTRIES {
+        if let Entries::Hashed(m) = &mut self.entries
+            && !is_pooled(capacity)
+        {
+            // A big table grows in place where it can.
+            m.reserve(capacity - m.len());
+            return;
+        }
+        let entries = self.iter().map(|(&k, &v)| (k, v));
+        let grown = if capacity <= LISTED_ENTRIES {
             let mut listed: Vec<(Key, Value)> = pool.take(capacity);
-            listed.extend(entries.iter().copied());
+            listed.extend(entries);
             Entries::Listed(listed)
         } else {
             let mut table: ArkMap = pool.take(capacity);
-            table.extend(entries.iter().copied());
+            table.extend(entries);
             Entries::Hashed(table)
         };
-        if let Moved::Listed(old) = entries {
-            pool.recycle(old);
-        }
+        let outgrown = std::mem::replace(&mut self.entries, grown);
+        MapObj { entries: outgrown }.recycle_into(pool);
     }
 
     /// Gives the map's storage outside its slot, if any, to the pool (the
@@ -319,21 +307,6 @@ impl MapObj {
     pub(super) fn shrink_to(&mut self, capacity: usize) {
         if let Entries::Hashed(m) = &mut self.entries {
             m.shrink_to(capacity);
-        }
-    }
-}
-
-/// Entries on their way out of the storage they outgrew.
-enum Moved {
-    Inline(ArrayVec<(Key, Value), INLINE_ENTRIES>),
-    Listed(Vec<(Key, Value)>),
-}
-
-impl Moved {
-    fn iter(&self) -> std::slice::Iter<'_, (Key, Value)> {
-        match self {
-            Moved::Inline(e) => e.iter(),
-            Moved::Listed(e) => e.iter(),
         }
     }
 }
