@@ -39,17 +39,16 @@ pub fn get_index(core: &mut Core, obj: Value, key: Value) -> Result<Value, Strin
         Value::Str(s) => {
             let obj = heap.strings.get(s).ok_or_else(stale)?;
             let i = list_index(key, obj.char_len, "string")?;
-            let (ch, walked): (String, usize) = if obj.is_ascii() {
-                (obj.text[i..i + 1].to_string(), 0)
+            let at = if obj.is_ascii() {
+                i
             } else {
                 // A walk to the character, from the start or from a kept
                 // offset near it.
-                let (at, walked) = heap.char_offsets.byte_offset(s, &obj.text, i);
-                let ch = obj.text[at..].chars().next().map(String::from);
-                (ch.unwrap_or_default(), walked)
+                heap.char_offset(s, i)?
             };
-            heap.worked_over(walked);
-            heap.intern(&ch)
+            let text = heap.str(s);
+            let ch = text[at..].chars().next().map(String::from);
+            heap.intern(&ch.unwrap_or_default())
                 .map(Value::Str)
                 .map_err(|_| "out of memory".to_string())
         }

@@ -116,7 +116,11 @@ pub(crate) fn run(
     host: Option<&mut (dyn Any + Send)>,
 ) -> RunResult {
     let mut meter = Meter::new(budget);
+    // The call's long work is its own (`heap/long_work.rs`); a call run
+    // inside a native's host code hands the heap back to the outer one.
+    let outer = core.heap.work.set_running(Some(call));
     let result = run_metered(core, call, fiber, &mut meter, host);
+    core.heap.work.set_running(outer);
     core.instructions += meter.total_spent(meter.fuel);
     core.last_resume_longest_unchecked = match meter.clock.as_mut() {
         Some(clock) => {
@@ -147,18 +151,33 @@ fn run_metered(
     }
     if let Some(nargs) = fiber.pending.take() {
         let natives = core.natives.clone();
-        match call_value(
-            core,
-            &natives,
-            fiber,
-            0,
-            nargs,
-            &mut meter.fuel,
-            host.as_deref_mut(),
-        ) {
-            Ok(true) => {}
-            Ok(false) => return RunResult::Done(fiber.stack[0]),
-            Err(message) => return RunResult::Error(error_with_stack(&core.heap, fiber, message)),
+        loop {
+            match call_value(
+                core,
+                &natives,
+                fiber,
+                0,
+                nargs,
+                &mut meter.fuel,
+                host.as_deref_mut(),
+            ) {
+                Ok(true) => break,
+                Ok(false) => return RunResult::Done(fiber.stack[0]),
+                // A native called directly whose long work stopped
+                // between slices runs again, budget permitting.
+                Err(_) if core.heap.work.take_unfinished() => {
+                    let mut fuel = meter.fuel - core.heap.take_work_debt() as i64;
+                    let stop = fuel <= 0 && meter.exhausted(&mut fuel);
+                    meter.fuel = fuel;
+                    if stop {
+                        fiber.pending = Some(nargs);
+                        return RunResult::Suspended;
+                    }
+                }
+                Err(message) => {
+                    return RunResult::Error(error_with_stack(&core.heap, fiber, message));
+                }
+            }
         }
     }
     match execute(core, call, fiber, meter, host) {
@@ -613,8 +632,29 @@ fn execute_loop<const DEBUG: bool>(
         }
         macro_rules! throw {
             ($msg:expr) => {{
-                save_pc!();
                 let message: String = $msg;
+                if core.heap.work.take_unfinished() {
+                    // Not an error: the instruction's work stopped between
+                    // two slices (`heap/long_work.rs`), after its safe point
+                    // (which may suspend the call: waiting for memory). It
+                    // runs again, and goes on from where it stopped, after
+                    // the frame load's budget check.
+                    save_pc!();
+                    let wait = core.heap.gc.pressure
+                        && matches!(
+                            gc::safe_point(core, call, fiber, meter.unlimited)?,
+                            gc::AfterSafePoint::Wait
+                        );
+                    fiber.layout_epoch = core.heap.layout_epoch();
+                    // SAFETY: `ip` is one past the instruction that ran.
+                    ip = unsafe { ip.sub(1) };
+                    save_pc!();
+                    if wait {
+                        return Ok(Exit::Suspended);
+                    }
+                    continue 'frame;
+                }
+                save_pc!();
                 if DEBUG && core.debug.break_on_error {
                     return Ok(Exit::Stopped(StopReason::Error(message)));
                 }
@@ -779,12 +819,14 @@ fn execute_loop<const DEBUG: bool>(
                 match (&$a, &$b) {
                     (Value::Int(x), Value::Int(y)) => $int(*x, *y),
                     (Value::Float(x), Value::Float(y)) => $int(*x, *y),
-                    (a, b) => {
-                        let (a, b) = (*a, *b);
-                        // Two strings compare byte by byte.
-                        fuel -= ops::compare_work(&core.heap, a, b) as i64;
-                        tri!($slow(&core.heap, a, b))
+                    // Two strings compare byte by byte, long ones a slice
+                    // at a time.
+                    (Value::Str(x), Value::Str(y)) => {
+                        let (order, read) = tri!(core.heap.order_strings(*x, *y));
+                        fuel -= (read / crate::heap::BYTES_PER_UNIT) as i64;
+                        $int(order, std::cmp::Ordering::Equal)
                     }
+                    (a, b) => tri!($slow(&core.heap, *a, *b)),
                 }
             }};
         }

@@ -8,7 +8,7 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::heap::Heap;
+use crate::heap::{Heap, SLICE_BYTES, Source};
 use crate::native::{NativeCtx, NativeError};
 use crate::ops;
 use crate::value::{StrKey, Value, Vec3};
@@ -323,20 +323,18 @@ fn list_method(
         }
         m::JOIN => {
             arity(name, args, 1)?;
-            let sep = ctx.str_arg(args[0], "join")?;
-            let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?.to_vec();
-            let mut out = String::new();
-            for (i, item) in items.into_iter().enumerate() {
-                if i > 0 {
-                    out.push_str(&sep);
-                }
-                out.push_str(&ctx.display(item)?);
-                if out.len() > crate::printer::limit(&ctx.core.heap) {
-                    return Err(NativeError::new("string too long"));
-                }
-            }
+            let Value::Str(sep) = args[0] else {
+                return Err(NativeError(format!(
+                    "join expects a string, got {}",
+                    args[0].type_name()
+                )));
+            };
             ctx.charge(len);
-            ctx.string(&out)?
+            let core = &mut *ctx.core;
+            let joined = core
+                .heap
+                .intern_long(Source::Join { list: l, sep }, Some(&core.natives))?;
+            Value::Str(joined)
         }
         m::SLICE => {
             arity(name, args, 2)?;
@@ -451,19 +449,17 @@ fn list_of_parts<'a>(
     Ok(Value::List(heap.alloc_list(items).map_err(oom)?))
 }
 
-/// The byte offset of character `char_index` of string `s` (`text`), and
-/// the bytes read to find it (none for ASCII text).
+/// The byte offset of character `char_index` of string `s`.
 fn byte_offset(
-    heap: &Heap,
+    heap: &mut Heap,
     s: StrKey,
-    text: &str,
     ascii: bool,
     char_index: usize,
-) -> (usize, usize) {
+) -> Result<usize, NativeError> {
     if ascii {
-        return (char_index, 0);
+        return Ok(char_index);
     }
-    heap.char_offsets.byte_offset(s, text, char_index)
+    Ok(heap.char_offset(s, char_index)?)
 }
 
 fn string_method(
@@ -512,13 +508,14 @@ fn string_method(
                 int_arg(args[1], "slice end")?,
                 char_len,
             )?;
-            let text = &*obj.text;
-            let (start, walked_to_start) = byte_offset(heap, s, text, ascii, a);
-            let (end, walked_to_end) = byte_offset(heap, s, text, ascii, b);
+            let start = byte_offset(&mut ctx.core.heap, s, ascii, a)?;
+            let end = byte_offset(&mut ctx.core.heap, s, ascii, b)?;
             let bytes = start..end;
-            // The copy, and for non-ASCII text the walks to its ends.
-            let walked = walked_to_start + walked_to_end;
-            ctx.charge((walked + bytes.len()) / crate::heap::BYTES_PER_UNIT);
+            if bytes.len() > SLICE_BYTES {
+                let part = Source::Part(s, start, end);
+                return Ok(Value::Str(ctx.core.heap.intern_long(part, None)?));
+            }
+            ctx.charge(bytes.len() / crate::heap::BYTES_PER_UNIT);
             let part = ctx
                 .core
                 .heap
@@ -571,6 +568,43 @@ enum Rebuild {
     Repeat(usize),
 }
 
+/// Where `rebuilt` makes its string a slice at a time (`long_work.rs`):
+/// when it reads or writes more than a slice. `None` for short work, and
+/// for `replace` with a pattern longer than a slice (which a search
+/// would read whole at every slice).
+fn long_rebuild(ctx: &NativeCtx<'_>, s: StrKey, id: u16, args: &[Value]) -> Option<Source> {
+    let text = ctx.core.heap.str(s);
+    match (id, args) {
+        (m::UPPER, []) if text.len() > SLICE_BYTES => Some(Source::Upper(s)),
+        (m::LOWER, []) if text.len() > SLICE_BYTES => Some(Source::Lower(s)),
+        (m::TRIM, []) => {
+            let trimmed = text.trim();
+            let start = trimmed.as_ptr() as usize - text.as_ptr() as usize;
+            (trimmed.len() > SLICE_BYTES).then(|| Source::Part(s, start, start + trimmed.len()))
+        }
+        (m::REPLACE, &[Value::Str(from), Value::Str(to)]) => {
+            let heap = &ctx.core.heap;
+            let (from_text, to_len) = (heap.str(from), heap.str(to).len());
+            if from_text.is_empty() || from_text.len() > SLICE_BYTES {
+                return None;
+            }
+            // A short text may still make a long string, or one too long
+            // (which `rebuilt` reports before building it).
+            let long = text.len() > SLICE_BYTES || {
+                let count = text.matches(from_text).count();
+                let out_len = text.len() - count * from_text.len() + count.saturating_mul(to_len);
+                out_len > SLICE_BYTES && out_len <= heap.max_string_len
+            };
+            long.then_some(Source::Replace { text: s, from, to })
+        }
+        (m::REPEAT, &[Value::Int(n)]) if n >= 0 => {
+            let total = text.len().saturating_mul(n as usize);
+            (total > SLICE_BYTES).then_some(Source::Repeat(s, n as usize))
+        }
+        _ => None,
+    }
+}
+
 /// A new string made from `s`'s text (`upper`, `lower`, `trim`,
 /// `replace`, `repeat`): its length is known (or bounded) first, checked
 /// against the string and heap limits and charged, and it is written
@@ -582,6 +616,9 @@ fn rebuilt(
     args: &[Value],
 ) -> Result<Value, NativeError> {
     let name = known_name(id);
+    if let Some(source) = long_rebuild(ctx, s, id, args) {
+        return Ok(Value::Str(ctx.core.heap.intern_long(source, None)?));
+    }
     let heap = &ctx.core.heap;
     let text = heap.str(s);
     let (out_len, plan) = match id {

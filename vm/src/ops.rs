@@ -134,11 +134,7 @@ pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, St
 /// The strings `parts` joined at once (`a + b`, and `a + b + c` without an
 /// intermediate string).
 pub fn concat(heap: &mut Heap, parts: &[StrKey]) -> Result<StrKey, String> {
-    match heap.intern_concat(parts) {
-        Ok(Some(key)) => Ok(key),
-        Ok(None) => Err("string too long".into()),
-        Err(_) => Err("out of memory".into()),
-    }
+    heap.intern_concat(parts)
 }
 
 fn type_error(op: Arith, a: Value, b: Value) -> String {

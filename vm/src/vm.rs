@@ -725,6 +725,7 @@ impl Vm {
             }
             _ => {
                 self.core.calls.remove(call);
+                self.core.heap.work.forget(call);
                 self.core.debug.finished(call);
             }
         }
@@ -774,6 +775,7 @@ impl Vm {
     /// Abandons a suspended call.
     pub fn cancel(&mut self, call: CallId) {
         self.core.calls.remove(call);
+        self.core.heap.work.forget(call);
     }
 
     /// Whether a call is still in progress.

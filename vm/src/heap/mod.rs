@@ -15,12 +15,11 @@
 mod char_offsets;
 mod interner;
 mod list;
+mod long_work;
 mod map;
 mod objects;
 mod pool;
 mod write;
-
-use std::hash::BuildHasher;
 
 use crate::arena::{Arena, HeapSize};
 use crate::concat_cache::ConcatCache;
@@ -32,6 +31,7 @@ use interner::Interner;
 use pool::BufferPool;
 
 pub use list::ListObj;
+pub(crate) use long_work::{LongWork, SLICE_BYTES, Source};
 pub use map::MapObj;
 pub(crate) use objects::VALUE_SIZE;
 pub use objects::{ArkMap, CellObj, Closure, Instance, SeededHasher, StrObj};
@@ -105,6 +105,9 @@ pub struct Heap {
     /// Where the characters of long non-ASCII strings start, for indexing
     /// them (boxed, as `concat`).
     pub(crate) char_offsets: Box<CharOffsets>,
+    /// The long string work of the calls running on this heap (boxed, as
+    /// `concat`).
+    pub(crate) work: Box<LongWork>,
     /// This heap's identity. Host code holding `&mut Heap` could swap one
     /// VM's heap for another's; calls check that they run on the heap they
     /// started on (`Fiber::heap`).
@@ -189,6 +192,7 @@ impl Heap {
             concat: Box::default(),
             pool: Box::default(),
             char_offsets: Box::default(),
+            work: Box::default(),
             id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             layout_epoch: 0,
             module_writes: 0,
@@ -231,19 +235,13 @@ impl Heap {
         &mut self,
         build: impl FnOnce(&Heap, &mut String),
     ) -> Result<StrKey, OutOfMemory> {
-        self.intern_in_buffer(|heap, buffer| {
-            build(heap, buffer);
-            true
-        })
-        .map(|key| key.expect("a build that always finishes"))
+        self.intern_in_buffer(build)
     }
 
-    /// Interns `parts` joined, reading each part once; `None` if the result
-    /// would be longer than the heap's string limit.
-    pub(crate) fn intern_concat(
-        &mut self,
-        parts: &[StrKey],
-    ) -> Result<Option<StrKey>, OutOfMemory> {
+    /// Interns `parts` joined, reading each part once: `string too long`
+    /// past the heap's string limit. A result longer than a slice is made
+    /// a slice at a time (`long_work.rs`).
+    pub(crate) fn intern_concat(&mut self, parts: &[StrKey]) -> Result<StrKey, String> {
         let &[left, right] = parts else {
             return self.intern_parts(parts);
         };
@@ -257,12 +255,10 @@ impl Heap {
         {
             // As for a string the interner finds (`intern`).
             self.gc.revive_string(&mut self.strings, key);
-            return Ok(Some(key));
+            return Ok(key);
         }
         let key = self.intern_parts(parts)?;
-        if let Some(key) = key {
-            self.concat.cache.remember(left, right, key);
-        }
+        self.concat.cache.remember(left, right, key);
         Ok(key)
     }
 
@@ -287,36 +283,32 @@ impl Heap {
     }
 
     /// Interns the parts' texts, one after the other.
-    fn intern_parts(&mut self, parts: &[StrKey]) -> Result<Option<StrKey>, OutOfMemory> {
-        let mut copied = 0;
+    fn intern_parts(&mut self, parts: &[StrKey]) -> Result<StrKey, String> {
+        let total = parts.iter().map(|&p| self.str(p).len()).sum::<usize>();
+        if total > SLICE_BYTES {
+            return self.intern_long(Source::Concat(parts.into()), None);
+        }
+        if total > self.max_string_len {
+            return Err("string too long".into());
+        }
         let key = self.intern_in_buffer(|heap, buffer| {
             for &part in parts {
-                let text = heap.str(part);
-                if buffer.len() + text.len() > heap.max_string_len {
-                    return false;
-                }
-                buffer.push_str(text);
+                buffer.push_str(heap.str(part));
             }
-            copied = buffer.len();
-            true
         });
-        self.worked_over(copied);
-        key
+        self.worked_over(total);
+        key.map_err(|_| "out of memory".to_string())
     }
 
-    /// Interns what `build` writes into the buffer the heap keeps, unless
-    /// it gives up (returns false): then `None`.
+    /// Interns what `build` writes into the buffer the heap keeps.
     fn intern_in_buffer(
         &mut self,
-        build: impl FnOnce(&Heap, &mut String) -> bool,
-    ) -> Result<Option<StrKey>, OutOfMemory> {
+        build: impl FnOnce(&Heap, &mut String),
+    ) -> Result<StrKey, OutOfMemory> {
         let mut buffer = std::mem::take(&mut self.concat.buffer);
         buffer.clear();
-        let key = if build(self, &mut buffer) {
-            self.intern(&buffer).map(Some)
-        } else {
-            Ok(None)
-        };
+        build(self, &mut buffer);
+        let key = self.intern(&buffer);
         if buffer.capacity() <= CONCAT_BUFFER_KEPT {
             self.concat.buffer = buffer;
         }
@@ -324,10 +316,11 @@ impl Heap {
     }
 
     /// Bytes held by heap objects (the sum of every object's
-    /// [`HeapSize`](crate::arena::HeapSize), counted by the arenas) and by
-    /// the table of interned strings.
+    /// [`HeapSize`](crate::arena::HeapSize), counted by the arenas), by
+    /// the table of interned strings and by strings being built.
     pub fn bytes(&self) -> usize {
         self.interner.bytes()
+            + self.work.bytes
             + self.strings.bytes()
             + self.lists.bytes()
             + self.maps.bytes()
@@ -373,7 +366,7 @@ impl Heap {
 
     /// Interns `text`: equal strings share one key.
     pub fn intern(&mut self, text: &str) -> Result<StrKey, OutOfMemory> {
-        let hash = self.string_hasher.hash_one(text);
+        let hash = self.hash_text(text);
         let strings = &self.strings;
         if let Some(key) = self.interner.find(hash, |k| {
             strings
@@ -497,8 +490,7 @@ mod tests {
 
     fn concat(heap: &mut Heap, left: StrKey, right: StrKey) -> StrKey {
         heap.intern_concat(&[left, right])
-            .expect("memory")
-            .expect("short enough")
+            .expect("short enough, and memory")
     }
 
     #[test]

@@ -1,0 +1,692 @@
+//! Work on long strings, a slice at a time.
+//!
+//! Copying, hashing or comparing a string of 256 MiB takes tens to
+//! hundreds of milliseconds: done inside one instruction, no budget could
+//! stop it. So an instruction whose work is longer than a slice
+//! (`SLICE_BYTES`) does one slice, keeps where it got to, and stops
+//! unfinished; the interpreter checks the budget (which may suspend the
+//! call) and runs the instruction again. Its operands are still in its
+//! registers, so, run again, it finds its progress by them (`Task`) and
+//! goes on from there. Strings never change and a key names one string
+//! for good, so progress on them never goes stale.
+//!
+//! Progress belongs to a call: game scripts take turns on one heap, and
+//! each call's long work must get done in its own resumes. Outside a call
+//! (a host reading a value) the work runs to its end at once.
+//!
+//! A string is built in a buffer counted against the heap limit, then
+//! measured (hashed and its characters counted, in the chunks the
+//! interner hashes every string in: `Heap::hash_text`), looked up (an
+//! equal string found is compared a slice at a time, so that equal
+//! strings stay one key) and moved into the heap without a copy.
+
+use std::cmp::Ordering;
+use std::hash::{BuildHasher, Hasher};
+
+use super::{Heap, SeededHasher, StrObj};
+use crate::arena::HeapSize;
+use crate::printer;
+use crate::value::{ListKey, StrKey, Value};
+use crate::vm::{CallId, Natives};
+
+/// The bytes of work in one slice: copied, hashed, compared or read. At
+/// the slowest (a case change of non-ASCII text) well under a millisecond.
+pub(crate) const SLICE_BYTES: usize = 64 * 1024;
+
+/// The long work of the calls running on a heap.
+#[derive(Default)]
+pub(crate) struct LongWork {
+    /// The call running now, whose work may stop unfinished; `None` while
+    /// no call runs (work then runs to its end).
+    running: Option<CallId>,
+    /// Set when an instruction's work stopped unfinished: the interpreter
+    /// runs the instruction again (`LongWork::take_unfinished`).
+    unfinished: bool,
+    /// Each call's work in progress (a call has at most one).
+    tasks: Vec<(CallId, Task, Progress)>,
+    /// Bytes held by the buffers of work in progress, counted in the heap's.
+    pub(crate) bytes: usize,
+}
+
+/// What is being worked on: the operation and its operands.
+#[derive(Clone, PartialEq, Debug)]
+pub(crate) enum Task {
+    /// Ordering two strings.
+    Order(StrKey, StrKey),
+    /// Making a string.
+    Build(Source),
+}
+
+/// Where a string being built comes from.
+#[derive(Clone, PartialEq, Debug)]
+pub(crate) enum Source {
+    /// The parts one after the other (`a + b`, interpolation).
+    Concat(Box<[StrKey]>),
+    /// A string so many times.
+    Repeat(StrKey, usize),
+    Upper(StrKey),
+    Lower(StrKey),
+    /// A byte range of a string, its ends on character boundaries.
+    Part(StrKey, usize, usize),
+    /// A string with every `from` (not empty) replaced by `to`.
+    Replace {
+        text: StrKey,
+        from: StrKey,
+        to: StrKey,
+    },
+    /// A list's items, shown as `str` shows them, with `sep` between.
+    Join {
+        list: ListKey,
+        sep: StrKey,
+    },
+}
+
+enum Progress {
+    /// The bytes of both strings found equal so far.
+    Ordering {
+        equal: usize,
+    },
+    Building(Building),
+}
+
+/// A string on its way: written, then measured, then looked up.
+#[derive(Default)]
+struct Building {
+    text: String,
+    /// Where the source is read next: which of its pieces (a part, a list
+    /// item, or between a separator and an item), and how far into it.
+    piece: usize,
+    read: usize,
+    /// A second place in the source (where a replacement's text goes on).
+    mark: usize,
+    stage: Stage,
+    /// Bytes of the buffer counted against the heap limit.
+    charged: usize,
+}
+
+#[derive(Default)]
+enum Stage {
+    /// Adding up the lengths of a list's strings (`join`), `item` of them
+    /// done: a result too long is an error before any of it is written.
+    Sizing { item: usize, total: usize },
+    #[default]
+    Writing,
+    /// Hashing and counting characters, `at` bytes done.
+    Measuring {
+        at: usize,
+        hasher: <SeededHasher as BuildHasher>::Hasher,
+        chars: usize,
+    },
+    /// Looking for an equal string: those `verified` differ; `checking`
+    /// is being compared, `at` bytes found equal so far.
+    Finding {
+        hash: u64,
+        chars: usize,
+        verified: Vec<StrKey>,
+        checking: Option<(StrKey, usize)>,
+    },
+}
+
+impl LongWork {
+    /// Marks `call` as the one running (`None`: none), returning the one
+    /// marked before, to put back when it ends.
+    pub(crate) fn set_running(&mut self, call: Option<CallId>) -> Option<CallId> {
+        self.unfinished = false;
+        std::mem::replace(&mut self.running, call)
+    }
+
+    /// Whether the last instruction stopped unfinished; clears it.
+    #[cold]
+    pub(crate) fn take_unfinished(&mut self) -> bool {
+        std::mem::take(&mut self.unfinished)
+    }
+
+    /// Drops the work of a call that ended or was abandoned.
+    pub(crate) fn forget(&mut self, call: CallId) {
+        let bytes = &mut self.bytes;
+        self.tasks.retain(|(c, _, progress)| {
+            if *c == call
+                && let Progress::Building(b) = progress
+            {
+                *bytes -= b.charged;
+            }
+            *c != call
+        });
+    }
+
+    /// The running call's progress on the task `is_it` picks, taken out;
+    /// `None` if it has none (it may have had progress on another task,
+    /// which is dropped: that instruction is over, by an error).
+    fn take(&mut self, is_it: impl Fn(&Task) -> bool) -> Option<Progress> {
+        let call = self.running?;
+        let i = self.tasks.iter().position(|(c, _, _)| *c == call)?;
+        let (_, task, progress) = self.tasks.swap_remove(i);
+        if is_it(&task) {
+            return Some(progress);
+        }
+        if let Progress::Building(b) = progress {
+            self.bytes -= b.charged;
+        }
+        None
+    }
+
+    /// Whether work may stop unfinished: only in a call.
+    fn may_stop(&self) -> bool {
+        self.running.is_some()
+    }
+
+    /// Keeps `progress` on `task` for the running call, and marks the
+    /// instruction unfinished: the error it returns (which the interpreter
+    /// sees is not one: `take_unfinished`).
+    fn stop(&mut self, task: Task, progress: Progress) -> String {
+        if let Some(call) = self.running {
+            self.tasks.push((call, task, progress));
+        }
+        self.unfinished = true;
+        String::from("unfinished")
+    }
+}
+
+impl Heap {
+    /// The hash of a string's text: fed to the hasher a slice at a time, as
+    /// a long string being built is measured.
+    pub(crate) fn hash_text(&self, text: &str) -> u64 {
+        let mut hasher = self.string_hasher.build_hasher();
+        for chunk in text.as_bytes().chunks(SLICE_BYTES) {
+            hasher.write(chunk);
+        }
+        hasher.finish()
+    }
+
+    /// The byte offset of character `index` of string `s` (not all
+    /// ASCII), found through the offsets kept for long strings
+    /// (`char_offsets.rs`). Charges the bytes read. In a call, a walk
+    /// longer than a slice stops unfinished between slices.
+    pub(crate) fn char_offset(&mut self, s: StrKey, index: usize) -> Result<usize, String> {
+        let budget = if self.work.may_stop() {
+            SLICE_BYTES
+        } else {
+            usize::MAX
+        };
+        match self.char_offsets.byte_offset(s, self.str(s), index, budget) {
+            Ok((at, read)) => {
+                self.worked_over(read);
+                Ok(at)
+            }
+            Err(read) => {
+                self.worked_over(read);
+                self.work.unfinished = true;
+                Err(String::from("unfinished"))
+            }
+        }
+    }
+
+    /// Orders two strings by bytes, and the bytes read this time. Strings
+    /// longer than a slice are compared a slice at a time in a call (an
+    /// unfinished error between slices).
+    pub(crate) fn order_strings(
+        &mut self,
+        x: StrKey,
+        y: StrKey,
+    ) -> Result<(Ordering, usize), String> {
+        let mut equal = match self.work.take(|t| *t == Task::Order(x, y)) {
+            Some(Progress::Ordering { equal }) => equal,
+            _ => 0,
+        };
+        let start = equal;
+        loop {
+            let (a, b) = (self.str(x).as_bytes(), self.str(y).as_bytes());
+            let shorter = a.len().min(b.len());
+            let end = shorter.min(equal + SLICE_BYTES);
+            let order = a[equal..end].cmp(&b[equal..end]);
+            equal = end;
+            if order != Ordering::Equal || end == shorter {
+                let order = order.then(a.len().cmp(&b.len()));
+                return Ok((order, equal - start));
+            }
+            if self.work.may_stop() {
+                self.worked_over(equal - start);
+                return Err(self
+                    .work
+                    .stop(Task::Order(x, y), Progress::Ordering { equal }));
+            }
+        }
+    }
+
+    /// The string `source` makes, interned: `string too long` past the
+    /// string limit, `out of memory` past the heap's. In a call, work longer
+    /// than a slice stops unfinished between slices.
+    pub(crate) fn intern_long(
+        &mut self,
+        source: Source,
+        natives: Option<&Natives>,
+    ) -> Result<StrKey, String> {
+        let mut b = match self
+            .work
+            .take(|t| matches!(t, Task::Build(s) if *s == source))
+        {
+            Some(Progress::Building(b)) => b,
+            _ => {
+                if self
+                    .exact_len(&source)
+                    .is_some_and(|n| n > self.max_string_len)
+                {
+                    return Err("string too long".into());
+                }
+                Building {
+                    stage: match source {
+                        Source::Join { .. } => Stage::Sizing { item: 0, total: 0 },
+                        _ => Stage::Writing,
+                    },
+                    ..Building::default()
+                }
+            }
+        };
+        loop {
+            match self.build_slice(&source, natives, &mut b) {
+                Ok(Some(key)) => return Ok(key),
+                Ok(None) => {}
+                Err(e) => {
+                    self.work.bytes -= b.charged;
+                    return Err(e);
+                }
+            }
+            // The buffer stays counted, with the progress that holds it.
+            if self.work.may_stop() {
+                return Err(self.work.stop(Task::Build(source), Progress::Building(b)));
+            }
+        }
+    }
+
+    /// The length of what `source` makes, where it is known before it is
+    /// built.
+    fn exact_len(&self, source: &Source) -> Option<usize> {
+        match source {
+            Source::Concat(parts) => Some(parts.iter().map(|&p| self.str(p).len()).sum()),
+            Source::Repeat(s, n) => self.str(*s).len().checked_mul(*n).or(Some(usize::MAX)),
+            Source::Part(_, a, b) => Some(b - a),
+            _ => None,
+        }
+    }
+
+    /// The longest string `source` may make: `join` stops where `str`
+    /// would.
+    fn string_limit(&self, source: &Source) -> usize {
+        match source {
+            Source::Join { .. } => printer::limit(self),
+            _ => self.max_string_len,
+        }
+    }
+
+    /// The length to make room for first: the exact length, or for a
+    /// case change or a replacement the text's own.
+    fn size_hint(&self, source: &Source) -> Option<usize> {
+        match source {
+            Source::Upper(s) | Source::Lower(s) | Source::Replace { text: s, .. } => {
+                Some(self.str(*s).len())
+            }
+            _ => self.exact_len(source),
+        }
+    }
+
+    /// One slice of a string's making; its key once it is made.
+    fn build_slice(
+        &mut self,
+        source: &Source,
+        natives: Option<&Natives>,
+        b: &mut Building,
+    ) -> Result<Option<StrKey>, String> {
+        match &mut b.stage {
+            Stage::Sizing { item, total } => {
+                let Source::Join { list, sep } = source else {
+                    unreachable!("only a join is sized")
+                };
+                let items = self.lists.get(*list).map_or(&[][..], |l| &l[..]);
+                let (len, end) = (items.len(), items.len().min(*item + SLICE_BYTES / 16));
+                let sep = self.str(*sep).len();
+                for &v in &items[*item..end] {
+                    // Other values are shown as they are written.
+                    if let Value::Str(s) = v {
+                        *total = total.saturating_add(self.str(s).len());
+                    }
+                }
+                *total = total.saturating_add(sep.saturating_mul(end - *item));
+                self.worked_over((end - *item) * 16);
+                *item = end;
+                if *total > self.string_limit(source).saturating_add(sep) {
+                    return Err("string too long".into());
+                }
+                if end == len {
+                    let total = *total;
+                    b.stage = Stage::Writing;
+                    self.charge_buffer(b, total)?;
+                }
+                Ok(None)
+            }
+            Stage::Writing => {
+                self.reserve_for_slice(source, b)?;
+                let before = b.text.len();
+                let written = self.write_slice(source, natives, b)?;
+                if b.text.len() > self.string_limit(source) {
+                    return Err("string too long".into());
+                }
+                // A write past the room made (a list item shown whole).
+                self.count_buffer(b)?;
+                self.worked_over(b.text.len() - before);
+                if written {
+                    b.stage = Stage::Measuring {
+                        at: 0,
+                        hasher: self.string_hasher.build_hasher(),
+                        chars: 0,
+                    };
+                }
+                Ok(None)
+            }
+            Stage::Measuring { at, hasher, chars } => {
+                let bytes = b.text.as_bytes();
+                let end = bytes.len().min(*at + SLICE_BYTES);
+                let chunk = &bytes[*at..end];
+                if !chunk.is_empty() {
+                    hasher.write(chunk);
+                }
+                // Every byte but a continuation byte starts a character.
+                *chars += chunk.iter().filter(|&&byte| (byte as i8) >= -0x40).count();
+                *at = end;
+                self.worked_over(chunk.len());
+                if end == bytes.len() {
+                    b.stage = Stage::Finding {
+                        hash: hasher.finish(),
+                        chars: *chars,
+                        verified: Vec::new(),
+                        checking: None,
+                    };
+                }
+                Ok(None)
+            }
+            Stage::Finding {
+                hash,
+                chars,
+                verified,
+                checking,
+            } => {
+                let (hash, chars) = (*hash, *chars);
+                if let Some((candidate, at)) = checking {
+                    let text = b.text.as_bytes();
+                    let Some(found) = self.strings.get(*candidate) else {
+                        *checking = None;
+                        return Ok(None);
+                    };
+                    let end = text.len().min(*at + SLICE_BYTES);
+                    let same = found.text.as_bytes()[*at..end] == text[*at..end];
+                    self.worked_over(end - *at);
+                    *at = end;
+                    if !same {
+                        verified.push(*candidate);
+                        *checking = None;
+                    } else if end == text.len() {
+                        let key = *candidate;
+                        self.gc.revive_string(&mut self.strings, key);
+                        self.work.bytes -= b.charged;
+                        return Ok(Some(key));
+                    }
+                    return Ok(None);
+                }
+                let len = b.text.len();
+                let strings = &self.strings;
+                let candidate = self.interner.find(hash, |k| {
+                    !verified.contains(&k)
+                        && strings
+                            .get(k)
+                            .is_some_and(|s| s.hash == hash && s.text.len() == len)
+                });
+                if let Some(candidate) = candidate {
+                    *checking = Some((candidate, 0));
+                    return Ok(None);
+                }
+                // None equal: it joins the heap, its buffer moved in.
+                self.work.bytes -= b.charged;
+                b.charged = 0;
+                let mut text = std::mem::take(&mut b.text);
+                if text.capacity() - text.len() > text.len() / 8 {
+                    text.shrink_to_fit();
+                }
+                let obj = StrObj {
+                    text: compact_str::CompactString::from(text),
+                    hash,
+                    char_len: chars,
+                };
+                self.charge(obj.heap_size())
+                    .map_err(|_| "out of memory".to_string())?;
+                let mark = self.gc.new_object_mark();
+                let key = self.strings.insert(obj, mark);
+                self.interner.insert(hash, key);
+                Ok(Some(key))
+            }
+        }
+    }
+
+    /// Makes room in `b`'s buffer for the next slice, counted against the
+    /// heap limit before it is allocated: the whole string at once where
+    /// its length is known or guessed, else twice the room, never much past
+    /// the string limit.
+    fn reserve_for_slice(&mut self, source: &Source, b: &mut Building) -> Result<(), String> {
+        /// Room left for the next slice's writing (a case change may
+        /// write three bytes for each one read).
+        const ROOM: usize = 4 * SLICE_BYTES;
+        let (len, capacity) = (b.text.len(), b.text.capacity());
+        let wanted = match self.size_hint(source) {
+            Some(n) if capacity == 0 => n,
+            _ if capacity - len >= ROOM => return Ok(()),
+            _ => (capacity * 2)
+                .max(len + ROOM)
+                .min(self.string_limit(source).saturating_add(ROOM)),
+        };
+        if wanted <= capacity {
+            return Ok(());
+        }
+        self.charge_buffer(b, wanted - len)
+    }
+
+    /// Makes room for `n` more bytes in `b`'s buffer, counted against the
+    /// heap limit before it is allocated.
+    fn charge_buffer(&mut self, b: &mut Building, n: usize) -> Result<(), String> {
+        let wanted = b.text.len() + n;
+        if wanted > b.charged {
+            self.charge(wanted - b.charged)
+                .map_err(|_| "out of memory".to_string())?;
+            self.work.bytes += wanted - b.charged;
+            b.charged = wanted;
+        }
+        b.text.reserve_exact(n);
+        self.count_buffer(b)
+    }
+
+    /// Counts what `b`'s buffer holds beyond what it was charged for.
+    fn count_buffer(&mut self, b: &mut Building) -> Result<(), String> {
+        let grown = b.text.capacity().saturating_sub(b.charged);
+        if grown > 0 {
+            self.charge(grown)
+                .map_err(|_| "out of memory".to_string())?;
+            self.work.bytes += grown;
+            b.charged += grown;
+        }
+        Ok(())
+    }
+
+    /// Writes about a slice more of `source`'s text; true once all of it
+    /// is written.
+    fn write_slice(
+        &self,
+        source: &Source,
+        natives: Option<&Natives>,
+        b: &mut Building,
+    ) -> Result<bool, String> {
+        let mut budget = SLICE_BYTES;
+        let out = &mut b.text;
+        Ok(match source {
+            Source::Concat(parts) => {
+                while let Some(&part) = parts.get(b.piece) {
+                    b.read = copy_some(out, self.str(part), b.read, &mut budget);
+                    if b.read < self.str(part).len() {
+                        return Ok(false);
+                    }
+                    (b.piece, b.read) = (b.piece + 1, 0);
+                }
+                true
+            }
+            Source::Repeat(s, n) => {
+                let s = self.str(*s);
+                let total = s.len() * n;
+                while out.len() < total && budget > 0 {
+                    let at = out.len();
+                    let into = at % s.len();
+                    // Whole copies already written are copied again, as
+                    // many as fit, so a short string is not copied byte by
+                    // byte.
+                    if into == 0 && at > 0 && s.len() <= budget {
+                        let copies = (budget / s.len()).min(at / s.len());
+                        let n = (copies * s.len()).min(total - at);
+                        out.extend_from_within(0..n);
+                        budget -= n;
+                    } else {
+                        copy_some(out, s, into, &mut budget);
+                    }
+                }
+                out.len() == total
+            }
+            Source::Upper(s) | Source::Lower(s) => {
+                let s = self.str(*s);
+                let end = char_boundary_after(s, b.read + budget);
+                let piece = &s[b.read..end];
+                let at = out.len();
+                let upper = matches!(source, Source::Upper(_));
+                if piece.is_ascii() {
+                    out.push_str(piece);
+                    if upper {
+                        out[at..].make_ascii_uppercase();
+                    } else {
+                        out[at..].make_ascii_lowercase();
+                    }
+                } else if upper {
+                    out.extend(piece.chars().flat_map(char::to_uppercase));
+                } else {
+                    out.extend(piece.chars().flat_map(char::to_lowercase));
+                }
+                b.read = end;
+                end == s.len()
+            }
+            Source::Part(s, start, end) => {
+                let part = &self.str(*s)[*start..*end];
+                b.read = copy_some(out, part, b.read, &mut budget);
+                b.read == part.len()
+            }
+            Source::Replace { text, from, to } => {
+                let (text, from, to) = (self.str(*text), self.str(*from), self.str(*to));
+                loop {
+                    // Piece 1: a replacement being written, the text to go
+                    // on from at `mark`.
+                    if b.piece == 1 {
+                        b.read = copy_some(out, to, b.read, &mut budget);
+                        if b.read < to.len() {
+                            return Ok(false);
+                        }
+                        (b.piece, b.read) = (0, b.mark);
+                    }
+                    if b.read == text.len() {
+                        return Ok(true);
+                    }
+                    if budget == 0 {
+                        return Ok(false);
+                    }
+                    let window_end = char_boundary_after(text, b.read + budget + from.len());
+                    match text[b.read..window_end].find(from) {
+                        Some(at) => {
+                            let at = b.read + at;
+                            out.push_str(&text[b.read..at]);
+                            budget = budget.saturating_sub(at - b.read);
+                            (b.piece, b.read, b.mark) = (1, 0, at + from.len());
+                        }
+                        None if window_end == text.len() => {
+                            out.push_str(&text[b.read..]);
+                            b.read = text.len();
+                            return Ok(true);
+                        }
+                        None => {
+                            // A match may begin in the window's last
+                            // `from.len() - 1` bytes and end past it: the
+                            // next slice reads from there.
+                            let mut safe = window_end + 1 - from.len();
+                            while !text.is_char_boundary(safe) {
+                                safe -= 1;
+                            }
+                            let safe = safe.max(b.read);
+                            out.push_str(&text[b.read..safe]);
+                            b.read = safe;
+                            return Ok(false);
+                        }
+                    }
+                }
+            }
+            Source::Join { list, sep } => {
+                let sep = self.str(*sep);
+                // Piece 2k is item k; piece 2k + 1 the separator after it.
+                loop {
+                    let len = self.lists.get(*list).map_or(0, |l| l.len());
+                    let item = b.piece / 2;
+                    if b.piece % 2 == 1 {
+                        if item + 1 >= len {
+                            return Ok(true);
+                        }
+                        b.read = copy_some(out, sep, b.read, &mut budget);
+                        if b.read < sep.len() {
+                            return Ok(false);
+                        }
+                    } else {
+                        let Some(&v) = self.lists.get(*list).and_then(|l| l.get(item)) else {
+                            return Ok(true);
+                        };
+                        if let Value::Str(s) = v {
+                            let s = self.str(s);
+                            b.read = copy_some(out, s, b.read, &mut budget);
+                            if b.read < s.len() {
+                                return Ok(false);
+                            }
+                        } else {
+                            let shown = match natives {
+                                Some(natives) => printer::display(self, natives, v)
+                                    .map_err(|_| "string too long".to_string())?,
+                                None => v.type_name().to_string(),
+                            };
+                            out.push_str(&shown);
+                            budget = budget.saturating_sub(shown.len());
+                        }
+                    }
+                    (b.piece, b.read) = (b.piece + 1, 0);
+                    if budget == 0 || out.len() > self.max_string_len {
+                        return Ok(false);
+                    }
+                }
+            }
+        })
+    }
+}
+
+/// Copies `src` from byte `from` into `out`, at most about `budget`
+/// bytes of it (to the next character boundary), and spends them; the
+/// offset it got to.
+fn copy_some(out: &mut String, src: &str, from: usize, budget: &mut usize) -> usize {
+    let end = char_boundary_after(src, from + *budget);
+    out.push_str(&src[from..end]);
+    *budget -= (end - from).min(*budget);
+    end
+}
+
+/// The first character boundary of `text` at or after `at` (its end if
+/// `at` is past it).
+fn char_boundary_after(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
