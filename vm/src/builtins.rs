@@ -1,9 +1,9 @@
 //! The standard library's free functions and constants.
 
-use crate::heap::{Heap, Key};
+use crate::heap::{Heap, Key, SLICE_BYTES, Shown, Source};
 use crate::native::{Arity, NativeCtx, NativeError, NativeResult};
 use crate::ops;
-use crate::value::{Value, Vec3};
+use crate::value::{StrKey, Value, Vec3};
 
 type Builtin = fn(&mut NativeCtx<'_>, &[Value]) -> NativeResult;
 
@@ -66,7 +66,31 @@ fn not_a_number(name: &str, v: Value) -> NativeError {
     NativeError(format!("{name} expects a number, got {}", v.type_name()))
 }
 
+/// Whether showing `v` may take more than a slice of work: its text is
+/// then made a slice at a time (`heap/long_work.rs`).
+fn shows_long(ctx: &NativeCtx<'_>, v: Value) -> bool {
+    match v {
+        Value::List(_) | Value::Map(_) => true,
+        Value::Str(k) => ctx.core.heap.str(k).len() > SLICE_BYTES,
+        _ => false,
+    }
+}
+
+/// `values` shown as `print` shows them, a space between, made a slice
+/// at a time.
+fn show_long(ctx: &mut NativeCtx<'_>, values: &[Value]) -> Result<StrKey, NativeError> {
+    let core = &mut *ctx.core;
+    let shown = Source::Show(Shown(values.into()));
+    Ok(core.heap.intern_long(shown, Some(&core.natives))?)
+}
+
 fn print(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    if args.iter().any(|&a| shows_long(ctx, a)) {
+        let line = show_long(ctx, args)?;
+        let core = &mut *ctx.core;
+        (core.print)(core.heap.str(line));
+        return Ok(Value::Nil);
+    }
     let mut line = String::new();
     for (i, &a) in args.iter().enumerate() {
         if i > 0 {
@@ -84,6 +108,9 @@ fn print(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 fn str_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     if let Value::Str(_) = args[0] {
         return Ok(args[0]);
+    }
+    if shows_long(ctx, args[0]) {
+        return Ok(Value::Str(show_long(ctx, args)?));
     }
     let s = ctx.display(args[0])?;
     ctx.string(&s)

@@ -318,7 +318,7 @@ fn list_method(
         }
         m::SORT => {
             arity(name, args, 0)?;
-            sort(ctx, l, len)?;
+            ctx.core.heap.sort_list(l)?;
             Value::Nil
         }
         m::JOIN => {
@@ -374,79 +374,6 @@ fn list_method(
         _ => return Err(unknown(ctx, recv, id)),
     };
     Ok(Outcome::Value(value))
-}
-
-/// `l.sort()`: stable; numbers (ints and floats together, compared
-/// exactly) or strings. The items are checked first, so that the sort
-/// itself compares only values with a total order: a NaN, or a value that
-/// cannot be compared with the first, is an error and leaves the list as
-/// it was.
-fn sort(ctx: &mut NativeCtx<'_>, l: crate::value::ListKey, len: usize) -> Result<(), NativeError> {
-    let n = len.max(2) as f64;
-    ctx.charge((n * n.log2()) as usize);
-    let heap = &ctx.core.heap;
-    let mut items = heap.lists.get(l).ok_or_else(stale)?.to_vec();
-    if items.len() < 2 {
-        return Ok(());
-    }
-    let strings = matches!(items.first(), Some(Value::Str(_)));
-    for &v in &items {
-        let fits = match v {
-            Value::Str(k) => strings && heap.strings.contains_key(k),
-            Value::Float(f) => !strings && !f.is_nan(),
-            Value::Int(_) => !strings,
-            _ => false,
-        };
-        if !fits {
-            return Err(NativeError(match v {
-                Value::Float(f) if !strings && f.is_nan() => "cannot sort NaN".into(),
-                Value::Str(k) if strings && !heap.strings.contains_key(k) => {
-                    "stale handle: the object was freed".into()
-                }
-                _ => format!(
-                    "cannot compare {} and {}",
-                    items[0].type_name(),
-                    v.type_name()
-                ),
-            }));
-        }
-    }
-    if strings {
-        // Charged for the bytes its comparisons may read, after the fact:
-        // one sort is not split (see the README's Security section).
-        let mut work = 0;
-        items.sort_by(|&a, &b| {
-            work += ops::compare_work(heap, a, b);
-            match (a, b) {
-                (Value::Str(x), Value::Str(y)) => heap.str(x).cmp(heap.str(y)),
-                _ => std::cmp::Ordering::Equal,
-            }
-        });
-        ctx.charge(work);
-    } else {
-        items.sort_by(|&a, &b| ops::compare_numbers(a, b).unwrap_or(std::cmp::Ordering::Equal));
-    }
-    let mut list = ctx.core.heap.list_write(l).ok_or_else(stale)?;
-    list.items().copy_from_slice(&items);
-    Ok(())
-}
-
-/// A new list of the `count` strings `parts` yields. Its buffer is
-/// charged before it is allocated, and each string as it is made, so a
-/// list too big for the heap fails before it takes the memory.
-fn list_of_parts<'a>(
-    ctx: &mut NativeCtx<'_>,
-    count: usize,
-    parts: impl Iterator<Item = &'a str>,
-) -> crate::native::NativeResult {
-    let heap = &mut ctx.core.heap;
-    heap.charge(count.saturating_mul(crate::heap::VALUE_SIZE))
-        .map_err(oom)?;
-    let mut items = Vec::with_capacity(count);
-    for part in parts {
-        items.push(Value::Str(heap.intern(part).map_err(oom)?));
-    }
-    Ok(Value::List(heap.alloc_list(items).map_err(oom)?))
 }
 
 /// The byte offset of character `char_index` of string `s`.
@@ -528,31 +455,23 @@ fn string_method(
         }
         _ => {}
     }
-    // The rest makes many strings from this one's text, which is copied
-    // out of the heap first.
-    let text = obj.text.to_string();
-    ctx.charge(text.len() / 16);
-    let string_arg = |ctx: &NativeCtx<'_>, i: usize| ctx.str_arg(args[i], name);
     let v = match id {
         m::SPLIT => {
             arity(name, args, 1)?;
-            let sep = string_arg(ctx, 0)?;
-            if sep.is_empty() {
+            let Value::Str(sep) = args[0] else {
+                return Err(NativeError(format!(
+                    "{name} expects a string, got {}",
+                    args[0].type_name()
+                )));
+            };
+            if ctx.core.heap.str(sep).is_empty() {
                 return Err(NativeError::new("split: empty separator"));
             }
-            // The list is counted before it is built: a string of
-            // separators would otherwise make a list far past the limit.
-            let count = text.matches(&*sep).count() + 1;
-            ctx.charge(text.len() / 16 + count);
-            list_of_parts(ctx, count, text.split(&*sep))?
+            Value::List(ctx.core.heap.split_long(s, Some(sep))?)
         }
         m::CHARS => {
             arity(name, args, 0)?;
-            ctx.charge(char_len);
-            let chars = text
-                .char_indices()
-                .map(|(at, ch)| &text[at..at + ch.len_utf8()]);
-            list_of_parts(ctx, char_len, chars)?
+            Value::List(ctx.core.heap.split_long(s, None)?)
         }
         _ => return Err(unknown(ctx, recv, id)),
     };

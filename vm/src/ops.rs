@@ -228,18 +228,6 @@ pub fn equal_ref(a: &Value, b: &Value) -> bool {
     }
 }
 
-/// The work, in instructions, of ordering `a` and `b`: for two strings,
-/// the bytes the comparison may read (those of the shorter), 16 to an
-/// instruction; nothing for anything else.
-pub fn compare_work(heap: &Heap, a: Value, b: Value) -> usize {
-    match (a, b) {
-        (Value::Str(x), Value::Str(y)) => {
-            heap.str(x).len().min(heap.str(y).len()) / crate::heap::BYTES_PER_UNIT
-        }
-        _ => 0,
-    }
-}
-
 /// Orders two values for `<` and friends: numbers, or strings by bytes.
 /// `None` for NaN comparisons (every ordered comparison is then false).
 pub fn compare(heap: &Heap, a: Value, b: Value) -> Result<Option<Ordering>, String> {

@@ -12,7 +12,7 @@
 use std::fmt::Write;
 
 use crate::heap::Heap;
-use crate::value::{Value, Vec3};
+use crate::value::{ListKey, MapKey, StrKey, Value, Vec3};
 use crate::vm::Natives;
 
 /// The text of a value was longer than the printer's limit.
@@ -27,17 +27,14 @@ pub fn limit(heap: &Heap) -> usize {
 /// `str(v)`: strings print as themselves at top level.
 pub fn display(heap: &Heap, natives: &Natives, v: Value) -> Result<String, TooLong> {
     let mut out = String::new();
-    match v {
-        Value::Str(k) => out.push_str(heap.str(k)),
-        other => write_value(heap, natives, other, &mut out, limit(heap))?,
-    }
+    Walk::display(v).write_some(heap, natives, &mut out, &mut usize::MAX.clone())?;
     Ok(out)
 }
 
 /// Shows a value as it appears inside a list (strings quoted).
 pub fn repr(heap: &Heap, natives: &Natives, v: Value) -> Result<String, TooLong> {
     let mut out = String::new();
-    write_value(heap, natives, v, &mut out, limit(heap))?;
+    Walk::repr(v).write_some(heap, natives, &mut out, &mut usize::MAX.clone())?;
     Ok(out)
 }
 
@@ -47,91 +44,192 @@ pub fn cut_to_limit(text: Result<String, TooLong>) -> String {
     text.unwrap_or_else(|TooLong| "<text too long to show>".to_string())
 }
 
-enum Task {
+/// A value being printed: what is left to write, next last. It writes a
+/// budget of bytes at a time, so that a long text is made between slices
+/// of a call (`heap/long_work.rs`); containers are read as they are
+/// reached (one that another call changes in the meantime prints as it is
+/// then; a freed one as stale).
+pub(crate) struct Walk {
+    steps: Vec<Step>,
+    /// The containers being printed, innermost last, and the same as a
+    /// set.
+    ancestors: Vec<Container>,
+    open: rustc_hash::FxHashSet<Container>,
+}
+
+enum Step {
     Value(Value),
     Text(&'static str),
+    /// A list's items from this one on.
+    Items(ListKey, usize),
+    /// A map's entries from this one on.
+    Entries(MapKey, usize),
+    /// A string as a literal, from this byte on.
+    Quoted(StrKey, usize),
+    /// A string as itself, from this byte on.
+    Plain(StrKey, usize),
     /// Leaves a container: it is no longer an ancestor.
     Exit,
 }
 
 #[derive(PartialEq, Eq, Hash, Clone, Copy)]
 enum Container {
-    List(crate::value::ListKey),
-    Map(crate::value::MapKey),
+    List(ListKey),
+    Map(MapKey),
 }
 
-fn write_value(
-    heap: &Heap,
-    natives: &Natives,
-    v: Value,
-    out: &mut String,
-    limit: usize,
-) -> Result<(), TooLong> {
-    let mut tasks = vec![Task::Value(v)];
-    // The containers being printed, innermost last, and the same as a set.
-    let mut ancestors: Vec<Container> = Vec::new();
-    let mut open: rustc_hash::FxHashSet<Container> = Default::default();
-    while let Some(task) = tasks.pop() {
-        make_room(out, limit)?;
-        match task {
-            Task::Text(t) => out.push_str(t),
-            Task::Exit => {
-                if let Some(c) = ancestors.pop() {
-                    open.remove(&c);
-                }
-            }
-            Task::Value(Value::List(k)) => {
-                let Some(items) = heap.lists.get(k) else {
-                    out.push_str("<stale list>");
-                    continue;
-                };
-                if open.contains(&Container::List(k)) {
-                    out.push_str("[...]");
-                    continue;
-                }
-                out.push('[');
-                ancestors.push(Container::List(k));
-                open.insert(Container::List(k));
-                tasks.push(Task::Exit);
-                tasks.push(Task::Text("]"));
-                for (i, &item) in items.iter().enumerate().rev() {
-                    tasks.push(Task::Value(item));
-                    if i > 0 {
-                        tasks.push(Task::Text(", "));
-                    }
-                }
-            }
-            Task::Value(Value::Map(k)) => {
-                let Some(map) = heap.maps.get(k) else {
-                    out.push_str("<stale map>");
-                    continue;
-                };
-                if open.contains(&Container::Map(k)) {
-                    out.push_str("{...}");
-                    continue;
-                }
-                out.push('{');
-                ancestors.push(Container::Map(k));
-                open.insert(Container::Map(k));
-                tasks.push(Task::Exit);
-                tasks.push(Task::Text("}"));
-                for (i, (key, &value)) in map.iter().enumerate().rev() {
-                    tasks.push(Task::Value(value));
-                    tasks.push(Task::Text(": "));
-                    tasks.push(Task::Value(key.to_value()));
-                    if i > 0 {
-                        tasks.push(Task::Text(", "));
-                    }
-                }
-            }
-            Task::Value(Value::Str(k)) => quote(heap.str(k), out, limit)?,
-            Task::Value(other) => write_scalar(heap, natives, other, out),
+impl Walk {
+    /// `v` as `str` shows it.
+    pub(crate) fn display(v: Value) -> Walk {
+        Walk::starting_with(match v {
+            Value::Str(k) => Step::Plain(k, 0),
+            other => Step::Value(other),
+        })
+    }
+
+    /// `v` as it shows inside a list.
+    pub(crate) fn repr(v: Value) -> Walk {
+        Walk::starting_with(Step::Value(v))
+    }
+
+    fn starting_with(step: Step) -> Walk {
+        Walk {
+            steps: vec![step],
+            ancestors: Vec::new(),
+            open: Default::default(),
         }
     }
-    if out.len() > limit {
-        return Err(TooLong);
+
+    /// Writes the text to `out`, spending `budget` (in bytes of work: each
+    /// byte written, and each step as the bytes copied in its time): true
+    /// once it is all written. Too long once `out` passes the printer's
+    /// limit.
+    pub(crate) fn write_some(
+        &mut self,
+        heap: &Heap,
+        natives: &Natives,
+        out: &mut String,
+        budget: &mut usize,
+    ) -> Result<bool, TooLong> {
+        /// The work of a step (about 60 ns: a container's way in and out
+        /// of the set of open ones), in bytes.
+        const STEP: usize = 256;
+        let limit = limit(heap);
+        while let Some(step) = self.steps.pop() {
+            if *budget == 0 {
+                self.steps.push(step);
+                return Ok(false);
+            }
+            make_room(out, limit)?;
+            let before = out.len();
+            self.write_step(heap, natives, step, out, limit, *budget)?;
+            *budget = budget.saturating_sub(out.len() - before + STEP);
+        }
+        if out.len() > limit {
+            return Err(TooLong);
+        }
+        Ok(true)
     }
-    Ok(())
+
+    fn write_step(
+        &mut self,
+        heap: &Heap,
+        natives: &Natives,
+        step: Step,
+        out: &mut String,
+        limit: usize,
+        budget: usize,
+    ) -> Result<(), TooLong> {
+        match step {
+            Step::Text(t) => out.push_str(t),
+            Step::Exit => {
+                if let Some(c) = self.ancestors.pop() {
+                    self.open.remove(&c);
+                }
+            }
+            Step::Value(Value::List(k)) => {
+                if !heap.lists.contains_key(k) {
+                    out.push_str("<stale list>");
+                } else if self.open.contains(&Container::List(k)) {
+                    out.push_str("[...]");
+                } else {
+                    out.push('[');
+                    self.enter(Container::List(k), "]");
+                    self.steps.push(Step::Items(k, 0));
+                }
+            }
+            Step::Value(Value::Map(k)) => {
+                if !heap.maps.contains_key(k) {
+                    out.push_str("<stale map>");
+                } else if self.open.contains(&Container::Map(k)) {
+                    out.push_str("{...}");
+                } else {
+                    out.push('{');
+                    self.enter(Container::Map(k), "}");
+                    self.steps.push(Step::Entries(k, 0));
+                }
+            }
+            Step::Items(k, i) => {
+                if let Some(&item) = heap.lists.get(k).and_then(|items| items.get(i)) {
+                    self.steps.push(Step::Items(k, i + 1));
+                    self.steps.push(Step::Value(item));
+                    if i > 0 {
+                        self.steps.push(Step::Text(", "));
+                    }
+                }
+            }
+            Step::Entries(k, i) => {
+                if let Some((key, &value)) = heap.maps.get(k).and_then(|map| map.get_index(i)) {
+                    self.steps.push(Step::Entries(k, i + 1));
+                    self.steps.push(Step::Value(value));
+                    self.steps.push(Step::Text(": "));
+                    self.steps.push(Step::Value(key.to_value()));
+                    if i > 0 {
+                        self.steps.push(Step::Text(", "));
+                    }
+                }
+            }
+            Step::Value(Value::Str(k)) => self.steps.push(Step::Quoted(k, 0)),
+            Step::Quoted(k, at) => {
+                let text = heap.str(k);
+                if at == 0 {
+                    // Escapes only lengthen it.
+                    if out.len() + text.len() + 2 > limit + PIECE {
+                        return Err(TooLong);
+                    }
+                    reserve_bounded(out, text.len().min(budget) + 2, limit);
+                    out.push('"');
+                }
+                let end = quote_some(&text[at..], out, budget) + at;
+                if end < text.len() {
+                    self.steps.push(Step::Quoted(k, end));
+                } else {
+                    out.push('"');
+                }
+            }
+            Step::Plain(k, at) => {
+                let text = heap.str(k);
+                let mut end = at.saturating_add(budget).min(text.len());
+                while !text.is_char_boundary(end) {
+                    end += 1;
+                }
+                out.push_str(&text[at..end]);
+                if end < text.len() {
+                    self.steps.push(Step::Plain(k, end));
+                }
+            }
+            Step::Value(other) => write_scalar(heap, natives, other, out),
+        }
+        Ok(())
+    }
+
+    /// Opens a container, which `close` ends.
+    fn enter(&mut self, container: Container, close: &'static str) {
+        self.ancestors.push(container);
+        self.open.insert(container);
+        self.steps.push(Step::Exit);
+        self.steps.push(Step::Text(close));
+    }
 }
 
 fn write_scalar(heap: &Heap, natives: &Natives, v: Value, out: &mut String) {
@@ -195,21 +293,14 @@ fn reserve_bounded(out: &mut String, extra: usize, limit: usize) {
     }
 }
 
-/// A string as a literal: quoted, with escapes; too long if it would take
-/// the text past the limit.
-fn quote(s: &str, out: &mut String, limit: usize) -> Result<(), TooLong> {
-    let escapes = s
-        .chars()
-        .filter(|&c| matches!(c, '"' | '\\') || c.is_control())
-        .count();
-    // An escape takes at most 10 bytes (`\u{10ffff}` style) for a char of one.
-    let longest = s.len() + 2 + escapes * 9;
-    if out.len() + longest > limit + PIECE {
-        return Err(TooLong);
-    }
-    reserve_bounded(out, longest, limit);
-    out.push('"');
-    for ch in s.chars() {
+/// Writes `s` escaped as in a string literal (without the quotes), about
+/// `budget` bytes of it: the bytes of `s` it got through.
+fn quote_some(s: &str, out: &mut String, budget: usize) -> usize {
+    let start = out.len();
+    for (at, ch) in s.char_indices() {
+        if out.len() - start >= budget {
+            return at;
+        }
         match ch {
             '"' => out.push_str("\\\""),
             '\\' => out.push_str("\\\\"),
@@ -223,6 +314,5 @@ fn quote(s: &str, out: &mut String, limit: usize) -> Result<(), TooLong> {
             c => out.push(c),
         }
     }
-    out.push('"');
-    Ok(())
+    s.len()
 }

@@ -725,7 +725,7 @@ impl Vm {
             }
             _ => {
                 self.core.calls.remove(call);
-                self.core.heap.work.forget(call);
+                self.core.heap.forget_work(call);
                 self.core.debug.finished(call);
             }
         }
@@ -775,7 +775,7 @@ impl Vm {
     /// Abandons a suspended call.
     pub fn cancel(&mut self, call: CallId) {
         self.core.calls.remove(call);
-        self.core.heap.work.forget(call);
+        self.core.heap.forget_work(call);
     }
 
     /// Whether a call is still in progress.

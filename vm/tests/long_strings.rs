@@ -31,6 +31,28 @@ const SCRIPT: &str = "
         let b = \"x\".repeat(1000000) + \"b\";
         return [a < b, a <= b, a > b, a >= b, b < a, a < a, a <= a];
     }
+    fn show() {
+        let a = [1, \"x\\\"y\", 2.5, {\"k\": [nil, true]}];
+        for i in 0..15 { a = [a, a]; }
+        return str(a);
+    }
+    fn show_long() { return str([\"é\\n\".repeat(100000), wide]); }
+    fn split() { return (\"ab,\".repeat(100000) + \"é\".repeat(50000) + \",\" + \"x\".repeat(70000)).split(\",\"); }
+    fn split_wide() { return (\"日é::\".repeat(50000)).split(\"é::\"); }
+    fn chars() { return (\"aé日\".repeat(100000)).chars(); }
+    fn sort_numbers() {
+        let l = [];
+        for i in 0..30000 { l.push((i * 7919) % 30011); l.push(((i * 104729) % 30011) + 0.5); }
+        l.sort();
+        return [len(l), l[0], l[1], l[29999], l[59999]];
+    }
+    fn sort_strings() {
+        let l = [];
+        for i in 0..40 { l.push(\"x\".repeat(100000) + str((i * 7) % 40)); }
+        l.sort();
+        let tail = fn(s) { return s.slice(100000, len(s)); };
+        return [tail(l[0]), tail(l[1]), tail(l[2]), tail(l[39])];
+    }
     fn same() { return \"ab\".repeat(100000) == \"a\" + \"ba\".repeat(99999) + \"b\"; }
 ";
 
@@ -79,6 +101,43 @@ fn expected(f: &str) -> String {
             .collect::<Vec<_>>()
             .join(", "),
         "less" => "[true, true, false, false, false, false, true]".into(),
+        "show" => (0..15).fold(
+            r#"[1, "x\"y", 2.5, {"k": [nil, true]}]"#.to_string(),
+            |a, _| format!("[{a}, {a}]"),
+        ),
+        "show_long" => format!("[\"{}\", \"{wide}\"]", "é\\n".repeat(100000)),
+        "split" => {
+            let text = "ab,".repeat(100000) + &"é".repeat(50000) + "," + &"x".repeat(70000);
+            show_list(text.split(','))
+        }
+        "split_wide" => show_list("日é::".repeat(50000).split("é::")),
+        "chars" => show_list("aé日".repeat(100000).chars().map(String::from)),
+        "sort_numbers" => {
+            let mut l: Vec<f64> = (0..30000u64)
+                .flat_map(|i| {
+                    [
+                        ((i * 7919) % 30011) as f64,
+                        ((i * 104729) % 30011) as f64 + 0.5,
+                    ]
+                })
+                .collect();
+            l.sort_by(f64::total_cmp);
+            let show = |f: f64| {
+                if f.fract() == 0.0 {
+                    format!("{f}")
+                } else {
+                    format!("{f:?}")
+                }
+            };
+            format!(
+                "[60000, {}, {}, {}, {}]",
+                show(l[0]),
+                show(l[1]),
+                show(l[29999]),
+                show(l[59999])
+            )
+        }
+        "sort_strings" => r#"["0", "1", "10", "9"]"#.into(),
         "same" => "true".into(),
         _ => unreachable!("{f}"),
     }
@@ -97,8 +156,21 @@ const FUNCTIONS: &[&str] = &[
     "index",
     "join",
     "less",
+    "show",
+    "show_long",
+    "split",
+    "split_wide",
+    "chars",
+    "sort_numbers",
+    "sort_strings",
     "same",
 ];
+
+/// A list of strings as `str` shows it.
+fn show_list<S: AsRef<str>>(items: impl Iterator<Item = S>) -> String {
+    let quoted: Vec<String> = items.map(|s| format!("\"{}\"", s.as_ref())).collect();
+    format!("[{}]", quoted.join(", "))
+}
 
 #[test]
 fn long_string_work_is_split_between_resumes_and_gives_what_it_gives_at_once() {
@@ -192,10 +264,20 @@ fn long_work_that_fails_reports_the_line_it_failed_on() {
                  let l = [];
                  for i in 0..200 { l.push(\"x\".repeat(2000000)); }
                  return l.join(\"\");
+             }
+             fn sort_nan() {
+                 let l = [];
+                 for i in 0..100000 { l.push(i * 1.0); }
+                 l.push(0.0 / 0.0);
+                 l.sort();
              }",
         )
         .unwrap();
-    for (f, line) in [("too_long", 3), ("join_too_long", 9)] {
+    for (f, message, line) in [
+        ("too_long", "string too long", 3),
+        ("join_too_long", "string too long", 9),
+        ("sort_nan", "cannot sort NaN", 15),
+    ] {
         let call = vm.start_call(game, f, &[]).unwrap();
         let error = loop {
             match vm.resume(call, Budget::Instructions(10_000)) {
@@ -204,7 +286,91 @@ fn long_work_that_fails_reports_the_line_it_failed_on() {
                 other => panic!("{f}: {other:?}"),
             }
         };
-        assert!(error.message.contains("string too long"), "{f}: {error}");
+        assert!(error.message.contains(message), "{f}: {error}");
         assert_eq!(error.stack[0].line, line, "{f}: {error}");
     }
+}
+
+#[test]
+fn a_list_that_another_call_lengthens_while_it_is_sorted_is_an_error() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "shared.ark",
+            "let l = [];
+             for i in 0..100000 { l.push(100000 - i); }
+             fn sort() { l.sort(); return l[0]; }
+             fn grow() { l.push(0); }",
+        )
+        .unwrap();
+    // Past the copy of the items (100,000 of them, 16 bytes of work each:
+    // about ten resumes), into the merging.
+    let call = vm.start_call(game, "sort", &[]).unwrap();
+    for _ in 0..30 {
+        assert!(matches!(
+            vm.resume(call, Budget::Instructions(10_000)),
+            RunResult::Suspended
+        ));
+    }
+    vm.call(game, "grow", &[]).unwrap();
+    let (result, _) = loop {
+        match vm.resume(call, Budget::Instructions(10_000)) {
+            RunResult::Suspended => {}
+            other => break (other, ()),
+        }
+    };
+    let RunResult::Error(error) = result else {
+        panic!("{result:?}")
+    };
+    assert!(
+        error
+            .message
+            .contains("the list changed while it was sorted"),
+        "{error}"
+    );
+}
+
+#[test]
+fn printing_a_big_structure_in_slices_prints_what_it_prints_at_once() {
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut vm = Vm::new();
+    let sink = lines.clone();
+    vm.set_print(move |line| sink.lock().unwrap().push(line.to_string()));
+    let game = vm
+        .load(
+            "print.ark",
+            "fn show() { let a = [\"ab\", {\"c\": 1.5}]; for i in 0..16 { a = [a, a]; } print(1, a, \"end\"); }",
+        )
+        .unwrap();
+    vm.call(game, "show", &[]).unwrap();
+    let call = vm.start_call(game, "show", &[]).unwrap();
+    let (_, resumes) = run_to_end(&mut vm, call, Budget::Instructions(10_000));
+    let lines = lines.lock().unwrap();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0], lines[1]);
+    assert!(lines[0].starts_with("1 [[[[") && lines[0].ends_with("]]]] end"));
+    assert!(resumes >= 5, "{resumes} resumes");
+}
+
+#[test]
+fn a_big_string_swept_is_given_back_a_piece_at_a_time() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "free.ark",
+            "let s = \"ab\".repeat(8000000); fn forget() { s = nil; }",
+        )
+        .unwrap();
+    vm.full_collect();
+    let held = vm.heap().bytes();
+    vm.call(game, "forget", &[]).unwrap();
+    // Steps of 3,000 units give back at most two megabytes each (a piece
+    // is 2,048 units of work): freed in one go it would be one step.
+    let mut steps = 0;
+    while vm.heap().bytes() + 15_000_000 > held {
+        vm.gc_step_forced(Budget::Instructions(3_000));
+        steps += 1;
+        assert!(steps < 100_000, "never given back");
+    }
+    assert!(steps >= 8, "16 MB given back in {steps} steps");
 }

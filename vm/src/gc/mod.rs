@@ -390,6 +390,11 @@ fn scan_mutable_roots(core: &mut Core, running: Running<'_>, fibers: bool) -> us
     for &v in core.roots.lock().expect("root registry").values() {
         heap.shade(v);
     }
+    // What long work holds and no call's registers do yet.
+    let held: Vec<Value> = heap.work.roots().collect();
+    for v in held {
+        heap.shade(v);
+    }
     work + core.globals.len()
 }
 
@@ -499,6 +504,13 @@ fn step_within(
     let started = allowance.started;
     let mut cycle_completed = false;
     loop {
+        // Big strings swept are given back first, a piece at a time.
+        if core.heap.releasing.give_back_piece() {
+            if !allowance.spend(crate::heap::RELEASE_PIECE_WORK) {
+                break;
+            }
+            continue;
+        }
         match core.heap.gc.phase {
             GcPhase::Idle => {
                 if cycle_completed || (!force && core.heap.bytes() < core.heap.gc.threshold()) {

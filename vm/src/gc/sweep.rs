@@ -16,10 +16,11 @@ pub(super) fn sweep_chunk(heap: &mut Heap) -> (bool, usize) {
     let to = from + SWEEP_CHUNK;
     let (swept, slots) = match heap.gc.sweep_kind {
         0 => {
-            let interner = &mut heap.interner;
-            let swept = heap
-                .strings
-                .sweep(from, to, marks, |k, obj| interner.remove(obj.hash, k));
+            let (interner, releasing) = (&mut heap.interner, &mut heap.releasing);
+            let swept = heap.strings.sweep(from, to, marks, |k, obj| {
+                interner.remove(obj.hash, k);
+                releasing.free(obj.text);
+            });
             (swept, heap.strings.slot_count())
         }
         // Lists' and maps' buffers go to the pool, for new ones.

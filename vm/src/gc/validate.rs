@@ -184,6 +184,9 @@ impl Validator<'_> {
         for &v in core.roots.lock().expect("root registry").values() {
             self.reach_value(v, None);
         }
+        for v in core.heap.work.roots() {
+            self.reach_value(v, None);
+        }
         for module in &core.modules {
             if let Some(module) = module.upgrade() {
                 self.reach_proto(&module.main, None);

@@ -23,15 +23,21 @@
 use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hasher};
 
+use super::sort::Sorting;
+use super::split::{Splitting, char_boundary_after};
 use super::{Heap, SeededHasher, StrObj};
 use crate::arena::HeapSize;
-use crate::printer;
+use crate::printer::{self, Walk};
 use crate::value::{ListKey, StrKey, Value};
 use crate::vm::{CallId, Natives};
 
 /// The bytes of work in one slice: copied, hashed, compared or read. At
 /// the slowest (a case change of non-ASCII text) well under a millisecond.
 pub(crate) const SLICE_BYTES: usize = 64 * 1024;
+
+/// Room a string being built keeps for the next slice's writing (a case
+/// change may write three bytes for each one read).
+const ROOM: usize = 4 * SLICE_BYTES;
 
 /// The long work of the calls running on a heap.
 #[derive(Default)]
@@ -55,6 +61,10 @@ pub(crate) enum Task {
     Order(StrKey, StrKey),
     /// Making a string.
     Build(Source),
+    /// Splitting a string on a separator (`None`: into its characters).
+    Split(StrKey, Option<StrKey>),
+    /// Sorting a list.
+    Sort(ListKey),
 }
 
 /// Where a string being built comes from.
@@ -79,19 +89,62 @@ pub(crate) enum Source {
         list: ListKey,
         sep: StrKey,
     },
+    /// Values as `print` shows them, a space between.
+    Show(Shown),
 }
 
-enum Progress {
+/// The values a `print` or `str` shows, the same when every value is the
+/// same bit for bit (a NaN is the same NaN: its call finds its progress).
+#[derive(Clone, Debug)]
+pub(crate) struct Shown(pub Box<[Value]>);
+
+impl PartialEq for Shown {
+    fn eq(&self, other: &Shown) -> bool {
+        let bits = |v: &Value| match *v {
+            Value::Float(f) => Some(f.to_bits() as u128),
+            Value::Vec3(v) => Some(
+                (v.x.to_bits() as u128)
+                    | (v.y.to_bits() as u128) << 32
+                    | (v.z.to_bits() as u128) << 64,
+            ),
+            _ => None,
+        };
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0[..])
+                .all(|(a, b)| match (bits(a), bits(b)) {
+                    (Some(x), Some(y)) => x == y,
+                    _ => a == b,
+                })
+    }
+}
+
+pub(super) enum Progress {
     /// The bytes of both strings found equal so far.
     Ordering {
         equal: usize,
     },
     Building(Building),
+    Splitting(Splitting),
+    Sorting(Sorting),
+}
+
+impl Progress {
+    /// Bytes of buffers it holds, counted in the heap's.
+    fn charged(&self) -> usize {
+        match self {
+            Progress::Ordering { .. } | Progress::Sorting(_) => 0,
+            Progress::Building(b) => b.charged,
+            Progress::Splitting(s) => s.charged(),
+        }
+    }
 }
 
 /// A string on its way: written, then measured, then looked up.
 #[derive(Default)]
-struct Building {
+pub(super) struct Building {
     text: String,
     /// Where the source is read next: which of its pieces (a part, a list
     /// item, or between a separator and an item), and how far into it.
@@ -99,9 +152,13 @@ struct Building {
     read: usize,
     /// A second place in the source (where a replacement's text goes on).
     mark: usize,
+    /// The value being shown (`Source::Show`), where its printing got to,
+    /// and the work of its steps not charged yet.
+    walk: Option<Box<Walk>>,
+    steps_work: usize,
     stage: Stage,
     /// Bytes of the buffer counted against the heap limit.
-    charged: usize,
+    pub(super) charged: usize,
 }
 
 #[derive(Default)]
@@ -141,44 +198,47 @@ impl LongWork {
         std::mem::take(&mut self.unfinished)
     }
 
-    /// Drops the work of a call that ended or was abandoned.
-    pub(crate) fn forget(&mut self, call: CallId) {
-        let bytes = &mut self.bytes;
-        self.tasks.retain(|(c, _, progress)| {
-            if *c == call
-                && let Progress::Building(b) = progress
-            {
-                *bytes -= b.charged;
-            }
-            *c != call
-        });
+    /// Takes out the work of a call that ended or was abandoned.
+    fn forget(&mut self, call: CallId) -> Option<Progress> {
+        let i = self.tasks.iter().position(|(c, _, _)| *c == call)?;
+        Some(self.tasks.swap_remove(i).2)
+    }
+
+    /// The values that work in progress holds and nothing else does yet
+    /// (a list being filled): roots of the collector.
+    pub(crate) fn roots(&self) -> impl Iterator<Item = Value> + '_ {
+        self.tasks
+            .iter()
+            .flat_map(|(_, _, progress)| match progress {
+                Progress::Splitting(Splitting::Filling { list, .. }) => vec![Value::List(*list)],
+                Progress::Sorting(sorting) => sorting.roots().to_vec(),
+                _ => Vec::new(),
+            })
     }
 
     /// The running call's progress on the task `is_it` picks, taken out;
     /// `None` if it has none (it may have had progress on another task,
     /// which is dropped: that instruction is over, by an error).
-    fn take(&mut self, is_it: impl Fn(&Task) -> bool) -> Option<Progress> {
+    pub(super) fn take(&mut self, is_it: impl Fn(&Task) -> bool) -> Option<Progress> {
         let call = self.running?;
         let i = self.tasks.iter().position(|(c, _, _)| *c == call)?;
         let (_, task, progress) = self.tasks.swap_remove(i);
         if is_it(&task) {
             return Some(progress);
         }
-        if let Progress::Building(b) = progress {
-            self.bytes -= b.charged;
-        }
+        self.bytes -= progress.charged();
         None
     }
 
     /// Whether work may stop unfinished: only in a call.
-    fn may_stop(&self) -> bool {
+    pub(super) fn may_stop(&self) -> bool {
         self.running.is_some()
     }
 
     /// Keeps `progress` on `task` for the running call, and marks the
     /// instruction unfinished: the error it returns (which the interpreter
     /// sees is not one: `take_unfinished`).
-    fn stop(&mut self, task: Task, progress: Progress) -> String {
+    pub(super) fn stop(&mut self, task: Task, progress: Progress) -> String {
         if let Some(call) = self.running {
             self.tasks.push((call, task, progress));
         }
@@ -196,6 +256,33 @@ impl Heap {
             hasher.write(chunk);
         }
         hasher.finish()
+    }
+
+    /// Drops the long work of a call that ended or was abandoned, its
+    /// buffers given back a piece at a time.
+    pub(crate) fn forget_work(&mut self, call: CallId) {
+        match self.work.forget(call) {
+            Some(Progress::Building(mut b)) => self.release_buffer(&mut b),
+            Some(Progress::Splitting(s)) => {
+                if let Some(mut b) = s.into_piece() {
+                    self.release_buffer(&mut b);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Gives back the buffer of a string built and not kept.
+    pub(super) fn release_buffer(&mut self, b: &mut Building) {
+        self.work.bytes -= b.charged;
+        b.charged = 0;
+        self.releasing.free_buffer(std::mem::take(&mut b.text));
+    }
+
+    /// Whether a slice of work was charged since the work debt was
+    /// `debt`: short work goes on to its end in one go.
+    pub(super) fn slice_done_since(&self, debt: u64) -> bool {
+        (self.concat.work_debt - debt) as usize * super::BYTES_PER_UNIT >= SLICE_BYTES
     }
 
     /// The byte offset of character `index` of string `s` (not all
@@ -282,17 +369,18 @@ impl Heap {
                 }
             }
         };
+        let debt = self.concat.work_debt;
         loop {
             match self.build_slice(&source, natives, &mut b) {
                 Ok(Some(key)) => return Ok(key),
                 Ok(None) => {}
                 Err(e) => {
-                    self.work.bytes -= b.charged;
+                    self.release_buffer(&mut b);
                     return Err(e);
                 }
             }
             // The buffer stays counted, with the progress that holds it.
-            if self.work.may_stop() {
+            if self.slice_done_since(debt) && self.work.may_stop() {
                 return Err(self.work.stop(Task::Build(source), Progress::Building(b)));
             }
         }
@@ -309,12 +397,22 @@ impl Heap {
         }
     }
 
-    /// The longest string `source` may make: `join` stops where `str`
-    /// would.
-    fn string_limit(&self, source: &Source) -> usize {
+    /// The longest string `source` may make (its buffer `charged` bytes).
+    fn string_limit(&self, source: &Source, charged: usize) -> usize {
+        self.printed_limit(source, charged)
+            .unwrap_or(self.max_string_len)
+    }
+
+    /// For a printed text (`str`, `print`, `join`), its limit: the
+    /// printer's, and where the heap has no more room, which a text too
+    /// long to print would fill (so it is too long, not out of memory).
+    fn printed_limit(&self, source: &Source, charged: usize) -> Option<usize> {
         match source {
-            Source::Join { .. } => printer::limit(self),
-            _ => self.max_string_len,
+            Source::Join { .. } | Source::Show(_) => {
+                let others = self.bytes() - charged;
+                Some(printer::limit(self).min(self.limit.saturating_sub(others)))
+            }
+            _ => None,
         }
     }
 
@@ -330,7 +428,7 @@ impl Heap {
     }
 
     /// One slice of a string's making; its key once it is made.
-    fn build_slice(
+    pub(super) fn build_slice(
         &mut self,
         source: &Source,
         natives: Option<&Natives>,
@@ -353,7 +451,7 @@ impl Heap {
                 *total = total.saturating_add(sep.saturating_mul(end - *item));
                 self.worked_over((end - *item) * 16);
                 *item = end;
-                if *total > self.string_limit(source).saturating_add(sep) {
+                if *total > self.string_limit(source, 0).saturating_add(sep) {
                     return Err("string too long".into());
                 }
                 if end == len {
@@ -367,12 +465,13 @@ impl Heap {
                 self.reserve_for_slice(source, b)?;
                 let before = b.text.len();
                 let written = self.write_slice(source, natives, b)?;
-                if b.text.len() > self.string_limit(source) {
+                if b.text.len() > self.string_limit(source, b.charged) {
                     return Err("string too long".into());
                 }
                 // A write past the room made (a list item shown whole).
-                self.count_buffer(b)?;
-                self.worked_over(b.text.len() - before);
+                let most = self.printed_limit(source, b.charged);
+                self.count_buffer(b, most.unwrap_or(usize::MAX))?;
+                self.worked_over(b.text.len() - before + std::mem::take(&mut b.steps_work));
                 if written {
                     b.stage = Stage::Measuring {
                         at: 0,
@@ -426,7 +525,7 @@ impl Heap {
                     } else if end == text.len() {
                         let key = *candidate;
                         self.gc.revive_string(&mut self.strings, key);
-                        self.work.bytes -= b.charged;
+                        self.release_buffer(b);
                         return Ok(Some(key));
                     }
                     return Ok(None);
@@ -465,26 +564,37 @@ impl Heap {
         }
     }
 
-    /// Makes room in `b`'s buffer for the next slice, counted against the
-    /// heap limit before it is allocated: the whole string at once where
-    /// its length is known or guessed, else twice the room, never much past
-    /// the string limit.
+    /// Makes room in `b`'s buffer for the next slice. A string of known
+    /// (or guessed) length gets it all at once, counted against the heap
+    /// limit before it is allocated; past a guess, room doubles. A printed
+    /// text's length is not known until it is written: past a megabyte its
+    /// buffer is reserved as long as it may grow (as the heap has room for),
+    /// so that it never moves again (moving copies what it holds: 3 ms at
+    /// 16 MiB). Reserved pages take no memory until they are written, so
+    /// what counts is what the text holds and the room for a slice
+    /// (`count_buffer`).
     fn reserve_for_slice(&mut self, source: &Source, b: &mut Building) -> Result<(), String> {
-        /// Room left for the next slice's writing (a case change may
-        /// write three bytes for each one read).
-        const ROOM: usize = 4 * SLICE_BYTES;
+        /// Past this, a printed text's buffer is reserved whole.
+        const BIG: usize = 1 << 20;
         let (len, capacity) = (b.text.len(), b.text.capacity());
-        let wanted = match self.size_hint(source) {
-            Some(n) if capacity == 0 => n,
-            _ if capacity - len >= ROOM => return Ok(()),
-            _ => (capacity * 2)
-                .max(len + ROOM)
-                .min(self.string_limit(source).saturating_add(ROOM)),
-        };
-        if wanted <= capacity {
+        if capacity == 0
+            && let Some(n) = self.size_hint(source)
+        {
+            return self.charge_buffer(b, n);
+        }
+        // Written exactly into the room made for it.
+        if self.exact_len(source).is_some() {
             return Ok(());
         }
-        self.charge_buffer(b, wanted - len)
+        let printed = self.printed_limit(source, b.charged);
+        if capacity - len < ROOM {
+            let wanted = match printed {
+                Some(most) if len + ROOM > BIG => most.max(len + ROOM),
+                _ => (capacity * 2).max(len + ROOM),
+            };
+            b.text.reserve_exact(wanted - len);
+        }
+        self.count_buffer(b, printed.unwrap_or(usize::MAX))
     }
 
     /// Makes room for `n` more bytes in `b`'s buffer, counted against the
@@ -498,17 +608,19 @@ impl Heap {
             b.charged = wanted;
         }
         b.text.reserve_exact(n);
-        self.count_buffer(b)
+        Ok(())
     }
 
-    /// Counts what `b`'s buffer holds beyond what it was charged for.
-    fn count_buffer(&mut self, b: &mut Building) -> Result<(), String> {
-        let grown = b.text.capacity().saturating_sub(b.charged);
-        if grown > 0 {
-            self.charge(grown)
+    /// Counts `b`'s buffer against the heap limit, as far as it is used:
+    /// what the text holds and the room for the next slice's writing, but
+    /// not past `most`.
+    fn count_buffer(&mut self, b: &mut Building, most: usize) -> Result<(), String> {
+        let used = b.text.capacity().min(b.text.len() + ROOM).min(most);
+        if used > b.charged {
+            self.charge(used - b.charged)
                 .map_err(|_| "out of memory".to_string())?;
-            self.work.bytes += grown;
-            b.charged += grown;
+            self.work.bytes += used - b.charged;
+            b.charged = used;
         }
         Ok(())
     }
@@ -627,6 +739,31 @@ impl Heap {
                     }
                 }
             }
+            Source::Show(Shown(values)) => {
+                let Some(natives) = natives else {
+                    return Err("internal error: showing values needs the natives".into());
+                };
+                // Piece i is value i, a space before each but the first.
+                let Some(&v) = values.get(b.piece) else {
+                    return Ok(true);
+                };
+                if b.walk.is_none() && b.piece > 0 {
+                    out.push(' ');
+                }
+                let walk = b.walk.get_or_insert_with(|| Box::new(Walk::display(v)));
+                let (before, mut left) = (out.len(), budget);
+                let shown = walk
+                    .write_some(self, natives, out, &mut left)
+                    .map_err(|_| "string too long".to_string())?;
+                // Its steps' work, beyond the bytes they wrote.
+                b.steps_work += (budget - left).saturating_sub(out.len() - before);
+                if !shown {
+                    return Ok(false);
+                }
+                b.walk = None;
+                b.piece += 1;
+                b.piece == values.len()
+            }
             Source::Join { list, sep } => {
                 let sep = self.str(*sep);
                 // Piece 2k is item k; piece 2k + 1 the separator after it.
@@ -679,14 +816,4 @@ fn copy_some(out: &mut String, src: &str, from: usize, budget: &mut usize) -> us
     out.push_str(&src[from..end]);
     *budget -= (end - from).min(*budget);
     end
-}
-
-/// The first character boundary of `text` at or after `at` (its end if
-/// `at` is past it).
-fn char_boundary_after(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at += 1;
-    }
-    at
 }

@@ -19,6 +19,9 @@ mod long_work;
 mod map;
 mod objects;
 mod pool;
+mod release;
+mod sort;
+mod split;
 mod write;
 
 use crate::arena::{Arena, HeapSize};
@@ -29,9 +32,11 @@ use crate::value::{CellKey, ClosureKey, HostKey, InstanceKey, ListKey, MapKey, S
 use char_offsets::CharOffsets;
 use interner::Interner;
 use pool::BufferPool;
+pub(crate) use release::PIECE_WORK as RELEASE_PIECE_WORK;
+use release::Releasing;
 
 pub use list::ListObj;
-pub(crate) use long_work::{LongWork, SLICE_BYTES, Source};
+pub(crate) use long_work::{LongWork, SLICE_BYTES, Shown, Source};
 pub use map::MapObj;
 pub(crate) use objects::VALUE_SIZE;
 pub use objects::{ArkMap, CellObj, Closure, Instance, SeededHasher, StrObj};
@@ -108,6 +113,9 @@ pub struct Heap {
     /// The long string work of the calls running on this heap (boxed, as
     /// `concat`).
     pub(crate) work: Box<LongWork>,
+    /// Big strings swept, given back a piece at a time (boxed, as
+    /// `concat`).
+    pub(crate) releasing: Box<Releasing>,
     /// This heap's identity. Host code holding `&mut Heap` could swap one
     /// VM's heap for another's; calls check that they run on the heap they
     /// started on (`Fiber::heap`).
@@ -193,6 +201,7 @@ impl Heap {
             pool: Box::default(),
             char_offsets: Box::default(),
             work: Box::default(),
+            releasing: Box::default(),
             id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             layout_epoch: 0,
             module_writes: 0,
@@ -321,6 +330,7 @@ impl Heap {
     pub fn bytes(&self) -> usize {
         self.interner.bytes()
             + self.work.bytes
+            + self.releasing.bytes
             + self.strings.bytes()
             + self.lists.bytes()
             + self.maps.bytes()

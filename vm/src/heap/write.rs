@@ -96,7 +96,7 @@ impl Heap {
 
     /// Makes room for `extra` more items in `list`, charging the buffer's
     /// growth before it happens.
-    fn list_reserve(&mut self, list: ListKey, extra: usize) -> Result<(), OutOfMemory> {
+    pub(crate) fn list_reserve(&mut self, list: ListKey, extra: usize) -> Result<(), OutOfMemory> {
         let Some(l) = self.lists.get(list) else {
             return Ok(());
         };

@@ -1,0 +1,255 @@
+//! `split` and `chars`: a list of a string's pieces, made a slice at a
+//! time (`long_work.rs`).
+//!
+//! The pieces are counted first (for `chars`, the string knows), and the
+//! list is made that long before any piece is, so that a string of a
+//! hundred million separators is out of memory before it takes the
+//! memory. The list is a root of the collector until it is done
+//! (`LongWork::roots`): nothing else holds it yet.
+
+use super::long_work::{Building, Progress, Source, Task};
+use super::{Heap, SLICE_BYTES, VALUE_SIZE};
+use crate::value::{ListKey, StrKey, Value};
+
+/// Bytes of work a piece counts as (interning it, pushing it).
+const PIECE_WORK: usize = 16;
+
+/// A split on its way.
+pub(crate) enum Splitting {
+    /// Counting separators, `at` bytes in.
+    Counting { at: usize, count: usize },
+    /// Filling `list`: the next piece starts at `read`, and no separator
+    /// starts before `scanned`; `piece` is a piece longer than a slice
+    /// being made, and where it ends.
+    Filling {
+        list: ListKey,
+        read: usize,
+        scanned: usize,
+        piece: Option<(usize, Box<Building>)>,
+    },
+}
+
+impl Splitting {
+    /// The piece being made, if any.
+    pub(super) fn into_piece(self) -> Option<Box<Building>> {
+        match self {
+            Splitting::Filling { piece, .. } => piece.map(|(_, b)| b),
+            Splitting::Counting { .. } => None,
+        }
+    }
+
+    /// Bytes of buffers it holds, counted in the heap's.
+    pub(super) fn charged(&self) -> usize {
+        match self {
+            Splitting::Filling {
+                piece: Some((_, b)),
+                ..
+            } => b.charged,
+            _ => 0,
+        }
+    }
+}
+
+impl Heap {
+    /// `text.split(sep)` (`sep` not empty), or with no separator
+    /// `text.chars()`: a new list of the pieces. In a call, work longer
+    /// than a slice stops unfinished between slices.
+    pub(crate) fn split_long(
+        &mut self,
+        text: StrKey,
+        sep: Option<StrKey>,
+    ) -> Result<ListKey, String> {
+        let task = Task::Split(text, sep);
+        let mut splitting = match self.work.take(|t| *t == task) {
+            Some(Progress::Splitting(s)) => s,
+            _ => match sep {
+                Some(_) => Splitting::Counting { at: 0, count: 1 },
+                None => self.list_for(self.strings.get(text).map_or(0, |s| s.char_len))?,
+            },
+        };
+        let debt = self.concat.work_debt;
+        loop {
+            let done = match sep {
+                Some(sep) => self.split_slice(text, sep, &mut splitting)?,
+                None => self.chars_slice(text, &mut splitting)?,
+            };
+            if let Some(list) = done {
+                return Ok(list);
+            }
+            if self.slice_done_since(debt) && self.work.may_stop() {
+                return Err(self.work.stop(task, Progress::Splitting(splitting)));
+            }
+        }
+    }
+
+    /// The list for `count` pieces, empty, its room counted against the
+    /// heap limit before it is taken.
+    fn list_for(&mut self, count: usize) -> Result<Splitting, String> {
+        let oom = |_| "out of memory".to_string();
+        self.charge(count.saturating_mul(VALUE_SIZE)).map_err(oom)?;
+        let list = self.alloc_list(Vec::new()).map_err(oom)?;
+        self.list_reserve(list, count).map_err(oom)?;
+        Ok(Splitting::Filling {
+            list,
+            read: 0,
+            scanned: 0,
+            piece: None,
+        })
+    }
+
+    /// One slice of `split`: the list once it is full.
+    fn split_slice(
+        &mut self,
+        text_key: StrKey,
+        sep_key: StrKey,
+        splitting: &mut Splitting,
+    ) -> Result<Option<ListKey>, String> {
+        let (len, sep_len) = (self.str(text_key).len(), self.str(sep_key).len());
+        match splitting {
+            Splitting::Counting { at, count } => {
+                let start = *at;
+                let mut found = 0;
+                while *at < len && *at - start + found * PIECE_WORK < SLICE_BYTES {
+                    match self.next_separator(text_key, sep_key, *at) {
+                        Ok(end) => {
+                            found += 1;
+                            *at = end + sep_len;
+                        }
+                        Err(scanned) => *at = scanned,
+                    }
+                }
+                *count += found;
+                self.worked_over(*at - start + found * PIECE_WORK);
+                if *at >= len {
+                    *splitting = self.list_for(*count)?;
+                }
+                Ok(None)
+            }
+            Splitting::Filling {
+                list,
+                read,
+                scanned,
+                piece,
+            } => {
+                let list = *list;
+                // A piece longer than a slice, made a slice at a time.
+                if let Some((end, b)) = piece {
+                    let end = *end;
+                    let part = Source::Part(text_key, *read, end);
+                    let key = match self.build_slice(&part, None, b) {
+                        Ok(Some(key)) => key,
+                        Ok(None) => return Ok(None),
+                        Err(e) => {
+                            self.release_buffer(b);
+                            return Err(e);
+                        }
+                    };
+                    *piece = None;
+                    self.push_piece(list, key)?;
+                    if end == len {
+                        return Ok(Some(list));
+                    }
+                    (*read, *scanned) = (end + sep_len, end + sep_len);
+                }
+                let start = *scanned;
+                let mut pieces = 0;
+                while *scanned - start + pieces * PIECE_WORK < SLICE_BYTES {
+                    let end = match self.next_separator(text_key, sep_key, *scanned) {
+                        Ok(end) => end,
+                        Err(next) if next < len => {
+                            *scanned = next;
+                            continue;
+                        }
+                        Err(_) => len,
+                    };
+                    pieces += 1;
+                    if end - *read > SLICE_BYTES {
+                        *scanned = end;
+                        *piece = Some((end, Box::default()));
+                        break;
+                    }
+                    let key = self.intern_part(text_key, *read, end)?;
+                    self.push_piece(list, key)?;
+                    if end == len {
+                        self.worked_over(len - start + pieces * PIECE_WORK);
+                        return Ok(Some(list));
+                    }
+                    (*read, *scanned) = (end + sep_len, end + sep_len);
+                }
+                self.worked_over(*scanned - start + pieces * PIECE_WORK);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Where the next `sep` in `text` from byte `from` starts, looked for
+    /// in about a slice of it; if it is not there, `Err` of where the next
+    /// look goes on (the text's length at its end).
+    fn next_separator(&self, text: StrKey, sep: StrKey, from: usize) -> Result<usize, usize> {
+        let (text, sep) = (self.str(text), self.str(sep));
+        let window_end = char_boundary_after(text, from + SLICE_BYTES + sep.len());
+        match text[from..window_end].find(sep) {
+            Some(i) => Ok(from + i),
+            None if window_end == text.len() => Err(text.len()),
+            // A separator may begin in the window's last `sep.len() - 1`
+            // bytes and end past it.
+            None => Err(char_boundary_before(text, window_end + 1 - sep.len()).max(from)),
+        }
+    }
+
+    /// One slice of `chars`: the list once it is full.
+    fn chars_slice(
+        &mut self,
+        text_key: StrKey,
+        splitting: &mut Splitting,
+    ) -> Result<Option<ListKey>, String> {
+        let Splitting::Filling { list, read, .. } = splitting else {
+            unreachable!("chars starts filling")
+        };
+        let list = *list;
+        let end = self
+            .str(text_key)
+            .len()
+            .min(*read + SLICE_BYTES / PIECE_WORK);
+        while *read < end {
+            let text = self.str(text_key);
+            let width = text[*read..].chars().next().map_or(1, char::len_utf8);
+            let key = self.intern_part(text_key, *read, *read + width)?;
+            self.push_piece(list, key)?;
+            *read += width;
+        }
+        self.worked_over(SLICE_BYTES);
+        Ok((*read == self.str(text_key).len()).then_some(list))
+    }
+
+    /// Bytes `start..end` of string `text` (character boundaries),
+    /// interned.
+    fn intern_part(&mut self, text: StrKey, start: usize, end: usize) -> Result<StrKey, String> {
+        self.intern_built(|heap, buffer| buffer.push_str(&heap.str(text)[start..end]))
+            .map_err(|_| "out of memory".to_string())
+    }
+
+    fn push_piece(&mut self, list: ListKey, piece: StrKey) -> Result<(), String> {
+        self.list_push(list, Value::Str(piece))
+            .map_err(|_| "out of memory".to_string())
+    }
+}
+
+/// The first character boundary of `text` at or after `at` (its end if
+/// `at` is past it).
+pub(crate) fn char_boundary_after(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+/// The last character boundary of `text` at or before `at`.
+fn char_boundary_before(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
