@@ -21,7 +21,9 @@ fuzz_target!(|data: &[u8]| {
         heap_limit: 8 << 20,
         max_call_depth: 500,
         max_stack_bytes: 1 << 20,
-        max_string_len: 64 << 10,
+        // Past a slice of long work (64 KiB), so that splitting it between
+        // resumes is fuzzed too.
+        max_string_len: 256 << 10,
         ..VmConfig::default()
     });
     vm.set_print(|_| {});

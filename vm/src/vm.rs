@@ -726,6 +726,8 @@ impl Vm {
             _ => {
                 self.core.calls.remove(call);
                 self.core.heap.forget_work(call);
+                let stack = std::mem::take(&mut fiber.stack);
+                self.core.heap.releasing.free_stack(stack);
                 self.core.debug.finished(call);
             }
         }
@@ -774,7 +776,9 @@ impl Vm {
 
     /// Abandons a suspended call.
     pub fn cancel(&mut self, call: CallId) {
-        self.core.calls.remove(call);
+        if let Some(fiber) = self.core.calls.remove(call) {
+            self.core.heap.releasing.free_stack(fiber.stack);
+        }
         self.core.heap.forget_work(call);
     }
 

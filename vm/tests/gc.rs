@@ -618,3 +618,34 @@ proptest! {
         prop_assert_eq!(vm.from_value::<Vec<i64>>(values).unwrap(), model);
     }
 }
+
+/// A call that recursed deep leaves a register stack of megabytes: it is
+/// given back a piece at a time by collector steps, not freed in one go
+/// (32 MiB freed at once took milliseconds in the hostile bench).
+#[test]
+fn a_deep_call_s_register_stack_is_given_back_a_piece_at_a_time() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "deep.ark",
+            "fn deep(n) { if n == 0 { return 0; } return deep(n - 1) + 1; }",
+        )
+        .unwrap();
+    vm.full_collect();
+    let before = vm.heap().bytes();
+    assert_eq!(
+        vm.call(game, "deep", &[Value::Int(90_000)]).unwrap(),
+        Value::Int(90_000)
+    );
+    let held = vm.heap().bytes() - before;
+    assert!(held >= 4 << 20, "{held} bytes of stack held");
+    // A step of 1,000 units gives back one megabyte (a piece is 2,048
+    // units of work).
+    let mut steps = 0;
+    while vm.heap().bytes() > before + (1 << 20) {
+        vm.gc_step_forced(Budget::Instructions(1_000));
+        steps += 1;
+        assert!(steps < 10_000, "never given back");
+    }
+    assert!(steps >= 3, "{held} bytes given back in {steps} steps");
+}

@@ -1,14 +1,17 @@
-//! Work on long strings, a slice at a time.
+//! Long work on strings and lists, a slice at a time.
 //!
 //! Copying, hashing or comparing a string of 256 MiB takes tens to
-//! hundreds of milliseconds: done inside one instruction, no budget could
-//! stop it. So an instruction whose work is longer than a slice
+//! hundreds of milliseconds, sorting a long list as long: done inside one
+//! instruction, no budget could stop it. So an instruction whose work is
+//! longer than a slice
 //! (`SLICE_BYTES`) does one slice, keeps where it got to, and stops
 //! unfinished; the interpreter checks the budget (which may suspend the
 //! call) and runs the instruction again. Its operands are still in its
 //! registers, so, run again, it finds its progress by them (`Task`) and
 //! goes on from there. Strings never change and a key names one string
-//! for good, so progress on them never goes stale.
+//! for good, so progress on them never goes stale. (`split` and `chars`
+//! are in `split.rs`, `sort` in `sort.rs`, and printing's walk in
+//! `printer.rs`.)
 //!
 //! Progress belongs to a call: game scripts take turns on one heap, and
 //! each call's long work must get done in its own resumes. Outside a call
@@ -70,7 +73,7 @@ pub(crate) enum Task {
 /// Where a string being built comes from.
 #[derive(Clone, PartialEq, Debug)]
 pub(crate) enum Source {
-    /// The parts one after the other (`a + b`, interpolation).
+    /// The parts one after the other (`a + b`, `a + b + c`).
     Concat(Box<[StrKey]>),
     /// A string so many times.
     Repeat(StrKey, usize),
@@ -242,6 +245,12 @@ impl LongWork {
         if let Some(call) = self.running {
             self.tasks.push((call, task, progress));
         }
+        self.stop_here()
+    }
+
+    /// Marks the instruction unfinished, its progress kept elsewhere (the
+    /// offsets of a string's characters): the error it returns.
+    fn stop_here(&mut self) -> String {
         self.unfinished = true;
         String::from("unfinished")
     }
@@ -282,7 +291,7 @@ impl Heap {
     /// Whether a slice of work was charged since the work debt was
     /// `debt`: short work goes on to its end in one go.
     pub(super) fn slice_done_since(&self, debt: u64) -> bool {
-        (self.concat.work_debt - debt) as usize * super::BYTES_PER_UNIT >= SLICE_BYTES
+        self.concat.work_debt.saturating_sub(debt) as usize * super::BYTES_PER_UNIT >= SLICE_BYTES
     }
 
     /// The byte offset of character `index` of string `s` (not all
@@ -302,8 +311,7 @@ impl Heap {
             }
             Err(read) => {
                 self.worked_over(read);
-                self.work.unfinished = true;
-                Err(String::from("unfinished"))
+                Err(self.work.stop_here())
             }
         }
     }

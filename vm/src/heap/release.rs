@@ -1,4 +1,5 @@
-//! Big strings given back to the system a piece at a time.
+//! Big strings, and the register stacks of deep calls, given back to the
+//! system a piece at a time.
 //!
 //! Freeing a string of 128 MiB in one go took the kernel 8.9 ms (it
 //! unmaps 32,768 pages, about 70 µs a megabyte), inside whichever collector
@@ -7,9 +8,12 @@
 //! that built a string it does not keep (an equal one was there, an error,
 //! an abandoned call), and collector steps give it back a megabyte at a
 //! time, each piece charged to the step as work. Until it is given back, it
-//! counts in the heap's bytes.
+//! counts in the heap's bytes. A call that ends with a stack of megabytes
+//! (deep recursion) leaves it here too.
 
 use compact_str::CompactString;
+
+use crate::value::Value;
 
 /// A piece given back at a time, and the strings long enough to be given
 /// back in pieces.
@@ -21,6 +25,7 @@ pub(crate) const PIECE_WORK: usize = 2048;
 #[derive(Default)]
 pub(crate) struct Releasing {
     buffers: Vec<Vec<u8>>,
+    stacks: Vec<Vec<Value>>,
     /// Bytes the buffers hold.
     pub(crate) bytes: usize,
 }
@@ -43,21 +48,41 @@ impl Releasing {
         }
     }
 
+    /// Frees a call's register stack as `free` does.
+    pub(crate) fn free_stack(&mut self, stack: Vec<Value>) {
+        if stack.capacity() * size_of::<Value>() >= 2 * PIECE {
+            self.bytes += stack.capacity() * size_of::<Value>();
+            self.stacks.push(stack);
+        }
+    }
+
     /// Gives back a piece of a buffer; false if none is left.
     pub(crate) fn give_back_piece(&mut self) -> bool {
-        let Some(buffer) = self.buffers.last_mut() else {
+        let given = if !self.buffers.is_empty() {
+            give_back(&mut self.buffers, PIECE)
+        } else if !self.stacks.is_empty() {
+            give_back(&mut self.stacks, PIECE / size_of::<Value>()) * size_of::<Value>()
+        } else {
             return false;
         };
-        let before = buffer.capacity();
-        let after = if buffer.len() > PIECE {
-            buffer.truncate(buffer.len() - PIECE);
-            buffer.shrink_to_fit();
-            buffer.capacity()
-        } else {
-            self.buffers.pop();
-            0
-        };
-        self.bytes -= before - after;
+        self.bytes -= given;
         true
     }
+}
+
+/// Gives back `piece` items' room of the last of `buffers` (all of it if
+/// it holds no more): the items' room given back.
+fn give_back<T>(buffers: &mut Vec<Vec<T>>, piece: usize) -> usize {
+    let Some(buffer) = buffers.last_mut() else {
+        return 0;
+    };
+    let before = buffer.capacity();
+    let kept = before.saturating_sub(piece);
+    if kept == 0 {
+        buffers.pop();
+        return before;
+    }
+    buffer.truncate(kept);
+    buffer.shrink_to(kept);
+    before - buffer.capacity()
 }
