@@ -3,6 +3,7 @@
 use crate::heap::{Heap, Key, SLICE_BYTES, Shown, Source};
 use crate::native::{Arity, NativeCtx, NativeError, NativeResult};
 use crate::ops;
+use crate::printer::Walk;
 use crate::value::{StrKey, Value, Vec3};
 
 type Builtin = fn(&mut NativeCtx<'_>, &[Value]) -> NativeResult;
@@ -66,18 +67,30 @@ fn not_a_number(name: &str, v: Value) -> NativeError {
     NativeError(format!("{name} expects a number, got {}", v.type_name()))
 }
 
-/// Whether showing `v` may take more than a slice of work: its text is
-/// then made a slice at a time (`heap/long_work.rs`).
-fn shows_long(ctx: &NativeCtx<'_>, v: Value) -> bool {
-    match v {
-        Value::List(_) | Value::Map(_) => true,
-        Value::Str(k) => ctx.core.heap.str(k).len() > SLICE_BYTES,
-        _ => false,
+/// `values` shown as `print` shows them, a space between, if that takes
+/// at most a slice of work; `None` if it takes more (then
+/// `show_long` makes it, from the start).
+fn show_short(ctx: &mut NativeCtx<'_>, values: &[Value]) -> Result<Option<String>, NativeError> {
+    let (heap, natives) = (&ctx.core.heap, &ctx.core.natives);
+    let mut line = String::new();
+    let mut budget = SLICE_BYTES;
+    for (i, &v) in values.iter().enumerate() {
+        if i > 0 {
+            line.push(' ');
+        }
+        let shown = Walk::display(v)
+            .write_some(heap, natives, &mut line, &mut budget)
+            .map_err(|_| NativeError::new("string too long"))?;
+        if !shown {
+            return Ok(None);
+        }
     }
+    ctx.charge((SLICE_BYTES - budget) / crate::heap::BYTES_PER_UNIT);
+    Ok(Some(line))
 }
 
 /// `values` shown as `print` shows them, a space between, made a slice
-/// at a time.
+/// at a time (`heap/long_work.rs`).
 fn show_long(ctx: &mut NativeCtx<'_>, values: &[Value]) -> Result<StrKey, NativeError> {
     let core = &mut *ctx.core;
     let shown = Source::Show(Shown(values.into()));
@@ -85,23 +98,13 @@ fn show_long(ctx: &mut NativeCtx<'_>, values: &[Value]) -> Result<StrKey, Native
 }
 
 fn print(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
-    if args.iter().any(|&a| shows_long(ctx, a)) {
-        let line = show_long(ctx, args)?;
-        let core = &mut *ctx.core;
-        (core.print)(core.heap.str(line));
+    if let Some(line) = show_short(ctx, args)? {
+        ctx.print(&line);
         return Ok(Value::Nil);
     }
-    let mut line = String::new();
-    for (i, &a) in args.iter().enumerate() {
-        if i > 0 {
-            line.push(' ');
-        }
-        line.push_str(&ctx.display(a)?);
-        if line.len() > crate::printer::limit(&ctx.core.heap) {
-            return Err(NativeError::new("string too long"));
-        }
-    }
-    ctx.print(&line);
+    let line = show_long(ctx, args)?;
+    let core = &mut *ctx.core;
+    (core.print)(core.heap.str(line));
     Ok(Value::Nil)
 }
 
@@ -109,11 +112,10 @@ fn str_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     if let Value::Str(_) = args[0] {
         return Ok(args[0]);
     }
-    if shows_long(ctx, args[0]) {
-        return Ok(Value::Str(show_long(ctx, args)?));
+    if let Some(text) = show_short(ctx, args)? {
+        return ctx.string(&text);
     }
-    let s = ctx.display(args[0])?;
-    ctx.string(&s)
+    Ok(Value::Str(show_long(ctx, args)?))
 }
 
 fn type_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {

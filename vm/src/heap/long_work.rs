@@ -574,7 +574,8 @@ impl Heap {
 
     /// Makes room in `b`'s buffer for the next slice. A string of known
     /// (or guessed) length gets it all at once, counted against the heap
-    /// limit before it is allocated; past a guess, room doubles. A printed
+    /// limit before it is allocated; past a guess, it grows as it is
+    /// written (doubling). A printed
     /// text's length is not known until it is written: past a megabyte its
     /// buffer is reserved as long as it may grow (as the heap has room for),
     /// so that it never moves again (moving copies what it holds: 3 ms at
@@ -595,12 +596,11 @@ impl Heap {
             return Ok(());
         }
         let printed = self.printed_limit(source, b.charged);
-        if capacity - len < ROOM {
-            let wanted = match printed {
-                Some(most) if len + ROOM > BIG => most.max(len + ROOM),
-                _ => (capacity * 2).max(len + ROOM),
-            };
-            b.text.reserve_exact(wanted - len);
+        if let Some(most) = printed
+            && capacity - len < ROOM
+            && len + ROOM > BIG
+        {
+            b.text.reserve_exact(most.max(len + ROOM) - len);
         }
         self.count_buffer(b, printed.unwrap_or(usize::MAX))
     }
