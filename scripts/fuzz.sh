@@ -19,5 +19,5 @@ fi
 for target in "${targets[@]}"; do
     echo "== $target: ${seconds}s"
     cargo fuzz run -O "$target" -- -max_total_time="$seconds" -print_final_stats=1 2>&1 |
-        grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written)" || true
+        grep -E -A 8 "^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|thread '.*' .*panicked)" || true
 done
