@@ -197,6 +197,17 @@ fn num_arg(v: Value, what: &str) -> Result<f32, NativeError> {
         .ok_or_else(|| NativeError(format!("{what} expects a number, got {}", v.type_name())))
 }
 
+/// A string argument, as its key.
+fn str_key_arg(v: Value, what: &str) -> Result<StrKey, NativeError> {
+    match v {
+        Value::Str(k) => Ok(k),
+        other => Err(NativeError(format!(
+            "{what} expects a string, got {}",
+            other.type_name()
+        ))),
+    }
+}
+
 fn vec_arg(v: Value, what: &str) -> Result<Vec3, NativeError> {
     match v {
         Value::Vec3(v) => Ok(v),
@@ -323,12 +334,7 @@ fn list_method(
         }
         m::JOIN => {
             arity(name, args, 1)?;
-            let Value::Str(sep) = args[0] else {
-                return Err(NativeError(format!(
-                    "join expects a string, got {}",
-                    args[0].type_name()
-                )));
-            };
+            let sep = str_key_arg(args[0], name)?;
             ctx.charge(len);
             let core = &mut *ctx.core;
             let joined = core
@@ -409,12 +415,7 @@ fn string_method(
         }
         m::CONTAINS | m::STARTS_WITH | m::ENDS_WITH | m::FIND => {
             arity(name, args, 1)?;
-            let Value::Str(t) = args[0] else {
-                return Err(NativeError(format!(
-                    "{name} expects a string, got {}",
-                    args[0].type_name()
-                )));
-            };
+            let t = str_key_arg(args[0], name)?;
             let (text, t) = (&*obj.text, heap.str(t));
             let v = match id {
                 m::CONTAINS => Value::Bool(text.contains(t)),
@@ -458,12 +459,7 @@ fn string_method(
     let v = match id {
         m::SPLIT => {
             arity(name, args, 1)?;
-            let Value::Str(sep) = args[0] else {
-                return Err(NativeError(format!(
-                    "{name} expects a string, got {}",
-                    args[0].type_name()
-                )));
-            };
+            let sep = str_key_arg(args[0], name)?;
             if ctx.core.heap.str(sep).is_empty() {
                 return Err(NativeError::new("split: empty separator"));
             }

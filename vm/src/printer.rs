@@ -11,7 +11,7 @@
 
 use std::fmt::Write;
 
-use crate::heap::Heap;
+use crate::heap::{Heap, char_boundary_after};
 use crate::value::{ListKey, MapKey, StrKey, Value, Vec3};
 use crate::vm::Natives;
 
@@ -26,15 +26,15 @@ pub fn limit(heap: &Heap) -> usize {
 
 /// `str(v)`: strings print as themselves at top level.
 pub fn display(heap: &Heap, natives: &Natives, v: Value) -> Result<String, TooLong> {
-    let mut out = String::new();
-    Walk::display(v).write_some(heap, natives, &mut out, &mut usize::MAX.clone())?;
+    let (mut out, mut unbounded) = (String::new(), usize::MAX);
+    Walk::display(v).write_some(heap, natives, &mut out, &mut unbounded)?;
     Ok(out)
 }
 
 /// Shows a value as it appears inside a list (strings quoted).
 pub fn repr(heap: &Heap, natives: &Natives, v: Value) -> Result<String, TooLong> {
-    let mut out = String::new();
-    Walk::repr(v).write_some(heap, natives, &mut out, &mut usize::MAX.clone())?;
+    let (mut out, mut unbounded) = (String::new(), usize::MAX);
+    Walk::repr(v).write_some(heap, natives, &mut out, &mut unbounded)?;
     Ok(out)
 }
 
@@ -209,10 +209,7 @@ impl Walk {
             }
             Step::Plain(k, at) => {
                 let text = heap.str(k);
-                let mut end = at.saturating_add(budget).min(text.len());
-                while !text.is_char_boundary(end) {
-                    end += 1;
-                }
+                let end = char_boundary_after(text, at.saturating_add(budget));
                 out.push_str(&text[at..end]);
                 if end < text.len() {
                     self.steps.push(Step::Plain(k, end));

@@ -725,9 +725,9 @@ impl Vm {
             }
             _ => {
                 self.core.calls.remove(call);
-                self.core.heap.forget_work(call);
-                let stack = std::mem::take(&mut fiber.stack);
-                self.core.heap.releasing.free_stack(stack);
+                self.core
+                    .heap
+                    .call_ended(call, std::mem::take(&mut fiber.stack));
                 self.core.debug.finished(call);
             }
         }
@@ -777,9 +777,8 @@ impl Vm {
     /// Abandons a suspended call.
     pub fn cancel(&mut self, call: CallId) {
         if let Some(fiber) = self.core.calls.remove(call) {
-            self.core.heap.releasing.free_stack(fiber.stack);
+            self.core.heap.call_ended(call, fiber.stack);
         }
-        self.core.heap.forget_work(call);
     }
 
     /// Whether a call is still in progress.

@@ -27,7 +27,7 @@ use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hasher};
 
 use super::sort::Sorting;
-use super::split::{Splitting, char_boundary_after};
+use super::split::Splitting;
 use super::{Heap, SeededHasher, StrObj};
 use crate::arena::HeapSize;
 use crate::printer::{self, Walk};
@@ -37,6 +37,10 @@ use crate::vm::{CallId, Natives};
 /// The bytes of work in one slice: copied, hashed, compared or read. At
 /// the slowest (a case change of non-ASCII text) well under a millisecond.
 pub(crate) const SLICE_BYTES: usize = 64 * 1024;
+
+/// Bytes of work an item counts as: a list item checked, copied or
+/// moved, a piece of a split made, a list item's length added up.
+pub(super) const ITEM_WORK: usize = 16;
 
 /// Room a string being built keeps for the next slice's writing (a case
 /// change may write three bytes for each one read).
@@ -267,9 +271,16 @@ impl Heap {
         hasher.finish()
     }
 
+    /// A call ended or was abandoned: its long work is dropped, and its
+    /// buffers and register stack are given back a piece at a time.
+    pub(crate) fn call_ended(&mut self, call: CallId, stack: Vec<Value>) {
+        self.releasing.free_stack(stack);
+        self.forget_work(call);
+    }
+
     /// Drops the long work of a call that ended or was abandoned, its
     /// buffers given back a piece at a time.
-    pub(crate) fn forget_work(&mut self, call: CallId) {
+    fn forget_work(&mut self, call: CallId) {
         match self.work.forget(call) {
             Some(Progress::Building(mut b)) => self.release_buffer(&mut b),
             Some(Progress::Splitting(s)) => {
@@ -448,7 +459,10 @@ impl Heap {
                     unreachable!("only a join is sized")
                 };
                 let items = self.lists.get(*list).map_or(&[][..], |l| &l[..]);
-                let (len, end) = (items.len(), items.len().min(*item + SLICE_BYTES / 16));
+                let (len, end) = (
+                    items.len(),
+                    items.len().min(*item + SLICE_BYTES / ITEM_WORK),
+                );
                 let sep = self.str(*sep).len();
                 for &v in &items[*item..end] {
                     // Other values are shown as they are written.
@@ -457,7 +471,7 @@ impl Heap {
                     }
                 }
                 *total = total.saturating_add(sep.saturating_mul(end - *item));
-                self.worked_over((end - *item) * 16);
+                self.worked_over((end - *item) * ITEM_WORK);
                 *item = end;
                 if *total > self.string_limit(source, 0).saturating_add(sep) {
                     return Err("string too long".into());
@@ -718,31 +732,16 @@ impl Heap {
                     if budget == 0 {
                         return Ok(false);
                     }
-                    let window_end = char_boundary_after(text, b.read + budget + from.len());
-                    match text[b.read..window_end].find(from) {
-                        Some(at) => {
-                            let at = b.read + at;
+                    match find_within(text, from, b.read, budget) {
+                        Ok(at) => {
                             out.push_str(&text[b.read..at]);
                             budget = budget.saturating_sub(at - b.read);
                             (b.piece, b.read, b.mark) = (1, 0, at + from.len());
                         }
-                        None if window_end == text.len() => {
-                            out.push_str(&text[b.read..]);
-                            b.read = text.len();
-                            return Ok(true);
-                        }
-                        None => {
-                            // A match may begin in the window's last
-                            // `from.len() - 1` bytes and end past it: the
-                            // next slice reads from there.
-                            let mut safe = window_end + 1 - from.len();
-                            while !text.is_char_boundary(safe) {
-                                safe -= 1;
-                            }
-                            let safe = safe.max(b.read);
-                            out.push_str(&text[b.read..safe]);
-                            b.read = safe;
-                            return Ok(false);
+                        Err(next) => {
+                            out.push_str(&text[b.read..next]);
+                            b.read = next;
+                            return Ok(next == text.len());
                         }
                     }
                 }
@@ -824,4 +823,42 @@ fn copy_some(out: &mut String, src: &str, from: usize, budget: &mut usize) -> us
     out.push_str(&src[from..end]);
     *budget -= (end - from).min(*budget);
     end
+}
+
+/// Where the next `pattern` (not empty) in `text` from byte `from`
+/// starts, looked for in about `window` bytes; if it is not there, `Err`
+/// of where the next look goes on: the text's end, or a character
+/// boundary before the window's last `pattern.len() - 1` bytes (a match
+/// may begin there and end past the window).
+pub(super) fn find_within(
+    text: &str,
+    pattern: &str,
+    from: usize,
+    window: usize,
+) -> Result<usize, usize> {
+    let window_end = char_boundary_after(text, from + window + pattern.len());
+    match text[from..window_end].find(pattern) {
+        Some(i) => Ok(from + i),
+        None if window_end == text.len() => Err(text.len()),
+        None => Err(char_boundary_before(text, window_end + 1 - pattern.len()).max(from)),
+    }
+}
+
+/// The first character boundary of `text` at or after `at` (its end if
+/// `at` is past it).
+pub(crate) fn char_boundary_after(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
+}
+
+/// The last character boundary of `text` at or before `at`.
+fn char_boundary_before(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }

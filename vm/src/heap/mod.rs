@@ -36,7 +36,7 @@ pub(crate) use release::PIECE_WORK as RELEASE_PIECE_WORK;
 use release::Releasing;
 
 pub use list::ListObj;
-pub(crate) use long_work::{LongWork, SLICE_BYTES, Shown, Source};
+pub(crate) use long_work::{LongWork, SLICE_BYTES, Shown, Source, char_boundary_after};
 pub use map::MapObj;
 pub(crate) use objects::VALUE_SIZE;
 pub use objects::{ArkMap, CellObj, Closure, Instance, SeededHasher, StrObj};

@@ -11,16 +11,13 @@
 
 use std::cmp::Ordering;
 
-use super::long_work::{Progress, Task};
+use super::long_work::{ITEM_WORK, Progress, Task};
 use super::{Heap, SLICE_BYTES};
 use crate::ops;
 use crate::value::{ListKey, Value};
 
 /// The error of a sort whose list another call shortened or lengthened.
 const CHANGED: &str = "the list changed while it was sorted";
-
-/// Bytes of work an item moved counts as.
-const ITEM_WORK: usize = 16;
 
 pub(crate) struct Sorting {
     stage: Stage,

@@ -7,12 +7,9 @@
 //! memory. The list is a root of the collector until it is done
 //! (`LongWork::roots`): nothing else holds it yet.
 
-use super::long_work::{Building, Progress, Source, Task};
+use super::long_work::{Building, ITEM_WORK, Progress, Source, Task, find_within};
 use super::{Heap, SLICE_BYTES, VALUE_SIZE};
 use crate::value::{ListKey, StrKey, Value};
-
-/// Bytes of work a piece counts as (interning it, pushing it).
-const PIECE_WORK: usize = 16;
 
 /// A split on its way.
 pub(crate) enum Splitting {
@@ -109,8 +106,8 @@ impl Heap {
             Splitting::Counting { at, count } => {
                 let start = *at;
                 let mut found = 0;
-                while *at < len && *at - start + found * PIECE_WORK < SLICE_BYTES {
-                    match self.next_separator(text_key, sep_key, *at) {
+                while *at < len && *at - start + found * ITEM_WORK < SLICE_BYTES {
+                    match find_within(self.str(text_key), self.str(sep_key), *at, SLICE_BYTES) {
                         Ok(end) => {
                             found += 1;
                             *at = end + sep_len;
@@ -119,7 +116,7 @@ impl Heap {
                     }
                 }
                 *count += found;
-                self.worked_over(*at - start + found * PIECE_WORK);
+                self.worked_over(*at - start + found * ITEM_WORK);
                 if *at >= len {
                     *splitting = self.list_for(*count)?;
                 }
@@ -153,8 +150,13 @@ impl Heap {
                 }
                 let start = *scanned;
                 let mut pieces = 0;
-                while *scanned - start + pieces * PIECE_WORK < SLICE_BYTES {
-                    let end = match self.next_separator(text_key, sep_key, *scanned) {
+                while *scanned - start + pieces * ITEM_WORK < SLICE_BYTES {
+                    let end = match find_within(
+                        self.str(text_key),
+                        self.str(sep_key),
+                        *scanned,
+                        SLICE_BYTES,
+                    ) {
                         Ok(end) => end,
                         Err(next) if next < len => {
                             *scanned = next;
@@ -171,29 +173,14 @@ impl Heap {
                     let key = self.intern_part(text_key, *read, end)?;
                     self.push_piece(list, key)?;
                     if end == len {
-                        self.worked_over(len - start + pieces * PIECE_WORK);
+                        self.worked_over(len - start + pieces * ITEM_WORK);
                         return Ok(Some(list));
                     }
                     (*read, *scanned) = (end + sep_len, end + sep_len);
                 }
-                self.worked_over(*scanned - start + pieces * PIECE_WORK);
+                self.worked_over(*scanned - start + pieces * ITEM_WORK);
                 Ok(None)
             }
-        }
-    }
-
-    /// Where the next `sep` in `text` from byte `from` starts, looked for
-    /// in about a slice of it; if it is not there, `Err` of where the next
-    /// look goes on (the text's length at its end).
-    fn next_separator(&self, text: StrKey, sep: StrKey, from: usize) -> Result<usize, usize> {
-        let (text, sep) = (self.str(text), self.str(sep));
-        let window_end = char_boundary_after(text, from + SLICE_BYTES + sep.len());
-        match text[from..window_end].find(sep) {
-            Some(i) => Ok(from + i),
-            None if window_end == text.len() => Err(text.len()),
-            // A separator may begin in the window's last `sep.len() - 1`
-            // bytes and end past it.
-            None => Err(char_boundary_before(text, window_end + 1 - sep.len()).max(from)),
         }
     }
 
@@ -210,7 +197,7 @@ impl Heap {
         let end = self
             .str(text_key)
             .len()
-            .min(*read + SLICE_BYTES / PIECE_WORK);
+            .min(*read + SLICE_BYTES / ITEM_WORK);
         while *read < end {
             let text = self.str(text_key);
             let width = text[*read..].chars().next().map_or(1, char::len_utf8);
@@ -233,23 +220,4 @@ impl Heap {
         self.list_push(list, Value::Str(piece))
             .map_err(|_| "out of memory".to_string())
     }
-}
-
-/// The first character boundary of `text` at or after `at` (its end if
-/// `at` is past it).
-pub(crate) fn char_boundary_after(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at += 1;
-    }
-    at
-}
-
-/// The last character boundary of `text` at or before `at`.
-fn char_boundary_before(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at -= 1;
-    }
-    at
 }
