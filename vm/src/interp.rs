@@ -327,10 +327,10 @@ fn max_stack_slots(config: &VmConfig) -> usize {
 
 /// Grows the stack to at least `top`, never past its limit: doubling, but
 /// by at most `STACK_GROWTH` slots at a time. The new slots are written
-/// (with nil), which makes the kernel give them pages: growing a 16 MiB
-/// stack to 32 MiB in one go took 4-6 ms of page faults in one instruction
-/// (hostile bench, `recursion`). Its buffer's capacity still doubles, so
-/// it moves no more often than before.
+/// (with nil), which makes the kernel give them pages: with the length
+/// doubling, the hostile bench's `recursion` had resumes of 5.8-6.9 ms,
+/// whose profile was mostly the page faults of that write. Its buffer's
+/// capacity still doubles, so it moves no more often than before.
 #[cold]
 fn grow_stack(fiber: &mut Fiber, top: usize, config: &VmConfig) {
     /// One megabyte of registers.
