@@ -89,6 +89,29 @@ const SCRIPTS: &[Script] = &[
                  l.sort();",
     },
     Script {
+        name: "search",
+        class: "stall",
+        source: "let s = \"x\".repeat(MAX - 1); let t = \"x\".repeat(div(MAX, 2)) + \"y\"; let n = 0;
+                 for i in 0..3 { if s.contains(\"y\") { n += 1; } if s.find(\"xy\") != nil { n += 1; }
+                                  if s.starts_with(t) { n += 1; } }",
+    },
+    Script {
+        name: "list_walk",
+        class: "stall",
+        source: "let l = []; for i in 0..8000000 { l.push(i); }
+                 for i in 0..3 { let c = l.copy(); l.reverse(); l.contains(-1); let h = l.slice(1, 7000000); }",
+    },
+    Script {
+        name: "map_walk",
+        class: "stall",
+        source: "let m = {}; for i in 0..2000000 { m[i] = i; } for i in 0..3 { let k = keys(m); let v = values(m); }",
+    },
+    Script {
+        name: "shift",
+        class: "stall",
+        source: "let l = []; for i in 0..4000000 { l.push(i); } for i in 0..100 { l.remove(0); l.insert(0, i); }",
+    },
+    Script {
         name: "map_keys",
         class: "stall",
         source: "let m = {}; for i in 0..200000 { m[i * 4294967296] = i; }",

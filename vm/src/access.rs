@@ -1,15 +1,12 @@
 //! Reading and writing through `obj[key]` and `obj.name`: lists, maps,
 //! strings, vec3 fields and host objects.
 
+use crate::error::stale;
 use crate::heap::Key;
 use crate::host::Borrowed;
 use crate::native::NativeCtx;
 use crate::value::{HostKey, Value};
 use crate::vm::Core;
-
-fn stale() -> String {
-    "stale handle: the object was freed".to_string()
-}
 
 fn list_index(key: Value, len: usize, what: &str) -> Result<usize, String> {
     match key {

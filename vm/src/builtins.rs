@@ -130,7 +130,7 @@ fn type_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 }
 
 fn stale() -> NativeError {
-    NativeError::new("stale handle: the object was freed")
+    NativeError(crate::error::stale())
 }
 
 fn len(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
@@ -227,32 +227,12 @@ fn map_arg(name: &str, v: Value) -> Result<crate::value::MapKey, NativeError> {
 
 fn keys(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let m = map_arg("keys", args[0])?;
-    let items: Vec<Value> = ctx
-        .core
-        .heap
-        .maps
-        .get(m)
-        .ok_or_else(stale)?
-        .iter()
-        .map(|(k, _)| k.to_value())
-        .collect();
-    ctx.charge(items.len());
-    ctx.to_value(items)
+    Ok(Value::List(ctx.core.heap.map_items(m, true)?))
 }
 
 fn values(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let m = map_arg("values", args[0])?;
-    let items: Vec<Value> = ctx
-        .core
-        .heap
-        .maps
-        .get(m)
-        .ok_or_else(stale)?
-        .iter()
-        .map(|(_, &v)| v)
-        .collect();
-    ctx.charge(items.len());
-    ctx.to_value(items)
+    Ok(Value::List(ctx.core.heap.map_items(m, false)?))
 }
 
 fn has(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {

@@ -61,6 +61,12 @@ impl fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
+/// The error of an operation on an object that was freed (a handle kept
+/// past its object's life).
+pub(crate) fn stale() -> String {
+    "stale handle: the object was freed".to_string()
+}
+
 /// One frame of a runtime error's call stack.
 #[derive(Clone, Debug, PartialEq)]
 pub struct StackFrame {

@@ -194,7 +194,7 @@ fn run_metered(
 /// Builds a runtime error from the fiber's frames, innermost first. Of a
 /// very deep stack only both ends are kept.
 fn error_with_stack(heap: &Heap, fiber: &Fiber, message: String) -> RuntimeError {
-    let describe = |(f, proto): &(&Frame, &Proto)| {
+    let describe = |(f, proto): (&Frame, &Proto)| {
         let (line, col) = proto.position(f.pc.saturating_sub(1));
         StackFrame {
             function: proto.name.clone(),
@@ -204,22 +204,25 @@ fn error_with_stack(heap: &Heap, fiber: &Fiber, message: String) -> RuntimeError
         }
     };
     // The prelude's frames (`map`, `filter`, `sort_by`) are the standard
-    // library's insides: the report starts at the script's own call.
-    let frames: Vec<(&Frame, &Proto)> = fiber
-        .frames
-        .iter()
-        .filter_map(|f| Some((f, &*heap.closures.get(f.closure)?.proto)))
-        .filter(|(_, proto)| &*proto.script != crate::vm::PRELUDE_NAME)
-        .collect();
-    let n = frames.len();
+    // library's insides: the report starts at the script's own call. Of a
+    // deep stack (100,000 frames after a runaway recursion) only the ends
+    // are described, and nothing is collected on the way.
+    let script_frames = || {
+        fiber
+            .frames
+            .iter()
+            .filter_map(|f| Some((f, &*heap.closures.get(f.closure)?.proto)))
+            .filter(|(_, proto)| &*proto.script != crate::vm::PRELUDE_NAME)
+    };
+    let n = script_frames().count();
     let keep = INNERMOST_FRAMES_KEPT + OUTERMOST_FRAMES_KEPT;
     let frames_omitted = n.saturating_sub(keep);
     let stack = if frames_omitted == 0 {
-        frames.iter().rev().map(&describe).collect()
+        script_frames().rev().map(describe).collect()
     } else {
-        let inner = frames[n - INNERMOST_FRAMES_KEPT..].iter().rev();
-        let outer = frames[..OUTERMOST_FRAMES_KEPT].iter().rev();
-        inner.chain(outer).map(describe).collect()
+        let inner = script_frames().rev().take(INNERMOST_FRAMES_KEPT);
+        let outer: Vec<_> = script_frames().take(OUTERMOST_FRAMES_KEPT).collect();
+        inner.chain(outer.into_iter().rev()).map(describe).collect()
     };
     RuntimeError {
         message,
@@ -228,6 +231,10 @@ fn error_with_stack(heap: &Heap, fiber: &Fiber, message: String) -> RuntimeError
     }
 }
 
+/// The stale-handle error (`crate::error::stale`), here so that it is
+/// inlined into the interpreter loop's error paths: called in another
+/// module, it made the loop keep its instruction pointer on the stack
+/// (`ark` on `loop.ark`: 0.37 s against 0.33 s).
 fn stale() -> String {
     "stale handle: the object was freed".to_string()
 }
@@ -330,7 +337,7 @@ fn max_stack_slots(config: &VmConfig) -> usize {
 /// (with nil), which makes the kernel give them pages: with the length
 /// doubling, the hostile bench's `recursion` had resumes of 5.8-6.9 ms,
 /// whose profile was mostly the page faults of that write. Its buffer's
-/// capacity still doubles, so it moves no more often than before.
+/// capacity grows as [`grown_capacity`] says.
 #[cold]
 fn grow_stack(fiber: &mut Fiber, top: usize, config: &VmConfig) {
     /// One megabyte of registers.
@@ -339,12 +346,40 @@ fn grow_stack(fiber: &mut Fiber, top: usize, config: &VmConfig) {
     let grown = (len + len.clamp(1, STACK_GROWTH)).min(max_stack_slots(config));
     let new_len = top.max(grown);
     if new_len > fiber.stack.capacity() {
-        let capacity = (fiber.stack.capacity() * 2)
-            .max(new_len)
-            .min(max_stack_slots(config).max(new_len));
+        let capacity = grown_capacity(&fiber.stack, new_len, max_stack_slots(config));
         fiber.stack.reserve_exact(capacity - len);
+        // The frames grow with the registers (a frame has one at least):
+        // room for as many, within the call-depth limit, the same way.
+        let frames = fiber.frames.len();
+        let room = grown_capacity(&fiber.frames, frames + 1, config.max_call_depth);
+        fiber
+            .frames
+            .reserve_exact(room.min(capacity).max(frames + 1) - frames);
     }
     fiber.stack.resize(new_len, Value::Nil);
+}
+
+/// The capacity a stack of registers or frames grows to, to hold `needed`
+/// items: double, within `limit` (unless `needed` is past it). Past a
+/// megabyte it goes straight to 32 MiB (or the limit): glibc's `malloc`
+/// keeps blocks below that in its own heap once big ones have been freed,
+/// and a block there that cannot grow in place is copied (with the page
+/// faults of its new place: the hostile bench's `recursion` had resumes of
+/// 5.2-6.0 ms, a 4.3 ms stretch of them in one such copy). A block of
+/// 32 MiB it always maps from the system, and moves by remapping its
+/// pages. The room is address space until used: the kernel gives it pages
+/// as they are first written.
+fn grown_capacity<T>(stack: &Vec<T>, needed: usize, limit: usize) -> usize {
+    /// Bytes from which a stack goes straight to `ALWAYS_MAPPED`.
+    const BIG: usize = 1 << 20;
+    /// glibc's largest threshold for mapping a block from the system.
+    const ALWAYS_MAPPED: usize = 32 << 20;
+    let item = std::mem::size_of::<T>().max(1);
+    let mut capacity = (stack.capacity() * 2).max(needed);
+    if capacity * item >= BIG {
+        capacity = capacity.max(ALWAYS_MAPPED / item);
+    }
+    capacity.min(limit.max(needed))
 }
 
 /// vec3 arithmetic, the next most common case after ints and floats,
@@ -895,7 +930,7 @@ fn execute_loop<const DEBUG: bool>(
                     // forwarded from (38% of nbody, perf).
                     match map.get_index(guess) {
                         Some((&Key::Str(k), v)) if k == key => set_reg!($dst, *v),
-                        _ => match map.get_full(&Key::Str(key)) {
+                        _ => match map.find_full(&Key::Str(key)) {
                             Some((i, _, v)) => {
                                 cache.store(i as u32, Ordering::Relaxed);
                                 set_reg!($dst, *v);
@@ -1337,6 +1372,13 @@ fn execute_loop<const DEBUG: bool>(
                     let Value::List(l) = reg!(list) else {
                         throw!("internal error: not a list".into())
                     };
+                    // Room first: growth may stop unfinished, and the
+                    // instruction then runs again from its first item.
+                    tri!(
+                        core.heap
+                            .list_reserve_in_call(l, count as usize)
+                            .map_err(|_| "out of memory".to_string())
+                    );
                     for i in 0..count as usize {
                         let v = fiber.stack[base + start as usize + i];
                         tri!(
@@ -1415,7 +1457,8 @@ fn execute_loop<const DEBUG: bool>(
                             .heap
                             .maps
                             .get(m)
-                            .and_then(|map| map.get_index_of(&Key::Str(key)))
+                            .and_then(|map| map.find_full(&Key::Str(key)))
+                            .map(|(i, _, _)| i)
                         {
                             cache.store(i as u32, Ordering::Relaxed);
                         }
@@ -1493,7 +1536,7 @@ fn execute_loop<const DEBUG: bool>(
                         let item = reg!(b + 2);
                         tri!(
                             core.heap
-                                .list_push(l, item)
+                                .list_push_in_call(l, item)
                                 .map_err(|_| "out of memory".to_string())
                         );
                         set_reg!(b, Value::Nil);
@@ -1510,7 +1553,9 @@ fn execute_loop<const DEBUG: bool>(
                             let key =
                                 tri!(core.methods.key(method, &mut core.heap).map_err(|e| e.0));
                             let map = tri!(core.heap.maps.get(m).ok_or_else(stale));
-                            let f = map.get(&crate::heap::Key::Str(key)).copied();
+                            let f = map
+                                .find_full(&crate::heap::Key::Str(key))
+                                .map(|(_, _, &v)| v);
                             let Some(f) = f else {
                                 throw!(format!(
                                     "cannot call nil (the map has no field '{}')",

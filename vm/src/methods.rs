@@ -8,9 +8,8 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::heap::{Heap, SLICE_BYTES, Source};
+use crate::heap::{Heap, SLICE_BYTES, Search, Source};
 use crate::native::{NativeCtx, NativeError};
-use crate::ops;
 use crate::value::{StrKey, Value, Vec3};
 
 /// Ids of the built-in methods: positions in `KNOWN`.
@@ -254,7 +253,7 @@ pub fn call(
 }
 
 fn stale() -> NativeError {
-    NativeError::new("stale handle: the object was freed")
+    NativeError(crate::error::stale())
 }
 
 fn list_method(
@@ -269,6 +268,7 @@ fn list_method(
     let value = match id {
         m::PUSH => {
             arity(name, args, 1)?;
+            ctx.core.heap.list_make_room(l, 1).map_err(NativeError)?;
             ctx.core.heap.list_push(l, args[0]).map_err(oom)?;
             Value::Nil
         }
@@ -287,6 +287,7 @@ fn list_method(
                     "insert index {i} out of range for list of length {len}"
                 )));
             }
+            ctx.core.heap.list_make_room(l, 1).map_err(NativeError)?;
             ctx.charge(len - i as usize);
             ctx.core
                 .heap
@@ -307,9 +308,7 @@ fn list_method(
         }
         m::CONTAINS | m::INDEX_OF => {
             arity(name, args, 1)?;
-            let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?;
-            let found = items.iter().position(|&x| ops::equal(x, args[0]));
-            ctx.charge(found.unwrap_or(len));
+            let found = ctx.core.heap.list_position(l, args[0])?;
             if id == m::CONTAINS {
                 Value::Bool(found.is_some())
             } else {
@@ -318,13 +317,7 @@ fn list_method(
         }
         m::REVERSE => {
             arity(name, args, 0)?;
-            ctx.charge(len);
-            ctx.core
-                .heap
-                .list_write(l)
-                .ok_or_else(stale)?
-                .items()
-                .reverse();
+            ctx.core.heap.list_reverse(l)?;
             Value::Nil
         }
         m::SORT => {
@@ -349,15 +342,11 @@ fn list_method(
                 int_arg(args[1], "slice end")?,
                 len,
             )?;
-            ctx.charge(b - a);
-            let part = ctx.core.heap.lists.get(l).ok_or_else(stale)?[a..b].to_vec();
-            Value::List(ctx.core.heap.alloc_list(part).map_err(oom)?)
+            Value::List(ctx.core.heap.list_copy(l, a, b)?)
         }
         m::COPY => {
             arity(name, args, 0)?;
-            ctx.charge(len);
-            let items = ctx.core.heap.lists.get(l).ok_or_else(stale)?.to_vec();
-            Value::List(ctx.core.heap.alloc_list(items).map_err(oom)?)
+            Value::List(ctx.core.heap.list_copy(l, 0, len)?)
         }
         m::LEN => {
             arity(name, args, 0)?;
@@ -416,18 +405,13 @@ fn string_method(
         m::CONTAINS | m::STARTS_WITH | m::ENDS_WITH | m::FIND => {
             arity(name, args, 1)?;
             let t = str_key_arg(args[0], name)?;
-            let (text, t) = (&*obj.text, heap.str(t));
-            let v = match id {
-                m::CONTAINS => Value::Bool(text.contains(t)),
-                m::STARTS_WITH => Value::Bool(text.starts_with(t)),
-                m::ENDS_WITH => Value::Bool(text.ends_with(t)),
-                _ => match text.find(t) {
-                    Some(b) => Value::Int(text[..b].chars().count() as i64),
-                    None => Value::Nil,
-                },
+            let search = match id {
+                m::CONTAINS => Search::Contains,
+                m::STARTS_WITH => Search::StartsWith,
+                m::ENDS_WITH => Search::EndsWith,
+                _ => Search::Find,
             };
-            ctx.charge(obj.text.len() / 16);
-            return Ok(v);
+            return Ok(ctx.core.heap.search(s, t, search)?);
         }
         m::SLICE => {
             arity(name, args, 2)?;

@@ -53,6 +53,13 @@ const SCRIPT: &str = "
         let tail = fn(s) { return s.slice(100000, len(s)); };
         return [tail(l[0]), tail(l[1]), tail(l[2]), tail(l[39])];
     }
+    fn contains() { return [wide.contains(\"aé\"), wide.contains(\"x\"), (wide + \"xyz\").contains(\"yz\"), wide.contains(\"\")]; }
+    fn find() { return [(wide + \"needle\" + wide).find(\"needle\"), wide.find(\"日a\"), wide.find(\"zz\"), (\"x\".repeat(300000) + \"é\").find(\"é\")]; }
+    fn affixes() {
+        let big = \"ab\".repeat(100000);
+        return [(big + \"x\").starts_with(big), big.starts_with(big + \"x\"), (big + \"x\").ends_with(big),
+                (\"x\" + big).ends_with(big), (\"y\" + big).ends_with(\"x\" + big), (big + \"y\").starts_with(big + \"x\")];
+    }
     fn same() { return \"ab\".repeat(100000) == \"a\" + \"ba\".repeat(99999) + \"b\"; }
 ";
 
@@ -138,6 +145,39 @@ fn expected(f: &str) -> String {
             )
         }
         "sort_strings" => r#"["0", "1", "10", "9"]"#.into(),
+        "contains" => format!(
+            "[{}, {}, {}, {}]",
+            wide.contains("aé"),
+            wide.contains('x'),
+            (wide.clone() + "xyz").contains("yz"),
+            wide.contains("")
+        ),
+        "find" => {
+            let twice = wide.clone() + "needle" + &wide;
+            let at = |text: &str, pattern: &str| match text.find(pattern) {
+                Some(b) => text[..b].chars().count().to_string(),
+                None => "nil".into(),
+            };
+            format!(
+                "[{}, {}, {}, {}]",
+                at(&twice, "needle"),
+                at(&wide, "日a"),
+                at(&wide, "zz"),
+                at(&("x".repeat(300000) + "é"), "é")
+            )
+        }
+        "affixes" => {
+            let big = "ab".repeat(100000);
+            format!(
+                "[{}, {}, {}, {}, {}, {}]",
+                (big.clone() + "x").starts_with(&big),
+                big.starts_with(&(big.clone() + "x")),
+                (big.clone() + "x").ends_with(&big),
+                ("x".to_string() + &big).ends_with(&big),
+                ("y".to_string() + &big).ends_with(&("x".to_string() + &big)),
+                (big.clone() + "y").starts_with(&(big.clone() + "x")),
+            )
+        }
         "same" => "true".into(),
         _ => unreachable!("{f}"),
     }
@@ -163,6 +203,9 @@ const FUNCTIONS: &[&str] = &[
     "chars",
     "sort_numbers",
     "sort_strings",
+    "contains",
+    "find",
+    "affixes",
     "same",
 ];
 
@@ -408,4 +451,88 @@ fn printing_lists_in_an_endless_loop_keeps_the_heap_valid() {
     vm.full_collect();
     vm.validate_heap().unwrap();
     assert!(printed.load(std::sync::atomic::Ordering::Relaxed) > 1000);
+}
+
+#[test]
+fn searching_a_long_string_is_split_between_resumes() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "search.ark",
+            "let hay = \"x\".repeat(3000000) + \"é\";
+             let prefix = \"x\".repeat(2000000) + \"y\";
+             fn contains() { return hay.contains(\"xé\"); }
+             fn find() { return hay.find(\"é\"); }
+             fn starts() { return hay.starts_with(prefix); }",
+        )
+        .unwrap();
+    for (f, expected) in [
+        ("contains", "true"),
+        ("find", "3000000"),
+        ("starts", "false"),
+    ] {
+        let call = vm.start_call(game, f, &[]).unwrap();
+        let (v, resumes) = run_to_end(&mut vm, call, Budget::Instructions(10_000));
+        assert_eq!(text(&vm, v), expected, "{f}");
+        // Only the search's work: megabytes, so many slices.
+        assert!(resumes >= 10, "{f}: {resumes} resumes");
+    }
+}
+
+#[test]
+fn walking_a_long_list_is_split_between_resumes() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "walk.ark",
+            "let l = []; for i in 0..300000 { l.push(i); }
+             fn contains() { return [l.contains(299999), l.contains(-1), l.index_of(250000)]; }
+             fn copy() { let c = l.copy(); return [len(c), c[0], c[299999], c == l]; }
+             fn slice() { let c = l.slice(1000, 290000); return [len(c), c[0], c[288999]]; }
+             fn reverse() { l.reverse(); let r = [l[0], l[299999], l[150000]]; l.reverse(); return r; }
+             let m = {}; for i in 0..300000 { m[i * 2] = i; }
+             fn map_keys() { let k = keys(m); return [len(k), k[0], k[299999]]; }
+             fn map_values() { let v = values(m); return [len(v), v[0], v[299999]]; }",
+        )
+        .unwrap();
+    for (f, expected) in [
+        ("map_keys", "[300000, 0, 599998]"),
+        ("map_values", "[300000, 0, 299999]"),
+        ("contains", "[true, false, 250000]"),
+        ("copy", "[300000, 0, 299999, false]"),
+        ("slice", "[289000, 1000, 289999]"),
+        ("reverse", "[299999, 0, 149999]"),
+    ] {
+        let call = vm.start_call(game, f, &[]).unwrap();
+        let (v, resumes) = run_to_end(&mut vm, call, Budget::Instructions(10_000));
+        assert_eq!(text(&vm, v), expected, "{f}");
+        // 300,000 items walked (twice for reverse): many slices.
+        assert!(resumes >= 10, "{f}: {resumes} resumes");
+        // The same at once.
+        let whole = vm.call(game, f, &[]).unwrap();
+        assert_eq!(text(&vm, whole), expected, "{f} in one go");
+    }
+}
+
+#[test]
+fn a_list_that_another_call_lengthens_while_it_is_reversed_is_an_error() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "walk.ark",
+            "let l = []; for i in 0..300000 { l.push(i); }
+             fn reverse() { l.reverse(); }
+             fn grow() { l.push(1); }",
+        )
+        .unwrap();
+    let call = vm.start_call(game, "reverse", &[]).unwrap();
+    assert!(matches!(
+        vm.resume(call, Budget::Instructions(10_000)),
+        RunResult::Suspended
+    ));
+    vm.call(game, "grow", &[]).unwrap();
+    match vm.resume(call, Budget::Unlimited) {
+        RunResult::Error(e) => assert!(e.message.contains("changed"), "{e}"),
+        other => panic!("{other:?}"),
+    }
 }

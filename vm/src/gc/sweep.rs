@@ -25,17 +25,17 @@ pub(super) fn sweep_chunk(heap: &mut Heap) -> (bool, usize) {
         }
         // Lists' and maps' buffers go to the pool, for new ones.
         1 => {
-            let pool = &mut heap.pool;
+            let (pool, releasing) = (&mut heap.pool, &mut heap.releasing);
             let swept = heap
                 .lists
-                .sweep(from, to, marks, |_, list| pool.freed_list(list));
+                .sweep(from, to, marks, |_, list| pool.freed_list(list, releasing));
             (swept, heap.lists.slot_count())
         }
         2 => {
-            let pool = &mut heap.pool;
+            let (pool, releasing) = (&mut heap.pool, &mut heap.releasing);
             let swept = heap
                 .maps
-                .sweep(from, to, marks, |_, map| pool.freed_map(map));
+                .sweep(from, to, marks, |_, map| pool.freed_map(map, releasing));
             (swept, heap.maps.slot_count())
         }
         3 => {

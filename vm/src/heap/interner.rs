@@ -1,270 +1,56 @@
 //! The table of interned strings: each string's hash and key, found by
-//! hash and text.
-//!
-//! It grows (and shrinks) without a stop. A hash table that doubles in one
-//! go rehashes every string it holds inside one allocation, and with a few
-//! million strings that is tens of milliseconds in the middle of a script's
-//! slice, where no budget sees it. This one, when it must resize, starts a
-//! new table and moves the old one's entries over a few slots at every
-//! insertion, paced so that the old table is empty before the new one
-//! fills (Redis resizes its dictionaries the same way). Until then a
-//! lookup searches both. The hash is kept beside the key, so moving an
-//! entry never reads the string itself.
-//!
-//! Open addressing with linear probing; a removed entry leaves a tombstone
-//! (so that probes past it go on), and tombstones count as used until the
-//! next resize clears them.
-//!
-//! The old table is emptied from its end, and given back to the system a
-//! piece at a time as it empties (freeing a table of two million slots in
-//! one go took the kernel 1.4 ms).
+//! hash and text. It grows and shrinks without a stop (`table.rs`).
 
+use super::table::{ResizingTable, Slot};
 use crate::arena::{make_key, split};
 use crate::value::StrKey;
 
-/// A table is resized when more than this fraction of its slots is used
-/// (entries and tombstones)...
-const MAX_USED: (usize, usize) = (3, 4);
-/// ...and shrunk when fewer than this fraction hold entries.
-const MIN_LIVE: (usize, usize) = (1, 16);
-/// A new table is sized so that this fraction of it holds the entries.
-const FILL_AFTER_RESIZE: (usize, usize) = (3, 8);
-const MIN_SLOTS: usize = 64;
-/// The old table is given back in pieces of this many slots (768 KiB).
-const GIVE_BACK_SLOTS: usize = 1 << 16;
+/// A string's slot: the low half of its hash, then its key's index and
+/// version (its FFI form). A key's version is odd, never zero.
+type StrSlot = Slot<3>;
 
-/// A slot: the low half of the hash, then the key's index and version
-/// (its FFI form). All zero when empty, which lets a new table come from
-/// zeroed memory that the kernel maps as it is first touched, instead of
-/// being written out in one go. A key's version is odd, never zero: a
-/// tombstone is a zero version with a hash of one.
-type Slot = [u32; 3];
-
-const EMPTY: Slot = [0, 0, 0];
-const TOMBSTONE: Slot = [1, 0, 0];
-
-fn entry(hash: u32, key: StrKey) -> Slot {
+fn entry(hash: u32, key: StrKey) -> StrSlot {
     let (index, version) = split(key);
     [hash, index as u32, version]
 }
 
-/// The key in a slot, if it holds one.
+/// The key in a slot that holds one.
 #[inline]
-fn key_of(slot: Slot) -> Option<StrKey> {
-    (slot[2] != 0).then(|| make_key(slot[1] as usize, slot[2]))
-}
-
-#[derive(Default)]
-struct Table {
-    /// The slots kept: all of them, except in an old table being emptied,
-    /// which gives back its end as it goes.
-    slots: Vec<Slot>,
-    /// Slots in the table (a power of two), those given back included.
-    slot_count: usize,
-    /// Entries held.
-    len: usize,
-    /// Entries and tombstones.
-    used: usize,
-}
-
-impl Table {
-    fn with_slots(n: usize) -> Table {
-        Table {
-            // Zeroed: allocated as untouched pages.
-            slots: vec![EMPTY; n],
-            slot_count: n,
-            len: 0,
-            used: 0,
-        }
-    }
-
-    fn mask(&self) -> usize {
-        self.slot_count - 1
-    }
-
-    /// The slot holding the entry with `hash` that `eq` accepts.
-    ///
-    /// A probe that reaches the end given back goes on at the start, as a
-    /// probe that reaches the table's end does: everything in that end was
-    /// moved, and an entry still here whose chain ran through it sits,
-    /// unbroken, from slot 0 up to itself.
-    #[inline]
-    fn find(&self, hash: u32, mut eq: impl FnMut(StrKey) -> bool) -> Option<usize> {
-        if self.len == 0 {
-            return None;
-        }
-        let kept = self.slots.len();
-        let mut i = hash as usize & self.mask();
-        // The slots kept need not hold an empty one: a second lap of them
-        // ends the search.
-        let mut laps = 0;
-        if i >= kept {
-            (i, laps) = (0, 1);
-        }
-        loop {
-            let slot = self.slots[i];
-            if slot == EMPTY {
-                return None;
-            }
-            if slot[0] == hash
-                && let Some(key) = key_of(slot)
-                && eq(key)
-            {
-                return Some(i);
-            }
-            i += 1;
-            if i == kept {
-                laps += 1;
-                if laps == 2 {
-                    return None;
-                }
-                i = 0;
-            }
-        }
-    }
-
-    /// Adds an entry known to be absent; the table has room (and all its
-    /// slots).
-    fn insert(&mut self, hash: u32, key: StrKey) {
-        let mask = self.mask();
-        let mut i = hash as usize & mask;
-        // The first free slot takes it, a tombstone included: the key is
-        // absent, so nothing further along can be it.
-        loop {
-            let slot = self.slots[i];
-            if key_of(slot).is_none() {
-                if slot == EMPTY {
-                    self.used += 1;
-                }
-                self.slots[i] = entry(hash, key);
-                self.len += 1;
-                return;
-            }
-            i = (i + 1) & mask;
-        }
-    }
-
-    fn remove_at(&mut self, i: usize) {
-        self.slots[i] = TOMBSTONE;
-        self.len -= 1;
-    }
-
-    /// Gives back the slots from `end` on, once there are enough of them to
-    /// be worth it; their entries have all been moved.
-    fn give_back_from(&mut self, end: usize) {
-        if self.slots.len() - end >= GIVE_BACK_SLOTS {
-            self.slots.truncate(end);
-            self.slots.shrink_to_fit();
-        }
-    }
-
-    fn has_room_for_one(&self) -> bool {
-        (self.used + 1) * MAX_USED.1 <= self.slot_count * MAX_USED.0
-    }
-
-    fn mostly_empty(&self) -> bool {
-        self.slot_count > MIN_SLOTS && self.len * MIN_LIVE.1 < self.slot_count * MIN_LIVE.0
-    }
+fn key_of(slot: StrSlot) -> StrKey {
+    make_key(slot[1] as usize, slot[2])
 }
 
 #[derive(Default)]
 pub(crate) struct Interner {
-    current: Table,
-    /// The table being emptied into `current`.
-    old: Table,
-    /// The slots of `old` not yet moved: those below this one (it is
-    /// emptied from its end).
-    cursor: usize,
-    /// Slots of `old` moved at each insertion.
-    step: usize,
+    table: ResizingTable<3>,
 }
 
 impl Interner {
     /// Strings held.
     pub(crate) fn len(&self) -> usize {
-        self.current.len + self.old.len
+        self.table.len()
     }
 
     /// Bytes the table takes (both tables while it resizes).
     pub(crate) fn bytes(&self) -> usize {
-        (self.current.slots.len() + self.old.slots.len()) * std::mem::size_of::<Slot>()
+        self.table.bytes()
     }
 
     /// The string with `hash` that `eq` accepts.
     #[inline]
     pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(StrKey) -> bool) -> Option<StrKey> {
-        let hash = hash as u32;
-        match self.current.find(hash, &mut eq) {
-            Some(i) => key_of(self.current.slots[i]),
-            None => key_of(self.old.slots[self.old.find(hash, eq)?]),
-        }
+        let found = self.table.find(hash as u32, |slot| eq(key_of(slot)))?;
+        Some(key_of(found))
     }
 
     /// Adds a string that is not in the table.
     pub(crate) fn insert(&mut self, hash: u64, key: StrKey) {
-        let hash = hash as u32;
-        self.move_some();
-        let resizing = self.old.slot_count > 0;
-        if !self.current.has_room_for_one() || (!resizing && self.current.mostly_empty()) {
-            self.start_resize();
-        }
-        self.current.insert(hash, key);
+        self.table.insert(entry(hash as u32, key));
     }
 
     /// Removes `key` (whose string hashes to `hash`), if the table holds it.
     pub(crate) fn remove(&mut self, hash: u64, key: StrKey) {
-        let hash = hash as u32;
-        if let Some(i) = self.current.find(hash, |k| k == key) {
-            self.current.remove_at(i);
-        } else if let Some(i) = self.old.find(hash, |k| k == key) {
-            self.old.remove_at(i);
-        }
-    }
-
-    /// Starts moving everything into a table sized for what it holds.
-    fn start_resize(&mut self) {
-        // The pacing below empties the old table first; this is for a
-        // resize that a burst of removals brought forward.
-        while self.old.len > 0 {
-            self.move_some();
-        }
-        let len = self.len() + 1;
-        // Shrinking goes a quarter at a time, so that the old table's
-        // slots spread over enough insertions.
-        let slots = (len * FILL_AFTER_RESIZE.1 / FILL_AFTER_RESIZE.0)
-            .next_power_of_two()
-            .max(self.current.slot_count / 4)
-            .max(MIN_SLOTS);
-        let fresh = Table::with_slots(slots);
-        self.old = std::mem::replace(&mut self.current, fresh);
-        self.cursor = self.old.slot_count;
-        // The new table takes this many insertions before it needs to
-        // resize again; the old one's slots are spread over them.
-        let room =
-            slots * MAX_USED.0 / MAX_USED.1 - slots * FILL_AFTER_RESIZE.0 / FILL_AFTER_RESIZE.1;
-        self.step = self.old.slot_count.div_ceil(room.max(1)).max(1);
-    }
-
-    /// Moves the entries of the last `step` slots of the old table not yet
-    /// moved.
-    fn move_some(&mut self) {
-        if self.old.slot_count == 0 {
-            return;
-        }
-        let start = self.cursor.saturating_sub(self.step);
-        for i in (start..self.cursor).rev() {
-            let slot = self.old.slots[i];
-            if let Some(key) = key_of(slot) {
-                self.current.insert(slot[0], key);
-                self.old.len -= 1;
-            }
-        }
-        self.cursor = start;
-        if self.cursor == 0 {
-            self.old = Table::default();
-        } else {
-            self.old.give_back_from(start);
-        }
+        self.table.remove(hash as u32, |slot| key_of(slot) == key);
     }
 
     /// Checks that the table holds exactly `keys` (with their hashes): the
@@ -290,6 +76,7 @@ impl Interner {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::heap::table::GIVE_BACK_SLOTS;
     use slotmap::{Key, SlotMap};
 
     /// Hashes shared by three keys each, so that probes step over
@@ -350,7 +137,7 @@ mod tests {
         }
         // Twenty strings whose probes start four slots before the table's
         // end: their chain wraps round to its start.
-        let slots = interner.current.slot_count as u64;
+        let slots = interner.table.current.slot_count as u64;
         let chain: Vec<(StrKey, u64)> = (0..20).map(|_| (keys.insert(()), slots - 4)).collect();
         for &(k, h) in &chain {
             interner.insert(h, k);
@@ -358,13 +145,13 @@ mod tests {
         all.extend(&chain);
         // A resize that has moved the table's end and given it back, but
         // not yet the chain's head.
-        interner.start_resize();
-        assert_eq!(interner.old.slot_count as u64, slots);
-        assert!(interner.old.slot_count > GIVE_BACK_SLOTS);
-        while interner.old.slots.len() == interner.old.slot_count {
-            interner.move_some();
+        interner.table.start_resize();
+        assert_eq!(interner.table.old.slot_count as u64, slots);
+        assert!(interner.table.old.slot_count > GIVE_BACK_SLOTS);
+        while interner.table.old.slots.len() == interner.table.old.slot_count {
+            interner.table.move_some();
         }
-        assert!(interner.cursor > 100);
+        assert!(interner.table.cursor > 100);
         interner.check(all.iter().copied()).unwrap();
         // Removing the chain's entries finds them in the old table too.
         for &(k, h) in &chain[10..] {
@@ -384,7 +171,11 @@ mod tests {
                 (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
                 keys.insert(()),
             );
-            assert!(interner.step <= 4, "step {} at {i}", interner.step);
+            assert!(
+                interner.table.step <= 4,
+                "step {} at {i}",
+                interner.table.step
+            );
         }
     }
 
@@ -403,7 +194,11 @@ mod tests {
         }
         for i in 0..50_000 {
             interner.insert(hash_of(i + 200_000), keys.insert(()));
-            assert!(interner.step <= 16, "step {} at {i}", interner.step);
+            assert!(
+                interner.table.step <= 16,
+                "step {} at {i}",
+                interner.table.step
+            );
         }
     }
 }

@@ -120,6 +120,16 @@ impl ListObj {
         }
     }
 
+    /// Puts `buffer` (holding a copy of the items, with more room) in
+    /// place of the list's own, which it returns.
+    pub(super) fn replace_buffer(&mut self, buffer: Vec<Value>) -> Vec<Value> {
+        debug_assert!(buffer[..] == self[..]);
+        match std::mem::replace(&mut self.items, Items::Buffer(buffer)) {
+            Items::Buffer(outgrown) => outgrown,
+            Items::Inline(_) => Vec::new(),
+        }
+    }
+
     /// Gives back buffer space after removals (to `capacity` items).
     pub(super) fn shrink_to(&mut self, capacity: usize) {
         if let Items::Buffer(items) = &mut self.items {

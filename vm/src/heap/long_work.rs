@@ -10,8 +10,9 @@
 //! registers, so, run again, it finds its progress by them (`Task`) and
 //! goes on from there. Strings never change and a key names one string
 //! for good, so progress on them never goes stale. (`split` and `chars`
-//! are in `split.rs`, `sort` in `sort.rs`, and printing's walk in
-//! `printer.rs`.)
+//! are in `split.rs`, `sort` in `sort.rs`, searches of strings in
+//! `search.rs`, walks and copies of lists and maps in `list_work.rs`, a
+//! long list's growth in `grow.rs`, and printing's walk in `printer.rs`.)
 //!
 //! Progress belongs to a call: game scripts take turns on one heap, and
 //! each call's long work must get done in its own resumes. Outside a call
@@ -26,12 +27,14 @@
 use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hasher};
 
+use super::grow::Growing;
+use super::search::Search;
 use super::sort::Sorting;
 use super::split::Splitting;
 use super::{Heap, SeededHasher, StrObj};
 use crate::arena::HeapSize;
 use crate::printer::{self, Walk};
-use crate::value::{ListKey, StrKey, Value};
+use crate::value::{ListKey, MapKey, StrKey, Value};
 use crate::vm::{CallId, Natives};
 
 /// The bytes of work in one slice: copied, hashed, compared or read. At
@@ -72,6 +75,18 @@ pub(crate) enum Task {
     Split(StrKey, Option<StrKey>),
     /// Sorting a list.
     Sort(ListKey),
+    /// Looking for an item equal to a value in a list (`list_work.rs`).
+    FindItem(ListKey, SameBits),
+    /// Copying a list's items from one index to another into a new list.
+    CopyItems(ListKey, usize, usize),
+    /// Reversing a list.
+    Reverse(ListKey),
+    /// Making the list of a map's keys (true) or values.
+    MapItems(MapKey, bool),
+    /// Searching a string for another (`search.rs`).
+    Search(StrKey, StrKey, Search),
+    /// Growing a list's buffer (`grow.rs`).
+    GrowList(ListKey),
 }
 
 /// Where a string being built comes from.
@@ -107,7 +122,23 @@ pub(crate) struct Shown(pub Box<[Value]>);
 
 impl PartialEq for Shown {
     fn eq(&self, other: &Shown) -> bool {
-        let bits = |v: &Value| match *v {
+        self.0.len() == other.0.len()
+            && self
+                .0
+                .iter()
+                .zip(&other.0[..])
+                .all(|(&a, &b)| SameBits(a) == SameBits(b))
+    }
+}
+
+/// A value of a task, the same as another only bit for bit (a NaN is the
+/// same NaN).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SameBits(pub Value);
+
+impl PartialEq for SameBits {
+    fn eq(&self, other: &SameBits) -> bool {
+        let bits = |v: Value| match v {
             Value::Float(f) => Some(f.to_bits() as u128),
             Value::Vec3(v) => Some(
                 (v.x.to_bits() as u128)
@@ -116,15 +147,10 @@ impl PartialEq for Shown {
             ),
             _ => None,
         };
-        self.0.len() == other.0.len()
-            && self
-                .0
-                .iter()
-                .zip(&other.0[..])
-                .all(|(a, b)| match (bits(a), bits(b)) {
-                    (Some(x), Some(y)) => x == y,
-                    _ => a == b,
-                })
+        match (bits(self.0), bits(other.0)) {
+            (Some(x), Some(y)) => x == y,
+            _ => self.0 == other.0,
+        }
     }
 }
 
@@ -136,15 +162,41 @@ pub(super) enum Progress {
     Building(Building),
     Splitting(Splitting),
     Sorting(Sorting),
+    Growing(Growing),
+    /// Items of a list looked at.
+    Walking {
+        at: usize,
+    },
+    /// The new list, and the index of the next item copied into it.
+    Copying {
+        into: ListKey,
+        at: usize,
+    },
+    /// Pairs of items swapped, of a list of `len`.
+    Reversing {
+        done: usize,
+        len: usize,
+    },
+    /// Bytes searched (or matched), and the characters before them.
+    Searching {
+        from: usize,
+        chars: usize,
+    },
 }
 
 impl Progress {
     /// Bytes of buffers it holds, counted in the heap's.
     fn charged(&self) -> usize {
         match self {
-            Progress::Ordering { .. } | Progress::Sorting(_) => 0,
+            Progress::Ordering { .. }
+            | Progress::Sorting(_)
+            | Progress::Searching { .. }
+            | Progress::Walking { .. }
+            | Progress::Copying { .. }
+            | Progress::Reversing { .. } => 0,
             Progress::Building(b) => b.charged,
             Progress::Splitting(s) => s.charged(),
+            Progress::Growing(g) => g.charged,
         }
     }
 }
@@ -205,6 +257,26 @@ impl LongWork {
         std::mem::take(&mut self.unfinished)
     }
 
+    /// Whether any call has work in progress.
+    #[inline]
+    pub(super) fn has_tasks(&self) -> bool {
+        !self.tasks.is_empty()
+    }
+
+    /// Takes out every call's work on `task` (only growth can be shared by
+    /// calls: each grows the container it pushes to); the progress of one
+    /// of them, with the others' buffers uncounted and dropped.
+    pub(super) fn drop_task(&mut self, task: &Task) -> Option<Progress> {
+        let mut found = None;
+        while let Some(i) = self.tasks.iter().position(|(_, t, _)| t == task) {
+            let (_, _, progress) = self.tasks.swap_remove(i);
+            if let Some(earlier) = found.replace(progress) {
+                self.bytes -= earlier.charged();
+            }
+        }
+        found
+    }
+
     /// Takes out the work of a call that ended or was abandoned.
     fn forget(&mut self, call: CallId) -> Option<Progress> {
         let i = self.tasks.iter().position(|(c, _, _)| *c == call)?;
@@ -217,7 +289,8 @@ impl LongWork {
         self.tasks
             .iter()
             .flat_map(|(_, _, progress)| match progress {
-                Progress::Splitting(Splitting::Filling { list, .. }) => vec![Value::List(*list)],
+                Progress::Splitting(Splitting::Filling { list, .. })
+                | Progress::Copying { into: list, .. } => vec![Value::List(*list)],
                 Progress::Sorting(sorting) => sorting.roots().to_vec(),
                 _ => Vec::new(),
             })
@@ -274,7 +347,7 @@ impl Heap {
     /// A call ended or was abandoned: its long work is dropped, and its
     /// buffers and register stack are given back a piece at a time.
     pub(crate) fn call_ended(&mut self, call: CallId, stack: Vec<Value>) {
-        self.releasing.free_stack(stack);
+        let _freed_now = self.releasing.free_values(stack);
         self.forget_work(call);
     }
 
@@ -288,6 +361,7 @@ impl Heap {
                     self.release_buffer(&mut b);
                 }
             }
+            Some(Progress::Growing(g)) => self.release_growth(g),
             _ => {}
         }
     }

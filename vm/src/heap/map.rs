@@ -1,5 +1,7 @@
 //! A map's storage: a few entries inline in the object's slot, a short
-//! list of entries of its own beyond that, and a hash table beyond that.
+//! list of entries of its own beyond that, a hash table beyond that, and
+//! past [`BIG_FROM`] entries a big map's chunks and index (`big_map.rs`),
+//! which grow without moving what they hold.
 //!
 //! Most maps in a game are records of a few fields (`{name, pos, hp}`). An
 //! `IndexMap` holding three entries takes two allocations of its own
@@ -19,8 +21,10 @@
 use arrayvec::ArrayVec;
 
 use super::Key;
+use super::big_map::{BIG_ENTRY_SIZE, BIG_FROM, BigIter, BigMap, CHUNK};
 use super::objects::{ArkMap, LISTED_ENTRY_SIZE, MAP_ENTRY_SIZE};
 use super::pool::{BufferPool, Reusable, is_pooled, rounded_capacity};
+use super::release::Releasing;
 use crate::value::Value;
 
 /// Entries a map holds in its slot before it moves them out.
@@ -33,17 +37,20 @@ pub(super) enum Entries {
     Inline(ArrayVec<(Key, Value), INLINE_ENTRIES>),
     Listed(Vec<(Key, Value)>),
     Hashed(ArkMap),
+    Big(Box<BigMap>),
 }
 
 /// The entries as read: a few in order, or a table.
 enum View<'a> {
     Few(&'a [(Key, Value)]),
     Hashed(&'a ArkMap),
+    Big(&'a BigMap),
 }
 
 enum ViewMut<'a> {
     Few(&'a mut [(Key, Value)]),
     Hashed(&'a mut ArkMap),
+    Big(&'a mut BigMap),
 }
 
 /// A map's entries: read through these methods; changed only by the heap.
@@ -56,6 +63,7 @@ pub struct MapObj {
 pub enum MapIter<'a> {
     Few(std::slice::Iter<'a, (Key, Value)>),
     Hashed(indexmap::map::Iter<'a, Key, Value>),
+    Big(BigIter<'a>),
 }
 
 impl<'a> Iterator for MapIter<'a> {
@@ -66,6 +74,7 @@ impl<'a> Iterator for MapIter<'a> {
         match self {
             MapIter::Few(it) => it.next().map(|(k, v)| (k, v)),
             MapIter::Hashed(it) => it.next(),
+            MapIter::Big(it) => it.next(),
         }
     }
 
@@ -73,6 +82,7 @@ impl<'a> Iterator for MapIter<'a> {
         match self {
             MapIter::Few(it) => it.size_hint(),
             MapIter::Hashed(it) => it.size_hint(),
+            MapIter::Big(it) => it.size_hint(),
         }
     }
 
@@ -81,6 +91,7 @@ impl<'a> Iterator for MapIter<'a> {
         match self {
             MapIter::Few(it) => it.nth(n).map(|(k, v)| (k, v)),
             MapIter::Hashed(it) => it.nth(n),
+            MapIter::Big(it) => it.nth(n),
         }
     }
 }
@@ -90,6 +101,7 @@ impl DoubleEndedIterator for MapIter<'_> {
         match self {
             MapIter::Few(it) => it.next_back().map(|(k, v)| (k, v)),
             MapIter::Hashed(it) => it.next_back(),
+            MapIter::Big(it) => it.next_back(),
         }
     }
 }
@@ -112,6 +124,7 @@ impl MapObj {
             Entries::Inline(e) => View::Few(e),
             Entries::Listed(e) => View::Few(e),
             Entries::Hashed(m) => View::Hashed(m),
+            Entries::Big(m) => View::Big(m),
         }
     }
 
@@ -121,6 +134,7 @@ impl MapObj {
             Entries::Inline(e) => ViewMut::Few(e),
             Entries::Listed(e) => ViewMut::Few(e),
             Entries::Hashed(m) => ViewMut::Hashed(m),
+            Entries::Big(m) => ViewMut::Big(m),
         }
     }
 
@@ -129,15 +143,7 @@ impl MapObj {
         match self.view() {
             View::Few(e) => e.len(),
             View::Hashed(m) => m.len(),
-        }
-    }
-
-    /// The position of `key` in insertion order.
-    #[inline]
-    pub fn get_index_of(&self, key: &Key) -> Option<usize> {
-        match self.view() {
-            View::Few(e) => e.iter().position(|(k, _)| k == key),
-            View::Hashed(m) => m.get_index_of(key),
+            View::Big(m) => m.len(),
         }
     }
 
@@ -151,6 +157,10 @@ impl MapObj {
                 .find(|(_, (k, _))| k == key)
                 .map(|(i, (k, v))| (i, k, v)),
             View::Hashed(m) => m.get_full(key),
+            View::Big(m) => {
+                let i = m.get_index_of(key)?;
+                m.get_index(i).map(|(k, v)| (i, k, v))
+            }
         }
     }
 
@@ -159,6 +169,7 @@ impl MapObj {
         match self.view() {
             View::Few(e) => e.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             View::Hashed(m) => m.get(key),
+            View::Big(m) => m.get_index(m.get_index_of(key)?).map(|(_, v)| v),
         }
     }
 
@@ -167,12 +178,22 @@ impl MapObj {
         self.get(key).is_some()
     }
 
+    /// `get_full`, out of line: the interpreter's slow paths of field
+    /// access call it, so that the lookup's code for each form of map
+    /// stays out of the interpreter loop (inlined there, it made the loop
+    /// keep its instruction pointer on the stack).
+    #[inline(never)]
+    pub fn find_full(&self, key: &Key) -> Option<(usize, &Key, &Value)> {
+        self.get_full(key)
+    }
+
     /// The entry at position `index` in insertion order.
     #[inline]
     pub fn get_index(&self, index: usize) -> Option<(&Key, &Value)> {
         match self.view() {
             View::Few(e) => e.get(index).map(|(k, v)| (k, v)),
             View::Hashed(m) => m.get_index(index),
+            View::Big(m) => m.get_index(index),
         }
     }
 
@@ -180,6 +201,7 @@ impl MapObj {
         match self.view() {
             View::Few(e) => MapIter::Few(e.iter()),
             View::Hashed(m) => MapIter::Hashed(m.iter()),
+            View::Big(m) => MapIter::Big(m.iter()),
         }
     }
 
@@ -189,6 +211,7 @@ impl MapObj {
             Entries::Inline(_) => INLINE_ENTRIES,
             Entries::Listed(e) => e.capacity(),
             Entries::Hashed(m) => m.capacity(),
+            Entries::Big(m) => m.capacity(),
         }
     }
 
@@ -198,6 +221,7 @@ impl MapObj {
             Entries::Inline(_) => 0,
             Entries::Listed(e) => e.capacity(),
             Entries::Hashed(m) => m.capacity(),
+            Entries::Big(m) => m.capacity(),
         }
     }
 
@@ -207,6 +231,7 @@ impl MapObj {
             Entries::Inline(_) => 0,
             Entries::Listed(e) => e.bytes(),
             Entries::Hashed(m) => m.bytes(),
+            Entries::Big(m) => m.bytes(),
         }
     }
 
@@ -217,8 +242,12 @@ impl MapObj {
             0
         } else if capacity <= LISTED_ENTRIES {
             rounded_capacity(capacity) * LISTED_ENTRY_SIZE
-        } else {
+        } else if capacity <= BIG_FROM {
             rounded_capacity(capacity) * MAP_ENTRY_SIZE
+        } else {
+            // Its index's share: a slot of 8 bytes for each entry, at most
+            // 3 in 4 slots used.
+            capacity.div_ceil(CHUNK) * CHUNK * BIG_ENTRY_SIZE + capacity * 8 * 4 / 3
         }
     }
 
@@ -226,6 +255,10 @@ impl MapObj {
         match self.view_mut() {
             ViewMut::Few(e) => e.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
             ViewMut::Hashed(m) => m.get_mut(key),
+            ViewMut::Big(m) => {
+                let i = m.get_index_of(key)?;
+                m.get_index_mut(i).map(|(_, v)| v)
+            }
         }
     }
 
@@ -233,23 +266,35 @@ impl MapObj {
         match self.view_mut() {
             ViewMut::Few(e) => e.get_mut(index).map(|(k, v)| (&*k, v)),
             ViewMut::Hashed(m) => m.get_index_mut(index),
+            ViewMut::Big(m) => m.get_index_mut(index),
         }
     }
 
     /// Makes room for `capacity` entries in all: a map that outgrows its
-    /// slot moves its entries to a list of their own, and one that
-    /// outgrows that to a hash table. Lists and tables of pooled sizes
-    /// come from the pool, and go back to it as they are outgrown.
-    pub(super) fn grow_to(&mut self, capacity: usize, pool: &mut BufferPool) {
+    /// slot moves its entries to a list of their own, one that outgrows
+    /// that to a hash table, and one that outgrows [`BIG_FROM`] to a big
+    /// map's chunks. Lists and tables of pooled sizes come from the pool,
+    /// and go back to it as they are outgrown.
+    pub(super) fn grow_to(
+        &mut self,
+        capacity: usize,
+        pool: &mut BufferPool,
+        releasing: &mut Releasing,
+    ) {
         if capacity <= self.capacity() {
             return;
         }
-        if let Entries::Hashed(m) = &mut self.entries
-            && !is_pooled(capacity)
-        {
-            // A big table grows in place where it can.
-            m.reserve(capacity - m.len());
-            return;
+        match &mut self.entries {
+            Entries::Big(m) => return m.reserve(capacity),
+            Entries::Hashed(m) if capacity > BIG_FROM => {
+                let entries = m.iter().map(|(&k, &v)| (k, v));
+                let big = BigMap::from_entries(entries, capacity);
+                let outgrown = std::mem::replace(&mut self.entries, Entries::Big(Box::new(big)));
+                return MapObj { entries: outgrown }.recycle_into(pool, releasing);
+            }
+            // A table of a size not pooled grows in place where it can.
+            Entries::Hashed(m) if !is_pooled(capacity) => return m.reserve(capacity - m.len()),
+            _ => {}
         }
         let entries = self.iter().map(|(&k, &v)| (k, v));
         let grown = if capacity <= LISTED_ENTRIES {
@@ -262,28 +307,33 @@ impl MapObj {
             Entries::Hashed(table)
         };
         let outgrown = std::mem::replace(&mut self.entries, grown);
-        MapObj { entries: outgrown }.recycle_into(pool);
+        MapObj { entries: outgrown }.recycle_into(pool, releasing);
     }
 
     /// Gives the map's storage outside its slot, if any, to the pool (the
-    /// map is being freed).
-    pub(super) fn recycle_into(self, pool: &mut BufferPool) {
+    /// map is being freed, or has outgrown it), a big map's to `releasing`
+    /// to be given back a piece at a time.
+    pub(super) fn recycle_into(self, pool: &mut BufferPool, releasing: &mut Releasing) {
         match self.entries {
             Entries::Inline(_) => {}
             Entries::Listed(e) => pool.recycle(e),
             Entries::Hashed(m) => pool.recycle(m),
+            Entries::Big(m) => releasing.free_map(*m),
         }
     }
 
-    /// Adds an entry whose key is not in the map, with room reserved.
-    pub(super) fn push(&mut self, key: Key, v: Value) {
+    /// Adds an entry whose key is not in the map, with room reserved: the
+    /// bytes of work it counts as beyond its instruction's own.
+    pub(super) fn push(&mut self, key: Key, v: Value) -> usize {
         match &mut self.entries {
             Entries::Inline(e) => e.push((key, v)),
             Entries::Listed(e) => e.push((key, v)),
             Entries::Hashed(m) => {
                 m.insert(key, v);
             }
+            Entries::Big(m) => return m.push(key, v),
         }
+        0
     }
 
     /// Removes `key`, keeping the other entries in order: its position
@@ -299,14 +349,30 @@ impl MapObj {
                 Some((index, e.remove(index).1))
             }
             Entries::Hashed(m) => m.shift_remove_full(key).map(|(i, _, v)| (i, v)),
+            Entries::Big(m) => m.shift_remove(key),
         }
     }
 
     /// Gives back a table mostly unused after removals (to `capacity`
     /// entries).
-    pub(super) fn shrink_to(&mut self, capacity: usize) {
-        if let Entries::Hashed(m) = &mut self.entries {
-            m.shrink_to(capacity);
+    ///
+    /// A big map down to a quarter of [`BIG_FROM`] entries goes back to a
+    /// hash table of its own, its chunks and index given back a piece at a
+    /// time (its index only shrinks as entries are added).
+    pub(super) fn shrink_to(&mut self, capacity: usize, releasing: &mut Releasing) {
+        match &mut self.entries {
+            Entries::Hashed(m) => m.shrink_to(capacity),
+            Entries::Big(m) if m.len() <= BIG_FROM / 4 => {
+                let mut table = ArkMap::with_capacity_and_hasher(m.len(), Default::default());
+                table.extend(m.iter().map(|(&k, &v)| (k, v)));
+                if let Entries::Big(big) =
+                    std::mem::replace(&mut self.entries, Entries::Hashed(table))
+                {
+                    releasing.free_map(*big);
+                }
+            }
+            Entries::Big(m) => m.shrink_to(capacity),
+            _ => {}
         }
     }
 }

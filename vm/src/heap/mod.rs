@@ -12,16 +12,21 @@
 //! (`objects.rs`; lists and maps, which keep a few items in their slot, in
 //! `list.rs` and `map.rs`) let no other code change their storage.
 
+mod big_map;
 mod char_offsets;
+mod grow;
 mod interner;
 mod list;
+mod list_work;
 mod long_work;
 mod map;
 mod objects;
 mod pool;
 mod release;
+mod search;
 mod sort;
 mod split;
+mod table;
 mod write;
 
 use crate::arena::{Arena, HeapSize};
@@ -40,6 +45,7 @@ pub(crate) use long_work::{LongWork, SLICE_BYTES, Shown, Source, char_boundary_a
 pub use map::MapObj;
 pub(crate) use objects::VALUE_SIZE;
 pub use objects::{ArkMap, CellObj, Closure, Instance, SeededHasher, StrObj};
+pub(crate) use search::Search;
 
 /// A map key: the value kinds that may index a map.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]

@@ -22,6 +22,7 @@
 
 use super::Key;
 use super::objects::{ArkMap, MAP_ENTRY_SIZE};
+use super::release::Releasing;
 use super::{ListObj, MapObj};
 use crate::value::Value;
 
@@ -189,16 +190,18 @@ impl BufferPool {
         }
     }
 
-    /// A list is freed: keeps its buffer, if it has one that may be kept.
-    pub(crate) fn freed_list(&mut self, list: ListObj) {
-        if let Some(buffer) = list.into_buffer() {
+    /// A list is freed: keeps its buffer, if it has one that may be kept;
+    /// a big one is given back a piece at a time (`release.rs`).
+    pub(crate) fn freed_list(&mut self, list: ListObj, releasing: &mut Releasing) {
+        if let Some(buffer) = list.into_buffer().and_then(|b| releasing.free_values(b)) {
             self.recycle(buffer);
         }
     }
 
-    /// A map is freed: keeps its entries' storage, if it may be kept.
-    pub(crate) fn freed_map(&mut self, map: MapObj) {
-        map.recycle_into(self);
+    /// A map is freed: keeps its entries' storage, if it may be kept; a
+    /// big map's is given back a piece at a time (`release.rs`).
+    pub(crate) fn freed_map(&mut self, map: MapObj, releasing: &mut Releasing) {
+        map.recycle_into(self, releasing);
     }
 
     /// Sets how much the pool may hold on a heap of `heap_bytes`, and gives

@@ -9,10 +9,12 @@
 //! an abandoned call), and collector steps give it back a megabyte at a
 //! time, each piece charged to the step as work. Until it is given back, it
 //! counts in the heap's bytes. A call that ends with a stack of megabytes
-//! (deep recursion) leaves it here too.
+//! (deep recursion) leaves it here too, as does a long list that grew
+//! (`grow.rs`).
 
 use compact_str::CompactString;
 
+use super::big_map::BigMap;
 use crate::value::Value;
 
 /// A piece given back at a time, and the strings long enough to be given
@@ -26,6 +28,7 @@ pub(crate) const PIECE_WORK: usize = 2048;
 pub(crate) struct Releasing {
     buffers: Vec<Vec<u8>>,
     stacks: Vec<Vec<Value>>,
+    maps: Vec<BigMap>,
     /// Bytes the buffers hold.
     pub(crate) bytes: usize,
 }
@@ -48,12 +51,21 @@ impl Releasing {
         }
     }
 
-    /// Frees a call's register stack as `free` does.
-    pub(crate) fn free_stack(&mut self, stack: Vec<Value>) {
-        if stack.capacity() * size_of::<Value>() >= 2 * PIECE {
-            self.bytes += stack.capacity() * size_of::<Value>();
-            self.stacks.push(stack);
+    /// Frees a call's register stack, or a list's buffer, as `free` does:
+    /// a short one is handed back (to be freed or pooled now).
+    pub(crate) fn free_values(&mut self, values: Vec<Value>) -> Option<Vec<Value>> {
+        if values.capacity() * size_of::<Value>() < 2 * PIECE {
+            return Some(values);
         }
+        self.bytes += values.capacity() * size_of::<Value>();
+        self.stacks.push(values);
+        None
+    }
+
+    /// Frees a big map's storage (a map swept), a piece at a time.
+    pub(crate) fn free_map(&mut self, map: BigMap) {
+        self.bytes += map.bytes();
+        self.maps.push(map);
     }
 
     /// Gives back a piece of a buffer; false if none is left.
@@ -62,6 +74,12 @@ impl Releasing {
             give_back(&mut self.buffers, PIECE)
         } else if !self.stacks.is_empty() {
             give_back(&mut self.stacks, PIECE / size_of::<Value>()) * size_of::<Value>()
+        } else if let Some(map) = self.maps.last_mut() {
+            let given = map.give_back(PIECE);
+            if map.bytes() == 0 {
+                self.maps.pop();
+            }
+            given
         } else {
             return false;
         };

@@ -13,6 +13,7 @@ use std::cmp::Ordering;
 
 use super::long_work::{ITEM_WORK, Progress, Task};
 use super::{Heap, SLICE_BYTES};
+use crate::error::stale;
 use crate::ops;
 use crate::value::{ListKey, Value};
 
@@ -254,8 +255,4 @@ impl Heap {
             )),
         }
     }
-}
-
-fn stale() -> String {
-    "stale handle: the object was freed".to_string()
 }

@@ -13,9 +13,9 @@
 //!   not yet traced (they are traced a chunk at a time) into the part
 //!   already traced. So while marking, a container that is marked has
 //!   every item that moved shaded: `list_remove` and `map_remove` the ones
-//!   they shift, [`ListWrite`] (the guard for rearranging a list in place)
-//!   all of them when it is dropped. The work is the size of the move,
-//!   which the operation does anyway.
+//!   they shift, `list_reverse` the ones it swaps (a sort writes its items
+//!   back through the barrier). The work is the size of the move, which
+//!   the operation does anyway.
 //!
 //! A host object is taken out of the heap while its methods run; putting it
 //! back re-queues it for tracing if it was traced (`put_host`), since it may
@@ -29,6 +29,7 @@ use super::{Heap, Key, MapObj, OutOfMemory};
 use crate::host::HostObject;
 use crate::value::{CellKey, HostKey, InstanceKey, ListKey, MapKey, Value};
 
+use super::big_map::{BIG_FROM, CHUNK};
 use super::objects::VALUE_SIZE;
 use super::pool::rounded_capacity;
 
@@ -43,6 +44,23 @@ fn shrunk_capacity(len: usize, cap: usize) -> Option<usize> {
     (cap > SHRINK_ABOVE && len < cap / 4).then_some((cap / 2).max(len))
 }
 
+/// The capacity a list of `len` items and capacity `cap` grows to, to hold
+/// `wanted`.
+pub(super) fn list_grown_capacity(len: usize, cap: usize, wanted: usize) -> usize {
+    debug_assert!(wanted > cap && cap >= len);
+    rounded_capacity(wanted.max(cap * 2).max(4))
+}
+
+/// The capacity a full map of capacity `cap` grows to: double, but a chunk
+/// at a time once big (`big_map.rs`).
+pub(super) fn map_grown_capacity(cap: usize) -> usize {
+    if cap >= BIG_FROM {
+        cap + CHUNK
+    } else {
+        rounded_capacity((cap * 2).max(4))
+    }
+}
+
 impl Heap {
     /// The write barrier: call it before storing `v` into a heap object.
     #[inline]
@@ -54,7 +72,7 @@ impl Heap {
 
     /// Shades values that moved inside a marked container (see the module
     /// doc); `moved` writes them into the buffer it is given.
-    fn shade_moved(&mut self, moved: impl FnOnce(&Heap, &mut Vec<Value>)) {
+    pub(super) fn shade_moved(&mut self, moved: impl FnOnce(&Heap, &mut Vec<Value>)) {
         let mut scratch = std::mem::take(&mut self.gc.scratch);
         scratch.clear();
         moved(self, &mut scratch);
@@ -66,7 +84,7 @@ impl Heap {
 
     /// Whether moves inside list `l` must be shaded now.
     #[inline]
-    fn list_moves_need_shading(&self, l: ListKey) -> bool {
+    pub(super) fn list_moves_need_shading(&self, l: ListKey) -> bool {
         self.gc.is_marking() && self.lists.is_marked(l, self.gc.epoch())
     }
 
@@ -76,6 +94,25 @@ impl Heap {
     /// nothing, otherwise (the caller reports the error).
     #[inline]
     pub(crate) fn list_set_checked(&mut self, list: ListKey, index: i64, v: Value) -> bool {
+        if self.work.has_tasks() {
+            return self.list_set_during_work(list, index, v);
+        }
+        self.store_item(list, index, v)
+    }
+
+    /// `list_set_checked` while some call has long work in progress: the
+    /// list may be being copied to grow (`grow.rs`). Out of line: the
+    /// interpreter inlines `list_set_checked`, and its loop's code is
+    /// sensitive to every call in it.
+    #[inline(never)]
+    fn list_set_during_work(&mut self, list: ListKey, index: i64, v: Value) -> bool {
+        self.list_changes(list);
+        self.store_item(list, index, v)
+    }
+
+    /// The write itself, barrier included.
+    #[inline(always)]
+    fn store_item(&mut self, list: ListKey, index: i64, v: Value) -> bool {
         let Some(slot) = self.lists.get_mut(list).and_then(|l| {
             usize::try_from(index)
                 .ok()
@@ -105,11 +142,12 @@ impl Heap {
         if wanted <= cap {
             return Ok(());
         }
-        let new_cap = rounded_capacity(wanted.max(cap * 2).max(4));
+        let new_cap = list_grown_capacity(len, cap, wanted);
         // Charged for the whole buffer: an inline list moving to one
         // copies its items there.
         let grows_by = new_cap - l.buffer_capacity();
         self.charge(grows_by.saturating_mul(VALUE_SIZE))?;
+        self.list_changes(list);
         if let Some(l) = self.lists.get_mut(list) {
             l.grow_to(new_cap, &mut self.pool);
         }
@@ -124,7 +162,7 @@ impl Heap {
     pub fn list_push(&mut self, list: ListKey, v: Value) -> Result<(), OutOfMemory> {
         self.list_reserve(list, 1)?;
         self.barrier(v);
-        if let Some(l) = self.lists.get_mut(list) {
+        if let Some(l) = self.list_mut(list) {
             l.push(v);
         }
         Ok(())
@@ -141,7 +179,7 @@ impl Heap {
     ) -> Result<(), OutOfMemory> {
         self.list_reserve(list, 1)?;
         self.barrier(v);
-        if let Some(l) = self.lists.get_mut(list) {
+        if let Some(l) = self.list_mut(list) {
             l.insert(index.min(l.len()), v);
         }
         Ok(())
@@ -149,7 +187,7 @@ impl Heap {
 
     /// Removes and returns the last item.
     pub fn list_pop(&mut self, list: ListKey) -> Option<Value> {
-        let v = self.lists.get_mut(list)?.pop();
+        let v = self.list_mut(list)?.pop();
         self.list_shrink(list);
         v
     }
@@ -158,7 +196,7 @@ impl Heap {
     /// items after it move one place towards the front, where the list may
     /// already be traced: they are shaded.
     pub fn list_remove(&mut self, list: ListKey, index: usize) -> Option<Value> {
-        let l = self.lists.get_mut(list)?;
+        let l = self.list_mut(list)?;
         if index >= l.len() {
             return None;
         }
@@ -176,7 +214,7 @@ impl Heap {
 
     /// Gives back a buffer mostly unused after removals.
     fn list_shrink(&mut self, list: ListKey) {
-        if let Some(l) = self.lists.get_mut(list)
+        if let Some(l) = self.list_mut(list)
             && let Some(cap) = shrunk_capacity(l.len(), l.buffer_capacity())
         {
             l.shrink_to(cap);
@@ -184,14 +222,28 @@ impl Heap {
         }
     }
 
-    /// A guard to rearrange `list` in place (`None` for a stale handle).
-    pub(crate) fn list_write(&mut self, list: ListKey) -> Option<ListWrite<'_>> {
-        self.lists
-            .contains_key(list)
-            .then_some(ListWrite { heap: self, list })
-    }
-
     // ---- maps ----
+
+    /// Makes room for one more entry in `map`, charging the growth of its
+    /// storage before it happens.
+    pub(crate) fn map_reserve_one(&mut self, map: MapKey) -> Result<(), OutOfMemory> {
+        let Some(m) = self.maps.get(map) else {
+            return Ok(());
+        };
+        let cap = m.capacity();
+        if m.len() < cap {
+            return Ok(());
+        }
+        let new_cap = map_grown_capacity(cap);
+        // Charged for the whole of the new storage: a map moving to it
+        // copies its entries there.
+        let grows_by = MapObj::table_bytes_for(new_cap).saturating_sub(m.table_bytes());
+        self.charge(grows_by)?;
+        if let Some(m) = self.maps.get_mut(map) {
+            m.grow_to(new_cap, &mut self.pool, &mut self.releasing);
+        }
+        Ok(())
+    }
 
     pub fn map_insert(&mut self, map: MapKey, key: Key, v: Value) -> Result<(), OutOfMemory> {
         let Some(m) = self.maps.get_mut(map) else {
@@ -202,22 +254,11 @@ impl Heap {
             self.barrier(v);
             return Ok(());
         }
-        let (len, cap) = (m.len(), m.capacity());
-        if len == cap {
-            let new_cap = rounded_capacity((cap * 2).max(4));
-            // Charged for the whole of the new storage: a map moving to
-            // it copies its entries there.
-            let grows_by = MapObj::table_bytes_for(new_cap).saturating_sub(m.table_bytes());
-            self.charge(grows_by)?;
-            if let Some(m) = self.maps.get_mut(map) {
-                m.grow_to(new_cap, &mut self.pool);
-            }
-        }
+        self.map_reserve_one(map)?;
         self.barrier(key.to_value());
         self.barrier(v);
-        if let Some(m) = self.maps.get_mut(map) {
-            m.push(key, v);
-        }
+        let work = self.maps.get_mut(map).map_or(0, |m| m.push(key, v));
+        self.worked_over(work);
         // Recounted after every insert and removal, growth or not: a map's
         // capacity also moves as its hash table reuses or leaves deleted
         // slots.
@@ -261,7 +302,7 @@ impl Heap {
         if let Some(m) = self.maps.get_mut(map)
             && let Some(cap) = shrunk_capacity(m.len(), m.table_capacity())
         {
-            m.shrink_to(cap);
+            m.shrink_to(cap, &mut self.releasing);
         }
         self.maps.resized(map);
         Some(v)
@@ -343,38 +384,6 @@ impl Heap {
             *slot = obj;
         }
         self.gc.retrace_host(&mut self.hosts, host);
-    }
-}
-
-/// Rearranges a list's items in place: the items can be reordered and
-/// overwritten, not added or removed (growth is charged by `list_push` and
-/// `list_insert`; removal recounts in `list_pop` and `list_remove`). While
-/// the collector marks, dropping the guard shades every item of a marked
-/// list, wherever each ended up.
-pub(crate) struct ListWrite<'h> {
-    heap: &'h mut Heap,
-    list: ListKey,
-}
-
-impl ListWrite<'_> {
-    pub(crate) fn items(&mut self) -> &mut [Value] {
-        match self.heap.lists.get_mut(self.list) {
-            Some(l) => l.as_mut_slice(),
-            None => &mut [],
-        }
-    }
-}
-
-impl Drop for ListWrite<'_> {
-    fn drop(&mut self) {
-        if self.heap.list_moves_need_shading(self.list) {
-            let list = self.list;
-            self.heap.shade_moved(|heap, out| {
-                if let Some(l) = heap.lists.get(list) {
-                    out.extend_from_slice(l);
-                }
-            });
-        }
     }
 }
 
