@@ -99,7 +99,7 @@ fn a_missing_file_or_bad_flag_has_exit_status_2() {
 
 #[test]
 fn sliced_runs_print_exactly_what_unsliced_runs_print() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vm/tests/conformance");
     let mut compared = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -168,7 +168,7 @@ fn the_repl_prints_values_and_survives_errors() {
 
 #[test]
 fn gc_stress_runs_print_exactly_what_plain_runs_print() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/conformance");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../vm/tests/conformance");
     for name in [
         "closures_upvalues.ark",
         "program_word_count.ark",
