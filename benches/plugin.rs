@@ -86,7 +86,7 @@ fn app(dir: &str, budget: ScriptBudget) -> App {
             file_path: dir.to_string(),
             ..default()
         },
-        ArkPlugin,
+        ArkPlugin::default(),
     ))
     .register_type::<Transform>()
     .insert_resource(budget)

@@ -31,7 +31,7 @@ pub struct Score {
 
 /// Everything but the window: scripts, entities and the Rust systems.
 pub fn setup(app: &mut App) {
-    app.add_plugins(ArkPlugin)
+    app.add_plugins(ArkPlugin::default())
         .register_type::<Transform>()
         .register_type::<Name>()
         .init_resource::<Score>()

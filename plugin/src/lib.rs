@@ -9,7 +9,7 @@
 //! use bevy_ark::prelude::*;
 //!
 //! App::new()
-//!     .add_plugins((MinimalPlugins, bevy::asset::AssetPlugin::default(), ArkPlugin))
+//!     .add_plugins((MinimalPlugins, bevy::asset::AssetPlugin::default(), ArkPlugin::default()))
 //!     .add_script_fn("greet", |name: String| format!("hello, {name}"))
 //!     .add_systems(Startup, |mut commands: Commands| {
 //!         commands.spawn(Script::new("scripts/player.ark"));
@@ -40,7 +40,7 @@ mod value;
 
 use bevy::app::{App, Plugin, Update};
 use bevy::asset::AssetApp;
-use bevy::ecs::schedule::IntoScheduleConfigs;
+use bevy::ecs::schedule::{InternedScheduleLabel, IntoScheduleConfigs, ScheduleLabel, SystemSet};
 
 pub use assets::{ScriptAsset, ScriptLoader};
 pub use components::Script;
@@ -51,7 +51,57 @@ pub use stats::ScriptFrameStats;
 pub use value::{ScriptKey, ScriptValue};
 
 /// The plugin: script assets, the runtime, and the per-frame scheduler.
-pub struct ArkPlugin;
+///
+/// `ArkPlugin::default()` runs the scripts in `Update`;
+/// [`ArkPlugin::in_schedule`] in another schedule. Its systems are in the
+/// sets of [`ArkSystems`], for a game to order its own against.
+pub struct ArkPlugin {
+    schedule: InternedScheduleLabel,
+}
+
+impl Default for ArkPlugin {
+    fn default() -> Self {
+        ArkPlugin::in_schedule(Update)
+    }
+}
+
+impl ArkPlugin {
+    /// The plugin with the scripts run in `schedule` instead of `Update`:
+    /// `FixedUpdate` runs every instance once per fixed step, with `dt`
+    /// (and `delta()`) the fixed step. Loading and compiling stay in
+    /// `Update` (they react to asset events, which a fixed step may not
+    /// see).
+    pub fn in_schedule(schedule: impl ScheduleLabel) -> Self {
+        ArkPlugin {
+            schedule: schedule.intern(),
+        }
+    }
+}
+
+/// The plugin's systems, in the order they run.
+///
+/// ```no_run
+/// # use bevy::prelude::*;
+/// # use bevy_ark::prelude::*;
+/// # fn read_input() {}
+/// # fn apply_physics() {}
+/// App::new()
+///     .add_plugins(ArkPlugin::default())
+///     // The scripts see this frame's input, and physics what they wrote.
+///     .add_systems(Update, read_input.before(ArkSystems::Run))
+///     .add_systems(Update, apply_physics.after(ArkSystems::Run));
+/// ```
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ArkSystems {
+    /// `Script` components' paths are loaded and script assets compiled
+    /// (always in `Update`).
+    Load,
+    /// Every instance runs under the budget (new ones start, suspended
+    /// calls resume, events are delivered, `on_update` runs), then the
+    /// collector takes its share of the frame; spawns and despawns that
+    /// scripts asked for are applied. In the plugin's schedule.
+    Run,
+}
 
 impl Plugin for ArkPlugin {
     fn build(&self, app: &mut App) {
@@ -67,14 +117,16 @@ impl Plugin for ArkPlugin {
             .add_message::<ScriptError>()
             .add_message::<ScriptEvent>()
             .add_message::<ScriptCommand>()
+            .configure_sets(Update, ArkSystems::Load.before(ArkSystems::Run))
             .add_systems(
                 Update,
-                (
-                    components::load_script_paths,
-                    runtime::compile_scripts,
-                    scheduler::run_scripts,
-                )
-                    .chain(),
+                (components::load_script_paths, runtime::compile_scripts)
+                    .chain()
+                    .in_set(ArkSystems::Load),
+            )
+            .add_systems(
+                self.schedule,
+                scheduler::run_scripts.in_set(ArkSystems::Run),
             );
         names::install(app);
         #[cfg(feature = "tracy")]
@@ -125,7 +177,7 @@ impl ScriptAppExt for App {
 /// Everything a game needs: `use bevy_ark::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ArkPlugin, Script, ScriptAppExt, ScriptBudget, ScriptCommand, ScriptError,
+        ArkPlugin, ArkSystems, Script, ScriptAppExt, ScriptBudget, ScriptCommand, ScriptError,
         ScriptErrorPolicy, ScriptEvent, ScriptFrameStats, ScriptKey, ScriptPrint, ScriptRuntime,
         ScriptValue,
     };

@@ -31,7 +31,7 @@ fn a_game_runs_with_tracy_compiled_in_and_no_profiler() {
             file_path: root.display().to_string(),
             ..default()
         },
-        ArkPlugin,
+        ArkPlugin::default(),
     ))
     .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
         16,

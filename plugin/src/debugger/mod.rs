@@ -7,7 +7,7 @@
 //! # use bevy_ark::prelude::*;
 //! use bevy_ark::debugger::ArkDebuggerPlugin;
 //! App::new()
-//!     .add_plugins((DefaultPlugins, ArkPlugin, ArkDebuggerPlugin::default()))
+//!     .add_plugins((DefaultPlugins, ArkPlugin::default(), ArkDebuggerPlugin::default()))
 //!     .run();
 //! ```
 //!
@@ -85,8 +85,8 @@ impl Plugin for DebuggerModelPlugin {
             .add_systems(
                 Update,
                 (
-                    bridge::apply_actions.before(crate::scheduler::run_scripts),
-                    bridge::refresh_model.after(crate::scheduler::run_scripts),
+                    bridge::apply_actions.before(crate::ArkSystems::Run),
+                    bridge::refresh_model.after(crate::ArkSystems::Run),
                 ),
             );
         // The console shows what scripts printed before it was opened.

@@ -22,6 +22,16 @@ pub const SCRIPTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/scripts");
 /// when `watch`), `setup` applied before the plugin's runtime is used, and
 /// a `report` native that logs its arguments.
 pub fn test_app(root: &str, watch: bool, setup: impl FnOnce(&mut App)) -> (App, Log) {
+    test_app_with(ArkPlugin::default(), root, watch, setup)
+}
+
+/// `test_app` with the plugin configured as given.
+pub fn test_app_with(
+    plugin: ArkPlugin,
+    root: &str,
+    watch: bool,
+    setup: impl FnOnce(&mut App),
+) -> (App, Log) {
     let mut app = App::new();
     app.add_plugins((
         MinimalPlugins,
@@ -30,7 +40,7 @@ pub fn test_app(root: &str, watch: bool, setup: impl FnOnce(&mut App)) -> (App, 
             watch_for_changes_override: watch.then_some(true),
             ..default()
         },
-        ArkPlugin,
+        plugin,
     ));
     setup(&mut app);
     let log: Log = Arc::default();
@@ -88,6 +98,16 @@ pub fn scene_with(
     scripts: &[(&str, &str)],
     setup: impl FnOnce(&mut App),
 ) -> Scene {
+    scene_in(ArkPlugin::default(), budget, scripts, setup)
+}
+
+/// `scene_with`, the plugin configured as given.
+pub fn scene_in(
+    plugin: ArkPlugin,
+    budget: ScriptBudget,
+    scripts: &[(&str, &str)],
+    setup: impl FnOnce(&mut App),
+) -> Scene {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let root = std::env::temp_dir().join(format!("ark-lifecycle-{}-{n}", std::process::id()));
@@ -95,7 +115,7 @@ pub fn scene_with(
     for (name, source) in scripts {
         std::fs::write(root.join(name), source).unwrap();
     }
-    let (app, log) = test_app(&root.display().to_string(), false, |app| {
+    let (app, log) = test_app_with(plugin, &root.display().to_string(), false, |app| {
         app.insert_resource(budget)
             .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(
                 16,
