@@ -107,6 +107,9 @@ impl Plugin for ArkPlugin {
     fn build(&self, app: &mut App) {
         app.init_asset::<ScriptAsset>()
             .init_asset_loader::<ScriptLoader>()
+            .register_type::<Script>()
+            .register_type::<ScriptBudget>()
+            .register_type::<ScriptErrorPolicy>()
             .init_resource::<ScriptBudget>()
             .init_resource::<ScriptErrorPolicy>()
             .init_resource::<ScriptFrameStats>()

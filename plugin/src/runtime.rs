@@ -8,14 +8,17 @@ use ark_vm::{CallId, InstanceId, Module, Vm};
 use bevy::asset::{AssetEvent, AssetId, AssetLoadFailedEvent, Assets};
 use bevy::ecs::entity::{EntityHashMap, EntityHashSet};
 use bevy::ecs::prelude::*;
+use bevy::ecs::reflect::ReflectResource;
 use bevy::log::error;
+use bevy::reflect::{Reflect, std_traits::ReflectDefault};
 
 use crate::assets::ScriptAsset;
 use crate::messages::ScriptError;
 use crate::output::{ScriptOutput, ScriptPrint};
 
 /// How much of each frame scripts may use.
-#[derive(Resource, Debug, Clone, Copy, PartialEq)]
+#[derive(Resource, Reflect, Debug, Clone, Copy, PartialEq)]
+#[reflect(Resource, Default, Debug, Clone, PartialEq)]
 pub enum ScriptBudget {
     /// Wall-clock microseconds per frame for all scripts together, of which
     /// `gc_micros` go to the collector (plus whatever the scripts leave).
@@ -37,7 +40,8 @@ impl Default for ScriptBudget {
 }
 
 /// What happens to a script instance after a runtime error.
-#[derive(Resource, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Resource, Reflect, Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[reflect(Resource, Default, Debug, Clone, PartialEq)]
 pub enum ScriptErrorPolicy {
     /// It gets no more calls until its script is reloaded (the default).
     #[default]

@@ -14,7 +14,7 @@ use bevy::ecs::prelude::*;
 
 use super::complaint;
 use crate::ScriptAsset;
-use crate::components::{Script, ScriptSource};
+use crate::components::Script;
 use crate::messages::ScriptError;
 use crate::runtime::{Destroy, EntityScripts, Phase, ScriptInstance, ScriptRuntime, Slot};
 
@@ -62,15 +62,14 @@ pub(super) fn sync_instances(
 /// The scripts a `Script` lists, once all of its paths have handles.
 fn wanted_scripts(script: &Script) -> Option<Vec<(AssetId<ScriptAsset>, String)>> {
     script
-        .sources
-        .iter()
-        .map(|source| match source {
-            ScriptSource::Handle(h) => Some((
+        .loaded()
+        .map(|handle| {
+            let h = handle?;
+            Some((
                 h.id(),
                 h.path()
                     .map_or_else(|| format!("{:?}", h.id()), |p| p.to_string()),
-            )),
-            ScriptSource::Path(_) => None,
+            ))
         })
         .collect()
 }
