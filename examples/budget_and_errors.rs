@@ -71,10 +71,16 @@ fn main() {
 #[test]
 fn the_busy_script_spans_frames_and_the_broken_one_is_reported() {
     let mut app = app();
+    // Frames until both scripts have run (they load in the background)
+    // and the busy one has spanned a few frames.
     let mut suspended_frames = 0;
-    for _ in 0..60 {
+    for _ in 0..2_000 {
         app.update();
         suspended_frames += usize::from(app.world().resource::<ScriptFrameStats>().suspended > 0);
+        if suspended_frames >= 5 && !app.world().resource::<Reported>().0.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
     assert!(suspended_frames >= 5, "{suspended_frames}");
     let reported = &app.world().resource::<Reported>().0;

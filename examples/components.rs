@@ -64,7 +64,17 @@ fn main() {
 #[test]
 fn the_script_changes_the_components_and_spawns_once() {
     let mut app = app();
-    for _ in 0..80 {
+    // Frames until the marker is spawned (the script loads in the
+    // background), then a few more: it is spawned once.
+    for _ in 0..2_000 {
+        app.update();
+        let world = app.world_mut();
+        if world.query::<&Name>().iter(world).count() > 0 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    for _ in 0..20 {
         app.update();
     }
     let world = app.world_mut();

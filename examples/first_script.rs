@@ -52,10 +52,16 @@ fn main() {
 #[test]
 fn the_script_moves_its_entity() {
     let mut app = app();
-    for _ in 0..60 {
+    // Frames until it has moved (the script loads in the background).
+    let mut t = Transform::default();
+    for _ in 0..2_000 {
         app.update();
+        let world = app.world_mut();
+        t = *world.query::<&Transform>().single(world).unwrap();
+        if t.translation != Vec3::ZERO {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
     }
-    let world = app.world_mut();
-    let t = world.query::<&Transform>().single(world).unwrap();
     assert!((t.translation.length() - 2.0).abs() < 1e-3, "{t:?}");
 }
