@@ -287,12 +287,10 @@ fn list_method(
                     "insert index {i} out of range for list of length {len}"
                 )));
             }
-            ctx.core.heap.list_make_room(l, 1).map_err(NativeError)?;
-            ctx.charge(len - i as usize);
             ctx.core
                 .heap
-                .list_insert(l, i as usize, args[1])
-                .map_err(oom)?;
+                .list_insert_split(l, i as usize, args[1])
+                .map_err(NativeError)?;
             Value::Nil
         }
         m::REMOVE => {
@@ -303,8 +301,10 @@ fn list_method(
                     "index {i} out of range for list of length {len}"
                 )));
             }
-            ctx.charge(len - i as usize);
-            ctx.core.heap.list_remove(l, i as usize).ok_or_else(stale)?
+            ctx.core
+                .heap
+                .list_remove_split(l, i as usize)
+                .map_err(NativeError)?
         }
         m::CONTAINS | m::INDEX_OF => {
             arity(name, args, 1)?;

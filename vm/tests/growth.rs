@@ -2,7 +2,8 @@
 //! that needs room runs over several resumes under a small budget, the
 //! list keeps every item, and a change another call makes to it in the
 //! meantime is kept. A big map grows without moving its entries
-//! (`heap/big_map.rs`): it keeps them, in order, through growth and
+//! (`heap/big_map.rs`). Inserting into or removing from the front of a
+//! long list builds its new buffer the same way (`heap/shift.rs`): it keeps them, in order, through growth and
 //! removal, and gives its storage back when it is freed.
 
 use ark_vm::{Budget, CallId, RunResult, Value, Vm};
@@ -27,6 +28,18 @@ const SCRIPT: &str = r#"
         return n;
     }
     fn push_one() { l.push(len(l)); }
+    fn remove_first() { return l.remove(0); }
+    fn insert_first() { l.insert(0, -1); }
+    fn remove_at(i) { return l.remove(i); }
+    fn counts_from(k) {
+        for i in 0..len(l) { if l[i] != i + k { return i; } }
+        return -1;
+    }
+    fn fill_boxes(n) { for i in 0..n { l.push([i]); } }
+    fn boxes_intact(offset) {
+        for i in 0..len(l) { if l[i][0] != i + offset { return i; } }
+        return -1;
+    }
     fn insert_one() { l.insert(0, -1); }
     fn set_first(v) { l[0] = v; }
     fn list_intact(offset) {
@@ -243,4 +256,124 @@ fn a_big_map_filled_while_the_collector_runs_keeps_every_value() {
     );
     vm.full_collect();
     assert_eq!(int(&mut vm, game, "lists_intact", &[]), -1);
+}
+
+/// Starts `f` on a list of 131,072 items (2 MiB of them to move) with room
+/// to spare, and resumes it under the small budget until it has run a
+/// few resumes past its start: the call, still running, the list as it
+/// was.
+fn shift_under_way(vm: &mut Vm, game: ark_vm::InstanceId, f: &str) -> CallId {
+    let call = vm.start_call(game, f, &[]).unwrap();
+    for _ in 0..3 {
+        assert!(
+            matches!(vm.resume(call, SMALL), RunResult::Suspended),
+            "{f}"
+        );
+        assert_eq!(len_of(vm, game, "l"), 131_072, "{f}: changed part way");
+    }
+    call
+}
+
+fn list_with_room(vm: &mut Vm, game: ark_vm::InstanceId) {
+    vm.call(game, "fill_list", &[Value::Int(131_073)]).unwrap();
+    vm.call(game, "remove_at", &[Value::Int(131_072)]).unwrap();
+}
+
+#[test]
+fn removing_and_inserting_at_the_front_of_a_long_list_takes_several_resumes() {
+    let mut vm = Vm::new();
+    let game = vm.load("grow.ark", SCRIPT).unwrap();
+    list_with_room(&mut vm, game);
+    let call = shift_under_way(&mut vm, game, "remove_first");
+    let resumes = finish_with(&mut vm, call);
+    assert_eq!(resumes.1, Value::Int(0));
+    assert!(resumes.0 >= 5, "removed in {} resumes", resumes.0 + 3);
+    assert_eq!(len_of(&vm, game, "l"), 131_071);
+    assert_eq!(int(&mut vm, game, "counts_from", &[Value::Int(1)]), -1);
+
+    vm.call(game, "push_one", &[]).unwrap();
+    let call = shift_under_way(&mut vm, game, "insert_first");
+    let resumes = finish_with(&mut vm, call);
+    assert!(resumes.0 >= 5, "inserted in {} resumes", resumes.0 + 3);
+    assert_eq!(len_of(&vm, game, "l"), 131_073);
+    let Some(Value::List(l)) = vm.get_var(game, "l") else {
+        unreachable!()
+    };
+    assert_eq!(vm.heap().list_items(l).unwrap()[0], Value::Int(-1));
+    assert_eq!(vm.heap().list_items(l).unwrap()[1], Value::Int(1));
+}
+
+/// Resumes `call` to its end under the small budget: the resumes and the
+/// result.
+fn finish_with(vm: &mut Vm, call: CallId) -> (usize, Value) {
+    let mut resumes = 0;
+    loop {
+        resumes += 1;
+        match vm.resume(call, SMALL) {
+            RunResult::Done(v) => return (resumes, v),
+            RunResult::Suspended => {}
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_change_made_while_an_item_is_removed_is_seen_by_the_removal() {
+    let mut vm = Vm::new();
+    let game = vm.load("grow.ark", SCRIPT).unwrap();
+    list_with_room(&mut vm, game);
+    let call = shift_under_way(&mut vm, game, "remove_first");
+    // Another call changes the first item: the removal starts over and
+    // removes what the list holds when it ends.
+    vm.call(game, "set_first", &[Value::Int(99)]).unwrap();
+    assert_eq!(finish_with(&mut vm, call).1, Value::Int(99));
+    assert_eq!(len_of(&vm, game, "l"), 131_071);
+    assert_eq!(int(&mut vm, game, "counts_from", &[Value::Int(1)]), -1);
+}
+
+#[test]
+fn a_removal_abandoned_leaves_the_list_whole_and_gives_its_memory_back() {
+    let mut vm = Vm::new();
+    let game = vm.load("grow.ark", SCRIPT).unwrap();
+    list_with_room(&mut vm, game);
+    vm.full_collect();
+    let before = vm.heap().bytes();
+    let call = shift_under_way(&mut vm, game, "remove_first");
+    assert!(
+        vm.heap().bytes() - before >= 2_000_000,
+        "the new buffer counts"
+    );
+    vm.cancel(call);
+    vm.full_collect();
+    assert_eq!(vm.heap().bytes(), before);
+    assert_eq!(len_of(&vm, game, "l"), 131_072);
+    assert_eq!(int(&mut vm, game, "list_intact", &[Value::Int(0)]), -1);
+}
+
+#[test]
+fn items_moved_to_the_front_while_the_collector_marks_are_kept() {
+    let mut vm = Vm::new();
+    let game = vm.load("grow.ark", SCRIPT).unwrap();
+    // 131,072 lists of one item each: the collector traces the list in
+    // chunks, and each removal moves every later box past its cursor.
+    vm.call(game, "fill_boxes", &[Value::Int(131_072)]).unwrap();
+    for removed in 0..4 {
+        let call = vm.start_call(game, "remove_first", &[]).unwrap();
+        loop {
+            vm.gc_step_forced(Budget::Instructions(2_000));
+            match vm.resume(call, SMALL) {
+                RunResult::Done(_) => break,
+                RunResult::Suspended => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        vm.validate_heap().unwrap();
+        assert_eq!(
+            int(&mut vm, game, "boxes_intact", &[Value::Int(removed + 1)]),
+            -1
+        );
+    }
+    vm.full_collect();
+    vm.validate_heap().unwrap();
+    assert_eq!(int(&mut vm, game, "boxes_intact", &[Value::Int(4)]), -1);
 }

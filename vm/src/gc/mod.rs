@@ -296,6 +296,12 @@ impl GcState {
         }
     }
 
+    /// Traces a list marked this cycle again from its start: its items
+    /// moved towards the front, past where its tracing may have got to.
+    pub(crate) fn retrace_list(&mut self, l: ListKey) {
+        self.gray.push(Gray::List(l, 0));
+    }
+
     pub(crate) fn mark_proto(&mut self, proto: &Arc<Proto>) {
         if proto.gc_epoch.swap(self.epoch, Ordering::Relaxed) != self.epoch {
             self.gray.push(Gray::Proto(proto.clone()));

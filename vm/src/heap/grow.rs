@@ -35,11 +35,21 @@ pub(crate) const GROWN_IN_SLICES: usize = 1 << 20;
 /// Items of a list copied in a slice.
 const ITEMS_PER_SLICE: usize = SLICE_BYTES / ITEM_WORK;
 
-/// A list's new buffer being filled, and its bytes, counted in the
-/// heap's.
+/// A list's new buffer being filled (grown, or with an item inserted or
+/// removed: `shift.rs`), and its bytes, counted in the heap's.
 pub(super) struct Growing {
     buffer: Vec<Value>,
     pub(super) charged: usize,
+}
+
+impl Growing {
+    pub(super) fn from_parts(buffer: Vec<Value>, charged: usize) -> Growing {
+        Growing { buffer, charged }
+    }
+
+    pub(super) fn into_parts(self) -> (Vec<Value>, usize) {
+        (self.buffer, self.charged)
+    }
 }
 
 impl Heap {
@@ -120,7 +130,8 @@ impl Heap {
         self.lists.get_mut(list)
     }
 
-    /// Drops any copy being made to grow `list`, which is about to change.
+    /// Drops any new buffer being made for `list` (to grow it, or with an
+    /// item inserted or removed), which is about to change.
     #[inline]
     pub(super) fn list_changes(&mut self, list: ListKey) {
         if self.work.has_tasks() {
@@ -131,7 +142,7 @@ impl Heap {
     #[cold]
     #[inline(never)]
     fn drop_growth(&mut self, list: ListKey) {
-        if let Some(Progress::Growing(growing)) = self.work.drop_task(&Task::GrowList(list)) {
+        if let Some(Progress::Growing(growing)) = self.work.drop_task(|t| t.rebuilds(list)) {
             self.release_growth(growing);
         }
     }

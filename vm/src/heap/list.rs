@@ -130,6 +130,15 @@ impl ListObj {
         }
     }
 
+    /// Puts `buffer` (the list's items with one inserted or removed:
+    /// `shift.rs`) in place of the list's own, which it returns.
+    pub(super) fn set_buffer(&mut self, buffer: Vec<Value>) -> Vec<Value> {
+        match std::mem::replace(&mut self.items, Items::Buffer(buffer)) {
+            Items::Buffer(old) => old,
+            Items::Inline(_) => Vec::new(),
+        }
+    }
+
     /// Gives back buffer space after removals (to `capacity` items).
     pub(super) fn shrink_to(&mut self, capacity: usize) {
         if let Items::Buffer(items) = &mut self.items {

@@ -87,6 +87,20 @@ pub(crate) enum Task {
     Search(StrKey, StrKey, Search),
     /// Growing a list's buffer (`grow.rs`).
     GrowList(ListKey),
+    /// Inserting an item before an index of a list (`shift.rs`).
+    InsertItem(ListKey, usize),
+    /// Removing the item at an index of a list (`shift.rs`).
+    RemoveItem(ListKey, usize),
+}
+
+impl Task {
+    /// Whether it makes a new buffer for `list` (`Progress::Growing`).
+    pub(super) fn rebuilds(&self, list: ListKey) -> bool {
+        match *self {
+            Task::GrowList(l) | Task::InsertItem(l, _) | Task::RemoveItem(l, _) => l == list,
+            _ => false,
+        }
+    }
 }
 
 /// Where a string being built comes from.
@@ -263,12 +277,12 @@ impl LongWork {
         !self.tasks.is_empty()
     }
 
-    /// Takes out every call's work on `task` (only growth can be shared by
-    /// calls: each grows the container it pushes to); the progress of one
-    /// of them, with the others' buffers uncounted and dropped.
-    pub(super) fn drop_task(&mut self, task: &Task) -> Option<Progress> {
+    /// Takes out every call's work on the tasks `is_it` picks (several
+    /// calls may each be making a new buffer for one list); the progress
+    /// of one of them, with the others' buffers uncounted and dropped.
+    pub(super) fn drop_task(&mut self, is_it: impl Fn(&Task) -> bool) -> Option<Progress> {
         let mut found = None;
-        while let Some(i) = self.tasks.iter().position(|(_, t, _)| t == task) {
+        while let Some(i) = self.tasks.iter().position(|(_, t, _)| is_it(t)) {
             let (_, _, progress) = self.tasks.swap_remove(i);
             if let Some(earlier) = found.replace(progress) {
                 self.bytes -= earlier.charged();

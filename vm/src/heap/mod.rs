@@ -24,6 +24,7 @@ mod objects;
 mod pool;
 mod release;
 mod search;
+mod shift;
 mod sort;
 mod split;
 mod table;
