@@ -1,6 +1,7 @@
 //! The plugin under load.
 //!
 //! `cargo bench --features bench --bench plugin`
+//! (`ARK_PLUGIN_SCENES=mover10000,chase` picks scenes.)
 //!
 //! 1. Scenes against their plain Rust twins, in the same run:
 //!    milliseconds per frame and the ratio (issue #18 asks for 5x at most).
@@ -415,12 +416,28 @@ fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
+    // `ARK_PLUGIN_SCENES=mover10000,chase` picks scenes (mover1000,
+    // mover10000, mover100000, chase, events, overshoot).
+    let picked = std::env::var("ARK_PLUGIN_SCENES").ok();
+    let runs = |scene: &str| {
+        picked
+            .as_deref()
+            .is_none_or(|p| p.split(',').any(|s| s == scene))
+    };
     let dir = scripts_dir();
     for entities in [1_000, 10_000, 100_000] {
-        movers(&dir, entities);
+        if runs(&format!("mover{entities}")) {
+            movers(&dir, entities);
+        }
     }
-    chase(&dir);
-    events(&dir);
-    overshoot(&dir);
+    if runs("chase") {
+        chase(&dir);
+    }
+    if runs("events") {
+        events(&dir);
+    }
+    if runs("overshoot") {
+        overshoot(&dir);
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

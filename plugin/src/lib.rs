@@ -24,6 +24,7 @@
 //! Rust through [`ScriptEvent`] and [`ScriptCommand`].
 
 mod assets;
+mod bindings;
 mod components;
 #[cfg(feature = "debugger")]
 pub mod debugger;
@@ -36,6 +37,7 @@ mod reflect;
 mod runtime;
 mod scheduler;
 mod stats;
+mod transform;
 mod value;
 
 use bevy::app::{App, Plugin, Update};

@@ -1,36 +1,20 @@
-//! Component access from scripts: `self.Transform.translation.y`.
-//!
-//! An entity value's field names a registered, reflected component by its
-//! short type name and gives a `ref`; a ref's field extends the reflection
-//! path. Numbers, bools, strings and `Vec3` convert to Ark values when read
-//! and back when written, a `Quat` reads as a map `{x, y, z, w}` and is
-//! written from one (or from `[x, y, z, w]`); other values (structs) stay
-//! refs, so their own fields can be reached. As the object of an
-//! assignment a field is always a ref, so `self.Transform.rotation.w = 1.0`
-//! writes through.
+//! Reflected component values and Ark values: reading a field as a leaf
+//! (a number, bool, string, vec3 or quaternion), writing one back, a
+//! component as plain data, and a component built from a script's map.
+//! The access itself, from `self.Transform.translation`, is in
+//! `bindings.rs`.
 
 use std::borrow::Cow;
-use std::sync::Arc;
 
-use ark_vm::{EntityHost, HostObject, NativeCtx, NativeError, Value, Vec3};
+use ark_vm::{NativeError, Value, Vec3};
 use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
 use bevy::prelude::{Entity, World};
 use bevy::reflect::{GetPath, PartialReflect, Reflect, TypeRegistry, std_traits::ReflectDefault};
 
 use crate::value::ScriptValue;
 
-fn world<'a>(ctx: &'a mut NativeCtx<'_>) -> Result<&'a mut World, NativeError> {
-    ctx.host::<World>().ok_or_else(|| {
-        NativeError::new("components can only be reached while the game runs the script")
-    })
-}
-
-fn entity_of(bits: u64) -> Result<Entity, NativeError> {
-    Entity::try_from_bits(bits).ok_or_else(|| NativeError::new("not a valid entity"))
-}
-
 /// The reflection of a registered component, by short type name.
-fn component_reflect<'r>(
+pub(crate) fn component_reflect<'r>(
     registry: &'r TypeRegistry,
     name: &str,
 ) -> Result<&'r ReflectComponent, NativeError> {
@@ -44,15 +28,8 @@ fn component_reflect<'r>(
         })
 }
 
-/// The reflection of component `name`, looked up once and kept by the refs
-/// made from it (a type's reflection functions never change).
-fn resolve_component(world: &World, name: &str) -> Result<Arc<ReflectComponent>, NativeError> {
-    let registry = world.resource::<AppTypeRegistry>().read();
-    component_reflect(&registry, name).map(|r| Arc::new(r.clone()))
-}
-
 /// Runs `f` on component `name` of `entity` (reflected by `reflect`).
-fn read_component<T>(
+pub(crate) fn read_component<T>(
     world: &World,
     entity: Entity,
     reflect: &ReflectComponent,
@@ -69,7 +46,7 @@ fn read_component<T>(
 }
 
 /// A value read out of a component, before it becomes an Ark value.
-enum Leaf {
+pub(crate) enum Leaf {
     Float(f64),
     Int(i64),
     Bool(bool),
@@ -81,7 +58,7 @@ enum Leaf {
     OutOfRange(String),
 }
 
-fn leaf_of(value: &dyn PartialReflect) -> Option<Leaf> {
+pub(crate) fn leaf_of(value: &dyn PartialReflect) -> Option<Leaf> {
     macro_rules! try_int {
         ($($t:ty),*) => {$(
             if let Some(v) = value.try_downcast_ref::<$t>() {
@@ -117,7 +94,7 @@ fn leaf_of(value: &dyn PartialReflect) -> Option<Leaf> {
 }
 
 /// A quaternion from `{x, y, z, w}` or `[x, y, z, w]`.
-fn quat_of(heap: &ark_vm::Heap, value: Value) -> Option<bevy::math::Quat> {
+pub(crate) fn quat_of(heap: &ark_vm::Heap, value: Value) -> Option<bevy::math::Quat> {
     let parts: Vec<f32> = match value {
         Value::List(l) => heap
             .list_items(l)?
@@ -159,7 +136,7 @@ fn assign(
 /// `assign`, where `quat` is the value read as a quaternion (if it is one).
 /// `what` names the field for error messages (made only for one): this
 /// runs for every field a script writes.
-fn assign_with_quat(
+pub(crate) fn assign_with_quat(
     target: &mut dyn PartialReflect,
     value: Value,
     text: Option<String>,
@@ -228,197 +205,10 @@ fn assign_with_quat(
     Err(mismatch())
 }
 
-/// Gives entity values their component fields.
-pub(crate) struct EntityBindings;
-
-impl EntityHost for EntityBindings {
-    fn get_field(
-        &self,
-        ctx: &mut NativeCtx<'_>,
-        bits: u64,
-        name: &str,
-    ) -> Result<Value, NativeError> {
-        let entity = entity_of(bits)?;
-        let world = world(ctx)?;
-        let reflect = resolve_component(world, name)?;
-        read_component(world, entity, &reflect, name, |_| Ok(()))?;
-        ComponentRef {
-            entity,
-            component: name.to_string(),
-            reflect,
-            path: String::new(),
-        }
-        .into_value(ctx)
-    }
-}
-
-/// A reference to a component of an entity, or to a field inside one.
-pub(crate) struct ComponentRef {
-    entity: Entity,
-    component: String,
-    /// The component's reflection, looked up when the ref was made.
-    reflect: Arc<ReflectComponent>,
-    /// The reflection path inside the component (`translation.y`).
-    path: String,
-}
-
-impl ComponentRef {
-    fn child(&self, name: &str) -> String {
-        if self.path.is_empty() {
-            name.to_string()
-        } else {
-            format!("{}.{name}", self.path)
-        }
-    }
-
-    fn describe(&self, path: &str) -> String {
-        if path.is_empty() {
-            self.component.clone()
-        } else {
-            format!("{}.{path}", self.component)
-        }
-    }
-
-    fn no_field(&self, name: &str) -> NativeError {
-        NativeError::new(format!(
-            "{} has no field '{name}'",
-            self.describe(&self.path)
-        ))
-    }
-
-    /// A reference to field `name` of this one.
-    fn field_ref(&self, name: &str) -> ComponentRef {
-        ComponentRef {
-            entity: self.entity,
-            component: self.component.clone(),
-            reflect: self.reflect.clone(),
-            path: self.child(name),
-        }
-    }
-
-    fn into_value(self, ctx: &mut NativeCtx<'_>) -> Result<Value, NativeError> {
-        ctx.heap()
-            .alloc_host(Box::new(self))
-            .map(Value::Host)
-            .map_err(|_| NativeError::new("out of memory"))
-    }
-}
-
-impl HostObject for ComponentRef {
-    fn type_name(&self) -> &str {
-        "ref"
-    }
-
-    fn get_field(&self, ctx: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
-        let path = self.child(name);
-        let leaf = read_component(
-            world(ctx)?,
-            self.entity,
-            &self.reflect,
-            &self.component,
-            |c| {
-                let field = c
-                    .reflect_path(path.as_str())
-                    .map_err(|_| self.no_field(name))?;
-                Ok(leaf_of(field))
-            },
-        )?;
-        match leaf {
-            Some(Leaf::Float(f)) => Ok(Value::Float(f)),
-            Some(Leaf::Int(i)) => Ok(Value::Int(i)),
-            Some(Leaf::Bool(b)) => Ok(Value::Bool(b)),
-            Some(Leaf::Vec3(v)) => Ok(Value::Vec3(v)),
-            Some(Leaf::Text(s)) => ctx.string(&s),
-            Some(Leaf::Quat([x, y, z, w])) => ctx.to_value(vec![
-                ("x".to_string(), x),
-                ("y".to_string(), y),
-                ("z".to_string(), z),
-                ("w".to_string(), w),
-            ]),
-            Some(Leaf::OutOfRange(text)) => Err(NativeError::new(format!(
-                "{} holds {text}, beyond the int range",
-                self.describe(&path)
-            ))),
-            None => self.field_ref(name).into_value(ctx),
-        }
-    }
-
-    /// The component (or the field) as plain data: `send("hit",
-    /// self.Transform)` sends the transform's fields.
-    fn to_data(&self, ctx: &mut NativeCtx<'_>) -> Result<Value, NativeError> {
-        let data = read_component(
-            world(ctx)?,
-            self.entity,
-            &self.reflect,
-            &self.component,
-            |c| {
-                let field: &dyn PartialReflect = if self.path.is_empty() {
-                    c.as_partial_reflect()
-                } else {
-                    c.reflect_path(self.path.as_str())
-                        .map_err(|_| self.no_field(&self.path))?
-                };
-                snapshot(field, &self.describe(&self.path), 0)
-            },
-        )?;
-        data.to_ark(ctx.heap()).map_err(NativeError)
-    }
-
-    /// As an assignment's object, a field stays a reference (so
-    /// `self.Transform.translation.y = 1.0` writes into the component).
-    fn get_field_place(&self, ctx: &mut NativeCtx<'_>, name: &str) -> Result<Value, NativeError> {
-        let path = self.child(name);
-        read_component(
-            world(ctx)?,
-            self.entity,
-            &self.reflect,
-            &self.component,
-            |c| {
-                c.reflect_path(path.as_str())
-                    .map(|_| ())
-                    .map_err(|_| self.no_field(name))
-            },
-        )?;
-        self.field_ref(name).into_value(ctx)
-    }
-
-    fn set_field(
-        &mut self,
-        ctx: &mut NativeCtx<'_>,
-        name: &str,
-        value: Value,
-    ) -> Result<(), NativeError> {
-        let path = self.child(name);
-        let text = match value {
-            Value::Str(k) => Some(ctx.heap().str(k).to_string()),
-            _ => None,
-        };
-        let quat = quat_of(ctx.heap(), value);
-        let world = world(ctx)?;
-        let entity_mut = world
-            .get_entity_mut(self.entity)
-            .map_err(|_| NativeError::new(format!("entity {} does not exist", self.entity)))?;
-        let mut component = self.reflect.reflect_mut(entity_mut).ok_or_else(|| {
-            NativeError::new(format!(
-                "entity {} has no {} component",
-                self.entity, self.component
-            ))
-        })?;
-        let field = component
-            .reflect_path_mut(path.as_str())
-            .map_err(|_| self.no_field(name))?;
-        assign_with_quat(field, value, text, quat, &|| self.describe(&path))
-    }
-
-    fn display(&self) -> String {
-        format!("<ref {} of {}>", self.describe(&self.path), self.entity)
-    }
-}
-
 /// A reflected value as plain data: leaves as numbers, strings, vec3s and
 /// quaternion maps; structs as maps of their fields; lists, arrays and
 /// tuple structs as lists; unit enum variants as their names.
-fn snapshot(
+pub(crate) fn snapshot(
     value: &dyn PartialReflect,
     what: &str,
     depth: usize,

@@ -92,6 +92,10 @@ pub(crate) struct ScriptInstance {
     pub reload: Option<Reload>,
     /// The error that stopped it (`Phase::Failed`), as logged.
     pub error: Option<String>,
+    /// The slot of `on_update` in the module of the instance it was found
+    /// in (a reload brings another instance), found once: it is called
+    /// every frame.
+    pub update_slot: Option<(InstanceId, Option<usize>)>,
 }
 
 /// A hot reload of one instance.
@@ -194,7 +198,9 @@ impl Default for ScriptRuntime {
         let output = Arc::new(ScriptOutput::default());
         let sink = output.clone();
         vm.set_print(move |line| sink.print(line));
-        vm.set_entity_host(std::sync::Arc::new(crate::reflect::EntityBindings));
+        vm.set_entity_host(std::sync::Arc::new(
+            crate::bindings::EntityBindings::default(),
+        ));
         crate::natives::register(&mut vm);
         vm.set_entity_display(|bits| match Entity::try_from_bits(bits) {
             Some(entity) => entity.to_string(),

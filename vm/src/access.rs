@@ -99,10 +99,21 @@ pub fn get_field(
             let name = heap.str(key).to_string();
             with_host(ctx, h, |obj, ctx| obj.get_field(ctx, &name))
         }
-        Value::Entity(e) if ctx.core.entity_host.is_some() => {
-            let name = heap.str(key).to_string();
-            let host = ctx.core.entity_host.clone().expect("checked");
-            host.get_field(ctx, e, &name).map_err(|e| e.0)
+        Value::Entity(e) => with_entity_host(ctx, |host, ctx| host.get_field(ctx, e, key))
+            .unwrap_or_else(|| {
+                Err(format!(
+                    "cannot read field '{}' of entity",
+                    ctx.core.heap.str(key)
+                ))
+            }),
+        Value::EntityRef { path, entity } => {
+            with_entity_host(ctx, |host, ctx| host.ref_get_field(ctx, path, entity, key))
+                .unwrap_or_else(|| {
+                    Err(format!(
+                        "cannot read field '{}' of ref",
+                        ctx.core.heap.str(key)
+                    ))
+                })
         }
         other => Err(format!(
             "cannot read field '{}' of {}",
@@ -124,6 +135,10 @@ pub fn get_field_place(
             let name = ctx.core.heap.str(key).to_string();
             with_host(ctx, h, |obj, ctx| obj.get_field_place(ctx, &name))
         }
+        Value::EntityRef { path, entity } => with_entity_host(ctx, |host, ctx| {
+            host.ref_get_field_place(ctx, path, entity, key)
+        })
+        .unwrap_or_else(|| get_field(ctx, obj, key)),
         _ => get_field(ctx, obj, key),
     }
 }
@@ -156,12 +171,38 @@ pub fn set_field(
             let host = ctx.core.entity_host.clone().expect("checked");
             host.set_field(ctx, e, &name, v).map_err(|e| e.0)
         }
+        Value::EntityRef { path, entity } if ctx.core.entity_host.is_some() => {
+            with_entity_host(ctx, |host, ctx| {
+                host.ref_set_field(ctx, path, entity, key, v)
+            })
+            .unwrap_or_else(|| {
+                Err(format!(
+                    "cannot set field '{}' of ref",
+                    ctx.core.heap.str(key)
+                ))
+            })
+        }
         other => Err(format!(
             "cannot set field '{}' of {}",
             ctx.core.heap.str(key),
             other.type_name()
         )),
     }
+}
+
+/// Runs `f` on the entity host, taken out of the VM for the duration (as a
+/// host object is while its methods run: `with_host`), so that it can use
+/// the whole context; a shared handle cloned instead cost two atomic
+/// operations on every component access. `None` without a host, or from
+/// inside one of its own methods. Its error becomes a string.
+fn with_entity_host<T>(
+    ctx: &mut NativeCtx<'_>,
+    f: impl FnOnce(&dyn crate::EntityHost, &mut NativeCtx<'_>) -> Result<T, crate::NativeError>,
+) -> Option<Result<T, String>> {
+    let host = ctx.core.entity_host.take()?;
+    let result = f(&*host, ctx).map_err(|e| e.0);
+    ctx.core.entity_host = Some(host);
+    Some(result)
 }
 
 /// Runs `f` on a host object taken out of the heap for the duration, so

@@ -620,8 +620,8 @@ pub struct ModuleCode {
     /// Module variable names, by slot.
     pub var_names: Vec<String>,
     /// Module variable slots by name (hosts look functions up by name
-    /// every frame).
-    pub(crate) var_index: std::collections::HashMap<String, usize>,
+    /// every frame, so with a fast hash).
+    pub(crate) var_index: std::collections::HashMap<String, usize, foldhash::fast::RandomState>,
 }
 
 impl ModuleCode {

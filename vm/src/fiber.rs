@@ -73,6 +73,36 @@ pub(crate) struct Fiber {
     pub memory: Cell<MemoryWait>,
 }
 
+/// The registers and frames of calls that ended, kept (empty) for the
+/// next calls: a host calls a function on thousands of entities a frame,
+/// and each call's stack, frames and their growth were three allocations
+/// and frees (the `plugin` bench's movers).
+#[derive(Default)]
+pub(crate) struct SpareStacks(Vec<(Vec<Value>, Vec<Frame>)>);
+
+impl SpareStacks {
+    /// Calls' stacks kept at most.
+    const KEPT: usize = 16;
+    /// Registers a kept stack holds at most (4 KiB).
+    const MAX_SLOTS: usize = 256;
+
+    fn take(&mut self) -> (Vec<Value>, Vec<Frame>) {
+        self.0.pop().unwrap_or_default()
+    }
+
+    /// Keeps a finished call's stack and frames if they are small and
+    /// room is left; the stack if not (to be freed).
+    pub(crate) fn keep(&mut self, mut stack: Vec<Value>, mut frames: Vec<Frame>) -> Vec<Value> {
+        if self.0.len() >= Self::KEPT || stack.capacity() > Self::MAX_SLOTS {
+            return stack;
+        }
+        stack.clear();
+        frames.clear();
+        self.0.push((stack, frames));
+        Vec::new()
+    }
+}
+
 /// A call that reached the heap limit waits, suspended, while whole
 /// collector cycles run in its resumes' budgets, instead of stopping the
 /// game for a full collection of a heap that size.
@@ -102,14 +132,16 @@ impl Fiber {
         start..end.min(self.stack.len()).max(start)
     }
 
-    /// A call of `f` with `args`, started on first resume.
-    pub fn for_call(f: Value, args: &[Value]) -> Fiber {
-        let mut stack = Vec::with_capacity(args.len() + 8);
+    /// A call of `f` with `args`, started on first resume, on registers
+    /// and frames from `spares`.
+    pub fn for_call(f: Value, args: &[Value], spares: &mut SpareStacks) -> Fiber {
+        let (mut stack, frames) = spares.take();
+        stack.reserve(args.len() + 8);
         stack.push(f);
         stack.extend_from_slice(args);
         Fiber {
             stack,
-            frames: Vec::new(),
+            frames,
             pending: Some(args.len()),
             failed: None,
             low_water: Cell::new(0),
@@ -136,7 +168,7 @@ impl Fiber {
             instance,
             upvals: Box::new([]),
         }) {
-            Ok(k) => Fiber::for_call(Value::Closure(k), &[]),
+            Ok(k) => Fiber::for_call(Value::Closure(k), &[], &mut SpareStacks::default()),
             Err(_) => Fiber {
                 failed: Some("out of memory".into()),
                 ..Fiber::default()

@@ -2,7 +2,7 @@
 //! plugin's component references use this).
 
 use crate::native::{NativeCtx, NativeError};
-use crate::value::Value;
+use crate::value::{StrKey, Value};
 
 /// A value kind provided by the host. Scripts see it as a value whose
 /// `type()` is [`HostObject::type_name`], with fields and methods that the
@@ -119,17 +119,94 @@ impl HostObject for Borrowed {
     }
 }
 
-/// What entity values (`Value::Entity`) do when a script reads or writes
+/// What entity values (`Value::Entity`) and the references into them that
+/// the host makes (`Value::EntityRef`) do when a script reads or writes
 /// their fields or calls their methods. The VM knows no ECS: the host (the
 /// Bevy plugin) installs one with [`crate::Vm::set_entity_host`].
+///
+/// Field names come as interned strings (`ctx.heap().str(name)`): a name
+/// in a script's code is the same key for as long as that code is loaded,
+/// and a key is never reused for another string, so a host may resolve a
+/// name once and cache what it found by its key.
+///
+/// While one of these methods runs, the host is taken out of the VM (as a
+/// host object is while its own run): entity fields reached from inside
+/// it are an error.
+///
+/// A reference is an entity and a `path` number the host gives out and
+/// reads back: a component of the entity, or a field inside one. It takes
+/// no heap (reading `self.Transform.translation` allocates nothing); the
+/// host keeps what each number stands for.
 pub trait EntityHost: Send + Sync + 'static {
     /// `entity.name`.
     fn get_field(
         &self,
         ctx: &mut NativeCtx<'_>,
         entity: u64,
-        name: &str,
+        name: StrKey,
     ) -> Result<Value, NativeError>;
+
+    /// `r.name`, where `r` is the reference `path` into `entity`.
+    fn ref_get_field(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        path: u32,
+        entity: u64,
+        name: StrKey,
+    ) -> Result<Value, NativeError> {
+        let _ = (path, entity);
+        Err(NativeError::new(format!(
+            "cannot read field '{}' of ref",
+            ctx.heap().str(name)
+        )))
+    }
+
+    /// `r.name` as the object of an assignment (`r.name.x = v`): a
+    /// reference to the field, so that the assignment writes through. The
+    /// default reads the field.
+    fn ref_get_field_place(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        path: u32,
+        entity: u64,
+        name: StrKey,
+    ) -> Result<Value, NativeError> {
+        self.ref_get_field(ctx, path, entity, name)
+    }
+
+    /// `r.name = value`.
+    fn ref_set_field(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        path: u32,
+        entity: u64,
+        name: StrKey,
+        value: Value,
+    ) -> Result<(), NativeError> {
+        let _ = (path, entity, value);
+        Err(NativeError::new(format!(
+            "cannot set field '{}' of ref",
+            ctx.heap().str(name)
+        )))
+    }
+
+    /// The reference's target as plain data (numbers, strings, lists,
+    /// maps), as [`HostObject::to_data`].
+    fn ref_to_data(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        path: u32,
+        entity: u64,
+    ) -> Result<Value, NativeError> {
+        let _ = (ctx, path, entity);
+        Err(NativeError::new("cannot copy a ref out of the script"))
+    }
+
+    /// How `print` and `str` show a reference.
+    fn ref_display(&self, path: u32, entity: u64) -> String {
+        let _ = (path, entity);
+        "<ref>".to_string()
+    }
 
     /// `entity.name = value`.
     fn set_field(

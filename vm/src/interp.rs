@@ -39,10 +39,38 @@ struct Meter {
     /// Under a time budget, its clock reads (for
     /// `Vm::last_resume_longest_unchecked`).
     clock: Option<ClockReads>,
+    /// Whether a check found the deadline passed.
+    passed: bool,
+}
+
+/// The clock of the resumes under `Budget::Until` one deadline: the fuel
+/// left before the next read, the reads, and whether one found the
+/// deadline passed.
+#[derive(Clone, Copy)]
+pub(crate) struct SharedClock {
+    deadline: Instant,
+    fuel: i64,
+    clock: ClockReads,
+    pub(crate) passed: bool,
+}
+
+impl SharedClock {
+    pub(crate) fn deadline(&self) -> Instant {
+        self.deadline
+    }
 }
 
 impl Meter {
-    fn new(budget: Budget) -> Meter {
+    fn new(budget: Budget, shared: Option<&SharedClock>) -> Meter {
+        let timed = |fuel: i64, deadline: Instant, clock: ClockReads, passed: bool| Meter {
+            fuel,
+            deadline: Some(deadline),
+            unlimited: false,
+            filled: fuel,
+            spent: 0,
+            clock: Some(clock),
+            passed,
+        };
         match budget {
             Budget::Instructions(n) => Meter {
                 fuel: n.min(i64::MAX as u64) as i64,
@@ -51,18 +79,29 @@ impl Meter {
                 filled: n.min(i64::MAX as u64) as i64,
                 spent: 0,
                 clock: None,
+                passed: false,
             },
             Budget::Micros(us) => {
                 let now = Instant::now();
-                Meter {
-                    fuel: CLOCK_CHECK_INTERVAL,
-                    deadline: Some(now + Duration::from_micros(us)),
-                    unlimited: false,
-                    filled: CLOCK_CHECK_INTERVAL,
-                    spent: 0,
-                    clock: Some(ClockReads::starting_at(now)),
-                }
+                let deadline = now + Duration::from_micros(us);
+                timed(
+                    CLOCK_CHECK_INTERVAL,
+                    deadline,
+                    ClockReads::starting_at(now),
+                    false,
+                )
             }
+            Budget::Until(deadline) => match shared {
+                Some(s) if s.deadline == deadline => {
+                    timed(s.fuel.max(0), deadline, s.clock, s.passed)
+                }
+                _ => timed(
+                    CLOCK_CHECK_INTERVAL,
+                    deadline,
+                    ClockReads::starting_at(Instant::now()),
+                    false,
+                ),
+            },
             Budget::Unlimited => Meter {
                 fuel: i64::MAX / 2,
                 deadline: None,
@@ -70,6 +109,7 @@ impl Meter {
                 filled: i64::MAX / 2,
                 spent: 0,
                 clock: None,
+                passed: false,
             },
         }
     }
@@ -85,7 +125,10 @@ impl Meter {
             let now = self.clock.as_mut().map(ClockReads::read);
             match (self.deadline, now) {
                 (Some(deadline), Some(now)) if now < deadline => CLOCK_CHECK_INTERVAL,
-                _ => return true,
+                _ => {
+                    self.passed = true;
+                    return true;
+                }
             }
         };
         self.spent += (self.filled - *fuel).max(0) as u64;
@@ -115,19 +158,30 @@ pub(crate) fn run(
     budget: Budget,
     host: Option<&mut (dyn Any + Send)>,
 ) -> RunResult {
-    let mut meter = Meter::new(budget);
+    let mut meter = Meter::new(budget, core.shared_clock.as_ref());
     // The call's long work is its own (`heap/long_work.rs`); a call run
     // inside a native's host code hands the heap back to the outer one.
     let outer = core.heap.work.set_running(Some(call));
     let result = run_metered(core, call, fiber, &mut meter, host);
     core.heap.work.set_running(outer);
     core.instructions += meter.total_spent(meter.fuel);
-    core.last_resume_longest_unchecked = match meter.clock.as_mut() {
-        Some(clock) => {
+    core.last_resume_longest_unchecked = match (budget, meter.clock.as_mut()) {
+        // The next resume under the deadline goes on from here: no read
+        // at the end (the stretch goes on into it).
+        (Budget::Until(deadline), Some(clock)) => {
+            core.shared_clock = Some(SharedClock {
+                deadline,
+                fuel: meter.fuel,
+                clock: *clock,
+                passed: meter.passed,
+            });
+            clock.longest()
+        }
+        (_, Some(clock)) => {
             clock.read();
             clock.longest()
         }
-        None => Duration::ZERO,
+        (_, None) => Duration::ZERO,
     };
     result
 }

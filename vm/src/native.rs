@@ -122,6 +122,10 @@ impl<'a> NativeCtx<'a> {
             Value::Host(h) => {
                 crate::access::with_host(self, h, |obj, ctx| obj.to_data(ctx)).map_err(NativeError)
             }
+            Value::EntityRef { path, entity } => match self.core.entity_host.clone() {
+                Some(host) => host.ref_to_data(self, path, entity),
+                None => Err(NativeError::new("cannot copy a ref out of the script")),
+            },
             other => Ok(other),
         }
     }

@@ -224,6 +224,7 @@ pub fn equal_ref(a: &Value, b: &Value) -> bool {
         (Closure(x), Closure(y)) => x == y,
         (Native(x), Native(y)) => x == y,
         (Host(x), Host(y)) => x == y,
+        (EntityRef { .. }, EntityRef { .. }) => a == b,
         _ => false,
     }
 }

@@ -259,6 +259,10 @@ fn write_scalar(heap: &Heap, natives: &Natives, v: Value, out: &mut String) {
             Some(h) => out.push_str(&h.display()),
             None => out.push_str("<stale ref>"),
         },
+        Value::EntityRef { path, entity } => match &heap.entity_host {
+            Some(host) => out.push_str(&host.ref_display(path, entity)),
+            None => out.push_str("<ref>"),
+        },
         Value::Cell(_) => out.push_str("<cell>"),
         Value::Str(k) => out.push_str(heap.str(k)),
         Value::List(_) | Value::Map(_) => unreachable!("containers are walked by the caller"),

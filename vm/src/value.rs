@@ -89,6 +89,14 @@ pub enum Value {
     Host(HostKey),
     /// Internal: the cell of a captured local. Lives only in registers.
     Cell(CellKey),
+    /// A place inside an entity (one of its components, or a field inside
+    /// one), numbered by the entity host ([`crate::EntityHost`]): a
+    /// reference that takes no heap. `path` first, so that it shares the
+    /// tag's 8 bytes.
+    EntityRef {
+        path: u32,
+        entity: u64,
+    },
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
@@ -180,7 +188,7 @@ impl Value {
             Value::List(_) => "list",
             Value::Map(_) => "map",
             Value::Closure(_) | Value::Native(_) => "function",
-            Value::Host(_) => "ref",
+            Value::Host(_) | Value::EntityRef { .. } => "ref",
             Value::Cell(_) => "cell",
         }
     }

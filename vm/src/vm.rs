@@ -104,6 +104,17 @@ pub enum Budget {
     /// plus the code charged at that check (one function or loop body), plus
     /// the one native call running then.
     Micros(u64),
+    /// Until this instant, with the clock shared by the resumes before it
+    /// that ran until the same instant: it is read after every
+    /// [`CLOCK_CHECK_INTERVAL`] instructions charged across all of them,
+    /// not at every resume. A host that runs thousands of short calls a
+    /// frame (one per entity) under one deadline reads the clock every
+    /// thousand instructions or so, where [`Budget::Micros`] reads it at
+    /// every start and end. The bound is the same: the instructions past
+    /// the deadline are at most an interval's, plus the code charged at
+    /// that check, plus the one native running. [`Vm::deadline_passed`]
+    /// says when a check found the deadline passed: then stop resuming.
+    Until(Instant),
     /// Run to completion (or to `yield`).
     Unlimited,
 }
@@ -201,6 +212,11 @@ pub struct Core {
     /// Under a time budget, the longest stretch of the last resume between
     /// two reads of the clock (see [`Vm::last_resume_longest_unchecked`]).
     pub(crate) last_resume_longest_unchecked: std::time::Duration,
+    /// The clock shared by resumes under [`Budget::Until`] the same
+    /// deadline.
+    pub(crate) shared_clock: Option<crate::interp::SharedClock>,
+    /// Registers and frames of ended calls, for the next ones.
+    pub(crate) spare_stacks: crate::fiber::SpareStacks,
     /// Fields and methods of entity values, if the host provides them.
     pub(crate) entity_host: Option<Arc<dyn crate::host::EntityHost>>,
     /// Breakpoints, steps and stopped calls.
@@ -263,6 +279,8 @@ impl Vm {
                 modules: Vec::new(),
                 instructions: 0,
                 last_resume_longest_unchecked: std::time::Duration::ZERO,
+                shared_clock: None,
+                spare_stacks: Default::default(),
                 entity_host: None,
                 debug: Box::default(),
                 config,
@@ -563,6 +581,7 @@ impl Vm {
 
     /// Gives entity values their fields and methods (`self.Transform`).
     pub fn set_entity_host(&mut self, host: Arc<dyn crate::host::EntityHost>) {
+        self.core.heap.entity_host = Some(host.clone());
         self.core.entity_host = Some(host);
     }
 
@@ -589,8 +608,21 @@ impl Vm {
 
     /// Reads a module variable (or top-level function) by name.
     pub fn get_var(&self, instance: InstanceId, name: &str) -> Option<Value> {
+        self.get_var_at(instance, self.var_slot(instance, name)?)
+    }
+
+    /// The slot of module variable `name` of `instance`, for
+    /// [`Vm::get_var_at`]: a host that reads a variable every frame (a
+    /// callback such as `on_update`) finds it once. An instance's slots
+    /// never change.
+    pub fn var_slot(&self, instance: InstanceId, name: &str) -> Option<usize> {
         let inst = self.core.heap.instances.get(instance.0)?;
-        let slot = inst.module().var_slot(name)?;
+        inst.module().var_slot(name)
+    }
+
+    /// The module variable at `slot` of `instance` ([`Vm::var_slot`]).
+    pub fn get_var_at(&self, instance: InstanceId, slot: usize) -> Option<Value> {
+        let inst = self.core.heap.instances.get(instance.0)?;
         inst.vars().get(slot).copied()
     }
 
@@ -639,7 +671,7 @@ impl Vm {
         if !matches!(f, Value::Closure(_) | Value::Native(_)) {
             return Err(RuntimeError::new(format!("cannot call {}", f.type_name())));
         }
-        let fiber = Fiber::for_call(f, args);
+        let fiber = Fiber::for_call(f, args, &mut self.core.spare_stacks);
         Ok(self.insert_call(fiber))
     }
 
@@ -681,7 +713,7 @@ impl Vm {
                 Budget::Micros(us) => {
                     Budget::Micros(us.saturating_sub(started.elapsed().as_micros() as u64))
                 }
-                Budget::Unlimited => Budget::Unlimited,
+                until @ (Budget::Until(_) | Budget::Unlimited) => until,
             };
             let result = self.resume_inner(call, left, host.as_deref_mut());
             if let RunResult::Stopped(crate::debug::StopReason::Breakpoint(id)) = &result
@@ -725,9 +757,11 @@ impl Vm {
             }
             _ => {
                 self.core.calls.remove(call);
-                self.core
-                    .heap
-                    .call_ended(call, std::mem::take(&mut fiber.stack));
+                let stack = self.core.spare_stacks.keep(
+                    std::mem::take(&mut fiber.stack),
+                    std::mem::take(&mut fiber.frames),
+                );
+                self.core.heap.call_ended(call, stack);
                 self.core.debug.finished(call);
             }
         }
@@ -761,6 +795,14 @@ impl Vm {
     /// they are charged).
     pub fn instructions_executed(&self) -> u64 {
         self.core.instructions
+    }
+
+    /// Whether a resume under [`Budget::Until`] `deadline` found it passed
+    /// (the clock is read only at checks: until one runs, this says no).
+    pub fn deadline_passed(&self, deadline: Instant) -> bool {
+        self.core
+            .shared_clock
+            .is_some_and(|c| c.deadline() == deadline && c.passed)
     }
 
     /// Under a [`Budget::Micros`], the longest stretch of the last resume

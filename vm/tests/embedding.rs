@@ -1033,3 +1033,61 @@ fn a_compound_field_assignment_writes_the_object_it_read() {
     assert_eq!(vm.call(game, "run", &[]).unwrap(), Value::Int(0));
     assert_eq!(*written.lock().unwrap(), Some(4));
 }
+
+/// Many short calls under one `Budget::Until` deadline share the clock:
+/// it is read every thousand instructions or so across them, so a series
+/// of calls too short to check on their own still finds the deadline, and
+/// once it is found passed a call suspends before it does anything.
+#[test]
+fn short_calls_under_one_deadline_share_its_clock() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "tick.ark",
+            "let ticks = 0; fn tick() { ticks += 1; } fn spin() { while true { } }",
+        )
+        .unwrap();
+    let run = |vm: &mut Vm, f: &str, budget: Budget| {
+        let call = vm.start_call(game, f, &[]).unwrap();
+        let result = vm.resume(call, budget);
+        if matches!(result, RunResult::Suspended) {
+            vm.cancel(call);
+        }
+        result
+    };
+
+    let started = Instant::now();
+    let deadline = started + Duration::from_millis(30);
+    let mut calls = 0u64;
+    while !vm.deadline_passed(deadline) {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{calls} calls and the deadline never found passed"
+        );
+        run(&mut vm, "tick", Budget::Until(deadline));
+        calls += 1;
+    }
+    assert!(Instant::now() >= deadline);
+    // Found passed: the next call under it stops at once, nothing done.
+    let ticks = vm.get_var(game, "ticks");
+    assert!(matches!(
+        run(&mut vm, "tick", Budget::Until(deadline)),
+        RunResult::Suspended
+    ));
+    assert_eq!(vm.get_var(game, "ticks"), ticks);
+
+    // A new deadline starts afresh; an endless loop under one passed
+    // stops at the first check and says so.
+    let later = Instant::now() + Duration::from_secs(60);
+    assert!(matches!(
+        run(&mut vm, "tick", Budget::Until(later)),
+        RunResult::Done(_)
+    ));
+    assert!(!vm.deadline_passed(later));
+    let passed = Instant::now();
+    assert!(matches!(
+        run(&mut vm, "spin", Budget::Until(passed)),
+        RunResult::Suspended
+    ));
+    assert!(vm.deadline_passed(passed));
+}

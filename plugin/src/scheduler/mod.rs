@@ -27,7 +27,7 @@ mod sync;
 
 use std::time::{Duration, Instant};
 
-use ark_vm::Budget;
+use ark_vm::{Budget, Vm};
 use bevy::ecs::prelude::*;
 use bevy::log::error;
 use bevy::time::Time;
@@ -62,11 +62,13 @@ impl FrameMeter {
         }
     }
 
+    /// The budget of the next resume. Under a time budget every resume of
+    /// the frame runs until its deadline, the clock shared between them
+    /// (`Budget::Until`): thousands of short calls read it every thousand
+    /// instructions or so, not at each start and end.
     fn slice(&self) -> Budget {
         match self.deadline {
-            Some(d) => {
-                Budget::Micros(d.saturating_duration_since(Instant::now()).as_micros() as u64)
-            }
+            Some(d) => Budget::Until(d),
             None => Budget::Instructions(self.instructions_left),
         }
     }
@@ -75,9 +77,11 @@ impl FrameMeter {
         self.instructions_left = self.instructions_left.saturating_sub(instructions);
     }
 
-    fn exhausted(&self) -> bool {
+    /// Whether the budget is spent: under a time budget, whether a resume
+    /// found the deadline passed (no clock read here).
+    fn exhausted(&self, vm: &Vm) -> bool {
         match self.deadline {
-            Some(d) => Instant::now() >= d,
+            Some(d) => vm.deadline_passed(d),
             None => self.instructions_left == 0,
         }
     }

@@ -9,7 +9,6 @@
 //! and a re-inserted `Script` starts over.
 
 use bevy::asset::AssetId;
-use bevy::ecs::entity::EntityHashSet;
 use bevy::ecs::prelude::*;
 
 use super::complaint;
@@ -23,15 +22,17 @@ pub(super) fn sync_instances(
     runtime: &mut ScriptRuntime,
     errors: &mut Vec<ScriptError>,
 ) {
-    let mut present = EntityHashSet::default();
     let mut changed = Vec::new();
+    // Known entities whose `Script` is still there: when that is all of
+    // them, none is gone (no set of every entity made each frame).
+    let mut known_present = 0;
     let mut query = world.query::<(Entity, Ref<Script>)>();
     for (entity, script) in query.iter(world) {
         if runtime.dying.contains(&entity) {
             continue;
         }
-        present.insert(entity);
         let known = runtime.entities.contains_key(&entity);
+        known_present += usize::from(known);
         if known && !script.is_changed() {
             continue;
         }
@@ -40,12 +41,16 @@ pub(super) fn sync_instances(
         let restart = known && script.is_added();
         changed.push((entity, restart, wanted_scripts(&script)));
     }
-    let gone: Vec<Entity> = runtime
-        .entities
-        .keys()
-        .copied()
-        .filter(|e| !present.contains(e))
-        .collect();
+    let gone: Vec<Entity> = if known_present == runtime.entities.len() {
+        Vec::new()
+    } else {
+        runtime
+            .entities
+            .keys()
+            .copied()
+            .filter(|&e| runtime.dying.contains(&e) || world.get::<Script>(e).is_none())
+            .collect()
+    };
     for entity in gone {
         if let Some(record) = runtime.entities.remove(&entity) {
             for slot in record.slots {
@@ -192,6 +197,7 @@ fn instantiate_compiled(runtime: &mut ScriptRuntime, errors: &mut Vec<ScriptErro
             inbox: Default::default(),
             reload: None,
             error: None,
+            update_slot: None,
         });
     }
 }

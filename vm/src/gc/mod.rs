@@ -328,6 +328,7 @@ impl Allowance {
             // chunks of work, so a step ends a few microseconds after the
             // check that stops it.
             Budget::Micros(us) => (None, Some(started + Duration::from_micros(us) * 9 / 10)),
+            Budget::Until(deadline) => (None, Some(deadline)),
             Budget::Unlimited => (None, None),
         };
         Allowance {

@@ -48,6 +48,7 @@ impl Heap {
             | Value::Float(_)
             | Value::Vec3(_)
             | Value::Entity(_)
+            | Value::EntityRef { .. }
             | Value::Native(_) => {}
         }
     }

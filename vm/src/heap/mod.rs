@@ -107,6 +107,8 @@ pub struct Heap {
     pub(crate) gc: GcState,
     /// How an entity prints (after `<entity `): the host knows its bits.
     pub(crate) entity_display: fn(u64) -> String,
+    /// The host that names entity references, for `print` and `str`.
+    pub(crate) entity_host: Option<std::sync::Arc<dyn crate::host::EntityHost>>,
     /// What one concatenation leaves for the next. Boxed: the interpreter's
     /// code is sensitive to this struct's layout (adding the cache inline
     /// cost particles 1.7% more instructions and grew the interpreter's
@@ -204,6 +206,7 @@ impl Heap {
             max_string_len,
             gc: GcState::new(),
             entity_display: default_entity_display,
+            entity_host: None,
             concat: Box::default(),
             pool: Box::default(),
             char_offsets: Box::default(),

@@ -1,0 +1,337 @@
+//! Component access from scripts: `self.Transform.translation.y`.
+//!
+//! An entity's field names a registered, reflected component by its short
+//! type name and gives a reference; a reference's field extends its path.
+//! Numbers, bools, strings and `Vec3` convert to Ark values when read and
+//! back when written, a `Quat` reads as a map `{x, y, z, w}` and is written
+//! from one (or from `[x, y, z, w]`); other values (structs) stay
+//! references, so their own fields can be reached. As the object of an
+//! assignment a field is always a reference, so
+//! `self.Transform.rotation.w = 1.0` writes through.
+//!
+//! A reference is a `Value::EntityRef`: the entity and the number of a
+//! [`Place`], a component and a path inside it. A place is made once, when
+//! a script first names it (its component's reflection looked up, its path
+//! parsed, a `Transform` part recognised), and found again by its parent
+//! and the name's key, so an access looks nothing up by name and allocates
+//! nothing (but the text of a string or the map of a quaternion read).
+//! `Transform`'s parts are read and written as a `Transform`
+//! (`transform.rs`), every other field through reflection (`reflect.rs`).
+
+use std::sync::{Mutex, MutexGuard};
+
+use ark_vm::{EntityHost, NativeCtx, NativeError, StrKey, Value};
+use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
+use bevy::platform::collections::HashMap;
+use bevy::prelude::{Entity, Transform, World};
+use bevy::reflect::{GetPath, ParsedPath, PartialReflect};
+
+use crate::reflect::{
+    Leaf, assign_with_quat, component_reflect, leaf_of, quat_of, read_component, snapshot,
+};
+use crate::transform::{self, TransformPart};
+
+/// The parent of a component's place.
+const ENTITY: u32 = u32::MAX;
+
+/// A component, or a field inside one, that scripts have named.
+struct Place {
+    /// The component's short type name (`Transform`).
+    component: String,
+    reflect: ReflectComponent,
+    /// The path inside the component (`translation.y`), empty for the
+    /// component; parsed once (`None` for the component, or a name that
+    /// is no path).
+    path: String,
+    parsed: Option<ParsedPath>,
+    /// The typed path, for `Transform` and its parts.
+    part: Option<TransformPart>,
+    /// Where it was reached from, and by what name (for errors).
+    parent: u32,
+    name: String,
+}
+
+impl Place {
+    /// `Transform` or `Transform.translation`.
+    fn describe(&self) -> String {
+        if self.path.is_empty() {
+            self.component.clone()
+        } else {
+            format!("{}.{}", self.component, self.path)
+        }
+    }
+}
+
+#[derive(Default)]
+struct Places {
+    places: Vec<Place>,
+    /// Each place's number by its parent's and the name's key.
+    by_name: HashMap<(u32, StrKey), u32>,
+}
+
+impl Places {
+    /// The number of the place `name` (a key of `ctx`'s heap) of `parent`
+    /// (or the component `name`, for [`ENTITY`]): made on first use.
+    fn find(
+        &mut self,
+        ctx: &mut NativeCtx<'_>,
+        parent: u32,
+        name: StrKey,
+    ) -> Result<u32, NativeError> {
+        if let Some(&id) = self.by_name.get(&(parent, name)) {
+            return Ok(id);
+        }
+        let text = ctx.heap().str(name).to_string();
+        let place = if parent == ENTITY {
+            let world = world(ctx)?;
+            let registry = world.resource::<AppTypeRegistry>().read();
+            let reflect = component_reflect(&registry, &text)?.clone();
+            let is_transform = registry
+                .get_with_short_type_path(&text)
+                .is_some_and(|r| r.type_id() == std::any::TypeId::of::<Transform>());
+            Place {
+                component: text.clone(),
+                reflect,
+                path: String::new(),
+                parsed: None,
+                part: is_transform.then_some(TransformPart::Whole),
+                parent,
+                name: text,
+            }
+        } else {
+            let of = &self.places[parent as usize];
+            let path = if of.path.is_empty() {
+                text.clone()
+            } else {
+                format!("{}.{text}", of.path)
+            };
+            Place {
+                component: of.component.clone(),
+                reflect: of.reflect.clone(),
+                parsed: ParsedPath::parse(&path).ok(),
+                path,
+                part: of.part.and_then(|p| p.child(&text)),
+                parent,
+                name: text,
+            }
+        };
+        let id = u32::try_from(self.places.len())
+            .ok()
+            .filter(|&id| id != ENTITY)
+            .ok_or_else(|| NativeError::new("too many component fields named by scripts"))?;
+        self.places.push(place);
+        self.by_name.insert((parent, name), id);
+        Ok(id)
+    }
+
+    fn get(&self, id: u32) -> Result<&Place, NativeError> {
+        self.places
+            .get(id as usize)
+            .ok_or_else(|| NativeError::new("not a valid reference"))
+    }
+
+    /// `parent has no field 'name'`, for place `id`.
+    fn no_field(&self, id: u32) -> NativeError {
+        let place = &self.places[id as usize];
+        NativeError::new(format!(
+            "{} has no field '{}'",
+            self.places[place.parent as usize].describe(),
+            place.name
+        ))
+    }
+}
+
+fn world<'a>(ctx: &'a mut NativeCtx<'_>) -> Result<&'a mut World, NativeError> {
+    ctx.host::<World>().ok_or_else(|| {
+        NativeError::new("components can only be reached while the game runs the script")
+    })
+}
+
+fn entity_of(bits: u64) -> Result<Entity, NativeError> {
+    Entity::try_from_bits(bits).ok_or_else(|| NativeError::new("not a valid entity"))
+}
+
+/// Gives entity values their component fields, and references their
+/// fields.
+#[derive(Default)]
+pub(crate) struct EntityBindings {
+    places: Mutex<Places>,
+}
+
+impl EntityBindings {
+    fn places(&self) -> MutexGuard<'_, Places> {
+        // A panic while it was held left it whole: places are only added.
+        self.places.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads place `id` of `entity`: a leaf, or `None` for a struct (which
+    /// stays a reference).
+    fn read(
+        places: &Places,
+        world: &World,
+        entity: Entity,
+        id: u32,
+    ) -> Result<Option<Leaf>, NativeError> {
+        let place = places.get(id)?;
+        if let Some(part) = place.part {
+            return transform::read(world, entity, part);
+        }
+        read_component(world, entity, &place.reflect, &place.component, |c| {
+            let field = match &place.parsed {
+                Some(path) => c.reflect_path(path).map_err(|_| places.no_field(id))?,
+                None if place.path.is_empty() => c.as_partial_reflect(),
+                None => return Err(places.no_field(id)),
+            };
+            Ok(leaf_of(field))
+        })
+    }
+}
+
+impl EntityHost for EntityBindings {
+    fn get_field(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        bits: u64,
+        name: StrKey,
+    ) -> Result<Value, NativeError> {
+        let entity = entity_of(bits)?;
+        let mut places = self.places();
+        let id = places.find(ctx, ENTITY, name)?;
+        let place = places.get(id)?;
+        let world = world(ctx)?;
+        match place.part {
+            Some(_) => transform::check(world, entity)?,
+            None => read_component(world, entity, &place.reflect, &place.component, |_| Ok(()))?,
+        }
+        Ok(Value::EntityRef {
+            path: id,
+            entity: bits,
+        })
+    }
+
+    fn ref_get_field(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        path: u32,
+        bits: u64,
+        name: StrKey,
+    ) -> Result<Value, NativeError> {
+        let entity = entity_of(bits)?;
+        let mut places = self.places();
+        let id = places.find(ctx, path, name)?;
+        let leaf = Self::read(&places, world(ctx)?, entity, id)?;
+        match leaf {
+            Some(Leaf::Float(f)) => Ok(Value::Float(f)),
+            Some(Leaf::Int(i)) => Ok(Value::Int(i)),
+            Some(Leaf::Bool(b)) => Ok(Value::Bool(b)),
+            Some(Leaf::Vec3(v)) => Ok(Value::Vec3(v)),
+            Some(Leaf::Text(s)) => ctx.string(&s),
+            Some(Leaf::Quat([x, y, z, w])) => ctx.to_value(vec![
+                ("x".to_string(), x),
+                ("y".to_string(), y),
+                ("z".to_string(), z),
+                ("w".to_string(), w),
+            ]),
+            Some(Leaf::OutOfRange(text)) => Err(NativeError::new(format!(
+                "{} holds {text}, beyond the int range",
+                places.get(id)?.describe()
+            ))),
+            None => Ok(Value::EntityRef {
+                path: id,
+                entity: bits,
+            }),
+        }
+    }
+
+    /// As an assignment's object, a field stays a reference (so
+    /// `self.Transform.translation.y = 1.0` writes into the component).
+    fn ref_get_field_place(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        path: u32,
+        bits: u64,
+        name: StrKey,
+    ) -> Result<Value, NativeError> {
+        let entity = entity_of(bits)?;
+        let mut places = self.places();
+        let id = places.find(ctx, path, name)?;
+        Self::read(&places, world(ctx)?, entity, id)?;
+        Ok(Value::EntityRef {
+            path: id,
+            entity: bits,
+        })
+    }
+
+    fn ref_set_field(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        path: u32,
+        bits: u64,
+        name: StrKey,
+        value: Value,
+    ) -> Result<(), NativeError> {
+        let entity = entity_of(bits)?;
+        let mut places = self.places();
+        let id = places.find(ctx, path, name)?;
+        let text = match value {
+            Value::Str(k) => Some(ctx.heap().str(k).to_string()),
+            _ => None,
+        };
+        let quat = quat_of(ctx.heap(), value);
+        let world = world(ctx)?;
+        let place = places.get(id)?;
+        let what = || place.describe();
+        if let Some(part) = place.part {
+            return transform::write(world, entity, part, value, quat, &what);
+        }
+        let entity_mut = world
+            .get_entity_mut(entity)
+            .map_err(|_| NativeError::new(format!("entity {entity} does not exist")))?;
+        let mut component = place.reflect.reflect_mut(entity_mut).ok_or_else(|| {
+            NativeError::new(format!(
+                "entity {entity} has no {} component",
+                place.component
+            ))
+        })?;
+        let field = match &place.parsed {
+            Some(parsed) => component
+                .reflect_path_mut(parsed)
+                .map_err(|_| places.no_field(id))?,
+            None => return Err(places.no_field(id)),
+        };
+        assign_with_quat(field, value, text, quat, &what)
+    }
+
+    /// The component (or the field) as plain data: `send("hit",
+    /// self.Transform)` sends the transform's fields.
+    fn ref_to_data(
+        &self,
+        ctx: &mut NativeCtx<'_>,
+        path: u32,
+        bits: u64,
+    ) -> Result<Value, NativeError> {
+        let entity = entity_of(bits)?;
+        let places = self.places();
+        let place = places.get(path)?;
+        let data = read_component(world(ctx)?, entity, &place.reflect, &place.component, |c| {
+            let field: &dyn PartialReflect = match &place.parsed {
+                Some(parsed) => c.reflect_path(parsed).map_err(|_| places.no_field(path))?,
+                None if place.path.is_empty() => c.as_partial_reflect(),
+                None => return Err(places.no_field(path)),
+            };
+            snapshot(field, &place.describe(), 0)
+        })?;
+        data.to_ark(ctx.heap()).map_err(NativeError)
+    }
+
+    fn ref_display(&self, path: u32, bits: u64) -> String {
+        let places = self.places();
+        let what = places
+            .get(path)
+            .map_or_else(|_| "?".to_string(), Place::describe);
+        match Entity::try_from_bits(bits) {
+            Some(entity) => format!("<ref {what} of {entity}>"),
+            None => format!("<ref {what}>"),
+        }
+    }
+}

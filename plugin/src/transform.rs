@@ -1,0 +1,200 @@
+//! `Transform` without reflection: the component games' scripts touch most
+//! (`self.Transform.translation`, `.rotation`, `.scale` and their `x`, `y`,
+//! `z`, `w`), read and written as the type it is.
+//!
+//! Each part reads as the reflection path reads it (`reflect.rs`: a
+//! `Vec3` as a vec3, a `Quat` as a map `{x, y, z, w}`, an `f32` as a float)
+//! and takes the same values with the same errors when written, so a
+//! script cannot tell the two apart but by speed. Any other field of a
+//! `Transform` goes through reflection.
+
+use ark_vm::{NativeError, Value, Vec3};
+use bevy::prelude::{Entity, Quat, Transform, World};
+
+use crate::reflect::Leaf;
+
+/// A `Transform`, or a part of one that has a typed path.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum TransformPart {
+    Whole,
+    Translation,
+    Rotation,
+    Scale,
+    /// `x`, `y` or `z` (0, 1, 2) of the translation (true) or the scale.
+    Axis {
+        translation: bool,
+        axis: usize,
+    },
+    /// `x`, `y`, `z` or `w` of the rotation.
+    RotationAxis(usize),
+}
+
+impl TransformPart {
+    /// The part at field `name` of this one; `None` for a field reached
+    /// through reflection (or none at all).
+    pub(crate) fn child(self, name: &str) -> Option<TransformPart> {
+        let axis = |names: &[&str]| names.iter().position(|n| *n == name);
+        Some(match self {
+            TransformPart::Whole => match name {
+                "translation" => TransformPart::Translation,
+                "rotation" => TransformPart::Rotation,
+                "scale" => TransformPart::Scale,
+                _ => return None,
+            },
+            TransformPart::Translation | TransformPart::Scale => TransformPart::Axis {
+                translation: self == TransformPart::Translation,
+                axis: axis(&["x", "y", "z"])?,
+            },
+            TransformPart::Rotation => TransformPart::RotationAxis(axis(&["x", "y", "z", "w"])?),
+            TransformPart::Axis { .. } | TransformPart::RotationAxis(_) => return None,
+        })
+    }
+
+    /// The part's type, as reflection names it in errors.
+    fn type_name(self) -> &'static str {
+        match self {
+            TransformPart::Whole => "Transform",
+            TransformPart::Translation | TransformPart::Scale => "Vec3",
+            TransformPart::Rotation => "Quat",
+            TransformPart::Axis { .. } | TransformPart::RotationAxis(_) => "f32",
+        }
+    }
+}
+
+fn missing(entity: Entity) -> NativeError {
+    NativeError::new(format!("entity {entity} does not exist"))
+}
+
+fn absent(entity: Entity) -> NativeError {
+    NativeError::new(format!("entity {entity} has no Transform component"))
+}
+
+fn vec3_of(v: bevy::math::Vec3) -> Vec3 {
+    Vec3::new(v.x, v.y, v.z)
+}
+
+/// The entity's `Transform`, or the error reflection gives.
+fn transform(world: &World, entity: Entity) -> Result<&Transform, NativeError> {
+    world
+        .get_entity(entity)
+        .map_err(|_| missing(entity))?
+        .get::<Transform>()
+        .ok_or_else(|| absent(entity))
+}
+
+/// Reads `part` of the entity's `Transform`: a leaf, or `None` for the
+/// whole (a struct, which stays a reference).
+pub(crate) fn read(
+    world: &World,
+    entity: Entity,
+    part: TransformPart,
+) -> Result<Option<Leaf>, NativeError> {
+    let t = transform(world, entity)?;
+    Ok(Some(match part {
+        TransformPart::Whole => return Ok(None),
+        TransformPart::Translation => Leaf::Vec3(vec3_of(t.translation)),
+        TransformPart::Scale => Leaf::Vec3(vec3_of(t.scale)),
+        TransformPart::Rotation => {
+            let q = t.rotation;
+            Leaf::Quat([q.x, q.y, q.z, q.w])
+        }
+        TransformPart::Axis { translation, axis } => {
+            let v = if translation { t.translation } else { t.scale };
+            Leaf::Float(v[axis] as f64)
+        }
+        TransformPart::RotationAxis(axis) => Leaf::Float(t.rotation.to_array()[axis] as f64),
+    }))
+}
+
+/// Checks that the entity has a `Transform`, as reading it would.
+pub(crate) fn check(world: &World, entity: Entity) -> Result<(), NativeError> {
+    transform(world, entity).map(|_| ())
+}
+
+/// Writes `value` into `part` of the entity's `Transform` (`quat`: the
+/// value read as a quaternion, if it is one). `what` names the field in
+/// errors (`Transform.translation`).
+pub(crate) fn write(
+    world: &mut World,
+    entity: Entity,
+    part: TransformPart,
+    value: Value,
+    quat: Option<Quat>,
+    what: &dyn Fn() -> String,
+) -> Result<(), NativeError> {
+    let mismatch = || {
+        NativeError::new(format!(
+            "cannot assign {} to {} ({})",
+            value.type_name(),
+            what(),
+            part.type_name()
+        ))
+    };
+    // Checked before the component is taken: a failed write does not mark
+    // it changed.
+    let number = value.as_f64().map(|f| f as f32);
+    let vector = match value {
+        Value::Vec3(v) => Some(bevy::math::Vec3::new(v.x, v.y, v.z)),
+        _ => None,
+    };
+    let ok = match part {
+        TransformPart::Translation | TransformPart::Scale => vector.is_some(),
+        TransformPart::Rotation => quat.is_some(),
+        TransformPart::Axis { .. } | TransformPart::RotationAxis(_) => number.is_some(),
+        TransformPart::Whole => false,
+    };
+    let mut entity_mut = world.get_entity_mut(entity).map_err(|_| missing(entity))?;
+    if !entity_mut.contains::<Transform>() {
+        return Err(absent(entity));
+    }
+    if !ok {
+        return Err(mismatch());
+    }
+    let mut t = entity_mut
+        .get_mut::<Transform>()
+        .ok_or_else(|| absent(entity))?;
+    match part {
+        TransformPart::Translation => t.translation = vector.unwrap_or_default(),
+        TransformPart::Scale => t.scale = vector.unwrap_or_default(),
+        TransformPart::Rotation => t.rotation = quat.unwrap_or_default(),
+        TransformPart::Axis { translation, axis } => {
+            let v = if translation {
+                &mut t.translation
+            } else {
+                &mut t.scale
+            };
+            v[axis] = number.unwrap_or_default();
+        }
+        TransformPart::RotationAxis(axis) => {
+            let mut parts = t.rotation.to_array();
+            parts[axis] = number.unwrap_or_default();
+            t.rotation = Quat::from_array(parts);
+        }
+        TransformPart::Whole => {}
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parts_are_found_by_name() {
+        let t = TransformPart::Whole;
+        assert_eq!(t.child("translation"), Some(TransformPart::Translation));
+        assert_eq!(
+            t.child("scale").and_then(|s| s.child("z")),
+            Some(TransformPart::Axis {
+                translation: false,
+                axis: 2
+            })
+        );
+        assert_eq!(
+            t.child("rotation").and_then(|r| r.child("w")),
+            Some(TransformPart::RotationAxis(3))
+        );
+        assert_eq!(t.child("position"), None);
+        assert_eq!(TransformPart::Translation.child("w"), None);
+    }
+}

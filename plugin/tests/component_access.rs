@@ -1,0 +1,226 @@
+//! Component access through references: `Transform`'s typed path reads,
+//! writes and fails exactly as the reflection path does for a component of
+//! the same shape, and an access allocates nothing.
+
+use ark_vm::{Budget, RunResult, Value};
+use bevy::prelude::*;
+use bevy_ark::prelude::*;
+
+/// `Transform`'s fields, reached only through reflection.
+#[derive(Component, Reflect, Default)]
+#[reflect(Component, Default)]
+struct Pose {
+    translation: Vec3,
+    rotation: Quat,
+    scale: Vec3,
+}
+
+fn app() -> App {
+    let mut app = App::new();
+    app.add_plugins((
+        MinimalPlugins,
+        bevy::asset::AssetPlugin::default(),
+        ArkPlugin::default(),
+    ))
+    .register_type::<Transform>()
+    .register_type::<Pose>();
+    app.finish();
+    app.cleanup();
+    app
+}
+
+fn spawn_posed(app: &mut App) -> Entity {
+    let (translation, rotation, scale) = (
+        Vec3::new(1.0, 2.0, 3.0),
+        Quat::from_rotation_z(0.5),
+        Vec3::splat(2.0),
+    );
+    app.world_mut()
+        .spawn((
+            Transform {
+                translation,
+                rotation,
+                scale,
+            },
+            Pose {
+                translation,
+                rotation,
+                scale,
+            },
+        ))
+        .id()
+}
+
+/// Runs `fn f(e) { body }` on `entity`: what it returned, shown, or its
+/// error's message.
+fn run(app: &mut App, entity: Entity, body: &str) -> Result<String, String> {
+    app.world_mut()
+        .resource_scope(|world, mut runtime: Mut<ScriptRuntime>| {
+            let vm = runtime.vm_mut();
+            let game = vm
+                .load("case.ark", &format!("fn f(e) {{ {body} }}"))
+                .map_err(|e| e.to_string())?;
+            let call = vm
+                .start_call(game, "f", &[Value::Entity(entity.to_bits())])
+                .map_err(|e| e.message)?;
+            match vm.resume_with(call, Budget::Unlimited, world) {
+                RunResult::Done(v) => Ok(vm.display(v)),
+                RunResult::Error(e) => Err(e.message),
+                other => panic!("{other:?}"),
+            }
+        })
+}
+
+/// Each case run on `Transform` and on `Pose` (`C` stands for the
+/// component) of two entities alike: the same result or error.
+fn same_on_both(cases: &[&str]) {
+    for case in cases {
+        let mut app = app();
+        let entity = spawn_posed(&mut app);
+        let typed = run(&mut app, entity, &case.replace('C', "Transform"));
+        let reflected = run(&mut app, entity, &case.replace('C', "Pose"));
+        let reflected = reflected
+            .map(|s| s.replace("Pose", "Transform"))
+            .map_err(|s| s.replace("Pose", "Transform"));
+        assert_eq!(typed, reflected, "{case}");
+    }
+}
+
+#[test]
+fn transform_reads_and_writes_as_reflection_does() {
+    same_on_both(&[
+        "return e.C.translation;",
+        "return [e.C.translation.x, e.C.scale.z, type(e.C.translation)];",
+        "e.C.translation = vec3(4, 5, 6); return e.C.translation;",
+        "e.C.translation.y += 1.5; return e.C.translation;",
+        "e.C.scale.z = 4; return e.C.scale;",
+        "return e.C.rotation;",
+        "e.C.rotation = [0.0, 0.0, 1.0, 0.0]; return e.C.rotation.z;",
+        "e.C.rotation = {x: 0.0, y: 1.0, z: 0.0, w: 0.0}; return e.C.rotation;",
+        "e.C.rotation.w = 0.5; return [e.C.rotation.w, e.C.rotation.x];",
+        "let t = e.C; t.translation = t.translation * 2; return [type(t), t.translation];",
+        "return e.C == e.C;",
+    ]);
+}
+
+#[test]
+fn transform_fails_as_reflection_does() {
+    same_on_both(&[
+        "e.C.translation = 5;",
+        "e.C.translation = \"far\";",
+        "e.C.translation.x = \"a\";",
+        "e.C.scale.y = nil;",
+        "e.C.rotation = 3;",
+        "e.C.rotation = [1, 2];",
+        "e.C.rotation.w = vec3(1, 1, 1);",
+        "return e.C.position;",
+        "e.C.position = 1;",
+        "e.C.translation.w = 1.0;",
+        "return e.C.translation.w;",
+        "return e.C.translation.x.y;",
+        "e.C.scale.q += 1;",
+    ]);
+}
+
+#[test]
+fn a_missing_component_and_a_despawned_entity_fail_alike() {
+    let mut app = app();
+    let bare = app.world_mut().spawn_empty().id();
+    for component in ["Transform", "Pose"] {
+        assert_eq!(
+            run(
+                &mut app,
+                bare,
+                &format!("return e.{component}.translation;")
+            ),
+            Err(format!("entity {bare} has no {component} component"))
+        );
+    }
+    let entity = spawn_posed(&mut app);
+    app.world_mut().despawn(entity);
+    for body in [
+        "return e.C;",
+        "return e.C.translation;",
+        "e.C.translation.x = 1;",
+    ] {
+        for component in ["Transform", "Pose"] {
+            assert_eq!(
+                run(&mut app, entity, &body.replace('C', component)),
+                Err(format!("entity {entity} does not exist")),
+                "{body} on {component}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_reference_held_past_a_despawn_reports_it() {
+    let mut app = app();
+    let entity = spawn_posed(&mut app);
+    app.world_mut()
+        .resource_scope(|world, mut runtime: Mut<ScriptRuntime>| {
+            let vm = runtime.vm_mut();
+            let game = vm
+                .load(
+                    "held.ark",
+                    "let held = nil; fn hold(e) { held = e.Transform; } fn read() { return held.translation; }",
+                )
+                .unwrap();
+            let call = vm
+                .start_call(game, "hold", &[Value::Entity(entity.to_bits())])
+                .unwrap();
+            assert!(matches!(
+                vm.resume_with(call, Budget::Unlimited, &mut *world),
+                RunResult::Done(_)
+            ));
+            world.despawn(entity);
+            let call = vm.start_call(game, "read", &[]).unwrap();
+            match vm.resume_with(call, Budget::Unlimited, world) {
+                RunResult::Error(e) => {
+                    assert_eq!(e.message, format!("entity {entity} does not exist"))
+                }
+                other => panic!("{other:?}"),
+            }
+        });
+}
+
+#[test]
+fn a_reference_shows_its_component_and_entity() {
+    let mut app = app();
+    let entity = spawn_posed(&mut app);
+    assert_eq!(
+        run(&mut app, entity, "return [str(e.Transform), str(e.Pose)];"),
+        Ok(format!(
+            "[\"<ref Transform of {entity}>\", \"<ref Pose of {entity}>\"]"
+        ))
+    );
+}
+
+#[test]
+fn reading_and_writing_a_field_allocates_nothing() {
+    let mut app = app();
+    let entity = spawn_posed(&mut app);
+    let body = "for i in 0..1000 { e.Transform.translation.y += 1.0; e.Pose.scale.x = e.Pose.scale.x + 1; let t = e.Transform; t.translation = t.translation; }";
+    // Once to make every place (and the code), then measured.
+    run(&mut app, entity, body).unwrap();
+    app.world_mut()
+        .resource_scope(|world, mut runtime: Mut<ScriptRuntime>| {
+            let vm = runtime.vm_mut();
+            let game = vm
+                .load("loop.ark", &format!("fn f(e) {{ {body} }}"))
+                .unwrap();
+            let call = vm
+                .start_call(game, "f", &[Value::Entity(entity.to_bits())])
+                .unwrap();
+            let before = vm.heap().bytes();
+            assert!(matches!(
+                vm.resume_with(call, Budget::Unlimited, world),
+                RunResult::Done(_)
+            ));
+            assert_eq!(vm.heap().bytes(), before, "bytes allocated by 1,000 rounds");
+        });
+    assert_eq!(
+        app.world().get::<Transform>(entity).unwrap().translation.y,
+        2002.0
+    );
+}
