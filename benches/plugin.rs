@@ -13,7 +13,9 @@
 //!      start-up of the 5,000 `find` calls is reported apart;
 //!    - *events*: 1,000 entities each receiving one `on_event` a frame from
 //!      Rust and sending one `send` back.
-//! 2. A 1 ms frame budget with scripts that want about 10 ms: how far past
+//! 2. *access*: nanoseconds per `self.Transform.translation` read and
+//!    written by a script in a loop.
+//! 3. A 1 ms frame budget with scripts that want about 10 ms: how far past
 //!    the budget the scheduler runs (p99 and max over 300 frames). The bound:
 //!    a call is suspended at most `CLOCK_CHECK_INTERVAL` instructions (plus
 //!    the one native running) after the deadline, and the collector step
@@ -69,6 +71,28 @@ fn scripts_dir() -> String {
     std::fs::write(
         dir.join("echo.ark"),
         "fn on_event(name, data) { send(\"tock\", data); }",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("access.ark"),
+        "fn on_update(dt) {
+             let n = 100000;
+             let t = self.Transform;
+             let start = clock();
+             for i in 0..n { }
+             let empty = clock() - start;
+             start = clock();
+             for i in 0..n { let p = self.Transform.translation; }
+             let read = clock() - start - empty;
+             let v = vec3(1.0, 2.0, 3.0);
+             start = clock();
+             for i in 0..n { self.Transform.translation = v; }
+             let write = clock() - start - empty;
+             start = clock();
+             for i in 0..n { let p = t.translation; }
+             let held = clock() - start - empty;
+             send(\"access\", [read / n * 1e9, write / n * 1e9, held / n * 1e9]);
+         }",
     )
     .unwrap();
     std::fs::write(
@@ -372,6 +396,34 @@ fn events(dir: &str) {
     );
 }
 
+/// Nanoseconds per `self.Transform.translation` read and write from a
+/// script (each loop less an empty one's time), best of 10 frames.
+fn access(dir: &str) {
+    let mut app = app(dir, EVERYTHING);
+    app.world_mut()
+        .spawn((Transform::default(), Script::new("access.ark")));
+    wait_for_instances(&mut app, 1);
+    let mut best = [f64::MAX; 3];
+    for _ in 0..10 {
+        app.update();
+        let mut messages = app.world_mut().resource_mut::<Messages<ScriptEvent>>();
+        for e in messages.drain().filter(|e| e.name == "access") {
+            let ScriptValue::List(ns) = e.data else {
+                continue;
+            };
+            for (best, ns) in best.iter_mut().zip(ns) {
+                if let ScriptValue::Float(ns) = ns {
+                    *best = best.min(ns);
+                }
+            }
+        }
+    }
+    println!(
+        "access: self.Transform.translation read {:.0} ns, written {:.0} ns; t.translation read (t = self.Transform held) {:.0} ns",
+        best[0], best[1], best[2]
+    );
+}
+
 fn overshoot(dir: &str) {
     let budget_us = 1_000;
     let mut app = app(
@@ -417,7 +469,7 @@ fn main() {
         return;
     }
     // `ARK_PLUGIN_SCENES=mover10000,chase` picks scenes (mover1000,
-    // mover10000, mover100000, chase, events, overshoot).
+    // mover10000, mover100000, chase, events, access, overshoot).
     let picked = std::env::var("ARK_PLUGIN_SCENES").ok();
     let runs = |scene: &str| {
         picked
@@ -435,6 +487,9 @@ fn main() {
     }
     if runs("events") {
         events(&dir);
+    }
+    if runs("access") {
+        access(&dir);
     }
     if runs("overshoot") {
         overshoot(&dir);

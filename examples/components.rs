@@ -1,7 +1,7 @@
 //! Components: a script reads and writes a component of the game's own
-//! (`Health`, registered for reflection) and Bevy's `Transform`, and
-//! spawns an entity. Headless: a few seconds of game time, then the
-//! entity's state is printed.
+//! (`Health`, registered with `register_script_component`) and Bevy's
+//! `Transform`, and spawns an entity. Headless: a few seconds of game
+//! time, then the entity's state is printed.
 //!
 //! `cargo run --example components`
 
@@ -29,7 +29,9 @@ fn app() -> App {
         },
         ArkPlugin::default(),
     ))
-    .register_type::<Health>()
+    // Scripts reach it as `self.Health`; the check that it reflects
+    // `Component` happens here, not when a script first names it.
+    .register_script_component::<Health>()
     .register_type::<Transform>()
     .register_type::<Name>()
     .insert_resource(TimeUpdateStrategy::ManualDuration(Duration::from_millis(

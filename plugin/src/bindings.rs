@@ -18,8 +18,6 @@
 //! `Transform`'s parts are read and written as a `Transform`
 //! (`transform.rs`), every other field through reflection (`reflect.rs`).
 
-use std::sync::{Mutex, MutexGuard};
-
 use ark_vm::{EntityHost, NativeCtx, NativeError, StrKey, Value};
 use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
 use bevy::platform::collections::HashMap;
@@ -155,15 +153,10 @@ fn entity_of(bits: u64) -> Result<Entity, NativeError> {
 /// fields.
 #[derive(Default)]
 pub(crate) struct EntityBindings {
-    places: Mutex<Places>,
+    places: Places,
 }
 
 impl EntityBindings {
-    fn places(&self) -> MutexGuard<'_, Places> {
-        // A panic while it was held left it whole: places are only added.
-        self.places.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
     /// Reads place `id` of `entity`: a leaf, or `None` for a struct (which
     /// stays a reference).
     fn read(
@@ -189,13 +182,13 @@ impl EntityBindings {
 
 impl EntityHost for EntityBindings {
     fn get_field(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         bits: u64,
         name: StrKey,
     ) -> Result<Value, NativeError> {
         let entity = entity_of(bits)?;
-        let mut places = self.places();
+        let places = &mut self.places;
         let id = places.find(ctx, ENTITY, name)?;
         let place = places.get(id)?;
         let world = world(ctx)?;
@@ -210,16 +203,16 @@ impl EntityHost for EntityBindings {
     }
 
     fn ref_get_field(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         path: u32,
         bits: u64,
         name: StrKey,
     ) -> Result<Value, NativeError> {
         let entity = entity_of(bits)?;
-        let mut places = self.places();
+        let places = &mut self.places;
         let id = places.find(ctx, path, name)?;
-        let leaf = Self::read(&places, world(ctx)?, entity, id)?;
+        let leaf = Self::read(places, world(ctx)?, entity, id)?;
         match leaf {
             Some(Leaf::Float(f)) => Ok(Value::Float(f)),
             Some(Leaf::Int(i)) => Ok(Value::Int(i)),
@@ -246,16 +239,16 @@ impl EntityHost for EntityBindings {
     /// As an assignment's object, a field stays a reference (so
     /// `self.Transform.translation.y = 1.0` writes into the component).
     fn ref_get_field_place(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         path: u32,
         bits: u64,
         name: StrKey,
     ) -> Result<Value, NativeError> {
         let entity = entity_of(bits)?;
-        let mut places = self.places();
+        let places = &mut self.places;
         let id = places.find(ctx, path, name)?;
-        Self::read(&places, world(ctx)?, entity, id)?;
+        Self::read(places, world(ctx)?, entity, id)?;
         Ok(Value::EntityRef {
             path: id,
             entity: bits,
@@ -263,7 +256,7 @@ impl EntityHost for EntityBindings {
     }
 
     fn ref_set_field(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         path: u32,
         bits: u64,
@@ -271,7 +264,7 @@ impl EntityHost for EntityBindings {
         value: Value,
     ) -> Result<(), NativeError> {
         let entity = entity_of(bits)?;
-        let mut places = self.places();
+        let places = &mut self.places;
         let id = places.find(ctx, path, name)?;
         let text = match value {
             Value::Str(k) => Some(ctx.heap().str(k).to_string()),
@@ -305,13 +298,13 @@ impl EntityHost for EntityBindings {
     /// The component (or the field) as plain data: `send("hit",
     /// self.Transform)` sends the transform's fields.
     fn ref_to_data(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         path: u32,
         bits: u64,
     ) -> Result<Value, NativeError> {
         let entity = entity_of(bits)?;
-        let places = self.places();
+        let places = &self.places;
         let place = places.get(path)?;
         let data = read_component(world(ctx)?, entity, &place.reflect, &place.component, |c| {
             let field: &dyn PartialReflect = match &place.parsed {
@@ -325,7 +318,7 @@ impl EntityHost for EntityBindings {
     }
 
     fn ref_display(&self, path: u32, bits: u64) -> String {
-        let places = self.places();
+        let places = &self.places;
         let what = places
             .get(path)
             .map_or_else(|_| "?".to_string(), Place::describe);

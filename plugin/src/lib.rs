@@ -42,6 +42,8 @@ mod value;
 
 use bevy::app::{App, Plugin, Update};
 use bevy::asset::AssetApp;
+use bevy::ecs::component::Component;
+use bevy::ecs::reflect::AppTypeRegistry;
 use bevy::ecs::schedule::{InternedScheduleLabel, IntoScheduleConfigs, ScheduleLabel, SystemSet};
 
 pub use assets::{ScriptAsset, ScriptLoader};
@@ -161,14 +163,45 @@ impl Plugin for ArkPlugin {
     }
 }
 
-/// Registering native functions on the `App`.
+/// Registering native functions and components for scripts on the `App`.
 pub trait ScriptAppExt {
     /// Makes a Rust function callable from every script by `name`, with its
     /// arguments and result converted (`|a: f64, b: f64| a + b`).
     fn add_script_fn<Args, F: ark_vm::TypedNative<Args>>(&mut self, name: &str, f: F) -> &mut Self;
+
+    /// Lets scripts reach component `T` by its short type name
+    /// (`self.Velocity.linear.x`): registers it for reflection, and checks
+    /// at once that it reflects `Component` (`#[reflect(Component)]`),
+    /// which a script would otherwise find missing only when it first
+    /// names it. Each field a script names is resolved once, on first use.
+    ///
+    /// # Panics
+    ///
+    /// If `T` does not reflect `Component`.
+    fn register_script_component<T>(&mut self) -> &mut Self
+    where
+        T: Component + bevy::reflect::GetTypeRegistration;
 }
 
 impl ScriptAppExt for App {
+    fn register_script_component<T>(&mut self) -> &mut Self
+    where
+        T: Component + bevy::reflect::GetTypeRegistration,
+    {
+        self.register_type::<T>();
+        let registry = self.world().resource::<AppTypeRegistry>().read();
+        let reflects_component = registry
+            .get(std::any::TypeId::of::<T>())
+            .is_some_and(|r| r.data::<bevy::ecs::reflect::ReflectComponent>().is_some());
+        assert!(
+            reflects_component,
+            "{} cannot be reached by scripts: add #[reflect(Component)] to its derive",
+            std::any::type_name::<T>()
+        );
+        drop(registry);
+        self
+    }
+
     fn add_script_fn<Args, F: ark_vm::TypedNative<Args>>(&mut self, name: &str, f: F) -> &mut Self {
         self.init_resource::<ScriptRuntime>();
         self.world_mut()

@@ -198,9 +198,7 @@ impl Default for ScriptRuntime {
         let output = Arc::new(ScriptOutput::default());
         let sink = output.clone();
         vm.set_print(move |line| sink.print(line));
-        vm.set_entity_host(std::sync::Arc::new(
-            crate::bindings::EntityBindings::default(),
-        ));
+        vm.set_entity_host(Box::new(crate::bindings::EntityBindings::default()));
         crate::natives::register(&mut vm);
         vm.set_entity_display(|bits| match Entity::try_from_bits(bits) {
             Some(entity) => entity.to_string(),

@@ -23,7 +23,7 @@ fn app() -> App {
         ArkPlugin::default(),
     ))
     .register_type::<Transform>()
-    .register_type::<Pose>();
+    .register_script_component::<Pose>();
     app.finish();
     app.cleanup();
     app
@@ -223,4 +223,16 @@ fn reading_and_writing_a_field_allocates_nothing() {
         app.world().get::<Transform>(entity).unwrap().translation.y,
         2002.0
     );
+}
+
+/// Reflected, but not as a component.
+#[derive(Component, Reflect, Default)]
+struct Unreachable {
+    value: f32,
+}
+
+#[test]
+#[should_panic(expected = "add #[reflect(Component)]")]
+fn a_script_component_must_reflect_component() {
+    App::new().register_script_component::<Unreachable>();
 }

@@ -166,12 +166,11 @@ pub fn set_field(
             let name = ctx.core.heap.str(key).to_string();
             with_host(ctx, h, |obj, ctx| obj.set_field(ctx, &name, v))
         }
-        Value::Entity(e) if ctx.core.entity_host.is_some() => {
+        Value::Entity(e) if ctx.core.heap.entity_host.is_some() => {
             let name = ctx.core.heap.str(key).to_string();
-            let host = ctx.core.entity_host.clone().expect("checked");
-            host.set_field(ctx, e, &name, v).map_err(|e| e.0)
+            with_entity_host(ctx, |host, ctx| host.set_field(ctx, e, &name, v)).expect("checked")
         }
-        Value::EntityRef { path, entity } if ctx.core.entity_host.is_some() => {
+        Value::EntityRef { path, entity } if ctx.core.heap.entity_host.is_some() => {
             with_entity_host(ctx, |host, ctx| {
                 host.ref_set_field(ctx, path, entity, key, v)
             })
@@ -192,16 +191,16 @@ pub fn set_field(
 
 /// Runs `f` on the entity host, taken out of the VM for the duration (as a
 /// host object is while its methods run: `with_host`), so that it can use
-/// the whole context; a shared handle cloned instead cost two atomic
-/// operations on every component access. `None` without a host, or from
-/// inside one of its own methods. Its error becomes a string.
-fn with_entity_host<T>(
+/// the whole context and change itself without a lock. `None` without a
+/// host, or from inside one of its own methods. Its error becomes a
+/// string.
+pub(crate) fn with_entity_host<T>(
     ctx: &mut NativeCtx<'_>,
-    f: impl FnOnce(&dyn crate::EntityHost, &mut NativeCtx<'_>) -> Result<T, crate::NativeError>,
+    f: impl FnOnce(&mut dyn crate::EntityHost, &mut NativeCtx<'_>) -> Result<T, crate::NativeError>,
 ) -> Option<Result<T, String>> {
-    let host = ctx.core.entity_host.take()?;
-    let result = f(&*host, ctx).map_err(|e| e.0);
-    ctx.core.entity_host = Some(host);
+    let mut host = ctx.core.heap.entity_host.take()?;
+    let result = f(&mut *host, ctx).map_err(|e| e.0);
+    ctx.core.heap.entity_host = Some(host);
     Some(result)
 }
 

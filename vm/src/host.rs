@@ -130,17 +130,17 @@ impl HostObject for Borrowed {
 /// name once and cache what it found by its key.
 ///
 /// While one of these methods runs, the host is taken out of the VM (as a
-/// host object is while its own run): entity fields reached from inside
-/// it are an error.
+/// host object is while its own run), so it may change itself freely;
+/// entity fields reached from inside it are an error.
 ///
 /// A reference is an entity and a `path` number the host gives out and
 /// reads back: a component of the entity, or a field inside one. It takes
 /// no heap (reading `self.Transform.translation` allocates nothing); the
 /// host keeps what each number stands for.
-pub trait EntityHost: Send + Sync + 'static {
+pub trait EntityHost: Send + 'static {
     /// `entity.name`.
     fn get_field(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         entity: u64,
         name: StrKey,
@@ -148,7 +148,7 @@ pub trait EntityHost: Send + Sync + 'static {
 
     /// `r.name`, where `r` is the reference `path` into `entity`.
     fn ref_get_field(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         path: u32,
         entity: u64,
@@ -165,7 +165,7 @@ pub trait EntityHost: Send + Sync + 'static {
     /// reference to the field, so that the assignment writes through. The
     /// default reads the field.
     fn ref_get_field_place(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         path: u32,
         entity: u64,
@@ -176,7 +176,7 @@ pub trait EntityHost: Send + Sync + 'static {
 
     /// `r.name = value`.
     fn ref_set_field(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         path: u32,
         entity: u64,
@@ -193,7 +193,7 @@ pub trait EntityHost: Send + Sync + 'static {
     /// The reference's target as plain data (numbers, strings, lists,
     /// maps), as [`HostObject::to_data`].
     fn ref_to_data(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         path: u32,
         entity: u64,
@@ -210,7 +210,7 @@ pub trait EntityHost: Send + Sync + 'static {
 
     /// `entity.name = value`.
     fn set_field(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         entity: u64,
         name: &str,
@@ -224,7 +224,7 @@ pub trait EntityHost: Send + Sync + 'static {
 
     /// `entity.name(args...)`.
     fn call_method(
-        &self,
+        &mut self,
         ctx: &mut NativeCtx<'_>,
         entity: u64,
         name: &str,

@@ -242,10 +242,11 @@ pub fn call(
         Value::List(l) => return list_method(ctx, l, recv, id, args),
         Value::Str(s) => string_method(ctx, s, recv, id, args)?,
         Value::Vec3(v) => vec3_method(ctx, v, recv, id, args)?,
-        Value::Entity(e) if ctx.core.entity_host.is_some() => {
+        Value::Entity(e) if ctx.core.heap.entity_host.is_some() => {
             let name = ctx.core.methods.name(id).to_string();
-            let host = ctx.core.entity_host.clone().expect("checked");
-            host.call_method(ctx, e, &name, args)?
+            crate::access::with_entity_host(ctx, |host, ctx| host.call_method(ctx, e, &name, args))
+                .expect("checked")
+                .map_err(NativeError)?
         }
         other => return Err(unknown(ctx, other, id)),
     };

@@ -122,10 +122,13 @@ impl<'a> NativeCtx<'a> {
             Value::Host(h) => {
                 crate::access::with_host(self, h, |obj, ctx| obj.to_data(ctx)).map_err(NativeError)
             }
-            Value::EntityRef { path, entity } => match self.core.entity_host.clone() {
-                Some(host) => host.ref_to_data(self, path, entity),
-                None => Err(NativeError::new("cannot copy a ref out of the script")),
-            },
+            Value::EntityRef { path, entity } => {
+                crate::access::with_entity_host(self, |host, ctx| {
+                    host.ref_to_data(ctx, path, entity)
+                })
+                .unwrap_or_else(|| Err("cannot copy a ref out of the script".to_string()))
+                .map_err(NativeError)
+            }
             other => Ok(other),
         }
     }

@@ -217,8 +217,6 @@ pub struct Core {
     pub(crate) shared_clock: Option<crate::interp::SharedClock>,
     /// Registers and frames of ended calls, for the next ones.
     pub(crate) spare_stacks: crate::fiber::SpareStacks,
-    /// Fields and methods of entity values, if the host provides them.
-    pub(crate) entity_host: Option<Arc<dyn crate::host::EntityHost>>,
     /// Breakpoints, steps and stopped calls.
     pub(crate) debug: Box<crate::debug::DebugState>,
 }
@@ -281,7 +279,6 @@ impl Vm {
                 last_resume_longest_unchecked: std::time::Duration::ZERO,
                 shared_clock: None,
                 spare_stacks: Default::default(),
-                entity_host: None,
                 debug: Box::default(),
                 config,
             },
@@ -580,9 +577,8 @@ impl Vm {
     }
 
     /// Gives entity values their fields and methods (`self.Transform`).
-    pub fn set_entity_host(&mut self, host: Arc<dyn crate::host::EntityHost>) {
-        self.core.heap.entity_host = Some(host.clone());
-        self.core.entity_host = Some(host);
+    pub fn set_entity_host(&mut self, host: Box<dyn crate::host::EntityHost>) {
+        self.core.heap.entity_host = Some(host);
     }
 
     /// How entity values print: `f` turns an entity's bits into the text

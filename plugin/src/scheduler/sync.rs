@@ -22,26 +22,25 @@ pub(super) fn sync_instances(
     runtime: &mut ScriptRuntime,
     errors: &mut Vec<ScriptError>,
 ) {
+    // Only the `Script`s changed since the last frame are looked at; the
+    // count of all of them says whether any known entity lost its own (no
+    // walk of every scripted entity each frame).
     let mut changed = Vec::new();
-    // Known entities whose `Script` is still there: when that is all of
-    // them, none is gone (no set of every entity made each frame).
-    let mut known_present = 0;
-    let mut query = world.query::<(Entity, Ref<Script>)>();
+    let mut new = 0;
+    let mut query = world.query_filtered::<(Entity, Ref<Script>), Changed<Script>>();
     for (entity, script) in query.iter(world) {
         if runtime.dying.contains(&entity) {
             continue;
         }
         let known = runtime.entities.contains_key(&entity);
-        known_present += usize::from(known);
-        if known && !script.is_changed() {
-            continue;
-        }
+        new += usize::from(!known);
         // Added again while we still hold its instances: it was removed
         // and inserted since the last frame.
         let restart = known && script.is_added();
         changed.push((entity, restart, wanted_scripts(&script)));
     }
-    let gone: Vec<Entity> = if known_present == runtime.entities.len() {
+    let scripted = world.query::<&Script>().iter(world).len();
+    let gone: Vec<Entity> = if scripted == runtime.entities.len() + new {
         Vec::new()
     } else {
         runtime
@@ -160,10 +159,11 @@ fn instantiate_compiled(runtime: &mut ScriptRuntime, errors: &mut Vec<ScriptErro
         // their top levels and `on_start` run in the order given.
         let mut earlier_ready = true;
         for (i, slot) in record.slots.iter_mut().enumerate() {
-            let failed = load_failures.contains_key(&slot.asset);
+            // First: every frame walks every slot, and most have theirs.
             if slot.instance.is_some() {
                 continue;
             }
+            let failed = load_failures.contains_key(&slot.asset);
             if compiled.contains_key(&slot.asset) && earlier_ready {
                 new.push((entity, i));
             } else if !failed {

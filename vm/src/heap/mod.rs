@@ -107,8 +107,9 @@ pub struct Heap {
     pub(crate) gc: GcState,
     /// How an entity prints (after `<entity `): the host knows its bits.
     pub(crate) entity_display: fn(u64) -> String,
-    /// The host that names entity references, for `print` and `str`.
-    pub(crate) entity_host: Option<std::sync::Arc<dyn crate::host::EntityHost>>,
+    /// What entity values' fields and methods do (`Vm::set_entity_host`);
+    /// here, where `print` and `str` find it to show references.
+    pub(crate) entity_host: Option<Box<dyn crate::host::EntityHost>>,
     /// What one concatenation leaves for the next. Boxed: the interpreter's
     /// code is sensitive to this struct's layout (adding the cache inline
     /// cost particles 1.7% more instructions and grew the interpreter's
