@@ -420,7 +420,9 @@ fn the_performance_window_ranks_the_busiest_script_and_selects_it() {
     // Ranked over wall-clock buckets of 0.1 s; plotted frame by frame (how
     // many frames a bucket holds depends on the machine's load).
     until(&mut h, "a ranking", |s| s.model.perf.busiest().len() == 2);
-    until(&mut h, "frames plotted", |s| s.model.perf.samples.len() > 10);
+    until(&mut h, "frames plotted", |s| {
+        s.model.perf.samples.len() > 10
+    });
     let busy = state(h.state_mut()).model.perf.busiest()[0].0;
     let busy_row = state(h.state_mut())
         .model

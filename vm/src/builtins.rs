@@ -41,6 +41,7 @@ pub(crate) const FUNCTIONS: &[(&str, Arity, Builtin)] = &[
     ("random_int", Arity::Exactly(2), random_int),
     ("clock", Arity::Exactly(0), clock),
     ("vec3", Arity::Exactly(3), vec3),
+    ("char", Arity::Exactly(1), char_),
 ];
 
 /// Built-in constants.
@@ -116,6 +117,29 @@ fn str_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
         return ctx.string(&text);
     }
     Ok(Value::Str(show_long(ctx, args)?))
+}
+
+/// `char(n)`: the one-character string of code point `n` (`s.code(i)`
+/// reads one back).
+fn char_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let n = match args[0] {
+        Value::Int(n) => n,
+        other => {
+            return Err(NativeError(format!(
+                "char expects an int, got {}",
+                other.type_name()
+            )));
+        }
+    };
+    let c = u32::try_from(n)
+        .ok()
+        .and_then(char::from_u32)
+        .ok_or_else(|| {
+            NativeError(format!(
+                "char expects a code point (0 to 1114111, not 55296 to 57343), got {n}"
+            ))
+        })?;
+    ctx.string(c.encode_utf8(&mut [0; 4]))
 }
 
 fn type_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {

@@ -49,9 +49,10 @@ pub mod m {
     pub const WITH_X: u16 = 32;
     pub const WITH_Y: u16 = 33;
     pub const WITH_Z: u16 = 34;
+    pub const CODE: u16 = 35;
 }
 
-const KNOWN: [&str; 35] = [
+const KNOWN: [&str; 36] = [
     "push",
     "pop",
     "insert",
@@ -87,6 +88,7 @@ const KNOWN: [&str; 35] = [
     "with_x",
     "with_y",
     "with_z",
+    "code",
 ];
 
 /// Method names by id. Each name also has an interned string, so that
@@ -413,6 +415,18 @@ fn string_method(
                 _ => Search::Find,
             };
             return Ok(ctx.core.heap.search(s, t, search)?);
+        }
+        m::CODE => {
+            arity(name, args, 1)?;
+            let i = int_arg(args[0], "code index")?;
+            if i < 0 || i as u64 >= char_len as u64 {
+                return Err(NativeError(format!(
+                    "code index {i} out of range for string of length {char_len}"
+                )));
+            }
+            let at = byte_offset(&mut ctx.core.heap, s, ascii, i as usize)?;
+            let c = ctx.core.heap.str(s)[at..].chars().next().unwrap_or('\0');
+            return Ok(Value::Int(i64::from(u32::from(c))));
         }
         m::SLICE => {
             arity(name, args, 2)?;
