@@ -69,6 +69,8 @@ impl<'a> Expr<'a> {
 pub enum UnOp {
     Neg,
     Not,
+    /// `~x`: the bits of an int flipped.
+    BitNot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,9 +86,28 @@ pub enum BinOp {
     Le,
     Gt,
     Ge,
+    BitAnd,
+    BitOr,
+    BitXor,
+    Shl,
+    Shr,
 }
 
 impl BinOp {
+    /// `&`, `|`, `^`, `<<` and `>>`: ints only, one instruction
+    /// (`Op::Bitwise`).
+    pub fn bitwise(self) -> Option<crate::bytecode::BitOp> {
+        use crate::bytecode::BitOp;
+        Some(match self {
+            BinOp::BitAnd => BitOp::And,
+            BinOp::BitOr => BitOp::Or,
+            BinOp::BitXor => BitOp::Xor,
+            BinOp::Shl => BitOp::Shl,
+            BinOp::Shr => BitOp::Shr,
+            _ => return None,
+        })
+    }
+
     pub fn is_comparison(self) -> bool {
         matches!(
             self,

@@ -171,6 +171,14 @@ pub enum Op {
         dst: Reg,
         src: Reg,
     },
+    /// `a & b`, `a | b`, `a ^ b`, `a << b`, `a >> b`, or `~a` (`b` unread):
+    /// ints only (`ops::bitwise`).
+    Bitwise {
+        dst: Reg,
+        a: Reg,
+        b: Reg,
+        op: BitOp,
+    },
     Eq {
         dst: Reg,
         a: Reg,
@@ -609,6 +617,31 @@ impl Proto {
     /// Line and column of the instruction at `pc`.
     pub fn position(&self, pc: usize) -> (u32, u32) {
         self.positions.get(pc).copied().unwrap_or((self.line, 0))
+    }
+}
+
+/// The operation of an `Op::Bitwise`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BitOp {
+    And,
+    Or,
+    Xor,
+    Shl,
+    Shr,
+    Not,
+}
+
+impl BitOp {
+    /// The operator as written.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BitOp::And => "&",
+            BitOp::Or => "|",
+            BitOp::Xor => "^",
+            BitOp::Shl => "<<",
+            BitOp::Shr => ">>",
+            BitOp::Not => "~",
+        }
     }
 }
 

@@ -1285,6 +1285,10 @@ fn execute_loop<const DEBUG: bool>(
                     set_reg!(dst, Value::Int(n));
                 }
                 Op::Not { dst, src } => set_reg!(dst, Value::Bool(!reg!(src).is_truthy())),
+                Op::Bitwise { dst, a, b, op } => {
+                    let (a, b) = (reg!(a), reg!(b));
+                    set_reg!(dst, tri!(ops::bitwise(op, a, b)));
+                }
                 Op::Eq { dst, a, b } => set_reg!(dst, Value::Bool(equal!(reg!(a), reg!(b)))),
                 Op::Ne { dst, a, b } => set_reg!(dst, Value::Bool(!equal!(reg!(a), reg!(b)))),
                 Op::Lt { dst, a, b } => {

@@ -54,6 +54,17 @@ pub enum Tok<'a> {
     StarAssign,
     SlashAssign,
     PercentAssign,
+    Amp,
+    Pipe,
+    Caret,
+    Tilde,
+    Shl,
+    Shr,
+    AmpAssign,
+    PipeAssign,
+    CaretAssign,
+    ShlAssign,
+    ShrAssign,
     EqEq,
     NotEq,
     Lt,
@@ -119,6 +130,17 @@ impl Tok<'_> {
             Tok::StarAssign => "*=",
             Tok::SlashAssign => "/=",
             Tok::PercentAssign => "%=",
+            Tok::Amp => "&",
+            Tok::Pipe => "|",
+            Tok::Caret => "^",
+            Tok::Tilde => "~",
+            Tok::Shl => "<<",
+            Tok::Shr => ">>",
+            Tok::AmpAssign => "&=",
+            Tok::PipeAssign => "|=",
+            Tok::CaretAssign => "^=",
+            Tok::ShlAssign => "<<=",
+            Tok::ShrAssign => ">>=",
             Tok::EqEq => "==",
             Tok::NotEq => "!=",
             Tok::Lt => "<",
@@ -390,6 +412,21 @@ impl<'a> Lexer<'a> {
             b'/' => return Ok(two(self, b'=', Tok::SlashAssign, Tok::Slash)),
             b'%' => return Ok(two(self, b'=', Tok::PercentAssign, Tok::Percent)),
             b'=' => return Ok(two(self, b'=', Tok::EqEq, Tok::Assign)),
+            b'&' => return Ok(two(self, b'=', Tok::AmpAssign, Tok::Amp)),
+            b'|' => return Ok(two(self, b'=', Tok::PipeAssign, Tok::Pipe)),
+            b'^' => return Ok(two(self, b'=', Tok::CaretAssign, Tok::Caret)),
+            b'~' => {
+                self.pos += 1;
+                return Ok(Tok::Tilde);
+            }
+            b'<' if self.peek(1) == b'<' => {
+                self.pos += 1;
+                return Ok(two(self, b'=', Tok::ShlAssign, Tok::Shl));
+            }
+            b'>' if self.peek(1) == b'>' => {
+                self.pos += 1;
+                return Ok(two(self, b'=', Tok::ShrAssign, Tok::Shr));
+            }
             b'<' => return Ok(two(self, b'=', Tok::Le, Tok::Lt)),
             b'>' => return Ok(two(self, b'=', Tok::Ge, Tok::Gt)),
             b'!' if self.peek(1) == b'=' => {

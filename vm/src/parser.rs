@@ -131,8 +131,14 @@ mod level {
     /// The prefix `not`.
     pub const NOT: u8 = 3;
     pub const COMPARE: u8 = 4;
-    pub const ADD: u8 = 5;
-    pub const MUL: u8 = 6;
+    /// The bitwise operators bind as in Rust: tighter than comparisons
+    /// (`flags & MASK == 0` is `(flags & MASK) == 0`), looser than `+`.
+    pub const BIT_OR: u8 = 5;
+    pub const BIT_XOR: u8 = 6;
+    pub const BIT_AND: u8 = 7;
+    pub const SHIFT: u8 = 8;
+    pub const ADD: u8 = 9;
+    pub const MUL: u8 = 10;
 }
 
 /// A binary operator: `or` and `and` make their own nodes.
@@ -514,6 +520,11 @@ impl<'a> Parser<'a> {
             Tok::StarAssign => Some(Some(BinOp::Mul)),
             Tok::SlashAssign => Some(Some(BinOp::Div)),
             Tok::PercentAssign => Some(Some(BinOp::Mod)),
+            Tok::AmpAssign => Some(Some(BinOp::BitAnd)),
+            Tok::PipeAssign => Some(Some(BinOp::BitOr)),
+            Tok::CaretAssign => Some(Some(BinOp::BitXor)),
+            Tok::ShlAssign => Some(Some(BinOp::Shl)),
+            Tok::ShrAssign => Some(Some(BinOp::Shr)),
             _ => None,
         };
         let kind = if let Some(op) = op {
@@ -601,6 +612,11 @@ impl<'a> Parser<'a> {
             Tok::Le => op(level::COMPARE, BinOp::Le),
             Tok::Gt => op(level::COMPARE, BinOp::Gt),
             Tok::Ge => op(level::COMPARE, BinOp::Ge),
+            Tok::Pipe => op(level::BIT_OR, BinOp::BitOr),
+            Tok::Caret => op(level::BIT_XOR, BinOp::BitXor),
+            Tok::Amp => op(level::BIT_AND, BinOp::BitAnd),
+            Tok::Shl => op(level::SHIFT, BinOp::Shl),
+            Tok::Shr => op(level::SHIFT, BinOp::Shr),
             Tok::Plus => op(level::ADD, BinOp::Add),
             Tok::Minus => op(level::ADD, BinOp::Sub),
             Tok::Star => op(level::MUL, BinOp::Mul),
@@ -662,6 +678,15 @@ impl<'a> Parser<'a> {
                 ExprKind::Float(f) => self.expr(ExprKind::Float(-f), pos),
                 _ => self.expr(ExprKind::Unary(UnOp::Neg, self.arena.alloc(operand)), pos),
             };
+        }
+        if self.peek() == &Tok::Tilde {
+            let pos = self.here();
+            self.advance();
+            self.enter()?;
+            let operand = self.unary();
+            self.leave();
+            let operand = self.arena.alloc(operand?);
+            return self.expr(ExprKind::Unary(UnOp::BitNot, operand), pos);
         }
         self.postfix()
     }

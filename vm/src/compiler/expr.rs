@@ -106,6 +106,12 @@ impl Compiler<'_, '_> {
                 self.emit(match op {
                     UnOp::Neg => Op::Neg { dst, src },
                     UnOp::Not => Op::Not { dst, src },
+                    UnOp::BitNot => Op::Bitwise {
+                        dst,
+                        a: src,
+                        b: src,
+                        op: crate::bytecode::BitOp::Not,
+                    },
                 });
             }
             ExprKind::Binary(op, ab) => self.binary(*op, &ab.0, &ab.1, dst)?,
@@ -554,6 +560,12 @@ pub(super) fn arith_op(op: BinOp, dst: Reg, a: Reg, b: Reg) -> Op {
         BinOp::Le => Op::Le { dst, a, b },
         BinOp::Gt => Op::Gt { dst, a, b },
         BinOp::Ge => Op::Ge { dst, a, b },
+        BinOp::BitAnd | BinOp::BitOr | BinOp::BitXor | BinOp::Shl | BinOp::Shr => Op::Bitwise {
+            dst,
+            a,
+            b,
+            op: op.bitwise().expect("a bitwise operator"),
+        },
     }
 }
 

@@ -486,7 +486,8 @@ impl Compiler<'_, '_> {
             ExprKind::Float(x) => Some(self.float_const(x)),
             _ => None,
         }
-        .and_then(|k| u16::try_from(k).ok());
+        .and_then(|k| u16::try_from(k).ok())
+        .filter(|_| op.bitwise().is_none());
         self.pos = pos;
         if let Some(k) = k {
             let a = current;

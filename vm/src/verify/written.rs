@@ -64,6 +64,11 @@ pub(super) fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnM
         Op::Move { src, .. }
         | Op::Neg { src, .. }
         | Op::Not { src, .. }
+        | Op::Bitwise {
+            op: crate::bytecode::BitOp::Not,
+            a: src,
+            ..
+        }
         | Op::Len { src, .. }
         | Op::SetUpval { src, .. }
         | Op::SetModule { src, .. }
@@ -77,6 +82,7 @@ pub(super) fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnM
             span(src, 1);
         }
         Op::Add { a, b, .. }
+        | Op::Bitwise { a, b, .. }
         | Op::Sub { a, b, .. }
         | Op::Mul { a, b, .. }
         | Op::Div { a, b, .. }
@@ -208,6 +214,7 @@ pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
         | Op::ModK { dst, .. }
         | Op::Neg { dst, .. }
         | Op::Not { dst, .. }
+        | Op::Bitwise { dst, .. }
         | Op::Eq { dst, .. }
         | Op::Ne { dst, .. }
         | Op::Lt { dst, .. }
