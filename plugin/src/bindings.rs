@@ -97,7 +97,7 @@ impl Places {
                 name: text,
             }
         } else {
-            let of = &self.places[parent as usize];
+            let of = self.get(parent)?;
             let path = if of.path.is_empty() {
                 text.clone()
             } else {
@@ -130,12 +130,13 @@ impl Places {
 
     /// `parent has no field 'name'`, for place `id`.
     fn no_field(&self, id: u32) -> NativeError {
-        let place = &self.places[id as usize];
-        NativeError::new(format!(
-            "{} has no field '{}'",
-            self.places[place.parent as usize].describe(),
-            place.name
-        ))
+        let Ok(place) = self.get(id) else {
+            return NativeError::new("not a valid reference");
+        };
+        let parent = self
+            .get(place.parent)
+            .map_or_else(|_| place.component.clone(), Place::describe);
+        NativeError::new(format!("{parent} has no field '{}'", place.name))
     }
 }
 
