@@ -34,7 +34,8 @@ impl<'a> Choices<'a> {
 }
 
 const BINARY: &[&str] = &[
-    "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or",
+    "+", "-", "*", "/", "%", "==", "!=", "<", "<=", ">", ">=", "and", "or", "&", "|", "^", "<<",
+    ">>",
 ];
 /// Global functions and their arities.
 const BUILTINS: &[(&str, usize)] = &[
@@ -51,6 +52,7 @@ const BUILTINS: &[(&str, usize)] = &[
     ("vec3", 3),
     ("print", 1),
     ("random", 0),
+    ("char", 1),
 ];
 /// Methods and their arities (on whatever the receiver turns out to be).
 const METHODS: &[(&str, usize)] = &[
@@ -72,6 +74,7 @@ const METHODS: &[(&str, usize)] = &[
     ("repeat", 1),
     ("replace", 2),
     ("chars", 0),
+    ("code", 1),
     ("insert", 2),
     ("remove", 1),
     ("length", 0),
@@ -278,7 +281,8 @@ impl Generator<'_, '_> {
                 self.out.push(')');
             }
             5 => {
-                self.out.push_str(["-(", "not ("][self.choices.pick(2)]);
+                self.out
+                    .push_str(["-(", "not (", "~("][self.choices.pick(3)]);
                 self.expression(depth + 1);
                 self.out.push(')');
             }
