@@ -19,9 +19,11 @@
 //!
 //! The pipeline: [`ScriptAsset`]s load and compile (`runtime`), instances
 //! follow the [`Script`] components, and the scheduler runs them within the
-//! budget (`scheduler`); scripts reach the game through reflected
-//! components (`reflect`) and the game functions (`natives`), and talk to
-//! Rust through [`ScriptEvent`] and [`ScriptCommand`].
+//! budget (`scheduler`); scripts reach the game through components
+//! (`bindings`: references resolved once, `Transform` typed in `transform`,
+//! every other component through reflection in `reflect`) and the game
+//! functions (`natives`), and talk to Rust through [`ScriptEvent`] and
+//! [`ScriptCommand`].
 
 mod assets;
 mod bindings;
