@@ -22,10 +22,11 @@ use ark_vm::{EntityHost, NativeCtx, NativeError, StrKey, Value};
 use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
 use bevy::platform::collections::HashMap;
 use bevy::prelude::{Entity, Transform, World};
-use bevy::reflect::{GetPath, ParsedPath, PartialReflect};
+use bevy::reflect::{GetPath, ParsedPath, PartialReflect, Reflect};
 
 use crate::reflect::{
     Leaf, assign_with_quat, component_reflect, leaf_of, quat_of, read_component, snapshot,
+    write_component,
 };
 use crate::transform::{self, TransformPart};
 
@@ -128,6 +129,37 @@ impl Places {
             .ok_or_else(|| NativeError::new("not a valid reference"))
     }
 
+    /// Place `id` inside `component` (of the place's component type): the
+    /// component itself for a component's place.
+    fn field<'c>(
+        &self,
+        id: u32,
+        component: &'c dyn Reflect,
+    ) -> Result<&'c dyn PartialReflect, NativeError> {
+        let place = self.get(id)?;
+        match &place.parsed {
+            Some(path) => component.reflect_path(path).map_err(|_| self.no_field(id)),
+            None if place.path.is_empty() => Ok(component.as_partial_reflect()),
+            None => Err(self.no_field(id)),
+        }
+    }
+
+    /// [`Places::field`], to change.
+    fn field_mut<'c>(
+        &self,
+        id: u32,
+        component: &'c mut dyn Reflect,
+    ) -> Result<&'c mut dyn PartialReflect, NativeError> {
+        let place = self.get(id)?;
+        match &place.parsed {
+            Some(path) => component
+                .reflect_path_mut(path)
+                .map_err(|_| self.no_field(id)),
+            None if place.path.is_empty() => Ok(component.as_partial_reflect_mut()),
+            None => Err(self.no_field(id)),
+        }
+    }
+
     /// `parent has no field 'name'`, for place `id`.
     fn no_field(&self, id: u32) -> NativeError {
         let Ok(place) = self.get(id) else {
@@ -171,12 +203,7 @@ impl EntityBindings {
             return transform::read(world, entity, part);
         }
         read_component(world, entity, &place.reflect, &place.component, |c| {
-            let field = match &place.parsed {
-                Some(path) => c.reflect_path(path).map_err(|_| places.no_field(id))?,
-                None if place.path.is_empty() => c.as_partial_reflect(),
-                None => return Err(places.no_field(id)),
-            };
-            Ok(leaf_of(field))
+            places.field(id, c).map(leaf_of)
         })
     }
 }
@@ -278,22 +305,10 @@ impl EntityHost for EntityBindings {
         if let Some(part) = place.part {
             return transform::write(world, entity, part, value, quat, &what);
         }
-        let entity_mut = world
-            .get_entity_mut(entity)
-            .map_err(|_| NativeError::new(format!("entity {entity} does not exist")))?;
-        let mut component = place.reflect.reflect_mut(entity_mut).ok_or_else(|| {
-            NativeError::new(format!(
-                "entity {entity} has no {} component",
-                place.component
-            ))
-        })?;
-        let field = match &place.parsed {
-            Some(parsed) => component
-                .reflect_path_mut(parsed)
-                .map_err(|_| places.no_field(id))?,
-            None => return Err(places.no_field(id)),
-        };
-        assign_with_quat(field, value, text, quat, &what)
+        write_component(world, entity, &place.reflect, &place.component, |c| {
+            let field = places.field_mut(id, c)?;
+            assign_with_quat(field, value, text, quat, &what)
+        })
     }
 
     /// The component (or the field) as plain data: `send("hit",
@@ -308,12 +323,7 @@ impl EntityHost for EntityBindings {
         let places = &self.places;
         let place = places.get(path)?;
         let data = read_component(world(ctx)?, entity, &place.reflect, &place.component, |c| {
-            let field: &dyn PartialReflect = match &place.parsed {
-                Some(parsed) => c.reflect_path(parsed).map_err(|_| places.no_field(path))?,
-                None if place.path.is_empty() => c.as_partial_reflect(),
-                None => return Err(places.no_field(path)),
-            };
-            snapshot(field, &place.describe(), 0)
+            snapshot(places.field(path, c)?, &place.describe(), 0)
         })?;
         data.to_ark(ctx.heap()).map_err(NativeError)
     }

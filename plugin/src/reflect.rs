@@ -36,13 +36,39 @@ pub(crate) fn read_component<T>(
     name: &str,
     f: impl FnOnce(&dyn Reflect) -> Result<T, NativeError>,
 ) -> Result<T, NativeError> {
-    let entity_ref = world
-        .get_entity(entity)
-        .map_err(|_| NativeError::new(format!("entity {entity} does not exist")))?;
+    let entity_ref = world.get_entity(entity).map_err(|_| no_entity(entity))?;
     let component = reflect
         .reflect(entity_ref)
-        .ok_or_else(|| NativeError::new(format!("entity {entity} has no {name} component")))?;
+        .ok_or_else(|| no_component(entity, name))?;
     f(component)
+}
+
+/// Runs `f` on component `name` of `entity` (reflected by `reflect`), to
+/// change it.
+pub(crate) fn write_component<T>(
+    world: &mut World,
+    entity: Entity,
+    reflect: &ReflectComponent,
+    name: &str,
+    f: impl FnOnce(&mut dyn Reflect) -> Result<T, NativeError>,
+) -> Result<T, NativeError> {
+    let entity_mut = world
+        .get_entity_mut(entity)
+        .map_err(|_| no_entity(entity))?;
+    let mut component = reflect
+        .reflect_mut(entity_mut)
+        .ok_or_else(|| no_component(entity, name))?;
+    f(&mut *component)
+}
+
+/// The error of a despawned entity's component reached.
+pub(crate) fn no_entity(entity: Entity) -> NativeError {
+    NativeError::new(format!("entity {entity} does not exist"))
+}
+
+/// The error of a component the entity does not have.
+pub(crate) fn no_component(entity: Entity, name: &str) -> NativeError {
+    NativeError::new(format!("entity {entity} has no {name} component"))
 }
 
 /// A value read out of a component, before it becomes an Ark value.

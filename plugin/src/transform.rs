@@ -11,7 +11,7 @@
 use ark_vm::{NativeError, Value, Vec3};
 use bevy::prelude::{Entity, Quat, Transform, World};
 
-use crate::reflect::Leaf;
+use crate::reflect::{Leaf, no_component, no_entity};
 
 /// A `Transform`, or a part of one that has a typed path.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -61,14 +61,6 @@ impl TransformPart {
     }
 }
 
-fn missing(entity: Entity) -> NativeError {
-    NativeError::new(format!("entity {entity} does not exist"))
-}
-
-fn absent(entity: Entity) -> NativeError {
-    NativeError::new(format!("entity {entity} has no Transform component"))
-}
-
 fn vec3_of(v: bevy::math::Vec3) -> Vec3 {
     Vec3::new(v.x, v.y, v.z)
 }
@@ -77,9 +69,9 @@ fn vec3_of(v: bevy::math::Vec3) -> Vec3 {
 fn transform(world: &World, entity: Entity) -> Result<&Transform, NativeError> {
     world
         .get_entity(entity)
-        .map_err(|_| missing(entity))?
+        .map_err(|_| no_entity(entity))?
         .get::<Transform>()
-        .ok_or_else(|| absent(entity))
+        .ok_or_else(|| no_component(entity, "Transform"))
 }
 
 /// Reads `part` of the entity's `Transform`: a leaf, or `None` for the
@@ -143,16 +135,18 @@ pub(crate) fn write(
         TransformPart::Axis { .. } | TransformPart::RotationAxis(_) => number.is_some(),
         TransformPart::Whole => false,
     };
-    let mut entity_mut = world.get_entity_mut(entity).map_err(|_| missing(entity))?;
+    let mut entity_mut = world
+        .get_entity_mut(entity)
+        .map_err(|_| no_entity(entity))?;
     if !entity_mut.contains::<Transform>() {
-        return Err(absent(entity));
+        return Err(no_component(entity, "Transform"));
     }
     if !ok {
         return Err(mismatch());
     }
     let mut t = entity_mut
         .get_mut::<Transform>()
-        .ok_or_else(|| absent(entity))?;
+        .ok_or_else(|| no_component(entity, "Transform"))?;
     match part {
         TransformPart::Translation => t.translation = vector.unwrap_or_default(),
         TransformPart::Scale => t.scale = vector.unwrap_or_default(),

@@ -100,26 +100,12 @@ pub fn get_field(
             with_host(ctx, h, |obj, ctx| obj.get_field(ctx, &name))
         }
         Value::Entity(e) => with_entity_host(ctx, |host, ctx| host.get_field(ctx, e, key))
-            .unwrap_or_else(|| {
-                Err(format!(
-                    "cannot read field '{}' of entity",
-                    ctx.core.heap.str(key)
-                ))
-            }),
+            .unwrap_or_else(|| Err(cannot("read", &ctx.core.heap, key, obj))),
         Value::EntityRef { path, entity } => {
             with_entity_host(ctx, |host, ctx| host.ref_get_field(ctx, path, entity, key))
-                .unwrap_or_else(|| {
-                    Err(format!(
-                        "cannot read field '{}' of ref",
-                        ctx.core.heap.str(key)
-                    ))
-                })
+                .unwrap_or_else(|| Err(cannot("read", &ctx.core.heap, key, obj)))
         }
-        other => Err(format!(
-            "cannot read field '{}' of {}",
-            heap.str(key),
-            other.type_name()
-        )),
+        other => Err(cannot("read", heap, key, other)),
     }
 }
 
@@ -166,27 +152,26 @@ pub fn set_field(
             let name = ctx.core.heap.str(key).to_string();
             with_host(ctx, h, |obj, ctx| obj.set_field(ctx, &name, v))
         }
-        Value::Entity(e) if ctx.core.heap.entity_host.is_some() => {
+        Value::Entity(e) => {
             let name = ctx.core.heap.str(key).to_string();
-            with_entity_host(ctx, |host, ctx| host.set_field(ctx, e, &name, v)).expect("checked")
+            with_entity_host(ctx, |host, ctx| host.set_field(ctx, e, &name, v))
+                .unwrap_or_else(|| Err(cannot("set", &ctx.core.heap, key, obj)))
         }
-        Value::EntityRef { path, entity } if ctx.core.heap.entity_host.is_some() => {
-            with_entity_host(ctx, |host, ctx| {
-                host.ref_set_field(ctx, path, entity, key, v)
-            })
-            .unwrap_or_else(|| {
-                Err(format!(
-                    "cannot set field '{}' of ref",
-                    ctx.core.heap.str(key)
-                ))
-            })
-        }
-        other => Err(format!(
-            "cannot set field '{}' of {}",
-            ctx.core.heap.str(key),
-            other.type_name()
-        )),
+        Value::EntityRef { path, entity } => with_entity_host(ctx, |host, ctx| {
+            host.ref_set_field(ctx, path, entity, key, v)
+        })
+        .unwrap_or_else(|| Err(cannot("set", &ctx.core.heap, key, obj))),
+        other => Err(cannot("set", &ctx.core.heap, key, other)),
     }
+}
+
+/// `cannot read field 'name' of int` (`verb`: read or set).
+fn cannot(verb: &str, heap: &crate::heap::Heap, key: crate::value::StrKey, obj: Value) -> String {
+    format!(
+        "cannot {verb} field '{}' of {}",
+        heap.str(key),
+        obj.type_name()
+    )
 }
 
 /// Runs `f` on the entity host, taken out of the VM for the duration (as a

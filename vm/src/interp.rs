@@ -51,12 +51,13 @@ pub(crate) struct SharedClock {
     deadline: Instant,
     fuel: i64,
     clock: ClockReads,
-    pub(crate) passed: bool,
+    passed: bool,
 }
 
 impl SharedClock {
-    pub(crate) fn deadline(&self) -> Instant {
-        self.deadline
+    /// Whether a resume under `deadline` found it passed.
+    pub(crate) fn found_passed(&self, deadline: Instant) -> bool {
+        self.deadline == deadline && self.passed
     }
 }
 

@@ -244,11 +244,14 @@ pub fn call(
         Value::List(l) => return list_method(ctx, l, recv, id, args),
         Value::Str(s) => string_method(ctx, s, recv, id, args)?,
         Value::Vec3(v) => vec3_method(ctx, v, recv, id, args)?,
-        Value::Entity(e) if ctx.core.heap.entity_host.is_some() => {
+        Value::Entity(e) => {
             let name = ctx.core.methods.name(id).to_string();
-            crate::access::with_entity_host(ctx, |host, ctx| host.call_method(ctx, e, &name, args))
-                .expect("checked")
-                .map_err(NativeError)?
+            match crate::access::with_entity_host(ctx, |host, ctx| {
+                host.call_method(ctx, e, &name, args)
+            }) {
+                Some(result) => result.map_err(NativeError)?,
+                None => return Err(unknown(ctx, recv, id)),
+            }
         }
         other => return Err(unknown(ctx, other, id)),
     };

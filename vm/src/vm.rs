@@ -798,7 +798,7 @@ impl Vm {
     pub fn deadline_passed(&self, deadline: Instant) -> bool {
         self.core
             .shared_clock
-            .is_some_and(|c| c.deadline() == deadline && c.passed)
+            .is_some_and(|c| c.found_passed(deadline))
     }
 
     /// Under a [`Budget::Micros`], the longest stretch of the last resume

@@ -412,8 +412,14 @@ fn start_if_defined(
 ) -> Option<CallId> {
     // One lookup of the name, where `has_function` and then `start_call`
     // would make two.
-    match vm.get_var(inst.id, name)? {
-        f @ (Value::Closure(_) | Value::Native(_)) => vm.start_call_value(f, args).ok(),
+    start_function(vm, vm.get_var(inst.id, name)?, args)
+}
+
+/// Starts a call of `f` if it is a function (a module variable of that
+/// name may hold anything).
+fn start_function(vm: &mut Vm, f: Value, args: &[Value]) -> Option<CallId> {
+    match f {
+        Value::Closure(_) | Value::Native(_) => vm.start_call_value(f, args).ok(),
         _ => None,
     }
 }
@@ -428,12 +434,7 @@ fn start_update(vm: &mut Vm, inst: &mut ScriptInstance, dt: f64) -> Option<CallI
             slot
         }
     };
-    match vm.get_var_at(inst.id, slot?)? {
-        f @ (Value::Closure(_) | Value::Native(_)) => {
-            vm.start_call_value(f, &[Value::Float(dt)]).ok()
-        }
-        _ => None,
-    }
+    start_function(vm, vm.get_var_at(inst.id, slot?)?, &[Value::Float(dt)])
 }
 
 /// Starts a call a command queued; the reason when it cannot.
@@ -486,12 +487,9 @@ fn run_destroys(world: &mut World, runtime: &mut ScriptRuntime, frame: &mut Fram
         let mut d = runtime.destroying.pop_front().expect("not empty");
         let vm = runtime.vm_mut();
         if d.call.is_none() && d.run {
-            d.call = match vm.get_var(d.id, "on_destroy") {
-                Some(f @ (Value::Closure(_) | Value::Native(_))) => {
-                    vm.start_call_value(f, &[]).ok()
-                }
-                _ => None,
-            };
+            d.call = vm
+                .get_var(d.id, "on_destroy")
+                .and_then(|f| start_function(vm, f, &[]));
         }
         if let Some(call) = d.call {
             let who = Who {

@@ -113,14 +113,24 @@ impl Heap {
             let growing = Growing { buffer, charged };
             return Err(self.work.stop(task, Progress::Growing(growing)));
         }
+        debug_assert!(self.lists.get(list).is_none_or(|l| buffer[..] == l[..]));
+        self.put_new_buffer(list, buffer, charged);
+        Ok(())
+    }
+
+    /// Puts a new buffer made beside `list` (grown, or with an item
+    /// inserted or removed: `shift.rs`) in place of its own, which is
+    /// given back a piece at a time; its bytes, counted while it was made,
+    /// are the list's now.
+    pub(super) fn put_new_buffer(&mut self, list: ListKey, buffer: Vec<Value>, charged: usize) {
         self.work.bytes -= charged;
-        // Through `list_mut`: another call's copy of the list is dropped.
+        // Through `list_mut`: another call's new buffer for the list is
+        // dropped.
         if let Some(l) = self.list_mut(list) {
-            let outgrown = l.replace_buffer(buffer);
-            let _freed_now = self.releasing.free_values(outgrown);
+            let old = l.set_buffer(buffer);
+            let _freed_now = self.releasing.free_values(old);
         }
         self.lists.resized(list);
-        Ok(())
     }
 
     /// `list`, to change: a copy being made to grow it is dropped.

@@ -120,18 +120,9 @@ impl ListObj {
         }
     }
 
-    /// Puts `buffer` (holding a copy of the items, with more room) in
-    /// place of the list's own, which it returns.
-    pub(super) fn replace_buffer(&mut self, buffer: Vec<Value>) -> Vec<Value> {
-        debug_assert!(buffer[..] == self[..]);
-        match std::mem::replace(&mut self.items, Items::Buffer(buffer)) {
-            Items::Buffer(outgrown) => outgrown,
-            Items::Inline(_) => Vec::new(),
-        }
-    }
-
-    /// Puts `buffer` (the list's items with one inserted or removed:
-    /// `shift.rs`) in place of the list's own, which it returns.
+    /// Puts `buffer` (a copy of the items with more room, or with one
+    /// inserted or removed: `Heap::put_new_buffer`) in place of the list's
+    /// own, which it returns.
     pub(super) fn set_buffer(&mut self, buffer: Vec<Value>) -> Vec<Value> {
         match std::mem::replace(&mut self.items, Items::Buffer(buffer)) {
             Items::Buffer(old) => old,

@@ -142,14 +142,7 @@ impl Heap {
             let growing = Growing::from_parts(buffer, charged);
             return Err(self.work.stop(task, Progress::Growing(growing)));
         }
-        self.work.bytes -= charged;
-        // Through `list_mut`: another call's new buffer for the list is
-        // dropped.
-        if let Some(l) = self.list_mut(list) {
-            let old = l.set_buffer(buffer);
-            let _freed_now = self.releasing.free_values(old);
-        }
-        self.lists.resized(list);
+        self.put_new_buffer(list, buffer, charged);
         Ok(())
     }
 
