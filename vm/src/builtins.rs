@@ -269,10 +269,8 @@ fn has(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 fn remove(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let m = map_arg("remove", args[0])?;
     let key = Key::from_value(args[1]).map_err(NativeError)?;
-    let n = ctx.core.heap.maps.get(m).ok_or_else(stale)?.len();
-    let removed = ctx.core.heap.map_remove(m, key);
-    ctx.charge(n / 4);
-    Ok(removed.unwrap_or(Value::Nil))
+    ctx.core.heap.maps.get(m).ok_or_else(stale)?;
+    Ok(ctx.core.heap.map_remove(m, key).unwrap_or(Value::Nil))
 }
 
 fn error(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {

@@ -983,7 +983,7 @@ fn execute_loop<const DEBUG: bool>(
                     // on as an `Option<Value>` made LLVM copy it in
                     // overlapping pieces that the next load could not be
                     // forwarded from (38% of nbody, perf).
-                    match map.get_index(guess) {
+                    match map.cached_entry(guess) {
                         Some((&Key::Str(k), v)) if k == key => set_reg!($dst, *v),
                         _ => match map.find_full(&Key::Str(key)) {
                             Some((i, _, v)) => {

@@ -21,6 +21,11 @@ const SCRIPT: &str = r#"
         return -1;
     }
     fn remove_every(k) { for i in 0..100 { remove(m, i * k); } }
+    fn remove_range(a, b) { for i in a..b { remove(m, i); } }
+    fn boxed_values_intact() {
+        for key, v in m { if v[1] != key { return key; } }
+        return -1;
+    }
     fn named_sum() { return m["k99999"] + m["k5000"]; }
     fn map_in_order() {
         let n = 0;
@@ -376,4 +381,31 @@ fn items_moved_to_the_front_while_the_collector_marks_are_kept() {
     vm.full_collect();
     vm.validate_heap().unwrap();
     assert_eq!(int(&mut vm, game, "boxes_intact", &[Value::Int(4)]), -1);
+}
+
+#[test]
+fn entries_of_a_big_map_removed_from_while_the_collector_marks_are_kept() {
+    let mut vm = Vm::new();
+    let game = vm.load("grow.ark", SCRIPT).unwrap();
+    // 20,000 lists in a big map: the collector traces it 64 entries at a
+    // time, and each removal before its place moves every later entry
+    // down past it.
+    vm.call(game, "fill_lists", &[Value::Int(20_000)]).unwrap();
+    let cycles = vm.gc_report().cycles;
+    let mut from = 0;
+    for round in 0.. {
+        vm.gc_step_forced(Budget::Instructions(500));
+        let args = [Value::Int(from), Value::Int(from + 20)];
+        vm.call(game, "remove_range", &args).unwrap();
+        from = (from + 997) % 19_000;
+        if round % 16 == 0 {
+            vm.validate_heap().unwrap();
+        }
+        if vm.gc_report().cycles >= cycles + 2 {
+            break;
+        }
+    }
+    vm.full_collect();
+    vm.validate_heap().unwrap();
+    assert_eq!(int(&mut vm, game, "boxed_values_intact", &[]), -1);
 }

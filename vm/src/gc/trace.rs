@@ -127,11 +127,13 @@ impl Heap {
                 self.gc.scratch = chunk;
                 1 + to.saturating_sub(from)
             }
-            Gray::Map(k, from) => {
-                let Some(map) = self.maps.get(k) else {
+            Gray::Map(k, queued) => {
+                let Some(map) = self.maps.get_mut(k) else {
                     return 1;
                 };
+                let from = map.trace_from(queued);
                 let to = (from + TRACE_CHUNK).min(map.len());
+                map.traced_to(to);
                 if to < map.len() {
                     self.gc.gray.push(Gray::Map(k, to));
                 }

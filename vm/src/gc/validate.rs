@@ -333,7 +333,11 @@ impl Validator<'_> {
         for item in &self.heap.gc.gray {
             let (node, traced) = match item {
                 Gray::List(k, from) => (Node::List(*k), *from),
-                Gray::Map(k, from) => (Node::Map(*k), *from),
+                // A big map keeps its own place, which removals move.
+                Gray::Map(k, from) => {
+                    let traced = self.heap.maps.get(*k).map(|m| m.traced_before(*from));
+                    (Node::Map(*k), traced.unwrap_or(*from))
+                }
                 Gray::Instance(k, from) => (Node::Instance(*k), *from),
                 Gray::Closure(k) => (Node::Closure(*k), 0),
                 Gray::Cell(k) => (Node::Cell(*k), 0),

@@ -32,6 +32,14 @@ pub(crate) const INLINE_ENTRIES: usize = 4;
 /// Entries a map holds in a list of its own before it moves them to a
 /// hash table.
 pub(crate) const LISTED_ENTRIES: usize = 8;
+/// Entries a big map is down to when it goes back to a hash table.
+const BACK_FROM_BIG: usize = BIG_FROM / 4;
+
+/// A big map's index's share for `entries` entries: a slot of 8 bytes for
+/// each, at most 3 in 4 slots used.
+fn big_index_bytes(entries: usize) -> usize {
+    entries * 8 * 4 / 3
+}
 
 pub(super) enum Entries {
     Inline(ArrayVec<(Key, Value), INLINE_ENTRIES>),
@@ -157,10 +165,7 @@ impl MapObj {
                 .find(|(_, (k, _))| k == key)
                 .map(|(i, (k, v))| (i, k, v)),
             View::Hashed(m) => m.get_full(key),
-            View::Big(m) => {
-                let i = m.get_index_of(key)?;
-                m.get_index(i).map(|(k, v)| (i, k, v))
-            }
+            View::Big(m) => m.get_full(key),
         }
     }
 
@@ -169,7 +174,7 @@ impl MapObj {
         match self.view() {
             View::Few(e) => e.iter().find(|(k, _)| k == key).map(|(_, v)| v),
             View::Hashed(m) => m.get(key),
-            View::Big(m) => m.get_index(m.get_index_of(key)?).map(|(_, v)| v),
+            View::Big(m) => m.get_full(key).map(|(_, _, v)| v),
         }
     }
 
@@ -194,6 +199,30 @@ impl MapObj {
             View::Few(e) => e.get(index).map(|(k, v)| (k, v)),
             View::Hashed(m) => m.get_index(index),
             View::Big(m) => m.get_index(index),
+        }
+    }
+
+    /// The entry at position `index` for the interpreter's field caches,
+    /// which only small maps use: a big map's fields are found by hashing.
+    /// Finding a big map's entry by position, inlined into the interpreter
+    /// loop (or a call to it there), made every program slower by a tenth
+    /// or more (`ark` on `fib.ark`: 0.16 s against 0.14 s), maps or not.
+    #[inline]
+    pub fn cached_entry(&self, index: usize) -> Option<(&Key, &Value)> {
+        match self.view() {
+            View::Few(e) => e.get(index).map(|(k, v)| (k, v)),
+            View::Hashed(m) => m.get_index(index),
+            View::Big(_) => None,
+        }
+    }
+
+    /// `cached_entry`, to change the value.
+    #[inline]
+    pub(super) fn cached_entry_mut(&mut self, index: usize) -> Option<(&Key, &mut Value)> {
+        match self.view_mut() {
+            ViewMut::Few(e) => e.get_mut(index).map(|(k, v)| (&*k, v)),
+            ViewMut::Hashed(m) => m.get_index_mut(index),
+            ViewMut::Big(_) => None,
         }
     }
 
@@ -245,9 +274,20 @@ impl MapObj {
         } else if capacity <= BIG_FROM {
             rounded_capacity(capacity) * MAP_ENTRY_SIZE
         } else {
-            // Its index's share: a slot of 8 bytes for each entry, at most
-            // 3 in 4 slots used.
-            capacity.div_ceil(CHUNK) * CHUNK * BIG_ENTRY_SIZE + capacity * 8 * 4 / 3
+            capacity.div_ceil(CHUNK) * CHUNK * BIG_ENTRY_SIZE + big_index_bytes(capacity)
+        }
+    }
+
+    /// Bytes the entries' storage grows by to hold `capacity` entries: a
+    /// big map adds chunks, and its index grows with them; any other map
+    /// copies its entries to storage of the new size.
+    pub(super) fn growth_bytes(&self, capacity: usize) -> usize {
+        match &self.entries {
+            Entries::Big(m) => {
+                let more = capacity.saturating_sub(m.capacity());
+                more.div_ceil(CHUNK) * CHUNK * BIG_ENTRY_SIZE + big_index_bytes(more)
+            }
+            _ => Self::table_bytes_for(capacity).saturating_sub(self.table_bytes()),
         }
     }
 
@@ -255,18 +295,7 @@ impl MapObj {
         match self.view_mut() {
             ViewMut::Few(e) => e.iter_mut().find(|(k, _)| k == key).map(|(_, v)| v),
             ViewMut::Hashed(m) => m.get_mut(key),
-            ViewMut::Big(m) => {
-                let i = m.get_index_of(key)?;
-                m.get_index_mut(i).map(|(_, v)| v)
-            }
-        }
-    }
-
-    pub(super) fn get_index_mut(&mut self, index: usize) -> Option<(&Key, &mut Value)> {
-        match self.view_mut() {
-            ViewMut::Few(e) => e.get_mut(index).map(|(k, v)| (&*k, v)),
-            ViewMut::Hashed(m) => m.get_index_mut(index),
-            ViewMut::Big(m) => m.get_index_mut(index),
+            ViewMut::Big(m) => m.get_mut(key),
         }
     }
 
@@ -336,33 +365,75 @@ impl MapObj {
         0
     }
 
-    /// Removes `key`, keeping the other entries in order: its position
-    /// and value.
-    pub(super) fn shift_remove(&mut self, key: &Key) -> Option<(usize, Value)> {
-        match &mut self.entries {
+    /// Removes `key`, keeping the other entries in order: its position,
+    /// its value, and the bytes of work the removal counts as (the
+    /// entries it moved).
+    pub(super) fn shift_remove(&mut self, key: &Key) -> Option<(usize, Value, usize)> {
+        let len = self.len();
+        let (index, v) = match &mut self.entries {
             Entries::Inline(e) => {
                 let index = e.iter().position(|(k, _)| k == key)?;
-                Some((index, e.remove(index).1))
+                (index, e.remove(index).1)
             }
             Entries::Listed(e) => {
                 let index = e.iter().position(|(k, _)| k == key)?;
-                Some((index, e.remove(index).1))
+                (index, e.remove(index).1)
             }
-            Entries::Hashed(m) => m.shift_remove_full(key).map(|(i, _, v)| (i, v)),
-            Entries::Big(m) => m.shift_remove(key),
+            // Each later entry moves, and its place in the index with it.
+            Entries::Hashed(m) => m.shift_remove_full(key).map(|(i, _, v)| (i, v))?,
+            Entries::Big(m) => return m.shift_remove(key),
+        };
+        Some((index, v, (len - index) * MAP_ENTRY_SIZE))
+    }
+
+    /// Whether the entries are a big map's, whose removals need not shade
+    /// the entries they move (the collector's place in it moves with them).
+    pub(super) fn is_big(&self) -> bool {
+        matches!(self.entries, Entries::Big(_))
+    }
+
+    /// Where the collector's trace of the map goes on, given the position
+    /// its last slice queued (0 for a trace that begins): a big map keeps
+    /// its own, which removals move down with its entries.
+    pub(crate) fn trace_from(&mut self, queued: usize) -> usize {
+        match &mut self.entries {
+            Entries::Big(m) => m.trace_cursor(queued == 0),
+            _ => queued,
         }
+    }
+
+    /// How far the collector has traced the map, given the position its
+    /// last slice queued (as `trace_from`, without starting a trace).
+    pub(crate) fn traced_before(&self, queued: usize) -> usize {
+        match &self.entries {
+            Entries::Big(m) if queued > 0 => m.traced_before(),
+            _ => queued,
+        }
+    }
+
+    /// Records where the collector's trace of the map stopped.
+    pub(crate) fn traced_to(&mut self, position: usize) {
+        if let Entries::Big(m) = &mut self.entries {
+            m.traced_to(position);
+        }
+    }
+
+    /// The capacity a big map down to [`BACK_FROM_BIG`] entries shrinks
+    /// to, going back to a hash table.
+    pub(super) fn back_from_big(&self) -> Option<usize> {
+        (self.is_big() && self.len() <= BACK_FROM_BIG).then_some(self.len())
     }
 
     /// Gives back a table mostly unused after removals (to `capacity`
     /// entries).
     ///
-    /// A big map down to a quarter of [`BIG_FROM`] entries goes back to a
-    /// hash table of its own, its chunks and index given back a piece at a
-    /// time (its index only shrinks as entries are added).
+    /// A big map down to [`BACK_FROM_BIG`] entries goes back to a hash
+    /// table of its own, its chunks and index given back a piece at a time
+    /// (its index only shrinks as entries are added).
     pub(super) fn shrink_to(&mut self, capacity: usize, releasing: &mut Releasing) {
         match &mut self.entries {
             Entries::Hashed(m) => m.shrink_to(capacity),
-            Entries::Big(m) if m.len() <= BIG_FROM / 4 => {
+            Entries::Big(m) if m.len() <= BACK_FROM_BIG => {
                 let mut table = ArkMap::with_capacity_and_hasher(m.len(), Default::default());
                 table.extend(m.iter().map(|(&k, &v)| (k, v)));
                 if let Entries::Big(big) =

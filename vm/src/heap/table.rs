@@ -206,6 +206,22 @@ impl<const N: usize> ResizingTable<N> {
         }
     }
 
+    /// The entry with `hash` that `eq` accepts, to change what it holds
+    /// (not its hash).
+    pub(super) fn find_mut(
+        &mut self,
+        hash: u32,
+        mut eq: impl FnMut(Slot<N>) -> bool,
+    ) -> Option<&mut Slot<N>> {
+        match self.current.find(hash, &mut eq) {
+            Some(i) => Some(&mut self.current.slots[i]),
+            None => {
+                let i = self.old.find(hash, eq)?;
+                Some(&mut self.old.slots[i])
+            }
+        }
+    }
+
     /// Adds an entry that is not in the table.
     pub(super) fn insert(&mut self, entry: Slot<N>) {
         self.move_some();
@@ -223,16 +239,6 @@ impl<const N: usize> ResizingTable<N> {
             self.current.remove_at(i);
         } else if let Some(i) = self.old.find(hash, eq) {
             self.old.remove_at(i);
-        }
-    }
-
-    /// Changes every entry (not its hash) with `f`.
-    pub(super) fn for_each_entry(&mut self, mut f: impl FnMut(&mut Slot<N>)) {
-        let old = &mut self.old.slots[..self.old.searched];
-        for slot in self.current.slots.iter_mut().chain(old) {
-            if holds(*slot) {
-                f(slot);
-            }
         }
     }
 

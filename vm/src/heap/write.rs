@@ -15,7 +15,10 @@
 //!   every item that moved shaded: `list_remove` and `map_remove` the ones
 //!   they shift, `list_reverse` the ones it swaps (a sort writes its items
 //!   back through the barrier). The work is the size of the move, which
-//!   the operation does anyway.
+//!   the operation does anyway. A big map is the exception: a removal
+//!   there moves few entries but shifts the positions of all after it, so
+//!   the map keeps the collector's place in it and moves it down with
+//!   them (`big_map.rs`).
 //!
 //! A host object is taken out of the heap while its methods run; putting it
 //! back re-queues it for tracing if it was traced (`put_host`), since it may
@@ -25,7 +28,7 @@
 //! recounts the object's size (`Arena::resized`), so shrinking gives bytes
 //! back as growing takes them.
 
-use super::{Heap, Key, MapObj, OutOfMemory};
+use super::{Heap, Key, OutOfMemory};
 use crate::host::HostObject;
 use crate::value::{CellKey, HostKey, InstanceKey, ListKey, MapKey, Value};
 
@@ -237,7 +240,7 @@ impl Heap {
         let new_cap = map_grown_capacity(cap);
         // Charged for the whole of the new storage: a map moving to it
         // copies its entries there.
-        let grows_by = MapObj::table_bytes_for(new_cap).saturating_sub(m.table_bytes());
+        let grows_by = m.growth_bytes(new_cap);
         self.charge(grows_by)?;
         if let Some(m) = self.maps.get_mut(map) {
             m.grow_to(new_cap, &mut self.pool, &mut self.releasing);
@@ -266,14 +269,15 @@ impl Heap {
         Ok(())
     }
 
-    /// `map[key] = v` when `key` is the entry at position `index` (the
-    /// field caches' fast path); false, changing nothing, otherwise.
+    /// `map[key] = v` when `key` is the entry at position `index` of a map
+    /// that is not big (the field caches' fast path); false, changing
+    /// nothing, otherwise.
     #[inline]
     pub(crate) fn map_set_at(&mut self, map: MapKey, index: usize, key: Key, v: Value) -> bool {
         let Some(slot) = self
             .maps
             .get_mut(map)
-            .and_then(|m| m.get_index_mut(index))
+            .and_then(|m| m.cached_entry_mut(index))
             .filter(|(k, _)| **k == key)
             .map(|(_, slot)| slot)
         else {
@@ -285,27 +289,45 @@ impl Heap {
     }
 
     /// Removes `key`, keeping the other entries in order; returns its value.
-    /// The entries after it move one place towards the front, where the map
-    /// may already be traced: they are shaded.
+    /// The entries after it move one place towards the front, where the
+    /// collector may already have traced: in a map of a few thousand
+    /// entries they are shaded; a big map moves the collector's place in
+    /// it down with them instead. The removal is charged for the entries
+    /// it moved.
     pub fn map_remove(&mut self, map: MapKey, key: Key) -> Option<Value> {
         let m = self.maps.get_mut(map)?;
-        let (index, v) = m.shift_remove(&key)?;
-        if self.gc.is_marking() && self.maps.is_marked(map, self.gc.epoch()) {
-            self.shade_moved(|heap, out| {
-                if let Some(m) = heap.maps.get(map) {
-                    for (k, v) in m.iter().skip(index) {
-                        out.extend([k.to_value(), *v]);
-                    }
-                }
-            });
+        let was_big = m.is_big();
+        let (index, v, work) = m.shift_remove(&key)?;
+        self.worked_over(work);
+        let marked = self.gc.is_marking() && self.maps.is_marked(map, self.gc.epoch());
+        if marked && !was_big {
+            self.shade_entries_from(map, index);
         }
         if let Some(m) = self.maps.get_mut(map)
-            && let Some(cap) = shrunk_capacity(m.len(), m.table_capacity())
+            && let Some(cap) = m
+                .back_from_big()
+                .or_else(|| shrunk_capacity(m.len(), m.table_capacity()))
         {
             m.shrink_to(cap, &mut self.releasing);
+            // Back in a table, the map is traced by position again: a
+            // trace in progress may not have reached every entry.
+            if marked && was_big && !m.is_big() {
+                self.shade_entries_from(map, 0);
+            }
         }
         self.maps.resized(map);
         Some(v)
+    }
+
+    /// Shades the entries of `map` from position `from` on.
+    fn shade_entries_from(&mut self, map: MapKey, from: usize) {
+        self.shade_moved(|heap, out| {
+            if let Some(m) = heap.maps.get(map) {
+                for (k, v) in m.iter().skip(from) {
+                    out.extend([k.to_value(), *v]);
+                }
+            }
+        });
     }
 
     // ---- cells, instances, host objects ----
