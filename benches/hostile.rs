@@ -112,6 +112,16 @@ const SCRIPTS: &[Script] = &[
         source: "let l = []; for i in 0..4000000 { l.push(i); } for i in 0..100 { l.remove(0); l.insert(0, i); }",
     },
     Script {
+        name: "map_remove",
+        class: "stall",
+        source: "let m = {}; for i in 0..2000000 { m[i] = i; } for i in 0..20000 { remove(m, i * 97); remove(m, 1999999 - i); }",
+    },
+    Script {
+        name: "long_pattern",
+        class: "stall",
+        source: "let s = \"a\".repeat(div(MAX, 2)); let p = \"a\".repeat(div(MAX, 8)) + \"b\"; s.contains(p);",
+    },
+    Script {
         name: "map_keys",
         class: "stall",
         source: "let m = {}; for i in 0..200000 { m[i * 4294967296] = i; }",

@@ -479,6 +479,36 @@ fn searching_a_long_string_is_split_between_resumes() {
     }
 }
 
+/// A pattern longer than a slice is looked for a slice of work at a time
+/// (`heap/long_pattern.rs`), in every native that searches.
+#[test]
+fn a_pattern_longer_than_a_slice_is_searched_for_over_several_resumes() {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "long_pattern.ark",
+            "let hay = \"a\".repeat(2000000) + \"b\" + \"é\".repeat(250000);
+             let pat = \"a\".repeat(200000) + \"b\";
+             let missing = \"a\".repeat(100000) + \"c\";
+             fn contains() { return [hay.contains(pat), hay.contains(missing)]; }
+             fn find() { return [hay.find(pat), hay.find(missing), (\"é\" + hay).find(pat)]; }
+             fn replace() { let r = hay.replace(pat, \"X\"); return [len(r), r.find(\"X\")]; }
+             fn split() { let p = hay.split(pat); return [len(p), len(p[0]), len(p[1])]; }",
+        )
+        .unwrap();
+    for (f, expected) in [
+        ("contains", "[true, false]"),
+        ("find", "[1800000, nil, 1800001]"),
+        ("replace", "[2050001, 1800000]"),
+        ("split", "[2, 1800000, 250000]"),
+    ] {
+        let call = vm.start_call(game, f, &[]).unwrap();
+        let (v, resumes) = run_to_end(&mut vm, call, Budget::Instructions(10_000));
+        assert_eq!(text(&vm, v), expected, "{f}");
+        assert!(resumes >= 10, "{f}: {resumes} resumes");
+    }
+}
+
 #[test]
 fn walking_a_long_list_is_split_between_resumes() {
     let mut vm = Vm::new();

@@ -28,6 +28,7 @@ use std::cmp::Ordering;
 use std::hash::{BuildHasher, Hasher};
 
 use super::grow::Growing;
+use super::long_pattern::{LongScan, find_long, is_long};
 use super::search::Search;
 use super::sort::Sorting;
 use super::split::Splitting;
@@ -191,10 +192,12 @@ pub(super) enum Progress {
         done: usize,
         len: usize,
     },
-    /// Bytes searched (or matched), and the characters before them.
+    /// Bytes searched (or matched), the characters before them, and a
+    /// long pattern's place.
     Searching {
         from: usize,
         chars: usize,
+        scan: LongScan,
     },
 }
 
@@ -225,6 +228,8 @@ pub(super) struct Building {
     read: usize,
     /// A second place in the source (where a replacement's text goes on).
     mark: usize,
+    /// A long pattern's place in the search for it (`replace`).
+    scan: LongScan,
     /// The value being shown (`Source::Show`), where its printing got to,
     /// and the work of its steps not charged yet.
     walk: Option<Box<Walk>>,
@@ -820,10 +825,15 @@ impl Heap {
                     if budget == 0 {
                         return Ok(false);
                     }
-                    match find_within(text, from, b.read, budget) {
+                    let (found, work) = find_within(text, from, b.read, budget, &mut b.scan);
+                    let copied = found.unwrap_or_else(|next| next) - b.read;
+                    // The search's work beyond the text it copies (a long
+                    // pattern's hashing and comparing).
+                    b.steps_work += work.saturating_sub(copied);
+                    match found {
                         Ok(at) => {
                             out.push_str(&text[b.read..at]);
-                            budget = budget.saturating_sub(at - b.read);
+                            budget = budget.saturating_sub(work);
                             (b.piece, b.read, b.mark) = (1, 0, at + from.len());
                         }
                         Err(next) => {
@@ -917,18 +927,28 @@ fn copy_some(out: &mut String, src: &str, from: usize, budget: &mut usize) -> us
 /// starts, looked for in about `window` bytes; if it is not there, `Err`
 /// of where the next look goes on: the text's end, or a character
 /// boundary before the window's last `pattern.len() - 1` bytes (a match
-/// may begin there and end past the window).
+/// may begin there and end past the window). Also the bytes of work it
+/// counts as. A pattern longer than a slice is searched for in about
+/// `window` bytes of work instead, its place kept in `scan`
+/// (`long_pattern.rs`).
 pub(super) fn find_within(
     text: &str,
     pattern: &str,
     from: usize,
     window: usize,
-) -> Result<usize, usize> {
+    scan: &mut LongScan,
+) -> (Result<usize, usize>, usize) {
+    if is_long(pattern) {
+        return find_long(text, pattern, from, window, scan);
+    }
     let window_end = char_boundary_after(text, from + window + pattern.len());
     match text[from..window_end].find(pattern) {
-        Some(i) => Ok(from + i),
-        None if window_end == text.len() => Err(text.len()),
-        None => Err(char_boundary_before(text, window_end + 1 - pattern.len()).max(from)),
+        Some(i) => (Ok(from + i), i + pattern.len()),
+        None if window_end == text.len() => (Err(text.len()), text.len() - from),
+        None => {
+            let next = char_boundary_before(text, window_end + 1 - pattern.len()).max(from);
+            (Err(next), next - from)
+        }
     }
 }
 

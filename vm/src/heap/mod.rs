@@ -18,6 +18,7 @@ mod grow;
 mod interner;
 mod list;
 mod list_work;
+mod long_pattern;
 mod long_work;
 mod map;
 mod objects;

@@ -6,8 +6,11 @@
 //! each window also reads the pattern's length past its end, so that a
 //! match across two windows is found), and stops unfinished between
 //! windows; `find` counts the characters it passes as it goes, for the
-//! index it returns. A prefix or suffix is compared a slice at a time.
+//! index it returns. A pattern longer than a slice is looked for a slice
+//! of work at a time instead (`long_pattern.rs`). A prefix or suffix is
+//! compared a slice at a time.
 
+use super::long_pattern::LongScan;
 use super::long_work::{Progress, Task, find_within};
 use super::{Heap, SLICE_BYTES};
 use crate::value::{StrKey, Value};
@@ -34,9 +37,9 @@ impl Heap {
         let task = Task::Search(text, pattern, search);
         // Bytes of the text searched (or of the pattern matched), and the
         // characters in the text before `from` (for `find`).
-        let (mut from, mut chars) = match self.work.take(|t| *t == task) {
-            Some(Progress::Searching { from, chars }) => (from, chars),
-            _ => (0, 0),
+        let (mut from, mut chars, mut scan) = match self.work.take(|t| *t == task) {
+            Some(Progress::Searching { from, chars, scan }) => (from, chars, scan),
+            _ => (0, 0, LongScan::default()),
         };
         let debt = self.concat.work_debt;
         loop {
@@ -67,26 +70,26 @@ impl Heap {
                         }
                         _ => b - a,
                     };
-                    match find_within(t, p, from, SLICE_BYTES) {
+                    let (found, work) = find_within(t, p, from, SLICE_BYTES, &mut scan);
+                    match found {
                         Ok(at) => {
                             let v = match search {
                                 Search::Contains => Value::Bool(true),
                                 _ => Value::Int((chars + counted(self, from, at)) as i64),
                             };
-                            (Some(v), at + p.len() - from)
+                            (Some(v), work)
                         }
                         Err(next) if next == t.len() => {
                             let v = match search {
                                 Search::Contains => Value::Bool(false),
                                 _ => Value::Nil,
                             };
-                            (Some(v), next - from)
+                            (Some(v), work)
                         }
                         Err(next) => {
                             chars += counted(self, from, next);
-                            let read = next - from;
                             from = next;
-                            (None, read)
+                            (None, work)
                         }
                     }
                 }
@@ -96,7 +99,9 @@ impl Heap {
                 return Ok(v);
             }
             if self.slice_done_since(debt) && self.work.may_stop() {
-                return Err(self.work.stop(task, Progress::Searching { from, chars }));
+                return Err(self
+                    .work
+                    .stop(task, Progress::Searching { from, chars, scan }));
             }
         }
     }

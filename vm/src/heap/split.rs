@@ -7,14 +7,20 @@
 //! memory. The list is a root of the collector until it is done
 //! (`LongWork::roots`): nothing else holds it yet.
 
+use super::long_pattern::LongScan;
 use super::long_work::{Building, ITEM_WORK, Progress, Source, Task, find_within};
 use super::{Heap, SLICE_BYTES, VALUE_SIZE};
 use crate::value::{ListKey, StrKey, Value};
 
 /// A split on its way.
 pub(crate) enum Splitting {
-    /// Counting separators, `at` bytes in.
-    Counting { at: usize, count: usize },
+    /// Counting separators, `at` bytes in (a long separator's place in
+    /// the search for it in `scan`).
+    Counting {
+        at: usize,
+        count: usize,
+        scan: LongScan,
+    },
     /// Filling `list`: the next piece starts at `read`, and no separator
     /// starts before `scanned`; `piece` is a piece longer than a slice
     /// being made, and where it ends.
@@ -23,6 +29,7 @@ pub(crate) enum Splitting {
         read: usize,
         scanned: usize,
         piece: Option<(usize, Box<Building>)>,
+        scan: LongScan,
     },
 }
 
@@ -60,7 +67,11 @@ impl Heap {
         let mut splitting = match self.work.take(|t| *t == task) {
             Some(Progress::Splitting(s)) => s,
             _ => match sep {
-                Some(_) => Splitting::Counting { at: 0, count: 1 },
+                Some(_) => Splitting::Counting {
+                    at: 0,
+                    count: 1,
+                    scan: LongScan::default(),
+                },
                 None => self.list_for(self.strings.get(text).map_or(0, |s| s.char_len))?,
             },
         };
@@ -91,6 +102,7 @@ impl Heap {
             read: 0,
             scanned: 0,
             piece: None,
+            scan: LongScan::default(),
         })
     }
 
@@ -103,11 +115,13 @@ impl Heap {
     ) -> Result<Option<ListKey>, String> {
         let (len, sep_len) = (self.str(text_key).len(), self.str(sep_key).len());
         match splitting {
-            Splitting::Counting { at, count } => {
-                let start = *at;
-                let mut found = 0;
-                while *at < len && *at - start + found * ITEM_WORK < SLICE_BYTES {
-                    match find_within(self.str(text_key), self.str(sep_key), *at, SLICE_BYTES) {
+            Splitting::Counting { at, count, scan } => {
+                let (mut found, mut work) = (0, 0);
+                while *at < len && work + found * ITEM_WORK < SLICE_BYTES {
+                    let (text, sep) = (self.str(text_key), self.str(sep_key));
+                    let (next, worked) = find_within(text, sep, *at, SLICE_BYTES, scan);
+                    work += worked;
+                    match next {
                         Ok(end) => {
                             found += 1;
                             *at = end + sep_len;
@@ -116,7 +130,7 @@ impl Heap {
                     }
                 }
                 *count += found;
-                self.worked_over(*at - start + found * ITEM_WORK);
+                self.worked_over(work + found * ITEM_WORK);
                 if *at >= len {
                     *splitting = self.list_for(*count)?;
                 }
@@ -127,6 +141,7 @@ impl Heap {
                 read,
                 scanned,
                 piece,
+                scan,
             } => {
                 let list = *list;
                 // A piece longer than a slice, made a slice at a time.
@@ -148,15 +163,12 @@ impl Heap {
                     }
                     (*read, *scanned) = (end + sep_len, end + sep_len);
                 }
-                let start = *scanned;
-                let mut pieces = 0;
-                while *scanned - start + pieces * ITEM_WORK < SLICE_BYTES {
-                    let end = match find_within(
-                        self.str(text_key),
-                        self.str(sep_key),
-                        *scanned,
-                        SLICE_BYTES,
-                    ) {
+                let (mut pieces, mut work) = (0, 0);
+                while work + pieces * ITEM_WORK < SLICE_BYTES {
+                    let (text, sep) = (self.str(text_key), self.str(sep_key));
+                    let (next, worked) = find_within(text, sep, *scanned, SLICE_BYTES, scan);
+                    work += worked;
+                    let end = match next {
                         Ok(end) => end,
                         Err(next) if next < len => {
                             *scanned = next;
@@ -173,12 +185,12 @@ impl Heap {
                     let key = self.intern_part(text_key, *read, end)?;
                     self.push_piece(list, key)?;
                     if end == len {
-                        self.worked_over(len - start + pieces * ITEM_WORK);
+                        self.worked_over(work + pieces * ITEM_WORK);
                         return Ok(Some(list));
                     }
                     (*read, *scanned) = (end + sep_len, end + sep_len);
                 }
-                self.worked_over(*scanned - start + pieces * ITEM_WORK);
+                self.worked_over(work + pieces * ITEM_WORK);
                 Ok(None)
             }
         }
