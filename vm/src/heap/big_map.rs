@@ -45,7 +45,7 @@ pub(crate) const BIG_ENTRY_SIZE: usize = std::mem::size_of::<(Key, Value)>();
 /// Bytes of work a removal counts as for each entry it moves (and index
 /// slot it updates: a hash probe, often a cache miss), and for each later
 /// chunk whose start it updates.
-const MOVED_ENTRY_WORK: usize = 256;
+const MOVED_ENTRY_WORK: usize = 1024;
 const CHUNK_START_WORK: usize = 8;
 
 /// The work an insertion counts as while the index moves to a new table.
