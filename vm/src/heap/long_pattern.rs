@@ -238,6 +238,36 @@ mod tests {
         }
     }
 
+    /// Texts and patterns of a few letters, at random, where matches and
+    /// near misses are common.
+    #[test]
+    fn agrees_with_the_standard_search_on_random_texts() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut random = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let letters = ["a", "b", "é"];
+        let mut word = |longest: usize| -> String {
+            let len = 1 + random(longest);
+            (0..len).map(|_| letters[random(3)]).collect()
+        };
+        for _ in 0..2_000 {
+            let text = word(300);
+            let pattern = word(6);
+            let expected = text.find(&pattern);
+            for budget in [1, 9, 40, 10_000] {
+                assert_eq!(
+                    search(&text, &pattern, 0, budget).0,
+                    expected,
+                    "{text} {pattern}"
+                );
+            }
+        }
+    }
+
     #[test]
     fn a_periodic_text_is_searched_in_linear_time() {
         let text = "a".repeat(200_000);
