@@ -204,8 +204,12 @@ fn run_metered(
     {
         return RunResult::Error(error_with_stack(&core.heap, fiber, message));
     }
+    // One handle on the native table for the whole run (natives cannot be
+    // registered while a script runs): a clone for the call's start and
+    // another for its loop were a tenth of a short call's cost (`perf`,
+    // the `plugin` bench's movers: the reference count's atomic updates).
+    let natives = core.natives.clone();
     if let Some(nargs) = fiber.pending.take() {
-        let natives = core.natives.clone();
         loop {
             match call_value(
                 core,
@@ -235,7 +239,7 @@ fn run_metered(
             }
         }
     }
-    match execute(core, call, fiber, meter, host) {
+    match execute(core, natives, call, fiber, meter, host) {
         Ok(Exit::Done(v)) => RunResult::Done(v),
         Ok(Exit::Suspended) => RunResult::Suspended,
         Ok(Exit::Stopped(reason)) => {
@@ -516,6 +520,7 @@ fn modulo(core: &mut Core, a: Value, b: Value) -> Result<Value, String> {
 /// spent, the script yields, or an error is raised.
 fn execute(
     core: &mut Core,
+    natives: Natives,
     call: CallId,
     fiber: &mut Fiber,
     meter: &mut Meter,
@@ -525,9 +530,9 @@ fn execute(
     // The debug loop only while the debugger needs it: the plain one has
     // no check per instruction.
     let result = if core.debug.active(call) {
-        execute_loop::<true>(core, call, fiber, meter, &mut fuel, host)
+        execute_loop::<true>(core, natives, call, fiber, meter, &mut fuel, host)
     } else {
-        execute_loop::<false>(core, call, fiber, meter, &mut fuel, host)
+        execute_loop::<false>(core, natives, call, fiber, meter, &mut fuel, host)
     };
     meter.fuel = fuel;
     // The call may have written module variables. Host code can run a
@@ -541,15 +546,13 @@ fn execute(
 
 fn execute_loop<const DEBUG: bool>(
     core: &mut Core,
+    natives: Natives,
     call: CallId,
     fiber: &mut Fiber,
     meter: &mut Meter,
     fuel_slot: &mut i64,
     mut host: Option<&mut (dyn Any + Send)>,
 ) -> Result<Exit, String> {
-    // One handle on the native table for the whole run (natives cannot be
-    // registered while a script runs).
-    let natives = core.natives.clone();
     // The debug loop asks the debugger only when the call enters a line
     // (`debug::DebugState::check`): where it was last asked.
     let mut debug_spot = if DEBUG {

@@ -51,7 +51,7 @@ pub(super) fn sync_instances(
             .collect()
     };
     for entity in gone {
-        if let Some(record) = runtime.entities.remove(&entity) {
+        if let Some(record) = runtime.forget_entity(entity) {
             for slot in record.slots {
                 retire(runtime, entity, slot);
             }
@@ -85,7 +85,7 @@ fn rebuild(
     restart: bool,
     wanted: Option<Vec<(AssetId<ScriptAsset>, String)>>,
 ) {
-    let mut record = runtime.entities.remove(&entity).unwrap_or_default();
+    let mut record = runtime.forget_entity(entity).unwrap_or_default();
     let mut old: Vec<Option<Slot>> = record.slots.drain(..).map(Some).collect();
     if restart {
         for slot in old.iter_mut().filter_map(Option::take) {
@@ -107,6 +107,9 @@ fn rebuild(
     }
     for slot in old.into_iter().flatten() {
         retire(runtime, entity, slot);
+    }
+    if record.slots.iter().any(|s| s.instance.is_none()) {
+        runtime.unready.insert(entity);
     }
     runtime.entities.insert(entity, record);
 }
@@ -137,7 +140,7 @@ pub(super) fn retire(runtime: &mut ScriptRuntime, entity: Entity, slot: Slot) {
 
 /// Retires every instance of an entity and forgets it.
 pub(super) fn retire_entity(runtime: &mut ScriptRuntime, entity: Entity) {
-    if let Some(record) = runtime.entities.remove(&entity) {
+    if let Some(record) = runtime.forget_entity(entity) {
         for slot in record.slots {
             retire(runtime, entity, slot);
         }
@@ -151,15 +154,23 @@ fn instantiate_compiled(runtime: &mut ScriptRuntime, errors: &mut Vec<ScriptErro
         entities,
         compiled,
         load_failures,
+        unready,
         ..
     } = runtime;
     let mut new = Vec::new();
-    for (&entity, record) in entities.iter_mut() {
+    unready.retain(|entity| {
+        entities
+            .get(entity)
+            .is_some_and(|r| r.slots.iter().any(|s| s.instance.is_none()))
+    });
+    for &entity in unready.iter() {
+        let Some(record) = entities.get_mut(&entity) else {
+            continue;
+        };
         // A script starts only after the ones listed before it, so that
         // their top levels and `on_start` run in the order given.
         let mut earlier_ready = true;
         for (i, slot) in record.slots.iter_mut().enumerate() {
-            // First: every frame walks every slot, and most have theirs.
             if slot.instance.is_some() {
                 continue;
             }
@@ -176,6 +187,9 @@ fn instantiate_compiled(runtime: &mut ScriptRuntime, errors: &mut Vec<ScriptErro
                 errors.push(complaint(Some(entity), &slot.path, why.clone()));
             }
         }
+    }
+    if !new.is_empty() {
+        runtime.instances_changed();
     }
     for (entity, i) in new {
         let asset = runtime.entities[&entity].slots[i].asset;
