@@ -169,6 +169,19 @@ impl Generator<'_, '_> {
             10
         };
         match self.choices.pick(kinds) {
+            0 if self.choices.pick(4) == 0 => {
+                // Unpacking: one to three names, of any value (most are
+                // not lists of that length, and fail).
+                let names: Vec<String> = (0..1 + self.choices.pick(3))
+                    .map(|_| self.fresh("u"))
+                    .collect();
+                self.out.push_str(&format!("let [{}] = ", names.join(", ")));
+                self.expression(0);
+                self.out.push_str(";\n");
+                for name in names {
+                    self.declare(name);
+                }
+            }
             0 => {
                 let name = self.fresh("v");
                 self.out.push_str(&format!("let {name} = "));

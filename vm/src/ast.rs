@@ -203,6 +203,7 @@ impl<'a> Stmt<'a> {
         let e = |e: &Expr| e.height;
         let below = match &kind {
             StmtKind::Let { init, .. } => init.map_or(0, e),
+            StmtKind::LetList { init, .. } => e(init),
             StmtKind::Fn(decl) => decl.height,
             StmtKind::Assign { target, value, .. } => e(target).max(e(value)),
             StmtKind::Expr(x) => e(x),
@@ -240,6 +241,11 @@ pub enum StmtKind<'a> {
         name: Name<'a>,
         decl: DeclId,
         init: Option<&'a Expr<'a>>,
+    },
+    /// `let [a, b] = init;`: one new variable per item of a list.
+    LetList {
+        names: &'a [(Name<'a>, DeclId)],
+        init: &'a Expr<'a>,
     },
     Fn(&'a FuncDecl<'a>),
     Assign {

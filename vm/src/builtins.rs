@@ -21,6 +21,7 @@ pub(crate) const FUNCTIONS: &[(&str, Arity, Builtin)] = &[
     ("values", Arity::Exactly(1), values),
     ("has", Arity::Exactly(2), has),
     ("remove", Arity::Exactly(2), remove),
+    (UNPACK, Arity::Exactly(2), unpack_list),
     ("error", Arity::Exactly(1), error),
     ("assert", Arity::Between(1, 2), assert),
     ("abs", Arity::Exactly(1), abs),
@@ -271,6 +272,45 @@ fn remove(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     let key = Key::from_value(args[1]).map_err(NativeError)?;
     ctx.core.heap.maps.get(m).ok_or_else(stale)?;
     Ok(ctx.core.heap.map_remove(m, key).unwrap_or(Value::Nil))
+}
+
+/// The built-in that checks the value of `let [a, b] = value;`, by a name
+/// no script can write.
+pub(crate) const UNPACK: &str = "unpack list";
+
+/// `value`, if it is a list of exactly `count` items (the names it is
+/// unpacked into); else the error a script sees.
+fn unpack_list(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+    let Value::Int(count) = args[1] else {
+        return Err(NativeError(
+            "internal error: unpacking without a count".into(),
+        ));
+    };
+    let names = if count == 1 { "name" } else { "names" };
+    match args[0] {
+        Value::List(l) => {
+            let len = ctx.core.heap.lists.get(l).ok_or_else(stale)?.len();
+            if len as i64 == count {
+                Ok(args[0])
+            } else {
+                let items = if len == 1 { "item" } else { "items" };
+                Err(NativeError(format!(
+                    "cannot unpack a list of {len} {items} into {count} {names}"
+                )))
+            }
+        }
+        other => {
+            let what = other.type_name();
+            let article = if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+                "an"
+            } else {
+                "a"
+            };
+            Err(NativeError(format!(
+                "cannot unpack {article} {what} into {count} {names}: only a list unpacks"
+            )))
+        }
+    }
 }
 
 fn error(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {

@@ -357,6 +357,32 @@ impl<'a> Parser<'a> {
 
     // ---- statements ----
 
+    /// `let [a, b, c] = init;`
+    fn let_list(&mut self) -> PResult<StmtKind<'a>> {
+        self.advance();
+        self.advance();
+        let mut names = ArenaVec::new_in(self.arena);
+        loop {
+            let pos = self.here();
+            let name = self.ident("a variable name in 'let [...]'")?;
+            if names.iter().any(|&(n, _)| n == name) {
+                return Err(self.error_at(pos, format!("'{name}' is named twice in 'let [...]'")));
+            }
+            names.push((name, self.new_decl()));
+            if !self.eat(&Tok::Comma) || self.peek() == &Tok::RBracket {
+                break;
+            }
+        }
+        self.expect(Tok::RBracket, "']' after the names")?;
+        self.expect(Tok::Assign, "'=' after 'let [...]' (the list to unpack)")?;
+        let init = self.expression_in_arena()?;
+        self.expect(Tok::Semi, "';' after the declaration")?;
+        Ok(StmtKind::LetList {
+            names: names.into_bump_slice(),
+            init,
+        })
+    }
+
     fn block(&mut self) -> PResult<&'a [Stmt<'a>]> {
         self.expect(Tok::LBrace, "'{'")?;
         self.enter()?;
@@ -379,7 +405,9 @@ impl<'a> Parser<'a> {
     fn statement(&mut self) -> PResult<Stmt<'a>> {
         let pos = self.here();
         let named_fn = self.peek() == &Tok::Fn && matches!(self.peek_at_next(), Tok::Ident(_));
+        let let_list = self.peek() == &Tok::Let && self.peek_at_next() == &Tok::LBracket;
         let kind = match self.peek() {
+            Tok::Let if let_list => self.let_list()?,
             Tok::Let => {
                 self.advance();
                 let name = self.ident("a variable name after 'let'")?;

@@ -99,6 +99,14 @@ impl<'a> Resolver<'a> {
                     self.declare(name, *decl);
                 }
             }
+            StmtKind::LetList { names, init } => {
+                self.expr(init);
+                if !module_level {
+                    for (name, decl) in names.iter() {
+                        self.declare(name, *decl);
+                    }
+                }
+            }
             StmtKind::Fn(f) => self.function(f),
             StmtKind::Assign { target, value, .. } => {
                 self.expr(target);

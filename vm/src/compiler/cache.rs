@@ -251,6 +251,7 @@ fn stmts_reads(stmts: &[Stmt], out: &mut impl FnMut(&str)) {
     for s in stmts {
         match &s.kind {
             StmtKind::Let { init, .. } => init.iter().for_each(|e| value_reads(e, out)),
+            StmtKind::LetList { init, .. } => value_reads(init, out),
             StmtKind::Fn(_) | StmtKind::Break | StmtKind::Continue | StmtKind::Yield => {}
             StmtKind::Assign { target, op, value } => {
                 match &target.kind {

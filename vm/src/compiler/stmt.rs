@@ -4,7 +4,8 @@ use std::sync::Arc;
 
 use super::expr::arith_op;
 use super::{Compiler, LoopCtx, Place};
-use crate::ast::{BinOp, Expr, ExprKind, FuncDecl, Param, Stmt, StmtKind};
+use crate::ast::{BinOp, DeclId, Expr, ExprKind, FuncDecl, Name, Param, Stmt, StmtKind};
+use crate::builtins::UNPACK;
 use crate::bytecode::{Op, Reg};
 use crate::error::CompileError;
 
@@ -15,16 +16,19 @@ impl Compiler<'_, '_> {
     /// functions created before the first statement runs, then the
     /// statements in order.
     pub(super) fn module(&mut self, body: &[Stmt], tail: Option<&Expr>) -> CResult<()> {
-        for s in body {
-            let name = match &s.kind {
-                StmtKind::Let { name, .. } => name,
-                StmtKind::Fn(f) => f.name.as_ref().expect("named"),
-                _ => continue,
-            };
-            if !self.module_index.contains_key(&**name) {
+        let declared = body.iter().flat_map(|s| -> Vec<&str> {
+            match &s.kind {
+                StmtKind::Let { name, .. } => vec![name],
+                StmtKind::LetList { names, .. } => names.iter().map(|&(n, _)| n).collect(),
+                StmtKind::Fn(f) => vec![f.name.expect("named")],
+                _ => Vec::new(),
+            }
+        });
+        for name in declared {
+            if !self.module_index.contains_key(name) {
                 let slot = self.module_vars.len().min(u16::MAX as usize) as u16;
-                self.module_index.insert(String::from(&**name), slot);
-                self.module_vars.push(String::from(&**name));
+                self.module_index.insert(String::from(name), slot);
+                self.module_vars.push(String::from(name));
                 self.module_visible.push(false);
             }
         }
@@ -117,6 +121,89 @@ impl Compiler<'_, '_> {
         Ok(())
     }
 
+    /// `let [a, b] = init;`: the values in one register per name, then
+    /// the names bound to them. A list written out with as many items is
+    /// never made: its items go straight to the registers. Any other value
+    /// is checked by the built-in `unpack list` (a list of exactly that
+    /// many items, else an error naming what it is) and read an item at a
+    /// time.
+    fn let_list(
+        &mut self,
+        names: &[(Name, DeclId)],
+        init: &Expr,
+        module_level: bool,
+    ) -> CResult<()> {
+        let top = self.f().free_reg;
+        let regs = (0..names.len())
+            .map(|_| self.alloc_reg())
+            .collect::<CResult<Vec<Reg>>>()?;
+        match &init.kind {
+            ExprKind::List(items) if items.len() == names.len() => {
+                for (item, &r) in items.iter().zip(&regs) {
+                    self.expr_to(item, r)?;
+                }
+            }
+            ExprKind::List(items) => {
+                return Err(self.error(
+                    init.pos,
+                    format!(
+                        "cannot unpack a list of {} items into {} names",
+                        items.len(),
+                        names.len()
+                    ),
+                ));
+            }
+            _ => {
+                let Some(unpack) = (self.env.globals)(UNPACK) else {
+                    return Err(self.error(init.pos, "internal error: no list unpacking"));
+                };
+                let base = self.alloc_reg()?;
+                self.emit(Op::GetGlobal {
+                    dst: base,
+                    idx: unpack,
+                });
+                let list = self.alloc_reg()?;
+                self.expr_to(init, list)?;
+                let count = self.alloc_reg()?;
+                self.emit(Op::LoadInt {
+                    dst: count,
+                    value: names.len() as i32,
+                });
+                self.pos = init.pos;
+                self.emit(Op::Call { base, nargs: 2 });
+                for (i, &r) in regs.iter().enumerate() {
+                    self.emit(Op::LoadInt {
+                        dst: count,
+                        value: i as i32,
+                    });
+                    self.emit(Op::GetIndex {
+                        dst: r,
+                        obj: base,
+                        key: count,
+                    });
+                }
+            }
+        }
+        if module_level {
+            for (&(name, _), &r) in names.iter().zip(&regs) {
+                let slot = self.module_slot(name);
+                self.emit(Op::SetModule { slot, src: r });
+                self.module_visible[slot as usize] = true;
+            }
+            self.f().free_reg = top;
+        } else {
+            self.f().free_reg = top + names.len() as u16;
+            for (&(name, decl), &r) in names.iter().zip(&regs) {
+                let captured = self.is_captured(decl);
+                if captured {
+                    self.emit(Op::NewCell { reg: r });
+                }
+                self.declare_local(name, Some(decl), r, captured);
+            }
+        }
+        Ok(())
+    }
+
     fn statement(&mut self, s: &Stmt, module_level: bool) -> CResult<()> {
         self.pos = s.pos;
         let top = self.f().free_reg;
@@ -141,6 +228,7 @@ impl Compiler<'_, '_> {
                 }
                 return Ok(());
             }
+            StmtKind::LetList { names, init } => return self.let_list(names, init, module_level),
             // Module functions are created before the first statement.
             StmtKind::Fn(_) if module_level => {}
             StmtKind::Fn(f) => self.local_function(f)?,
