@@ -89,26 +89,28 @@ fn last_frame(events: &[ProfileEvent]) -> Vec<String> {
     lines
 }
 
+/// Runs frames, recording what the plugin reports, until the last whole
+/// frame recorded has a zone per instance's `plan path` region (the three
+/// scripts load in the background): that frame, as `last_frame` shows it.
 #[cfg(not(feature = "tracy"))]
-fn main() {
-    let mut app = app();
-    let recording = record(&mut app);
+fn a_frame_of_all_three(app: &mut App) -> Vec<String> {
+    let recording = record(app);
     let mut events = Vec::new();
     for _ in 0..2_000 {
         app.update();
         events.extend(recording.take());
-        if events
-            .iter()
-            .any(|e| matches!(e, ProfileEvent::ZoneBegin { name, .. } if name == "plan path"))
-        {
-            app.update();
-            events.extend(recording.take());
-            break;
+        let frame = last_frame(&events);
+        if frame.iter().filter(|l| l.trim() == "plan path").count() == 3 {
+            return frame;
         }
-        // The scripts load in the background.
         std::thread::sleep(Duration::from_millis(1));
     }
-    for line in last_frame(&events) {
+    panic!("never a frame of all three scripts");
+}
+
+#[cfg(not(feature = "tracy"))]
+fn main() {
+    for line in a_frame_of_all_three(&mut app()) {
         println!("{line}");
     }
 }
@@ -127,23 +129,7 @@ fn main() {
 #[cfg(not(feature = "tracy"))]
 #[test]
 fn a_frame_has_a_zone_per_call_and_per_region() {
-    let mut app = app();
-    let recording = record(&mut app);
-    let mut events = Vec::new();
-    for _ in 0..2_000 {
-        app.update();
-        events.extend(recording.take());
-        if last_frame(&events)
-            .iter()
-            .filter(|l| l.trim() == "plan path")
-            .count()
-            == 3
-        {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
-    let frame = last_frame(&events);
+    let frame = a_frame_of_all_three(&mut app());
     let calls: Vec<_> = frame
         .iter()
         .filter(|l| l.trim_start().starts_with("ark call on_update"))
