@@ -573,7 +573,10 @@ fn rebuilt(
             }
             let total = (text.len() as u64).saturating_mul(n as u64);
             let total = usize::try_from(total).unwrap_or(usize::MAX);
-            (total, Rebuild::Repeat(n as usize))
+            // Copies of nothing are nothing: `"".repeat(n)` made `n` empty
+            // copies in one go, however large `n` (found by fuzzing).
+            let copies = if text.is_empty() { 0 } else { n as usize };
+            (total, Rebuild::Repeat(copies))
         }
     };
     // A case change's bound may exceed the limit where the result does

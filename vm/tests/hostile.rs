@@ -443,3 +443,32 @@ fn a_call_over_the_limit_with_garbage_goes_on_after_waiting() {
     assert!(vm.gc_report().forced_collections > 0, "{}", vm.gc_report());
     assert!(after_limit > 0);
 }
+
+/// Found by the `programs` fuzz target: `"".repeat(n)` made `n` empty
+/// copies in one native call, charged nothing, and with `n` near 2^63 one
+/// resume ran for as long as the fuzzer let it (16 minutes). Run on a
+/// thread so that a return of the hang fails the test instead of hanging
+/// the suite.
+#[test]
+fn repeating_an_empty_string_any_number_of_times_ends_at_once() {
+    let (done, result) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut vm = Vm::new();
+        let game = vm
+            .load(
+                "repeat.ark",
+                "fn f() { return [len(\"\".repeat(9223372036854775807)), \"\".repeat(0), \"ab\".repeat(0), len(\"\".repeat(70000))]; }",
+            )
+            .unwrap();
+        let call = vm.start_call(game, "f", &[]).unwrap();
+        let shown = match vm.resume(call, Budget::Instructions(1_000)) {
+            RunResult::Done(v) => vm.display(v),
+            other => format!("{other:?}"),
+        };
+        let _ = done.send(shown);
+    });
+    let shown = result
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the call never returned");
+    assert_eq!(shown, "[0, \"\", \"\", 0]");
+}
