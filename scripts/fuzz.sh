@@ -18,6 +18,8 @@ if [ ${#targets[@]} -eq 0 ]; then
 fi
 for target in "${targets[@]}"; do
     echo "== $target: ${seconds}s"
-    cargo fuzz run -O "$target" -- -max_total_time="$seconds" -print_final_stats=1 2>&1 |
-        grep -E -A 8 "^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|thread '.*' .*panicked)" || true
+    # A run of one input past a minute is a hang (libFuzzer's default waits
+    # twenty): every target's inputs run in milliseconds.
+    cargo fuzz run -O "$target" -- -max_total_time="$seconds" -timeout=60 -print_final_stats=1 2>&1 |
+        grep -E -A 8 "^(stat::number_of_executed_units|stat::peak_rss_mb|==[0-9]+==|SUMMARY|artifact_prefix|Test unit written|thread '.*' .*panicked|ALARM)" || true
 done
