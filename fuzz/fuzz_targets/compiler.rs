@@ -10,10 +10,7 @@ fuzz_target!(|data: &[u8]| {
             Ok(module) => {
                 let _ = vm.disassemble(&module);
             }
-            Err(e) => assert!(
-                !e.message.contains("internal compiler error"),
-                "{e}"
-            ),
+            Err(e) => assert!(!e.message.contains("internal compiler error"), "{e}"),
         }
     }
 });
