@@ -301,7 +301,7 @@ impl BigMap {
     /// its value, and the bytes of work it counts as.
     pub(super) fn shift_remove(&mut self, key: &Key) -> Option<(usize, Value, usize)> {
         let slot = self.find(key)?;
-        self.index.remove(self.hash(key), |s| s == slot);
+        self.index.remove_shrinking(self.hash(key), |s| s == slot);
         let (id, offset) = unplace(slot);
         let rank = self.rank[id] as usize;
         let position = self.starts[rank] + offset;
@@ -318,10 +318,17 @@ impl BigMap {
         }
         let moved = self.chunks[id].len() - offset + self.rebalance(rank);
         let chunks_after = self.order.len().saturating_sub(rank);
+        // Slots moving to a smaller index land on its pages at random, as
+        // an insertion's do while the index grows.
+        let resizing = if self.index.resizing() {
+            RESIZING_INSERT_WORK
+        } else {
+            0
+        };
         Some((
             position,
             v,
-            moved * MOVED_ENTRY_WORK + chunks_after * CHUNK_START_WORK,
+            moved * MOVED_ENTRY_WORK + chunks_after * CHUNK_START_WORK + resizing,
         ))
     }
 
@@ -628,5 +635,20 @@ mod tests {
         }
         assert!(map.buffers <= 7, "{} chunks", map.buffers);
         check(&map, &(195_000..200_000).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_index_emptied_by_removals_shrinks() {
+        let mut map = BigMap::from_entries((0..200_000).map(int), 200_000);
+        let full = map.index.bytes();
+        for i in 0..198_000 {
+            map.shift_remove(&Key::Int(i));
+        }
+        assert!(
+            map.index.bytes() < full / 8,
+            "{} of {full}",
+            map.index.bytes()
+        );
+        check(&map, &(198_000..200_000).collect::<Vec<_>>());
     }
 }

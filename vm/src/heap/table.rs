@@ -29,6 +29,9 @@ const MIN_LIVE: (usize, usize) = (1, 16);
 /// A new table is sized so that this fraction of it holds the entries.
 const FILL_AFTER_RESIZE: (usize, usize) = (3, 8);
 pub(super) const MIN_SLOTS: usize = 64;
+/// Steps of a move to a new table each removal takes in a table that
+/// only loses entries (`remove_shrinking`).
+const SHRINK_PACE: usize = 4;
 /// The old table is given back in pieces of this many slots.
 pub(super) const GIVE_BACK_SLOTS: usize = 1 << 16;
 
@@ -203,6 +206,22 @@ impl<const N: usize> ResizingTable<N> {
         match self.current.find(hash, &mut eq) {
             Some(i) => Some(self.current.slots[i]),
             None => Some(self.old.slots[self.old.find(hash, eq)?]),
+        }
+    }
+
+    /// `remove`, for a table that may only lose entries for a long time
+    /// (a big map emptied by removals): the move to a new table goes on a
+    /// few slots per removal too, and a table mostly empty starts moving
+    /// to a smaller one, so that its slots are given back as they empty.
+    pub(super) fn remove_shrinking(&mut self, hash: u32, eq: impl FnMut(Slot<N>) -> bool) {
+        self.remove(hash, eq);
+        // Paced for insertions, a move that only removals drive would
+        // end long after the entries it moves are gone.
+        for _ in 0..SHRINK_PACE {
+            self.move_some();
+        }
+        if !self.resizing() && self.current.mostly_empty() {
+            self.start_resize();
         }
     }
 
