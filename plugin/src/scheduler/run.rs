@@ -73,13 +73,17 @@ pub(super) fn run_frame(
     };
     // Turns go round from `start`; `stopped_at` counts the turns taken.
     let turns = order.len();
+    let nth = |turn: usize| {
+        let i = start + turn;
+        order[if i >= turns { i - turns } else { i }]
+    };
     let mut stopped_at = None;
     for turn in 0..turns {
         if frame.meter.exhausted(runtime.vm_mut()) {
             stopped_at = Some(turn);
             break;
         }
-        let (entity, slot) = order[(start + turn) % turns];
+        let (entity, slot) = nth(turn);
         if runtime.dying.contains(&entity) {
             continue;
         }
@@ -91,7 +95,7 @@ pub(super) fn run_frame(
         take_turn(world, runtime, entity, slot, &mut frame);
         take_despawns(world, runtime);
     }
-    runtime.cursor = stopped_at.map(|turn| order[(start + turn) % turns]);
+    runtime.cursor = stopped_at.map(nth);
     frame.stats.waiting = stopped_at.map_or(0, |turn| turns - turn);
     // What the frame's scripts despawned goes this frame, budget allowing.
     if !halted {
@@ -148,7 +152,7 @@ pub(super) fn run_frame(
         }
     } else if let Some(taken) = stopped_at {
         for turn in taken..turns {
-            let (entity, slot) = order[(start + turn) % turns];
+            let (entity, slot) = nth(turn);
             if let Some(inst) = runtime
                 .entities
                 .get(&entity)
