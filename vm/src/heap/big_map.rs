@@ -559,13 +559,7 @@ mod tests {
     /// Removals and insertions at random, against a list of the keys.
     #[test]
     fn random_removals_and_insertions_keep_the_order() {
-        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
-        let mut random = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut random = super::super::test_random(0x2545_f491_4f6c_dd1d_u64);
         let mut map = BigMap::from_entries((0..8_000).map(int), 8_000);
         let mut expected: Vec<i64> = (0..8_000).collect();
         let mut next = 8_000;

@@ -242,13 +242,7 @@ mod tests {
     /// near misses are common.
     #[test]
     fn agrees_with_the_standard_search_on_random_texts() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15_u64;
-        let mut random = move |n: usize| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % n as u64) as usize
-        };
+        let mut random = super::super::test_random(0x9e37_79b9_7f4a_7c15_u64);
         let letters = ["a", "b", "é"];
         let mut word = |longest: usize| -> String {
             let len = 1 + random(longest);

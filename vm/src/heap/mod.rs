@@ -502,6 +502,18 @@ impl Heap {
     }
 }
 
+/// Numbers below `n`, reproducible from `seed` (xorshift64), for the
+/// tests that drive a structure with random operations.
+#[cfg(test)]
+pub(crate) fn test_random(mut seed: u64) -> impl FnMut(usize) -> usize {
+    move |n| {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        (seed % n as u64) as usize
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{Heap, StrKey, same_text};
