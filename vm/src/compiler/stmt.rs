@@ -164,44 +164,53 @@ impl Compiler<'_, '_> {
                 });
                 let list = self.alloc_reg()?;
                 self.expr_to(init, list)?;
-                let count = self.alloc_reg()?;
+                // The count of names, then each item's index.
+                let int = self.alloc_reg()?;
                 self.emit(Op::LoadInt {
-                    dst: count,
+                    dst: int,
                     value: names.len() as i32,
                 });
                 self.pos = init.pos;
                 self.emit(Op::Call { base, nargs: 2 });
                 for (i, &r) in regs.iter().enumerate() {
                     self.emit(Op::LoadInt {
-                        dst: count,
+                        dst: int,
                         value: i as i32,
                     });
                     self.emit(Op::GetIndex {
                         dst: r,
                         obj: base,
-                        key: count,
+                        key: int,
                     });
                 }
             }
         }
+        // The locals keep their registers; the temporaries above go.
+        self.f().free_reg = top + names.len() as u16;
+        for (&(name, decl), &r) in names.iter().zip(&regs) {
+            self.bind_let(name, decl, r, module_level);
+        }
         if module_level {
-            for (&(name, _), &r) in names.iter().zip(&regs) {
-                let slot = self.module_slot(name);
-                self.emit(Op::SetModule { slot, src: r });
-                self.module_visible[slot as usize] = true;
-            }
             self.f().free_reg = top;
-        } else {
-            self.f().free_reg = top + names.len() as u16;
-            for (&(name, decl), &r) in names.iter().zip(&regs) {
-                let captured = self.is_captured(decl);
-                if captured {
-                    self.emit(Op::NewCell { reg: r });
-                }
-                self.declare_local(name, Some(decl), r, captured);
-            }
         }
         Ok(())
+    }
+
+    /// Binds a `let`'s name to the value in register `r`: the module
+    /// variable of that name at the top level, else a new local living in
+    /// `r` (in a cell, if a closure captures it).
+    fn bind_let(&mut self, name: &str, decl: DeclId, r: Reg, module_level: bool) {
+        if module_level {
+            let slot = self.module_slot(name);
+            self.emit(Op::SetModule { slot, src: r });
+            self.module_visible[slot as usize] = true;
+        } else {
+            let captured = self.is_captured(decl);
+            if captured {
+                self.emit(Op::NewCell { reg: r });
+            }
+            self.declare_local(name, Some(decl), r, captured);
+        }
     }
 
     fn statement(&mut self, s: &Stmt, module_level: bool) -> CResult<()> {
@@ -209,22 +218,12 @@ impl Compiler<'_, '_> {
         let top = self.f().free_reg;
         match &s.kind {
             StmtKind::Let { name, decl, init } => {
+                let r = self.alloc_reg()?;
+                self.init_value(*init, r)?;
+                self.pos = s.pos;
+                self.bind_let(name, *decl, r, module_level);
                 if module_level {
-                    let slot = self.module_slot(name);
-                    let r = self.alloc_reg()?;
-                    self.init_value(*init, r)?;
-                    self.emit(Op::SetModule { slot, src: r });
-                    self.module_visible[slot as usize] = true;
                     self.f().free_reg = top;
-                } else {
-                    let r = self.alloc_reg()?;
-                    self.init_value(*init, r)?;
-                    let captured = self.is_captured(*decl);
-                    if captured {
-                        self.pos = s.pos;
-                        self.emit(Op::NewCell { reg: r });
-                    }
-                    self.declare_local(name, Some(*decl), r, captured);
                 }
                 return Ok(());
             }
