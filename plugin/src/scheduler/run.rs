@@ -327,7 +327,7 @@ fn run_turn(
             (Some(call), _) => call,
             (None, Phase::Failed) => return,
             (None, Phase::Init) => vm.start_init(inst.id),
-            (None, Phase::Start) => match start_if_defined(vm, inst, "on_start", &[]) {
+            (None, Phase::Start) => match start_if_defined(vm, inst.id, "on_start", &[]) {
                 Some(call) => call,
                 None => {
                     inst.phase = Phase::Running;
@@ -456,15 +456,16 @@ fn step_reload(
     }
 }
 
+/// Starts the instance's function `name`, if it defines one.
 fn start_if_defined(
     vm: &mut Vm,
-    inst: &ScriptInstance,
+    instance: InstanceId,
     name: &str,
     args: &[Value],
 ) -> Option<CallId> {
     // One lookup of the name, where `has_function` and then `start_call`
     // would make two.
-    start_function(vm, vm.get_var(inst.id, name)?, args)
+    start_function(vm, vm.get_var(instance, name)?, args)
 }
 
 /// Starts a call of `f` if it is a function (a module variable of that
@@ -539,9 +540,7 @@ fn run_destroys(world: &mut World, runtime: &mut ScriptRuntime, frame: &mut Fram
         let mut d = runtime.destroying.pop_front().expect("not empty");
         let vm = runtime.vm_mut();
         if d.call.is_none() && d.run {
-            d.call = vm
-                .get_var(d.id, "on_destroy")
-                .and_then(|f| start_function(vm, f, &[]));
+            d.call = start_if_defined(vm, d.id, "on_destroy", &[]);
         }
         if let Some(call) = d.call {
             let who = Who {
