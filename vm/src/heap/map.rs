@@ -429,7 +429,8 @@ impl MapObj {
     ///
     /// A big map down to [`BACK_FROM_BIG`] entries goes back to a hash
     /// table of its own, its chunks and index given back a piece at a time
-    /// (its index only shrinks as entries are added).
+    /// (above that, its index shrinks as removals empty it:
+    /// `ResizingTable::remove_shrinking`).
     pub(super) fn shrink_to(&mut self, capacity: usize, releasing: &mut Releasing) {
         match &mut self.entries {
             Entries::Hashed(m) => m.shrink_to(capacity),
