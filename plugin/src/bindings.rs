@@ -48,6 +48,8 @@ struct Place {
     /// Where it was reached from, and by what name (for errors).
     parent: u32,
     name: String,
+    /// The first places found inside it, by name (see `Places::find`).
+    children: Vec<(StrKey, u32)>,
 }
 
 impl Place {
@@ -64,9 +66,16 @@ impl Place {
 #[derive(Default)]
 struct Places {
     places: Vec<Place>,
+    /// The first components found, by name (see `Places::find`).
+    components: Vec<(StrKey, u32)>,
     /// Each place's number by its parent's and the name's key.
     by_name: HashMap<(u32, StrKey), u32>,
 }
+
+/// Places looked up by their parent's short list (a parent has a few
+/// fields that scripts name) before the map: hashing the name was 5% of a
+/// frame of 10,000 movers (`perf`, the `plugin` bench).
+const SHORT_LIST: usize = 8;
 
 impl Places {
     /// The number of the place `name` (a key of `ctx`'s heap) of `parent`
@@ -77,6 +86,13 @@ impl Places {
         parent: u32,
         name: StrKey,
     ) -> Result<u32, NativeError> {
+        let short = match parent {
+            ENTITY => &self.components,
+            _ => &self.get(parent)?.children,
+        };
+        if let Some(&(_, id)) = short.iter().find(|(key, _)| *key == name) {
+            return Ok(id);
+        }
         if let Some(&id) = self.by_name.get(&(parent, name)) {
             return Ok(id);
         }
@@ -96,6 +112,7 @@ impl Places {
                 part: is_transform.then_some(TransformPart::Whole),
                 parent,
                 name: text,
+                children: Vec::new(),
             }
         } else {
             let of = self.get(parent)?;
@@ -112,6 +129,7 @@ impl Places {
                 part: of.part.and_then(|p| p.child(&text)),
                 parent,
                 name: text,
+                children: Vec::new(),
             }
         };
         let id = u32::try_from(self.places.len())
@@ -120,6 +138,13 @@ impl Places {
             .ok_or_else(|| NativeError::new("too many component fields named by scripts"))?;
         self.places.push(place);
         self.by_name.insert((parent, name), id);
+        let short = match parent {
+            ENTITY => &mut self.components,
+            _ => &mut self.places[parent as usize].children,
+        };
+        if short.len() < SHORT_LIST {
+            short.push((name, id));
+        }
         Ok(id)
     }
 

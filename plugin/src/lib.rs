@@ -120,7 +120,6 @@ impl Plugin for ArkPlugin {
             .init_resource::<ScriptErrorPolicy>()
             .init_resource::<ScriptFrameStats>()
             .init_resource::<ScriptRuntime>()
-            .init_resource::<natives::ScriptDespawns>()
             .init_resource::<natives::ScriptSpawns>()
             .init_resource::<profiling::ScriptProfiler>()
             .add_message::<ScriptError>()

@@ -186,6 +186,8 @@ pub struct ScriptRuntime {
     pub(crate) error_log: crate::scheduler::ErrorLog,
     /// What scripts print.
     pub(crate) output: Arc<ScriptOutput>,
+    /// Whose script runs, and what it despawned (shared with the natives).
+    pub(crate) running: Arc<crate::natives::RunningScript>,
     /// Whether the scheduler times every call (for the debugger's
     /// performance window).
     pub(crate) time_calls: bool,
@@ -223,7 +225,8 @@ impl Default for ScriptRuntime {
         let sink = output.clone();
         vm.set_print(move |line| sink.print(line));
         vm.set_entity_host(Box::new(crate::bindings::EntityBindings::default()));
-        crate::natives::register(&mut vm);
+        let running = Arc::new(crate::natives::RunningScript::default());
+        crate::natives::register(&mut vm, &running);
         vm.set_entity_display(|bits| match Entity::try_from_bits(bits) {
             Some(entity) => entity.to_string(),
             None => format!("invalid {bits:#x}"),
@@ -245,6 +248,7 @@ impl Default for ScriptRuntime {
             stop_all: false,
             error_log: Default::default(),
             output,
+            running,
             time_calls: false,
             call_times: Vec::new(),
         }
@@ -266,6 +270,18 @@ impl ScriptRuntime {
             .get_mut()
             .unwrap_or_else(|poison| poison.into_inner());
         (&mut self.entities, vm)
+    }
+
+    /// The entities' scripts, those dying, and the VM, borrowed together
+    /// for a run of turns.
+    pub(crate) fn turn_parts(
+        &mut self,
+    ) -> (&mut EntityHashMap<EntityScripts>, &EntityHashSet, &mut Vm) {
+        let vm = self
+            .vm
+            .get_mut()
+            .unwrap_or_else(|poison| poison.into_inner());
+        (&mut self.entities, &self.dying, vm)
     }
 
     /// The calls the debugger stopped (a breakpoint, a step, a pause, an

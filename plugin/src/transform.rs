@@ -122,8 +122,8 @@ pub(crate) fn write(
             part.type_name()
         ))
     };
-    // Checked before the component is taken: a failed write does not mark
-    // it changed.
+    // Checked before the component is written: a failed write does not
+    // mark it changed.
     let number = value.as_f64().map(|f| f as f32);
     let vector = match value {
         Value::Vec3(v) => Some(bevy::math::Vec3::new(v.x, v.y, v.z)),
@@ -135,18 +135,15 @@ pub(crate) fn write(
         TransformPart::Axis { .. } | TransformPart::RotationAxis(_) => number.is_some(),
         TransformPart::Whole => false,
     };
-    let mut entity_mut = world
+    // `Mut` marks the component changed only when written through.
+    let mut t = world
         .get_entity_mut(entity)
-        .map_err(|_| no_entity(entity))?;
-    if !entity_mut.contains::<Transform>() {
-        return Err(no_component(entity, "Transform"));
-    }
+        .map_err(|_| no_entity(entity))?
+        .into_mut::<Transform>()
+        .ok_or_else(|| no_component(entity, "Transform"))?;
     if !ok {
         return Err(mismatch());
     }
-    let mut t = entity_mut
-        .get_mut::<Transform>()
-        .ok_or_else(|| no_component(entity, "Transform"))?;
     match part {
         TransformPart::Translation => t.translation = vector.unwrap_or_default(),
         TransformPart::Scale => t.scale = vector.unwrap_or_default(),

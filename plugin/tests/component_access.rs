@@ -236,3 +236,29 @@ struct Unreachable {
 fn a_script_component_must_reflect_component() {
     App::new().register_script_component::<Unreachable>();
 }
+
+#[test]
+fn a_failed_write_leaves_the_component_unchanged() {
+    let mut app = app();
+    let entity = spawn_posed(&mut app);
+    let changed = |app: &App| {
+        app.world()
+            .entity(entity)
+            .get_ref::<Transform>()
+            .unwrap()
+            .last_changed()
+    };
+    let before = changed(&app);
+    for case in [
+        "e.Transform.translation = 5;",
+        "e.Transform.scale.x = nil;",
+        "e.Transform.rotation = 3;",
+    ] {
+        app.world_mut().increment_change_tick();
+        assert!(run(&mut app, entity, case).is_err(), "{case}");
+        assert_eq!(changed(&app), before, "{case} marked it changed");
+    }
+    app.world_mut().increment_change_tick();
+    run(&mut app, entity, "e.Transform.translation = vec3(1, 1, 1);").unwrap();
+    assert_ne!(changed(&app), before, "a write marks it changed");
+}

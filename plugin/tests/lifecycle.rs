@@ -547,3 +547,83 @@ fn with_stop_all_one_stopped_call_halts_every_script() {
         "a script ran while another was stopped"
     );
 }
+
+/// Many instances with nothing to do but `on_update` run in one batch: each
+/// call still runs as its own entity, and a failure, a yield or a despawn
+/// in the middle of the batch touches only its own instance.
+#[test]
+fn updates_run_together_still_run_each_as_its_own_entity() {
+    const MEMBER: &str = "let n = 0;
+        fn on_update(dt) {
+            n += 1;
+            let i = int(self.Transform.translation.x);
+            if i == 3 and n == 2 { let boom = nil + 1; }
+            if i == 5 and n == 2 { yield; report(\"resumed 5\"); }
+            if i == 7 and n == 2 { report(\"kill\", despawn(find(\"member-9\"))); }
+            send(\"tick\", [i, n]);
+        }
+        fn on_destroy() { report(\"destroyed\", int(self.Transform.translation.x)); }";
+    let mut s = scene_with(WORK, &[("member.ark", MEMBER)], |app| {
+        app.register_type::<Transform>();
+    });
+    // Numbered in the order of their turns (entity order).
+    let mut members: Vec<Entity> = (0..12).map(|_| s.spawn(())).collect();
+    members.sort();
+    for (i, &member) in members.iter().enumerate() {
+        s.app.world_mut().entity_mut(member).insert((
+            Name::new(format!("member-{i}")),
+            Transform::from_xyz(i as f32, 0.0, 0.0),
+            Script::new("member.ark"),
+        ));
+    }
+    for _ in 0..1000 {
+        s.frame();
+        if !s.events.is_empty() || !s.errors.is_empty() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+    // Frame 1 ran every member once; frame 2 is the eventful one.
+    s.events.clear();
+    s.frame();
+    let ticks = |s: &Scene| -> Vec<(Option<Entity>, String)> {
+        s.events
+            .iter()
+            .filter(|e| e.name == "tick")
+            .map(|e| (e.sender, format!("{:?}", e.data)))
+            .collect()
+    };
+    let frame2 = ticks(&s);
+    // Each tick names its sender, whose position is its first number.
+    for (sender, data) in &frame2 {
+        let i = members.iter().position(|m| Some(*m) == *sender).unwrap();
+        assert!(
+            data.starts_with(&format!("List([Int({i}), Int(2)")),
+            "{data}"
+        );
+    }
+    let senders: Vec<usize> = frame2
+        .iter()
+        .map(|(e, _)| members.iter().position(|m| Some(*m) == *e).unwrap())
+        .collect();
+    // 3 failed, 5 waits in its yield, 9 was despawned by 7 before its turn.
+    assert_eq!(senders, [0, 1, 2, 4, 6, 7, 8, 10, 11]);
+    assert_eq!(s.errors.len(), 1, "{:?}", s.errors);
+    assert_eq!(s.errors[0].entity, Some(members[3]));
+    assert_eq!(s.lines("kill"), ["kill true"]);
+    assert_eq!(s.lines("destroyed"), ["destroyed 9"]);
+    // 5 goes on from its yield in the next frame (and then updates), and 3
+    // has stopped.
+    s.events.clear();
+    s.frame();
+    assert_eq!(s.lines("resumed"), ["resumed 5"]);
+    let frame3: Vec<usize> = ticks(&s)
+        .iter()
+        .map(|(e, _)| members.iter().position(|m| Some(*m) == *e).unwrap())
+        .collect();
+    assert_eq!(frame3, [0, 1, 2, 4, 5, 5, 6, 7, 8, 10, 11]);
+    let stats = s.app.world().resource::<ScriptFrameStats>().clone();
+    assert_eq!((stats.failed, stats.suspended), (1, 0));
+    assert_eq!(stats.instances_run, 11, "calls run");
+}

@@ -5,44 +5,56 @@ use crate::native::{Arity, NativeCtx, NativeError, NativeResult};
 use crate::ops;
 use crate::printer::Walk;
 use crate::value::{StrKey, Value, Vec3};
+use Builtin::{Native, Pure};
 
-type Builtin = fn(&mut NativeCtx<'_>, &[Value]) -> NativeResult;
+/// A built-in's implementation.
+#[derive(Clone, Copy)]
+pub(crate) enum Builtin {
+    /// Reaches the VM (the heap, the budget, the print sink).
+    Native(fn(&mut NativeCtx<'_>, &[Value]) -> NativeResult),
+    /// Reads only its arguments (`sin`, `vec3`): the interpreter calls it
+    /// in place (`NativeFn::pure`).
+    Pure(PureFn),
+}
+
+/// A function of its arguments alone.
+pub(crate) type PureFn = fn(&[Value]) -> NativeResult;
 
 /// Every built-in function: name, arity, implementation.
 pub(crate) const FUNCTIONS: &[(&str, Arity, Builtin)] = &[
-    ("print", Arity::AtLeast(0), print),
-    ("str", Arity::Exactly(1), str_),
-    ("type", Arity::Exactly(1), type_),
-    ("len", Arity::Exactly(1), len),
-    ("int", Arity::Exactly(1), int),
-    ("float", Arity::Exactly(1), float),
-    ("div", Arity::Exactly(2), div),
-    ("keys", Arity::Exactly(1), keys),
-    ("values", Arity::Exactly(1), values),
-    ("has", Arity::Exactly(2), has),
-    ("remove", Arity::Exactly(2), remove),
-    (UNPACK, Arity::Exactly(2), unpack_list),
-    ("error", Arity::Exactly(1), error),
-    ("assert", Arity::Between(1, 2), assert),
-    ("abs", Arity::Exactly(1), abs),
-    ("min", Arity::AtLeast(1), min),
-    ("max", Arity::AtLeast(1), max),
-    ("floor", Arity::Exactly(1), floor),
-    ("ceil", Arity::Exactly(1), ceil),
-    ("round", Arity::Exactly(1), round),
-    ("sqrt", Arity::Exactly(1), sqrt),
-    ("sin", Arity::Exactly(1), sin),
-    ("cos", Arity::Exactly(1), cos),
-    ("tan", Arity::Exactly(1), tan),
-    ("atan2", Arity::Exactly(2), atan2),
-    ("pow", Arity::Exactly(2), pow),
-    ("clamp", Arity::Exactly(3), clamp),
-    ("lerp", Arity::Exactly(3), lerp),
-    ("random", Arity::Exactly(0), random),
-    ("random_int", Arity::Exactly(2), random_int),
-    ("clock", Arity::Exactly(0), clock),
-    ("vec3", Arity::Exactly(3), vec3),
-    ("char", Arity::Exactly(1), char_),
+    ("print", Arity::AtLeast(0), Native(print)),
+    ("str", Arity::Exactly(1), Native(str_)),
+    ("type", Arity::Exactly(1), Native(type_)),
+    ("len", Arity::Exactly(1), Native(len)),
+    ("int", Arity::Exactly(1), Native(int)),
+    ("float", Arity::Exactly(1), Native(float)),
+    ("div", Arity::Exactly(2), Native(div)),
+    ("keys", Arity::Exactly(1), Native(keys)),
+    ("values", Arity::Exactly(1), Native(values)),
+    ("has", Arity::Exactly(2), Native(has)),
+    ("remove", Arity::Exactly(2), Native(remove)),
+    (UNPACK, Arity::Exactly(2), Native(unpack_list)),
+    ("error", Arity::Exactly(1), Native(error)),
+    ("assert", Arity::Between(1, 2), Native(assert)),
+    ("abs", Arity::Exactly(1), Pure(abs)),
+    ("min", Arity::AtLeast(1), Pure(min)),
+    ("max", Arity::AtLeast(1), Pure(max)),
+    ("floor", Arity::Exactly(1), Pure(floor)),
+    ("ceil", Arity::Exactly(1), Pure(ceil)),
+    ("round", Arity::Exactly(1), Pure(round)),
+    ("sqrt", Arity::Exactly(1), Pure(sqrt)),
+    ("sin", Arity::Exactly(1), Pure(sin)),
+    ("cos", Arity::Exactly(1), Pure(cos)),
+    ("tan", Arity::Exactly(1), Pure(tan)),
+    ("atan2", Arity::Exactly(2), Pure(atan2)),
+    ("pow", Arity::Exactly(2), Pure(pow)),
+    ("clamp", Arity::Exactly(3), Pure(clamp)),
+    ("lerp", Arity::Exactly(3), Pure(lerp)),
+    ("random", Arity::Exactly(0), Native(random)),
+    ("random_int", Arity::Exactly(2), Native(random_int)),
+    ("clock", Arity::Exactly(0), Native(clock)),
+    ("vec3", Arity::Exactly(3), Pure(vec3)),
+    ("char", Arity::Exactly(1), Native(char_)),
 ];
 
 /// Built-in constants.
@@ -327,7 +339,7 @@ fn assert(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     }))
 }
 
-fn abs(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn abs(args: &[Value]) -> NativeResult {
     match args[0] {
         Value::Int(i) => Ok(Value::Int(i.wrapping_abs())),
         other => Ok(Value::Float(number("abs", other)?.abs())),
@@ -351,11 +363,11 @@ fn extreme(name: &str, args: &[Value], pick_later: std::cmp::Ordering) -> Native
     Ok(best)
 }
 
-fn min(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn min(args: &[Value]) -> NativeResult {
     extreme("min", args, std::cmp::Ordering::Less)
 }
 
-fn max(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn max(args: &[Value]) -> NativeResult {
     extreme("max", args, std::cmp::Ordering::Greater)
 }
 
@@ -366,15 +378,15 @@ fn rounding(name: &str, v: Value, f: fn(f64) -> f64) -> NativeResult {
     }
 }
 
-fn floor(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn floor(args: &[Value]) -> NativeResult {
     rounding("floor", args[0], f64::floor)
 }
 
-fn ceil(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn ceil(args: &[Value]) -> NativeResult {
     rounding("ceil", args[0], f64::ceil)
 }
 
-fn round(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn round(args: &[Value]) -> NativeResult {
     rounding("round", args[0], f64::round)
 }
 
@@ -382,35 +394,35 @@ fn unary_float(name: &str, v: Value, f: fn(f64) -> f64) -> NativeResult {
     Ok(Value::Float(f(number(name, v)?)))
 }
 
-fn sqrt(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn sqrt(args: &[Value]) -> NativeResult {
     unary_float("sqrt", args[0], f64::sqrt)
 }
 
-fn sin(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn sin(args: &[Value]) -> NativeResult {
     unary_float("sin", args[0], f64::sin)
 }
 
-fn cos(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn cos(args: &[Value]) -> NativeResult {
     unary_float("cos", args[0], f64::cos)
 }
 
-fn tan(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn tan(args: &[Value]) -> NativeResult {
     unary_float("tan", args[0], f64::tan)
 }
 
-fn atan2(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn atan2(args: &[Value]) -> NativeResult {
     Ok(Value::Float(
         number("atan2", args[0])?.atan2(number("atan2", args[1])?),
     ))
 }
 
-fn pow(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn pow(args: &[Value]) -> NativeResult {
     Ok(Value::Float(
         number("pow", args[0])?.powf(number("pow", args[1])?),
     ))
 }
 
-fn clamp(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn clamp(args: &[Value]) -> NativeResult {
     if let (Value::Int(x), Value::Int(lo), Value::Int(hi)) = (args[0], args[1], args[2]) {
         return Ok(Value::Int(x.max(lo).min(hi)));
     }
@@ -422,7 +434,7 @@ fn clamp(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     Ok(Value::Float(x.max(lo).min(hi)))
 }
 
-fn lerp(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn lerp(args: &[Value]) -> NativeResult {
     let (a, b, t) = (
         number("lerp", args[0])?,
         number("lerp", args[1])?,
@@ -462,7 +474,7 @@ fn clock(ctx: &mut NativeCtx<'_>, _: &[Value]) -> NativeResult {
     Ok(Value::Float(ctx.core.start.elapsed().as_secs_f64()))
 }
 
-fn vec3(_: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
+fn vec3(args: &[Value]) -> NativeResult {
     let c = |i: usize| number_f32("vec3", args[i]);
     Ok(Value::vec3(Vec3::new(c(0)?, c(1)?, c(2)?)))
 }

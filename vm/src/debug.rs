@@ -142,6 +142,17 @@ impl DebugState {
             || (!self.steps.is_empty() && self.steps.contains_key(&call))
     }
 
+    /// Whether any call may stop: a breakpoint, a pause, a step, a stop
+    /// on errors, or a call stopped now.
+    pub(crate) fn watching(&self) -> bool {
+        !self.breakpoints.is_empty()
+            || self.pause
+            || self.break_on_error
+            || !self.steps.is_empty()
+            || !self.stopped.is_empty()
+            || !self.run_to.is_empty()
+    }
+
     #[inline]
     pub(crate) fn has_breakpoints(&self) -> bool {
         !self.breakpoints.is_empty()

@@ -153,6 +153,34 @@ impl Fiber {
         }
     }
 
+    /// The fiber of a batch of calls (`Vm::run_batch`), on registers and
+    /// frames from `spares`: each call starts with [`Fiber::begin`].
+    pub fn for_batch(spares: &mut SpareStacks) -> Fiber {
+        let (stack, frames) = spares.take();
+        Fiber {
+            stack,
+            frames,
+            ..Fiber::default()
+        }
+    }
+
+    /// Starts the next call of a batch on this fiber (whose last call
+    /// ended): `f` with `args`, started on the next run. The stack keeps
+    /// its length: the registers above the callee and
+    /// its arguments are dead, as above any top frame, and written before
+    /// they are read (cleared, the stack grew again with each call).
+    pub fn begin(&mut self, f: Value, args: &[Value]) {
+        self.frames.clear();
+        if self.stack.len() <= args.len() {
+            self.stack.resize(args.len() + 1, Value::Nil);
+        }
+        self.stack[0] = f;
+        self.stack[1..=args.len()].copy_from_slice(args);
+        self.pending = Some(args.len());
+        self.low_water.set(0);
+        self.memory.set(MemoryWait::No);
+    }
+
     /// A call that fails with `message` when it first runs.
     pub fn failed(message: &str) -> Fiber {
         Fiber {

@@ -13,6 +13,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use crate::access;
+use crate::batch::{CallBatch, ModuleVars};
 use crate::builtins;
 use crate::bytecode::{Capture, Op, Proto};
 use crate::clock::ClockReads;
@@ -163,8 +164,141 @@ pub(crate) fn run(
     // The call's long work is its own (`heap/long_work.rs`); a call run
     // inside a native's host code hands the heap back to the outer one.
     let outer = core.heap.work.set_running(Some(call));
-    let result = run_metered(core, call, fiber, &mut meter, host);
+    // One handle on the native table for the whole run (natives cannot be
+    // registered while a script runs): a clone for the call's start and
+    // another for its loop were a tenth of a short call's cost (`perf`,
+    // the `plugin` bench's movers: the reference count's atomic updates).
+    let natives = core.natives.clone();
+    let result = run_metered(core, natives, call, fiber, &mut meter, host, None);
     core.heap.work.set_running(outer);
+    settle(core, budget, meter);
+    result
+}
+
+/// Runs the calls `batch` gives on `fiber`, one after another, under one
+/// budget (`Vm::run_batch`): `None` when the batch ended, the last call's
+/// result when it was suspended or stopped. A script function's return
+/// starts the next call inside the interpreter loop (`next_batch_call`);
+/// a call that fails, or whose function is a native, comes back here.
+pub(crate) fn run_batch(
+    core: &mut Core,
+    call: CallId,
+    fiber: &mut Fiber,
+    budget: Budget,
+    mut host: Option<&mut (dyn Any + Send)>,
+    calls: &mut dyn CallBatch,
+) -> Option<RunResult> {
+    let mut meter = Meter::new(budget, core.shared_clock.as_ref());
+    let outer = core.heap.work.set_running(Some(call));
+    let mut batch = BatchRun {
+        calls,
+        over: false,
+        started: false,
+    };
+    let last = loop {
+        if !std::mem::take(&mut batch.started) {
+            let mut fuel = meter.fuel;
+            let spent = fuel <= 0 && meter.exhausted(&mut fuel);
+            meter.fuel = fuel;
+            if spent {
+                break None;
+            }
+            let Some(next) = batch
+                .calls
+                .next(ModuleVars(&core.heap), host.as_deref_mut())
+            else {
+                break None;
+            };
+            fiber.begin(next.function, next.args);
+        }
+        let natives = core.natives.clone();
+        let result = run_metered(
+            core,
+            natives,
+            call,
+            fiber,
+            &mut meter,
+            host.as_deref_mut(),
+            Some(&mut batch),
+        );
+        if batch.over {
+            break None;
+        }
+        if batch.started {
+            continue;
+        }
+        if matches!(result, RunResult::Suspended | RunResult::Stopped(_)) {
+            break Some(result);
+        }
+        // The call's long work goes before the next one starts.
+        core.heap.forget_work(call);
+        batch.calls.ended(result, host.as_deref_mut());
+    };
+    core.heap.work.set_running(outer);
+    settle(core, budget, meter);
+    last
+}
+
+/// A batch running in the interpreter loop.
+pub(crate) struct BatchRun<'b> {
+    calls: &'b mut dyn CallBatch,
+    /// The batch has no more calls, or the budget ran out between two.
+    over: bool,
+    /// The last call's result was reported and the next call set up on the
+    /// fiber, for `run_batch` to start.
+    started: bool,
+}
+
+/// A call of `batch` returned `v`: reports it and starts the next calls
+/// until one pushes its frame (true: the loop runs it). False when the
+/// batch is over, or the next function is not a script function (then it
+/// is set up for `run_batch` to start: `BatchRun::started`).
+#[inline(never)]
+#[allow(clippy::too_many_arguments)]
+fn next_batch_call(
+    core: &mut Core,
+    natives: &Natives,
+    call: CallId,
+    fiber: &mut Fiber,
+    batch: &mut BatchRun<'_>,
+    meter: &mut Meter,
+    fuel: &mut i64,
+    mut host: Option<&mut (dyn Any + Send)>,
+    v: Value,
+) -> bool {
+    let mut result = RunResult::Done(v);
+    loop {
+        // As `execute` does after each call.
+        core.heap.module_written();
+        core.heap.forget_work(call);
+        batch.calls.ended(result, host.as_deref_mut());
+        if *fuel <= 0 && meter.exhausted(fuel) {
+            batch.over = true;
+            return false;
+        }
+        let Some(next) = batch
+            .calls
+            .next(ModuleVars(&core.heap), host.as_deref_mut())
+        else {
+            batch.over = true;
+            return false;
+        };
+        fiber.begin(next.function, next.args);
+        if !matches!(next.function, Value::Closure(_)) {
+            batch.started = true;
+            return false;
+        }
+        let nargs = fiber.pending.take().unwrap_or_default();
+        result = match call_value(core, natives, fiber, 0, nargs, fuel, host.as_deref_mut()) {
+            Ok(true) => return true,
+            Ok(false) => RunResult::Done(fiber.stack[0]),
+            Err(message) => RunResult::Error(error_with_stack(&core.heap, fiber, message)),
+        };
+    }
+}
+
+/// Counts a run's work and keeps its clock reads.
+fn settle(core: &mut Core, budget: Budget, mut meter: Meter) {
     core.instructions += meter.total_spent(meter.fuel);
     core.last_resume_longest_unchecked = match (budget, meter.clock.as_mut()) {
         // The next resume under the deadline goes on from here: no read
@@ -184,16 +318,17 @@ pub(crate) fn run(
         }
         (_, None) => Duration::ZERO,
     };
-    result
 }
 
 /// `run`'s work, under `meter`.
 fn run_metered(
     core: &mut Core,
+    natives: Natives,
     call: CallId,
     fiber: &mut Fiber,
     meter: &mut Meter,
     mut host: Option<&mut (dyn Any + Send)>,
+    batch: Option<&mut BatchRun<'_>>,
 ) -> RunResult {
     if let Some(message) = fiber.failed.take() {
         return RunResult::Error(RuntimeError::new(message));
@@ -204,11 +339,6 @@ fn run_metered(
     {
         return RunResult::Error(error_with_stack(&core.heap, fiber, message));
     }
-    // One handle on the native table for the whole run (natives cannot be
-    // registered while a script runs): a clone for the call's start and
-    // another for its loop were a tenth of a short call's cost (`perf`,
-    // the `plugin` bench's movers: the reference count's atomic updates).
-    let natives = core.natives.clone();
     if let Some(nargs) = fiber.pending.take() {
         loop {
             match call_value(
@@ -239,7 +369,7 @@ fn run_metered(
             }
         }
     }
-    match execute(core, natives, call, fiber, meter, host) {
+    match execute(core, natives, call, fiber, meter, host, batch) {
         Ok(Exit::Done(v)) => RunResult::Done(v),
         Ok(Exit::Suspended) => RunResult::Suspended,
         Ok(Exit::Stopped(reason)) => {
@@ -339,6 +469,10 @@ fn call_value(
                 return Err(native.arity.mismatch(&native.name, nargs));
             }
             let args = &fiber.stack[slot + 1..slot + 1 + nargs];
+            if let Some(pure) = native.pure {
+                fiber.stack[slot] = pure(args).map_err(|e| e.0)?;
+                return Ok(false);
+            }
             let mut ctx = NativeCtx { core, fuel, host };
             let v = (native.func)(&mut ctx, args).map_err(|e| e.0)?;
             fiber.stack[slot] = v;
@@ -525,14 +659,15 @@ fn execute(
     fiber: &mut Fiber,
     meter: &mut Meter,
     host: Option<&mut (dyn Any + Send)>,
+    batch: Option<&mut BatchRun<'_>>,
 ) -> Result<Exit, String> {
     let mut fuel = meter.fuel;
     // The debug loop only while the debugger needs it: the plain one has
     // no check per instruction.
     let result = if core.debug.active(call) {
-        execute_loop::<true>(core, natives, call, fiber, meter, &mut fuel, host)
+        execute_loop::<true>(core, natives, call, fiber, meter, &mut fuel, host, batch)
     } else {
-        execute_loop::<false>(core, natives, call, fiber, meter, &mut fuel, host)
+        execute_loop::<false>(core, natives, call, fiber, meter, &mut fuel, host, batch)
     };
     meter.fuel = fuel;
     // The call may have written module variables. Host code can run a
@@ -544,6 +679,7 @@ fn execute(
     result
 }
 
+#[allow(clippy::too_many_arguments)]
 fn execute_loop<const DEBUG: bool>(
     core: &mut Core,
     natives: Natives,
@@ -552,6 +688,7 @@ fn execute_loop<const DEBUG: bool>(
     meter: &mut Meter,
     fuel_slot: &mut i64,
     mut host: Option<&mut (dyn Any + Send)>,
+    mut batch: Option<&mut BatchRun<'_>>,
 ) -> Result<Exit, String> {
     // The debug loop asks the debugger only when the call enters a line
     // (`debug::DebugState::check`): where it was last asked.
@@ -944,6 +1081,22 @@ fn execute_loop<const DEBUG: bool>(
             () => {{
                 if let Some(exit) = pop_frame(fiber) {
                     *fuel_slot = fuel;
+                    // A batch's next call runs in this loop.
+                    if let (Some(batch), Exit::Done(v)) = (batch.as_deref_mut(), &exit)
+                        && next_batch_call(
+                            core,
+                            &natives,
+                            call,
+                            fiber,
+                            batch,
+                            meter,
+                            fuel_slot,
+                            host.as_deref_mut(),
+                            *v,
+                        )
+                    {
+                        continue 'frame;
+                    }
                     return Ok(exit);
                 }
                 let caller = fiber.frames.last().expect("pop_frame left a caller");
@@ -1824,11 +1977,9 @@ fn pop_frame(fiber: &mut Fiber) -> Option<Exit> {
         fiber.low_water.set(depth);
     }
     match fiber.frames.last() {
-        None => {
-            let v = fiber.stack[frame.base - 1];
-            fiber.stack.clear();
-            Some(Exit::Done(v))
-        }
+        // The registers stay, dead, for a batch's next call
+        // (`Fiber::begin`); an ended call's go back to the spares.
+        None => Some(Exit::Done(fiber.stack[frame.base - 1])),
         // The caller's registers are all still there: the stack only grows.
         Some(_) => None,
     }

@@ -28,6 +28,7 @@
 mod access;
 mod arena;
 pub mod ast;
+pub mod batch;
 mod builtins;
 pub mod bytecode;
 mod clock;

@@ -81,6 +81,10 @@ pub struct NativeFn {
     pub name: Arc<str>,
     pub arity: Arity,
     pub func: Arc<NativeFnPtr>,
+    /// For a built-in that reads only its arguments (`sin`, `vec3`): the
+    /// function itself, which the interpreter calls directly, without the
+    /// context a native gets.
+    pub(crate) pure: Option<crate::builtins::PureFn>,
 }
 
 /// What a native function can reach while it runs: the heap, the print

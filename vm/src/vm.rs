@@ -31,6 +31,7 @@ use std::time::Instant;
 use rustc_hash::FxHashMap;
 use slotmap::{SlotMap, new_key_type};
 
+use crate::builtins::Builtin;
 use crate::bytecode::ModuleCode;
 use crate::compiler::{self, Env, Options};
 use crate::error::{CompileError, RuntimeError};
@@ -284,7 +285,14 @@ impl Vm {
             },
         };
         for &(name, arity, f) in crate::builtins::FUNCTIONS {
-            vm.register_native(name, arity, f);
+            match f {
+                Builtin::Native(f) => vm.register_native(name, arity, f),
+                Builtin::Pure(f) => {
+                    let id = vm.register_native(name, arity, move |_, args| f(args));
+                    Arc::make_mut(&mut vm.core.natives.0)[id.0 as usize].pure = Some(f);
+                    id
+                }
+            };
         }
         for &(name, value) in crate::builtins::CONSTANTS {
             vm.set_global(name, value);
@@ -363,6 +371,7 @@ impl Vm {
             name: name.into(),
             arity,
             func: Arc::new(f),
+            pure: None,
         });
         self.set_global(name, Value::Native(id));
         id

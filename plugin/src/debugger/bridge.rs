@@ -165,7 +165,7 @@ fn apply(
             // Natives reach the world (and `self` its entity) as in a
             // script's own call.
             if let Some(entity) = entity {
-                world.insert_resource(crate::natives::CurrentScript(entity));
+                runtime.running.set_entity(entity);
             }
             let vm = runtime.vm_mut();
             let result = match selected {

@@ -24,6 +24,7 @@ mod commands;
 mod reload;
 mod run;
 mod sync;
+mod updates;
 
 use std::time::{Duration, Instant};
 
@@ -43,7 +44,7 @@ pub(crate) const DESTROY_INSTRUCTIONS: u64 = 100_000;
 pub(crate) const RELOAD_INSTRUCTIONS: u64 = 1_000_000;
 
 /// What is left of the frame's script budget.
-pub(crate) struct FrameMeter {
+pub(super) struct FrameMeter {
     deadline: Option<Instant>,
     instructions_left: u64,
 }
@@ -66,14 +67,14 @@ impl FrameMeter {
     /// the frame runs until its deadline, the clock shared between them
     /// (`Budget::Until`): thousands of short calls read it every thousand
     /// instructions or so, not at each start and end.
-    fn slice(&self) -> Budget {
+    pub(super) fn slice(&self) -> Budget {
         match self.deadline {
             Some(d) => Budget::Until(d),
             None => Budget::Instructions(self.instructions_left),
         }
     }
 
-    fn spend(&mut self, instructions: u64) {
+    pub(super) fn spend(&mut self, instructions: u64) {
         self.instructions_left = self.instructions_left.saturating_sub(instructions);
     }
 

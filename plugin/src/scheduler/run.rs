@@ -1,15 +1,16 @@
 //! Running the frame: destroys, every instance's turn, the collector.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ark_vm::{Budget, CallId, InstanceId, RunResult, Value, Vm};
 use bevy::ecs::prelude::*;
 
 use super::{
-    DESTROY_INSTRUCTIONS, FrameMeter, RELOAD_INSTRUCTIONS, complaint, reload, report, sync,
+    DESTROY_INSTRUCTIONS, FrameMeter, RELOAD_INSTRUCTIONS, complaint, reload, report, sync, updates,
 };
 use crate::messages::ScriptError;
-use crate::natives::{CurrentScript, ScriptDespawns, ScriptSpawns};
+use crate::natives::{RunningScript, ScriptSpawns};
 use crate::output::ScriptOutput;
 use crate::profiling::ScriptProfiler;
 use crate::runtime::{
@@ -19,18 +20,40 @@ use crate::stats::ScriptFrameStats;
 
 /// One frame's work: what is left of the budget, what was done, what
 /// went wrong.
-struct Frame<'a> {
-    meter: FrameMeter,
-    stats: ScriptFrameStats,
-    errors: &'a mut Vec<ScriptError>,
-    dt: f64,
-    policy: ScriptErrorPolicy,
+pub(super) struct Frame<'a> {
+    pub(super) meter: FrameMeter,
+    pub(super) stats: ScriptFrameStats,
+    pub(super) errors: &'a mut Vec<ScriptError>,
+    pub(super) dt: f64,
+    pub(super) policy: ScriptErrorPolicy,
     /// Each call's time, when the debugger asks for it.
     call_times: Option<Vec<CallTime>>,
     /// What scripts print, when it is kept: told whose call runs.
-    output: Option<std::sync::Arc<ScriptOutput>>,
+    pub(super) output: Option<Arc<ScriptOutput>>,
+    /// Told whose call runs; says what it despawned.
+    pub(super) running: Arc<RunningScript>,
     /// Whether a profiler gets a zone per call this frame.
     profiling: bool,
+}
+
+/// The frame's turns: every instance, in entity order and then in its
+/// `Script`'s order, starting from the one the last frame did not get to.
+pub(super) struct TurnOrder {
+    order: Vec<(Entity, usize)>,
+    start: usize,
+}
+
+impl TurnOrder {
+    pub(super) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// The instance whose turn is `turn`th this frame.
+    pub(super) fn nth(&self, turn: usize) -> (Entity, usize) {
+        let i = self.start + turn;
+        let len = self.order.len();
+        self.order[if i >= len { i - len } else { i }]
+    }
 }
 
 /// The instance a call runs for.
@@ -58,6 +81,7 @@ pub(super) fn run_frame(
         policy,
         call_times: runtime.time_calls.then(Vec::new),
         output: runtime.output.capturing().then(|| runtime.output.clone()),
+        running: runtime.running.clone(),
         profiling: world
             .get_resource::<ScriptProfiler>()
             .is_some_and(ScriptProfiler::detailed),
@@ -65,25 +89,38 @@ pub(super) fn run_frame(
     let instructions_before = runtime.vm_mut().instructions_executed();
     // The debugger may hold every script while one call is stopped.
     let halted = runtime.stop_all && !runtime.stopped_calls().is_empty();
-    let (order, start) = if halted {
-        (Vec::new(), 0)
+    let order = if halted {
+        TurnOrder {
+            order: Vec::new(),
+            start: 0,
+        }
     } else {
         run_destroys(world, runtime, &mut frame);
         turn_order(runtime)
     };
-    // Turns go round from `start`; `stopped_at` counts the turns taken.
     let turns = order.len();
-    let nth = |turn: usize| {
-        let i = start + turn;
-        order[if i >= turns { i - turns } else { i }]
-    };
+    // Calls one by one where a profiler or the debugger's timing wants
+    // each call apart.
+    let mut batching = !frame.profiling && frame.call_times.is_none();
     let mut stopped_at = None;
-    for turn in 0..turns {
+    let mut turn = 0;
+    while turn < turns {
         if frame.meter.exhausted(runtime.vm_mut()) {
             stopped_at = Some(turn);
             break;
         }
-        let (entity, slot) = nth(turn);
+        if batching {
+            let first = turn;
+            batching = updates::run_updates(world, runtime, &order, &mut turn, &mut frame);
+            take_despawns(world, runtime);
+            // Past the turns taken, or the budget spent (the loop ends).
+            if turn > first || frame.meter.exhausted(runtime.vm_mut()) {
+                continue;
+            }
+        }
+        // An instance that needs more than `on_update`.
+        let (entity, slot) = order.nth(turn);
+        turn += 1;
         if runtime.dying.contains(&entity) {
             continue;
         }
@@ -95,7 +132,7 @@ pub(super) fn run_frame(
         take_turn(world, runtime, entity, slot, &mut frame);
         take_despawns(world, runtime);
     }
-    runtime.cursor = stopped_at.map(nth);
+    runtime.cursor = stopped_at.map(|turn| order.nth(turn));
     frame.stats.waiting = stopped_at.map_or(0, |turn| turns - turn);
     // What the frame's scripts despawned goes this frame, budget allowing.
     if !halted {
@@ -152,7 +189,7 @@ pub(super) fn run_frame(
         }
     } else if let Some(taken) = stopped_at {
         for turn in taken..turns {
-            let (entity, slot) = nth(turn);
+            let (entity, slot) = order.nth(turn);
             if let Some(inst) = runtime
                 .entities
                 .get(&entity)
@@ -164,7 +201,7 @@ pub(super) fn run_frame(
         }
     }
     if !halted {
-        runtime.turns = order;
+        runtime.turns = order.order;
     }
     stats.suspended += runtime
         .destroying
@@ -180,7 +217,7 @@ pub(super) fn run_frame(
 /// given back at the frame's end): collected from the map of entities and
 /// sorted each frame, it was 3% of a frame of 10,000 movers (`perf`, the
 /// `plugin` bench).
-fn turn_order(runtime: &mut ScriptRuntime) -> (Vec<(Entity, usize)>, usize) {
+fn turn_order(runtime: &mut ScriptRuntime) -> TurnOrder {
     let mut order = std::mem::take(&mut runtime.turns);
     if runtime.turns_stale {
         order.clear();
@@ -200,7 +237,7 @@ fn turn_order(runtime: &mut ScriptRuntime) -> (Vec<(Entity, usize)>, usize) {
         .map_or(0, |cursor| order.partition_point(|&key| key < cursor));
     // Past the last instance: round to the first.
     let start = if start == order.len() { 0 } else { start };
-    (order, start)
+    TurnOrder { order, start }
 }
 
 /// Runs one call of an instance for what is left of the budget.
@@ -211,12 +248,7 @@ fn resume(
     call: CallId,
     frame: &mut Frame<'_>,
 ) -> (RunResult, u64) {
-    // Set in place: inserting the resource on every call was 6% of a
-    // frame of 10,000 movers (the `plugin` bench, perf).
-    match world.get_resource_mut::<CurrentScript>() {
-        Some(mut current) => current.bypass_change_detection().0 = who.entity,
-        None => world.insert_resource(CurrentScript(who.entity)),
-    }
+    frame.running.set_entity(who.entity);
     if let Some(output) = &frame.output {
         output.set_current(who.entity, who.script);
     }
@@ -252,8 +284,8 @@ fn resume(
 }
 
 /// Whether a script despawned `entity` during its last call.
-fn despawned_by_a_script(world: &World, entity: Entity) -> bool {
-    world.resource::<ScriptDespawns>().0.contains(&entity)
+fn despawned_by_a_script(frame: &Frame<'_>, entity: Entity) -> bool {
+    frame.running.despawned_entity(entity)
 }
 
 /// Gives one instance its turn: a reload, its suspended call, top level,
@@ -292,7 +324,7 @@ fn take_turn(
 }
 
 /// Counts an instance as failed or suspended, as it stands.
-fn count_state(inst: &ScriptInstance, stats: &mut ScriptFrameStats) {
+pub(super) fn count_state(inst: &ScriptInstance, stats: &mut ScriptFrameStats) {
     match inst.phase {
         Phase::Failed => stats.failed += 1,
         _ if inst.pending.is_some() || inst.reload.is_some() => stats.suspended += 1,
@@ -314,7 +346,7 @@ fn run_turn(
     // only a call of this turn can have despawned the entity.
     let mut ran = false;
     loop {
-        if frame.meter.exhausted(vm) || (ran && despawned_by_a_script(world, entity)) {
+        if frame.meter.exhausted(vm) || (ran && despawned_by_a_script(frame, entity)) {
             return;
         }
         if inst.reload.is_some() {
@@ -508,10 +540,10 @@ fn start_queued(
 /// Entities that scripts despawned: each stops getting calls now, its
 /// instances' `on_destroy` run, and then it leaves the world.
 fn take_despawns(world: &mut World, runtime: &mut ScriptRuntime) {
-    if world.resource::<ScriptDespawns>().0.is_empty() {
+    if !runtime.running.despawned() {
         return;
     }
-    let despawned = std::mem::take(&mut world.resource_mut::<ScriptDespawns>().0);
+    let despawned = runtime.running.take_despawns();
     for entity in despawned {
         if !runtime.dying.insert(entity) {
             continue;

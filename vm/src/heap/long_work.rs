@@ -372,7 +372,7 @@ impl Heap {
 
     /// Drops the long work of a call that ended or was abandoned, its
     /// buffers given back a piece at a time.
-    fn forget_work(&mut self, call: CallId) {
+    pub(crate) fn forget_work(&mut self, call: CallId) {
         match self.work.forget(call) {
             Some(Progress::Building(mut b)) => self.release_buffer(&mut b),
             Some(Progress::Splitting(s)) => {
