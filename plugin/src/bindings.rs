@@ -28,7 +28,7 @@ use crate::reflect::{
     Leaf, assign_with_quat, component_reflect, leaf_of, quat_of, read_component, snapshot,
     write_component,
 };
-use crate::transform::{self, TransformPart};
+use crate::transform::{self, TransformPart, TransformQueries};
 
 /// The parent of a component's place.
 const ENTITY: u32 = u32::MAX;
@@ -212,6 +212,7 @@ fn entity_of(bits: u64) -> Result<Entity, NativeError> {
 #[derive(Default)]
 pub(crate) struct EntityBindings {
     places: Places,
+    transform: Option<TransformQueries>,
 }
 
 impl EntityBindings {
@@ -219,13 +220,15 @@ impl EntityBindings {
     /// stays a reference).
     fn read(
         places: &Places,
-        world: &World,
+        transform: &mut Option<TransformQueries>,
+        world: &mut World,
         entity: Entity,
         id: u32,
     ) -> Result<Option<Leaf>, NativeError> {
         let place = places.get(id)?;
         if let Some(part) = place.part {
-            return transform::read(world, entity, part);
+            let queries = TransformQueries::of(transform, world);
+            return transform::read(queries, world, entity, part);
         }
         read_component(world, entity, &place.reflect, &place.component, |c| {
             places.field(id, c).map(leaf_of)
@@ -246,7 +249,10 @@ impl EntityHost for EntityBindings {
         let place = places.get(id)?;
         let world = world(ctx)?;
         match place.part {
-            Some(_) => transform::check(world, entity)?,
+            Some(_) => {
+                let queries = TransformQueries::of(&mut self.transform, world);
+                transform::check(queries, world, entity)?;
+            }
             None => read_component(world, entity, &place.reflect, &place.component, |_| Ok(()))?,
         }
         Ok(Value::EntityRef {
@@ -265,7 +271,7 @@ impl EntityHost for EntityBindings {
         let entity = entity_of(bits)?;
         let places = &mut self.places;
         let id = places.find(ctx, path, name)?;
-        let leaf = Self::read(places, world(ctx)?, entity, id)?;
+        let leaf = Self::read(places, &mut self.transform, world(ctx)?, entity, id)?;
         match leaf {
             Some(Leaf::Float(f)) => Ok(Value::Float(f)),
             Some(Leaf::Int(i)) => Ok(Value::Int(i)),
@@ -301,7 +307,7 @@ impl EntityHost for EntityBindings {
         let entity = entity_of(bits)?;
         let places = &mut self.places;
         let id = places.find(ctx, path, name)?;
-        Self::read(places, world(ctx)?, entity, id)?;
+        Self::read(places, &mut self.transform, world(ctx)?, entity, id)?;
         Ok(Value::EntityRef {
             path: id,
             entity: bits,
@@ -319,16 +325,21 @@ impl EntityHost for EntityBindings {
         let entity = entity_of(bits)?;
         let places = &mut self.places;
         let id = places.find(ctx, path, name)?;
+        // What the value reads as in the heap, taken out before the world.
+        let quat = match value {
+            Value::List(_) | Value::Map(_) => quat_of(ctx.heap(), value),
+            _ => None,
+        };
         let text = match value {
             Value::Str(k) => Some(ctx.heap().str(k).to_string()),
             _ => None,
         };
-        let quat = quat_of(ctx.heap(), value);
         let world = world(ctx)?;
         let place = places.get(id)?;
         let what = || place.describe();
         if let Some(part) = place.part {
-            return transform::write(world, entity, part, value, quat, &what);
+            let queries = TransformQueries::of(&mut self.transform, world);
+            return transform::write(queries, world, entity, part, value, quat, &what);
         }
         write_component(world, entity, &place.reflect, &place.component, |c| {
             let field = places.field_mut(id, c)?;

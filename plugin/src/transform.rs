@@ -9,6 +9,8 @@
 //! `Transform` goes through reflection.
 
 use ark_vm::{NativeError, Value, Vec3};
+use bevy::ecs::query::{QueryEntityError, QueryState};
+use bevy::ecs::world::WorldId;
 use bevy::prelude::{Entity, Quat, Transform, World};
 
 use crate::reflect::{Leaf, no_component, no_entity};
@@ -65,23 +67,67 @@ fn vec3_of(v: bevy::math::Vec3) -> Vec3 {
     Vec3::new(v.x, v.y, v.z)
 }
 
+/// Queries for `Transform`, made once per world: `get::<Transform>()` on
+/// an entity looks the component's id up by type on every call, a third
+/// of an access's instructions (callgrind, the `plugin` bench's movers).
+pub(crate) struct TransformQueries {
+    world: WorldId,
+    read: QueryState<&'static Transform>,
+    write: QueryState<&'static mut Transform>,
+}
+
+impl TransformQueries {
+    /// The queries of `world` in `slot`, made (again) for it as needed.
+    pub(crate) fn of<'q>(
+        slot: &'q mut Option<TransformQueries>,
+        world: &mut World,
+    ) -> &'q mut Self {
+        if slot.as_ref().is_some_and(|q| q.world == world.id()) {
+            return slot.as_mut().expect("checked");
+        }
+        slot.insert(TransformQueries {
+            world: world.id(),
+            read: world.query(),
+            write: world.query(),
+        })
+    }
+}
+
+/// The error reflection gives for an entity whose `Transform` a query
+/// did not find.
+fn not_found(entity: Entity, e: QueryEntityError) -> NativeError {
+    match e {
+        QueryEntityError::NotSpawned(_) => no_entity(entity),
+        _ => no_component(entity, "Transform"),
+    }
+}
+
 /// The entity's `Transform`, or the error reflection gives.
-fn transform(world: &World, entity: Entity) -> Result<&Transform, NativeError> {
-    world
-        .get_entity(entity)
-        .map_err(|_| no_entity(entity))?
-        .get::<Transform>()
-        .ok_or_else(|| no_component(entity, "Transform"))
+fn transform<'w>(
+    queries: &mut TransformQueries,
+    world: &'w World,
+    entity: Entity,
+) -> Result<&'w Transform, NativeError> {
+    // Without a look at the world's archetypes first, unless the entity
+    // is in one made since the last look.
+    match queries.read.get_manual(world, entity) {
+        Err(QueryEntityError::QueryDoesNotMatch(..)) => queries
+            .read
+            .get(world, entity)
+            .map_err(|e| not_found(entity, e)),
+        found => found.map_err(|e| not_found(entity, e)),
+    }
 }
 
 /// Reads `part` of the entity's `Transform`: a leaf, or `None` for the
 /// whole (a struct, which stays a reference).
 pub(crate) fn read(
+    queries: &mut TransformQueries,
     world: &World,
     entity: Entity,
     part: TransformPart,
 ) -> Result<Option<Leaf>, NativeError> {
-    let t = transform(world, entity)?;
+    let t = transform(queries, world, entity)?;
     Ok(Some(match part {
         TransformPart::Whole => return Ok(None),
         TransformPart::Translation => Leaf::Vec3(vec3_of(t.translation)),
@@ -99,14 +145,19 @@ pub(crate) fn read(
 }
 
 /// Checks that the entity has a `Transform`, as reading it would.
-pub(crate) fn check(world: &World, entity: Entity) -> Result<(), NativeError> {
-    transform(world, entity).map(|_| ())
+pub(crate) fn check(
+    queries: &mut TransformQueries,
+    world: &World,
+    entity: Entity,
+) -> Result<(), NativeError> {
+    transform(queries, world, entity).map(|_| ())
 }
 
 /// Writes `value` into `part` of the entity's `Transform` (`quat`: the
 /// value read as a quaternion, if it is one). `what` names the field in
 /// errors (`Transform.translation`).
 pub(crate) fn write(
+    queries: &mut TransformQueries,
     world: &mut World,
     entity: Entity,
     part: TransformPart,
@@ -136,11 +187,10 @@ pub(crate) fn write(
         TransformPart::Whole => false,
     };
     // `Mut` marks the component changed only when written through.
-    let mut t = world
-        .get_entity_mut(entity)
-        .map_err(|_| no_entity(entity))?
-        .into_mut::<Transform>()
-        .ok_or_else(|| no_component(entity, "Transform"))?;
+    let mut t = queries
+        .write
+        .get_mut(world, entity)
+        .map_err(|e| not_found(entity, e))?;
     if !ok {
         return Err(mismatch());
     }

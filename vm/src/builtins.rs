@@ -1,5 +1,6 @@
 //! The standard library's free functions and constants.
 
+use crate::bytecode::MathFn;
 use crate::heap::{Heap, Key, SLICE_BYTES, Shown, Source};
 use crate::native::{Arity, NativeCtx, NativeError, NativeResult};
 use crate::ops;
@@ -75,6 +76,26 @@ fn number(name: &str, v: Value) -> Result<f64, NativeError> {
 /// A number as a vec3 component (see `Value::as_f32`).
 fn number_f32(name: &str, v: Value) -> Result<f32, NativeError> {
     v.as_f32().ok_or_else(|| not_a_number(name, v))
+}
+
+/// An `Op::Math`: the built-in `f` of `v`, exactly as a call of it.
+pub(crate) fn math(f: MathFn, v: Value) -> NativeResult {
+    let args = [v];
+    match f {
+        MathFn::Abs => abs(&args),
+        MathFn::Floor => floor(&args),
+        MathFn::Ceil => ceil(&args),
+        MathFn::Round => round(&args),
+        MathFn::Sqrt => sqrt(&args),
+        MathFn::Sin => sin(&args),
+        MathFn::Cos => cos(&args),
+        MathFn::Tan => tan(&args),
+    }
+}
+
+/// An `Op::NewVec3`: `vec3(x, y, z)`, exactly as a call of it.
+pub(crate) fn new_vec3(x: Value, y: Value, z: Value) -> NativeResult {
+    vec3(&[x, y, z])
 }
 
 fn not_a_number(name: &str, v: Value) -> NativeError {

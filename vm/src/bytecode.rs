@@ -137,6 +137,21 @@ pub enum Op {
         dst: Reg,
         src: Reg,
     },
+    /// A built-in of one number (`sin(x)`, `sqrt(x)`), compiled inline
+    /// when the name still means the built-in.
+    Math {
+        dst: Reg,
+        src: Reg,
+        f: MathFn,
+    },
+    /// The built-in `vec3(x, y, z)`, compiled inline when the name still
+    /// means the built-in.
+    NewVec3 {
+        dst: Reg,
+        x: Reg,
+        y: Reg,
+        z: Reg,
+    },
     /// Arithmetic with a numeric constant on the right.
     AddK {
         dst: Reg,
@@ -617,6 +632,37 @@ impl Proto {
     /// Line and column of the instruction at `pc`.
     pub fn position(&self, pc: usize) -> (u32, u32) {
         self.positions.get(pc).copied().unwrap_or((self.line, 0))
+    }
+}
+
+/// The built-in function of an `Op::Math`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MathFn {
+    Abs,
+    Floor,
+    Ceil,
+    Round,
+    Sqrt,
+    Sin,
+    Cos,
+    Tan,
+}
+
+impl MathFn {
+    /// The built-ins compiled to `Op::Math`, by name.
+    pub const ALL: [(&'static str, MathFn); 8] = [
+        ("abs", MathFn::Abs),
+        ("floor", MathFn::Floor),
+        ("ceil", MathFn::Ceil),
+        ("round", MathFn::Round),
+        ("sqrt", MathFn::Sqrt),
+        ("sin", MathFn::Sin),
+        ("cos", MathFn::Cos),
+        ("tan", MathFn::Tan),
+    ];
+
+    pub fn named(name: &str) -> Option<MathFn> {
+        Self::ALL.iter().find(|(n, _)| *n == name).map(|&(_, f)| f)
     }
 }
 

@@ -1441,6 +1441,13 @@ fn execute_loop<const DEBUG: bool>(
                     let n = tri!(builtins::length(&core.heap, reg!(src)).map_err(|e| e.0));
                     set_reg!(dst, Value::Int(n));
                 }
+                Op::Math { dst, src, f } => {
+                    set_reg!(dst, tri!(builtins::math(f, reg!(src)).map_err(|e| e.0)));
+                }
+                Op::NewVec3 { dst, x, y, z } => {
+                    let v = builtins::new_vec3(reg!(x), reg!(y), reg!(z));
+                    set_reg!(dst, tri!(v.map_err(|e| e.0)));
+                }
                 Op::Not { dst, src } => set_reg!(dst, Value::Bool(!reg!(src).is_truthy())),
                 Op::Bitwise { dst, a, b, op } => {
                     let (a, b) = (reg!(a), reg!(b));

@@ -30,7 +30,10 @@ pub(super) fn deliver_commands(
     let mut overflowed = HashSet::new();
     // Calls that waited for their entity's scripts to load come first.
     let mut commands: Vec<ScriptCommand> = Vec::new();
-    for (&entity, record) in runtime.entities.iter_mut() {
+    for entity in std::mem::take(&mut runtime.holding_calls) {
+        let Some(record) = runtime.entities.get_mut(&entity) else {
+            continue;
+        };
         commands.extend(
             record
                 .waiting
@@ -130,6 +133,7 @@ fn call(
                 .or_default()
                 .waiting
                 .push_back((function, args));
+            runtime.holding_calls.insert(entity);
         } else {
             errors.push(refuse(format!("entity {entity} has no scripts")));
         }
@@ -138,6 +142,7 @@ fn call(
     if !sync::ready(runtime, record) {
         let record = runtime.entities.get_mut(&entity).expect("present");
         record.waiting.push_back((function, args));
+        runtime.holding_calls.insert(entity);
         return;
     }
     let candidates: Vec<(usize, InstanceId)> = record

@@ -31,6 +31,11 @@ struct Updates<'f, 'a> {
     frame: &'f mut Frame<'a>,
     /// The instance whose call runs.
     current: Option<(Entity, usize)>,
+    /// Whether its call returning changes it: its first update since its
+    /// `on_start` failed (under `ScriptErrorPolicy::Continue`) marks it
+    /// started. Otherwise a returned call leaves it as it was, and is not
+    /// looked up again.
+    marks_start: bool,
     args: [Value; 1],
 }
 
@@ -98,6 +103,7 @@ impl CallBatch for Updates<'_, '_> {
             }
             frame.stats.instances_run += 1;
             self.current = Some(turn);
+            self.marks_start = !inst.started;
             self.args = [Value::Float(frame.dt)];
             return Some(BatchCall {
                 function,
@@ -110,6 +116,9 @@ impl CallBatch for Updates<'_, '_> {
         let Some(turn) = self.current.take() else {
             return;
         };
+        if matches!(result, RunResult::Done(_)) && !self.marks_start {
+            return;
+        }
         let policy = self.frame.policy;
         let Some(inst) = instance(self.entities, turn) else {
             return;
@@ -123,9 +132,11 @@ impl CallBatch for Updates<'_, '_> {
                 }
                 Some(error)
             }
-            _ => None,
+            _ => {
+                inst.started = true;
+                None
+            }
         };
-        inst.started = true;
         count_state(inst, &mut self.frame.stats);
         self.frame.errors.extend(error);
     }
@@ -151,6 +162,7 @@ pub(super) fn run_updates(
         dying,
         frame,
         current: None,
+        marks_start: false,
         args: [Value::Nil],
     };
     let end = vm.run_batch(updates.frame.meter.slice(), world, &mut updates);

@@ -132,7 +132,8 @@ impl Compiler<'_, '_> {
     /// Whether evaluating `e` can run no code but its own instructions: no
     /// call (script, native or method) and no field access (a host
     /// object's field is host code). Arithmetic, comparison, indexing and
-    /// the built-ins `div` and `len` compiled inline never call out.
+    /// the built-ins compiled inline (`div`, `len`, `vec3`, `sin`...) never
+    /// call out.
     pub(super) fn is_quiet(&mut self, e: &Expr) -> bool {
         if e.kind.is_atom() {
             return true;
@@ -140,12 +141,15 @@ impl Compiler<'_, '_> {
         match &e.kind {
             ExprKind::Call((callee, args)) => {
                 let inline = match args.len() {
-                    1 => "len",
-                    2 => "div",
-                    _ => return false,
+                    1 => {
+                        self.calls_builtin(callee, "len").unwrap_or(false)
+                            || self.calls_math(callee).is_ok_and(|f| f.is_some())
+                    }
+                    2 => self.calls_builtin(callee, "div").unwrap_or(false),
+                    3 => self.calls_builtin(callee, "vec3").unwrap_or(false),
+                    _ => false,
                 };
-                self.calls_builtin(callee, inline).unwrap_or(false)
-                    && args.iter().all(|a| self.is_quiet(a))
+                inline && args.iter().all(|a| self.is_quiet(a))
             }
             ExprKind::List(items) => items.iter().all(|x| self.is_quiet(x)),
             ExprKind::Map(entries) => entries

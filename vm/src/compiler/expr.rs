@@ -2,7 +2,7 @@
 
 use super::{Compiler, Place};
 use crate::ast::{BinOp, Expr, ExprKind, Pos, UnOp};
-use crate::bytecode::{Op, Reg};
+use crate::bytecode::{MathFn, Op, Reg};
 use crate::error::CompileError;
 
 type CResult<T> = Result<T, CompileError>;
@@ -147,6 +147,23 @@ impl Compiler<'_, '_> {
                 let src = self.expr_any(&args[0])?;
                 self.pos = e.pos;
                 self.emit(Op::Len { dst, src });
+            }
+            ExprKind::Call((callee, args))
+                if args.len() == 1 && self.calls_math(callee)?.is_some() =>
+            {
+                let f = self.calls_math(callee)?.expect("checked above");
+                let src = self.expr_any(&args[0])?;
+                self.pos = e.pos;
+                self.emit(Op::Math { dst, src, f });
+            }
+            ExprKind::Call((callee, args))
+                if args.len() == 3 && self.calls_builtin(callee, "vec3")? =>
+            {
+                let x = self.operand(&args[0], &[&args[1], &args[2]], false)?;
+                let y = self.operand(&args[1], &[&args[2]], false)?;
+                let z = self.expr_any(&args[2])?;
+                self.pos = e.pos;
+                self.emit(Op::NewVec3 { dst, x, y, z });
             }
             ExprKind::Call((callee, args)) => {
                 let base = self.call_base(dst)?;
@@ -357,6 +374,18 @@ impl Compiler<'_, '_> {
             }
             _ => false,
         })
+    }
+
+    /// The built-in of one number that `callee` names, if it names one
+    /// (`sin`: see `calls_builtin`).
+    pub(super) fn calls_math(&mut self, callee: &Expr) -> CResult<Option<MathFn>> {
+        let ExprKind::Var(name) = &callee.kind else {
+            return Ok(None);
+        };
+        match MathFn::named(name) {
+            Some(f) if self.calls_builtin(callee, name)? => Ok(Some(f)),
+            _ => Ok(None),
+        }
     }
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, dst: Reg) -> CResult<()> {

@@ -70,6 +70,7 @@ pub(super) fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnM
             ..
         }
         | Op::Len { src, .. }
+        | Op::Math { src, .. }
         | Op::SetUpval { src, .. }
         | Op::SetModule { src, .. }
         | Op::Return { src }
@@ -107,7 +108,12 @@ pub(super) fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnM
             span(a, 1);
             span(b, 1);
         }
-        Op::Add3 { a, b, c, .. } | Op::AddMul { a, b, c, .. } | Op::SubMul { a, b, c, .. } => {
+        Op::Add3 { a, b, c, .. }
+        | Op::AddMul { a, b, c, .. }
+        | Op::SubMul { a, b, c, .. }
+        | Op::NewVec3 {
+            x: a, y: b, z: c, ..
+        } => {
             span(a, 1);
             span(b, 1);
             span(c, 1);
@@ -207,6 +213,8 @@ pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
         | Op::SubMul { dst, .. }
         | Op::FloorDiv { dst, .. }
         | Op::Len { dst, .. }
+        | Op::Math { dst, .. }
+        | Op::NewVec3 { dst, .. }
         | Op::AddK { dst, .. }
         | Op::SubK { dst, .. }
         | Op::MulK { dst, .. }
