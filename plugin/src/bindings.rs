@@ -3,8 +3,8 @@
 //! An entity's field names a registered, reflected component by its short
 //! type name and gives a reference; a reference's field extends its path.
 //! Numbers, bools, strings and `Vec3` convert to Ark values when read and
-//! back when written, a `Quat` reads as a map `{x, y, z, w}` and is written
-//! from one (or from `[x, y, z, w]`); other values (structs) stay
+//! back when written, a `Quat` reads as a `quat` and is written from one
+//! (or from `{x, y, z, w}` or `[x, y, z, w]`); other values (structs) stay
 //! references, so their own fields can be reached. As the object of an
 //! assignment a field is always a reference, so
 //! `self.Transform.rotation.w = 1.0` writes through.
@@ -14,7 +14,7 @@
 //! a script first names it (its component's reflection looked up, its path
 //! parsed, a `Transform` part recognised), and found again by its parent
 //! and the name's key, so an access looks nothing up by name and allocates
-//! nothing (but the text of a string or the map of a quaternion read).
+//! nothing (but the text of a string read).
 //! `Transform`'s parts are read and written as a `Transform`
 //! (`transform.rs`), every other field through reflection (`reflect.rs`).
 
@@ -80,6 +80,7 @@ const SHORT_LIST: usize = 8;
 impl Places {
     /// The number of the place `name` (a key of `ctx`'s heap) of `parent`
     /// (or the component `name`, for [`ENTITY`]): made on first use.
+    #[inline]
     fn find(
         &mut self,
         ctx: &mut NativeCtx<'_>,
@@ -87,12 +88,23 @@ impl Places {
         name: StrKey,
     ) -> Result<u32, NativeError> {
         let short = match parent {
-            ENTITY => &self.components,
-            _ => &self.get(parent)?.children,
+            ENTITY => Some(&self.components),
+            _ => self.places.get(parent as usize).map(|p| &p.children),
         };
-        if let Some(&(_, id)) = short.iter().find(|(key, _)| *key == name) {
-            return Ok(id);
+        match short.and_then(|s| s.iter().find(|(key, _)| *key == name)) {
+            Some(&(_, id)) => Ok(id),
+            None => self.find_or_make(ctx, parent, name),
         }
+    }
+
+    /// [`Places::find`] past the parent's short list.
+    #[cold]
+    fn find_or_make(
+        &mut self,
+        ctx: &mut NativeCtx<'_>,
+        parent: u32,
+        name: StrKey,
+    ) -> Result<u32, NativeError> {
         if let Some(&id) = self.by_name.get(&(parent, name)) {
             return Ok(id);
         }
@@ -278,12 +290,16 @@ impl EntityHost for EntityBindings {
             Some(Leaf::Bool(b)) => Ok(Value::Bool(b)),
             Some(Leaf::Vec3(v)) => Ok(Value::Vec3(v)),
             Some(Leaf::Text(s)) => ctx.string(&s),
-            Some(Leaf::Quat([x, y, z, w])) => ctx.to_value(vec![
-                ("x".to_string(), x),
-                ("y".to_string(), y),
-                ("z".to_string(), z),
-                ("w".to_string(), w),
-            ]),
+            Some(Leaf::Quat([x, y, z, w])) => {
+                ark_vm::Quat::new(x, y, z, w).to_value().ok_or_else(|| {
+                    NativeError::new(format!(
+                        "{} holds a quaternion of length 0, which is no rotation",
+                        places
+                            .get(id)
+                            .map_or_else(|_| "?".to_string(), Place::describe)
+                    ))
+                })
+            }
             Some(Leaf::OutOfRange(text)) => Err(NativeError::new(format!(
                 "{} holds {text}, beyond the int range",
                 places.get(id)?.describe()
@@ -327,7 +343,7 @@ impl EntityHost for EntityBindings {
         let id = places.find(ctx, path, name)?;
         // What the value reads as in the heap, taken out before the world.
         let quat = match value {
-            Value::List(_) | Value::Map(_) => quat_of(ctx.heap(), value),
+            Value::Quat { .. } | Value::List(_) | Value::Map(_) => quat_of(ctx.heap(), value),
             _ => None,
         };
         let text = match value {

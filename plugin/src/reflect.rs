@@ -78,7 +78,7 @@ pub(crate) enum Leaf {
     Bool(bool),
     Text(String),
     Vec3(Vec3),
-    /// A `Quat`, as an Ark map `{x, y, z, w}`.
+    /// A `Quat`, as an Ark `quat`.
     Quat([f32; 4]),
     /// An integer beyond Ark's int range (a `u64` above `i64::MAX`).
     OutOfRange(String),
@@ -119,8 +119,11 @@ pub(crate) fn leaf_of(value: &dyn PartialReflect) -> Option<Leaf> {
     None
 }
 
-/// A quaternion from `{x, y, z, w}` or `[x, y, z, w]`.
+/// A quaternion from a `quat`, `{x, y, z, w}` or `[x, y, z, w]`.
 pub(crate) fn quat_of(heap: &ark_vm::Heap, value: Value) -> Option<bevy::math::Quat> {
+    if let Some(q) = value.as_quat() {
+        return Some(bevy::math::Quat::from_xyzw(q.x, q.y, q.z, q.w));
+    }
     let parts: Vec<f32> = match value {
         Value::List(l) => heap
             .list_items(l)?
@@ -252,12 +255,7 @@ pub(crate) fn snapshot(
             Leaf::Bool(b) => ScriptValue::Bool(b),
             Leaf::Text(s) => ScriptValue::Str(s),
             Leaf::Vec3(v) => ScriptValue::Vec3(bevy::math::Vec3::new(v.x, v.y, v.z)),
-            Leaf::Quat([x, y, z, w]) => ScriptValue::Map(
-                [("x", x), ("y", y), ("z", z), ("w", w)]
-                    .into_iter()
-                    .map(|(k, v)| (k.into(), ScriptValue::Float(v as f64)))
-                    .collect(),
-            ),
+            Leaf::Quat([x, y, z, w]) => ScriptValue::Quat(bevy::math::Quat::from_xyzw(x, y, z, w)),
             Leaf::OutOfRange(text) => {
                 return Err(NativeError::new(format!(
                     "{what} holds {text}, beyond the int range"
@@ -310,6 +308,16 @@ fn assign_script(
         ScriptValue::Int(i) => assign(target, Value::Int(*i), None, what),
         ScriptValue::Bool(b) => assign(target, Value::Bool(*b), None, what),
         ScriptValue::Vec3(v) => assign(target, Value::Vec3(Vec3::new(v.x, v.y, v.z)), None, what),
+        ScriptValue::Quat(q) => match target.try_downcast_mut::<bevy::math::Quat>() {
+            Some(slot) => {
+                *slot = *q;
+                Ok(())
+            }
+            None => Err(NativeError::new(format!(
+                "cannot assign quat to {what} ({})",
+                target.reflect_short_type_path()
+            ))),
+        },
         ScriptValue::Map(fields) => {
             for (key, v) in fields {
                 let Some(name) = key.as_str() else {

@@ -3,7 +3,7 @@
 //! `z`, `w`), read and written as the type it is.
 //!
 //! Each part reads as the reflection path reads it (`reflect.rs`: a
-//! `Vec3` as a vec3, a `Quat` as a map `{x, y, z, w}`, an `f32` as a float)
+//! `Vec3` as a vec3, a `Quat` as a quat, an `f32` as a float)
 //! and takes the same values with the same errors when written, so a
 //! script cannot tell the two apart but by speed. Any other field of a
 //! `Transform` goes through reflection.
@@ -78,6 +78,7 @@ pub(crate) struct TransformQueries {
 
 impl TransformQueries {
     /// The queries of `world` in `slot`, made (again) for it as needed.
+    #[inline]
     pub(crate) fn of<'q>(
         slot: &'q mut Option<TransformQueries>,
         world: &mut World,
@@ -85,6 +86,11 @@ impl TransformQueries {
         if slot.as_ref().is_some_and(|q| q.world == world.id()) {
             return slot.as_mut().expect("checked");
         }
+        Self::make(slot, world)
+    }
+
+    #[cold]
+    fn make<'q>(slot: &'q mut Option<TransformQueries>, world: &mut World) -> &'q mut Self {
         slot.insert(TransformQueries {
             world: world.id(),
             read: world.query(),

@@ -20,6 +20,8 @@ pub enum ScriptValue {
     Float(f64),
     Str(String),
     Vec3(bevy::math::Vec3),
+    /// A rotation (an Ark `quat`).
+    Quat(bevy::math::Quat),
     Entity(Entity),
     List(Vec<ScriptValue>),
     /// Entries in order, with their keys as they were.
@@ -102,6 +104,10 @@ impl ScriptValue {
             Value::Int(i) => ScriptValue::Int(i),
             Value::Float(f) => ScriptValue::Float(f),
             Value::Vec3(v) => ScriptValue::Vec3(bevy::math::Vec3::new(v.x, v.y, v.z)),
+            Value::Quat { .. } => {
+                let q = v.as_quat().unwrap_or(ark_vm::Quat::IDENTITY);
+                ScriptValue::Quat(bevy::math::Quat::from_xyzw(q.x, q.y, q.z, q.w))
+            }
             Value::Entity(bits) => {
                 Entity::try_from_bits(bits).map_or(ScriptValue::Nil, ScriptValue::Entity)
             }
@@ -148,6 +154,9 @@ impl ScriptValue {
             ScriptValue::Int(i) => Value::Int(*i),
             ScriptValue::Float(f) => Value::Float(*f),
             ScriptValue::Vec3(v) => Value::Vec3(Vec3::new(v.x, v.y, v.z)),
+            ScriptValue::Quat(q) => ark_vm::Quat::new(q.x, q.y, q.z, q.w)
+                .to_value()
+                .ok_or_else(|| format!("{q} is no rotation (length 0)"))?,
             ScriptValue::Entity(e) => Value::Entity(e.to_bits()),
             ScriptValue::Str(s) => Value::Str(heap.intern(s).map_err(oom)?),
             ScriptValue::List(items) => {

@@ -200,7 +200,7 @@ fn a_reference_shows_its_component_and_entity() {
 fn reading_and_writing_a_field_allocates_nothing() {
     let mut app = app();
     let entity = spawn_posed(&mut app);
-    let body = "for i in 0..1000 { e.Transform.translation.y += 1.0; e.Pose.scale.x = e.Pose.scale.x + 1; let t = e.Transform; t.translation = t.translation; }";
+    let body = "for i in 0..1000 { e.Transform.translation.y += 1.0; e.Pose.scale.x = e.Pose.scale.x + 1; let t = e.Transform; t.translation = t.translation; t.rotation = t.rotation * e.Pose.rotation.inverse() * e.Pose.rotation; }";
     // Once to make every place (and the code), then measured.
     run(&mut app, entity, body).unwrap();
     app.world_mut()
@@ -261,4 +261,41 @@ fn a_failed_write_leaves_the_component_unchanged() {
     app.world_mut().increment_change_tick();
     run(&mut app, entity, "e.Transform.translation = vec3(1, 1, 1);").unwrap();
     assert_ne!(changed(&app), before, "a write marks it changed");
+}
+
+#[test]
+fn a_rotation_read_and_written_back_is_the_same_bits() {
+    let mut app = app();
+    let entity = spawn_posed(&mut app);
+    let rotations = [
+        Quat::from_rotation_z(0.5),
+        Quat::from_rotation_y(-2.9),
+        Quat::from_euler(EulerRot::XYZ, 0.3, -1.2, 2.0),
+        Quat::from_xyzw(0.0, 0.0, 0.0, -1.0),
+    ];
+    for rotation in rotations {
+        app.world_mut()
+            .get_mut::<Transform>(entity)
+            .unwrap()
+            .rotation = rotation;
+        app.world_mut().get_mut::<Pose>(entity).unwrap().rotation = rotation;
+        run(
+            &mut app,
+            entity,
+            "let q = e.Transform.rotation; e.Transform.rotation = q; e.Pose.rotation = e.Pose.rotation;",
+        )
+        .unwrap();
+        let world = app.world();
+        assert_eq!(world.get::<Transform>(entity).unwrap().rotation, rotation);
+        assert_eq!(world.get::<Pose>(entity).unwrap().rotation, rotation);
+    }
+    // Turning a vector as Bevy does.
+    let turned = run(
+        &mut app,
+        entity,
+        "return (e.Transform.rotation * vec3(1, 2, 3)).x;",
+    )
+    .unwrap();
+    let expected = rotations[3] * Vec3::new(1.0, 2.0, 3.0);
+    assert!((turned.parse::<f32>().unwrap() - expected.x).abs() < 1e-6);
 }

@@ -91,17 +91,18 @@ fn a_value_of_the_wrong_type_is_an_error() {
 }
 
 #[test]
-fn a_quat_reads_and_writes_as_x_y_z_w() {
+fn a_quat_reads_as_a_quat_and_writes_from_a_quat_a_map_or_a_list() {
     let (mut app, log) = app();
     let entity = app
         .world_mut()
         .spawn((Transform::default(), Script::new("rotator.ark")))
         .id();
-    let errors = run(&mut app, &log, |l| l.len() >= 2);
+    let errors = run(&mut app, &log, |l| l.len() >= 3);
     assert!(errors.is_empty(), "{errors:?}");
     let lines = log.lock().unwrap().clone();
-    assert_eq!(lines[0], "rotation 0.0 0.0 0.0 1.0");
-    assert_eq!(lines[1], "now 1.0 0.5 map");
+    assert_eq!(lines[0], "rotation 0.0 0.0 0.0 1.0 quat");
+    assert_eq!(lines[1], "now quat true true");
+    assert_eq!(lines[2], "turned true");
     app.update();
     let rotation = app.world().get::<Transform>(entity).unwrap().rotation;
     assert_eq!(rotation, Quat::from_xyzw(1.0, 0.0, 0.0, 0.0));

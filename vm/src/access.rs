@@ -95,6 +95,11 @@ pub fn get_field(
             crate::methods::vec3_field(v, name)
                 .ok_or_else(|| format!("vec3 has no field '{name}' (it has x, y and z)"))
         }
+        Value::Quat { .. } => {
+            let name = heap.str(key);
+            crate::methods::quat_field(obj, name)
+                .ok_or_else(|| format!("quat has no field '{name}' (it has x, y, z and w)"))
+        }
         Value::Host(h) => {
             let name = heap.str(key).to_string();
             with_host(ctx, h, |obj, ctx| obj.get_field(ctx, &name))
@@ -147,6 +152,9 @@ pub fn set_field(
         }
         Value::Vec3(_) => {
             Err("cannot assign to a field of vec3 (use with_x, with_y or with_z)".to_string())
+        }
+        Value::Quat { .. } => {
+            Err("cannot assign to a field of quat (make another with quat(x, y, z, w))".to_string())
         }
         Value::Host(h) => {
             let name = ctx.core.heap.str(key).to_string();

@@ -12,6 +12,7 @@
 
 use std::any::Any;
 
+use crate::error::RuntimeError;
 use crate::fiber::Fiber;
 use crate::heap::Heap;
 use crate::interp;
@@ -29,10 +30,10 @@ pub trait CallBatch {
         host: Option<&mut (dyn Any + Send)>,
     ) -> Option<BatchCall<'a>>;
 
-    /// The call `next` gave last returned (`Done`) or failed (`Error`).
-    /// The collector keeps a returned value only until the next call runs
-    /// (as the value of a call resumed alone until the next resume).
-    fn ended(&mut self, result: RunResult, host: Option<&mut (dyn Any + Send)>);
+    /// The call `next` gave last returned a value, or failed. The
+    /// collector keeps a returned value only until the next call runs (as
+    /// the value of a call resumed alone until the next resume).
+    fn ended(&mut self, result: Result<Value, &RuntimeError>, host: Option<&mut (dyn Any + Send)>);
 }
 
 /// A function to call and its arguments.

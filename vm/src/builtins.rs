@@ -5,6 +5,7 @@ use crate::heap::{Heap, Key, SLICE_BYTES, Shown, Source};
 use crate::native::{Arity, NativeCtx, NativeError, NativeResult};
 use crate::ops;
 use crate::printer::Walk;
+use crate::quat::Quat;
 use crate::value::{StrKey, Value, Vec3};
 use Builtin::{Native, Pure};
 
@@ -55,6 +56,8 @@ pub(crate) const FUNCTIONS: &[(&str, Arity, Builtin)] = &[
     ("random_int", Arity::Exactly(2), Native(random_int)),
     ("clock", Arity::Exactly(0), Native(clock)),
     ("vec3", Arity::Exactly(3), Pure(vec3)),
+    ("quat", Arity::Exactly(4), Pure(quat)),
+    ("quat_axis_angle", Arity::Exactly(2), Pure(quat_axis_angle)),
     ("char", Arity::Exactly(1), Native(char_)),
 ];
 
@@ -67,6 +70,14 @@ pub(crate) const CONSTANTS: &[(&str, Value)] = &[
     ("UP", Value::Vec3(Vec3::new(0.0, 1.0, 0.0))),
     ("RIGHT", Value::Vec3(Vec3::new(1.0, 0.0, 0.0))),
     ("FORWARD", Value::Vec3(Vec3::new(0.0, 0.0, -1.0))),
+    (
+        "IDENTITY",
+        Value::Quat {
+            largest: 3,
+            low: 0,
+            rest: [0.0, 0.0, 0.0],
+        },
+    ),
 ];
 
 fn number(name: &str, v: Value) -> Result<f64, NativeError> {
@@ -493,6 +504,29 @@ fn random_int(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 
 fn clock(ctx: &mut NativeCtx<'_>, _: &[Value]) -> NativeResult {
     Ok(Value::Float(ctx.core.start.elapsed().as_secs_f64()))
+}
+
+/// `quat(x, y, z, w)`: the rotation, normalized if its length is not 1.
+fn quat(args: &[Value]) -> NativeResult {
+    let c = |i: usize| number_f32("quat", args[i]);
+    Quat::new(c(0)?, c(1)?, c(2)?, c(3)?)
+        .to_value()
+        .ok_or_else(|| NativeError::new("quat needs a finite, non-zero length"))
+}
+
+/// `quat_axis_angle(axis, angle)`: the rotation by `angle` radians about
+/// `axis`.
+fn quat_axis_angle(args: &[Value]) -> NativeResult {
+    let Value::Vec3(axis) = args[0] else {
+        return Err(NativeError(format!(
+            "quat_axis_angle expects a vec3 axis, got {}",
+            args[0].type_name()
+        )));
+    };
+    let angle = number("quat_axis_angle", args[1])?;
+    Quat::from_axis_angle(axis, angle)
+        .and_then(Quat::to_value)
+        .ok_or_else(|| NativeError::new("quat_axis_angle needs a non-zero axis and a finite angle"))
 }
 
 fn vec3(args: &[Value]) -> NativeResult {

@@ -232,7 +232,12 @@ pub(crate) fn run_batch(
         }
         // The call's long work goes before the next one starts.
         core.heap.forget_work(call);
-        batch.calls.ended(result, host.as_deref_mut());
+        let ended = match &result {
+            RunResult::Error(e) => Err(e),
+            RunResult::Done(v) => Ok(*v),
+            RunResult::Suspended | RunResult::Stopped(_) => unreachable!("handled above"),
+        };
+        batch.calls.ended(ended, host.as_deref_mut());
     };
     core.heap.work.set_running(outer);
     settle(core, budget, meter);
@@ -266,12 +271,14 @@ fn next_batch_call(
     mut host: Option<&mut (dyn Any + Send)>,
     v: Value,
 ) -> bool {
-    let mut result = RunResult::Done(v);
+    let mut result = Ok(v);
     loop {
         // As `execute` does after each call.
         core.heap.module_written();
         core.heap.forget_work(call);
-        batch.calls.ended(result, host.as_deref_mut());
+        batch
+            .calls
+            .ended(result.as_ref().copied(), host.as_deref_mut());
         if *fuel <= 0 && meter.exhausted(fuel) {
             batch.over = true;
             return false;
@@ -284,15 +291,26 @@ fn next_batch_call(
             return false;
         };
         fiber.begin(next.function, next.args);
-        if !matches!(next.function, Value::Closure(_)) {
+        let Value::Closure(k) = next.function else {
             batch.started = true;
             return false;
-        }
+        };
         let nargs = fiber.pending.take().unwrap_or_default();
+        // A script function with the right arity enters here, as `Op::Call`
+        // enters one; the rest (its errors) in `call_value`.
+        if let Some(callee) = core.heap.closures.get(k)
+            && callee.proto.arity as usize == nargs
+            && frame_fits(fiber, 1 + callee.proto.num_regs as usize, &core.config)
+        {
+            *fuel -= callee.proto.fuel_cost();
+            let top = 1 + callee.proto.num_regs as usize;
+            enter_frame(fiber, k, callee, 0, top, &core.config);
+            return true;
+        }
         result = match call_value(core, natives, fiber, 0, nargs, fuel, host.as_deref_mut()) {
             Ok(true) => return true,
-            Ok(false) => RunResult::Done(fiber.stack[0]),
-            Err(message) => RunResult::Error(error_with_stack(&core.heap, fiber, message)),
+            Ok(false) => Ok(fiber.stack[0]),
+            Err(message) => Err(error_with_stack(&core.heap, fiber, message)),
         };
     }
 }

@@ -51,6 +51,7 @@ mod native;
 mod ops;
 pub mod parser;
 mod printer;
+mod quat;
 mod resolve;
 mod rooted;
 mod source;
@@ -70,6 +71,7 @@ pub use native::{
     Arity, FromArk, IntoArk, NativeCtx, NativeError, NativeFn, NativeResult, NativeReturn,
     TypedNative,
 };
+pub use quat::Quat;
 pub use rooted::Rooted;
 pub use source::source_from_bytes;
 pub use value::{

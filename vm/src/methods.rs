@@ -10,6 +10,7 @@ use rustc_hash::FxHashMap;
 
 use crate::heap::{Heap, SLICE_BYTES, Search, Source};
 use crate::native::{NativeCtx, NativeError};
+use crate::quat::Quat;
 use crate::value::{StrKey, Value, Vec3};
 
 /// Ids of the built-in methods: positions in `KNOWN`.
@@ -50,9 +51,11 @@ pub mod m {
     pub const WITH_Y: u16 = 33;
     pub const WITH_Z: u16 = 34;
     pub const CODE: u16 = 35;
+    pub const INVERSE: u16 = 36;
+    pub const SLERP: u16 = 37;
 }
 
-const KNOWN: [&str; 36] = [
+const KNOWN: [&str; 38] = [
     "push",
     "pop",
     "insert",
@@ -89,6 +92,8 @@ const KNOWN: [&str; 36] = [
     "with_y",
     "with_z",
     "code",
+    "inverse",
+    "slerp",
 ];
 
 /// Method names by id. Each name also has an interned string, so that
@@ -244,6 +249,7 @@ pub fn call(
         Value::List(l) => return list_method(ctx, l, recv, id, args),
         Value::Str(s) => string_method(ctx, s, recv, id, args)?,
         Value::Vec3(v) => vec3_method(ctx, v, recv, id, args)?,
+        Value::Quat { .. } => quat_method(ctx, recv, id, args)?,
         Value::Entity(e) => {
             let name = ctx.core.methods.name(id).to_string();
             match crate::access::with_entity_host(ctx, |host, ctx| {
@@ -696,6 +702,55 @@ fn vec3_method(
         }
         _ => return Err(unknown(ctx, recv, id)),
     })
+}
+
+fn quat_method(
+    ctx: &mut NativeCtx<'_>,
+    recv: Value,
+    id: u16,
+    args: &[Value],
+) -> Result<Value, NativeError> {
+    let name = known_name(id);
+    let q = recv.as_quat().unwrap_or(Quat::IDENTITY);
+    let rotation = |q: Option<Quat>| {
+        q.and_then(Quat::to_value)
+            .ok_or_else(|| NativeError(format!("{name}: the result is not a rotation")))
+    };
+    match id {
+        m::INVERSE => {
+            arity(name, args, 0)?;
+            rotation(Some(q.inverse()))
+        }
+        m::SLERP => {
+            arity(name, args, 2)?;
+            let r = args[0].as_quat().ok_or_else(|| {
+                NativeError(format!(
+                    "{name} expects a quat, got {}",
+                    args[0].type_name()
+                ))
+            })?;
+            let t = args[1].as_f64().ok_or_else(|| {
+                NativeError(format!(
+                    "{name} expects a number, got {}",
+                    args[1].type_name()
+                ))
+            })?;
+            rotation(q.slerp(r, t))
+        }
+        _ => Err(unknown(ctx, recv, id)),
+    }
+}
+
+/// Values the `quat` field names read.
+pub fn quat_field(q: Value, name: &str) -> Option<Value> {
+    let q = q.as_quat()?;
+    Some(Value::Float(match name {
+        "x" => q.x,
+        "y" => q.y,
+        "z" => q.z,
+        "w" => q.w,
+        _ => return None,
+    } as f64))
 }
 
 /// Values the `vec3` field names read.

@@ -259,6 +259,12 @@ impl FromArk for Vec3 {
     }
 }
 
+impl FromArk for crate::Quat {
+    fn from_ark(v: Value, _: &Heap) -> Result<Self, String> {
+        v.as_quat().ok_or_else(|| expected("quat", v))
+    }
+}
+
 impl<T: FromArk> FromArk for Option<T> {
     fn from_ark(v: Value, heap: &Heap) -> Result<Self, String> {
         match v {
@@ -335,6 +341,13 @@ impl IntoArk for f32 {
 impl IntoArk for Vec3 {
     fn into_ark(self, _: &mut Heap) -> Result<Value, String> {
         Ok(Value::vec3(self))
+    }
+}
+
+impl IntoArk for crate::Quat {
+    fn into_ark(self, _: &mut Heap) -> Result<Value, String> {
+        self.to_value()
+            .ok_or_else(|| "a quaternion of length 0 is no rotation".to_string())
     }
 }
 

@@ -172,8 +172,22 @@ pub fn arith(heap: &mut Heap, op: Arith, a: Value, b: Value) -> Result<Value, St
             Vec3(v.scaled(a.as_f32().unwrap_or(0.0)))
         }
         (Str(x), Str(y)) if op == Arith::Add => Str(concat(heap, &[x, y])?),
+        (Quat { .. }, Quat { .. } | Vec3(_)) if op == Arith::Mul => quat_product(a, b)?,
         _ => return Err(type_error(op, a, b)),
     })
+}
+
+/// `q * r` (the rotation `r`, then `q`) and `q * v` (`v` rotated).
+fn quat_product(q: Value, b: Value) -> Result<Value, String> {
+    let q = q.as_quat().unwrap_or(crate::Quat::IDENTITY);
+    match b {
+        Value::Vec3(v) => Ok(Value::vec3(q.rotate(v))),
+        _ => b
+            .as_quat()
+            .and_then(|r| q.compose(r))
+            .and_then(crate::Quat::to_value)
+            .ok_or_else(|| "quat product is not a rotation".to_string()),
+    }
 }
 
 /// The strings `parts` joined at once (`a + b`, and `a + b + c` without an
@@ -262,6 +276,7 @@ pub fn equal_ref(a: &Value, b: &Value) -> bool {
         (Float(x), Float(y)) => x == y,
         (Int(x), Float(y)) | (Float(y), Int(x)) => int_cmp_float(*x, *y) == Some(Ordering::Equal),
         (Vec3(x), Vec3(y)) => x == y,
+        (Quat { .. }, Quat { .. }) => a.as_quat() == b.as_quat(),
         (Entity(x), Entity(y)) => x == y,
         (Str(x), Str(y)) => x == y,
         (List(x), List(y)) => x == y,

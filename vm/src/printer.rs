@@ -242,6 +242,10 @@ fn write_scalar(heap: &Heap, natives: &Natives, v: Value, out: &mut String) {
         Value::Vec3(Vec3 { x, y, z }) => {
             let _ = write!(out, "vec3({x:?}, {y:?}, {z:?})");
         }
+        Value::Quat { .. } => {
+            let q = v.as_quat().unwrap_or(crate::Quat::IDENTITY);
+            let _ = write!(out, "quat({:?}, {:?}, {:?}, {:?})", q.x, q.y, q.z, q.w);
+        }
         Value::Entity(bits) => {
             let _ = write!(out, "<entity {}>", (heap.entity_display)(bits));
         }

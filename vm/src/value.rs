@@ -1,6 +1,7 @@
 //! `Value`: the 16-byte, `Copy` representation of every Ark value.
 //!
-//! Immediates (nil, bool, int, float, vec3, entity) live inside the value;
+//! Immediates (nil, bool, int, float, vec3, quat, entity) live inside the
+//! value;
 //! everything else is a generational key into one of the heap's arenas, so
 //! copying any value is O(1) and a stale key is caught on access.
 
@@ -97,6 +98,14 @@ pub enum Value {
         path: u32,
         entity: u64,
     },
+    /// A rotation: the three smaller components of a unit quaternion and
+    /// what gives back the largest, in the 15 bytes after the tag (see
+    /// `crate::quat`; made by `Quat::to_value`).
+    Quat {
+        largest: u8,
+        low: u16,
+        rest: [f32; 3],
+    },
 }
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
@@ -183,6 +192,7 @@ impl Value {
             Value::Int(_) => "int",
             Value::Float(_) => "float",
             Value::Vec3(_) => "vec3",
+            Value::Quat { .. } => "quat",
             Value::Entity(_) => "entity",
             Value::Str(_) => "string",
             Value::List(_) => "list",

@@ -4,7 +4,7 @@
 use std::any::Any;
 
 use ark_vm::batch::{BatchCall, BatchEnd, CallBatch, ModuleVars};
-use ark_vm::{Budget, InstanceId, RunResult, Value, Vm, VmConfig};
+use ark_vm::{Budget, InstanceId, RunResult, RuntimeError, Value, Vm, VmConfig};
 
 /// Calls `step(x)` of each instance, with its own argument, and keeps
 /// what each call ended with.
@@ -53,12 +53,12 @@ impl CallBatch for Steps {
         })
     }
 
-    fn ended(&mut self, result: RunResult, _host: Option<&mut (dyn Any + Send)>) {
-        self.ended.push(match result {
-            RunResult::Done(v) => Ok(v),
-            RunResult::Error(e) => Err(e.to_string()),
-            other => panic!("a call of a batch ended with {other:?}"),
-        });
+    fn ended(
+        &mut self,
+        result: Result<Value, &RuntimeError>,
+        _host: Option<&mut (dyn Any + Send)>,
+    ) {
+        self.ended.push(result.map_err(|e| e.to_string()));
     }
 }
 

@@ -13,7 +13,7 @@
 use std::any::Any;
 
 use ark_vm::batch::{BatchCall, BatchEnd, CallBatch, ModuleVars};
-use ark_vm::{RunResult, Value};
+use ark_vm::{RuntimeError, Value};
 use bevy::ecs::entity::{EntityHashMap, EntityHashSet};
 use bevy::prelude::{Entity, World};
 
@@ -112,11 +112,15 @@ impl CallBatch for Updates<'_, '_> {
         }
     }
 
-    fn ended(&mut self, result: RunResult, _host: Option<&mut (dyn Any + Send)>) {
+    fn ended(
+        &mut self,
+        result: Result<Value, &RuntimeError>,
+        _host: Option<&mut (dyn Any + Send)>,
+    ) {
         let Some(turn) = self.current.take() else {
             return;
         };
-        if matches!(result, RunResult::Done(_)) && !self.marks_start {
+        if result.is_ok() && !self.marks_start {
             return;
         }
         let policy = self.frame.policy;
@@ -124,15 +128,15 @@ impl CallBatch for Updates<'_, '_> {
             return;
         };
         let error = match result {
-            RunResult::Error(e) => {
-                let error = report(Some(turn.0), &inst.path, &e);
+            Err(e) => {
+                let error = report(Some(turn.0), &inst.path, e);
                 if policy == ScriptErrorPolicy::Stop {
                     inst.phase = Phase::Failed;
                     inst.error = Some(e.to_string());
                 }
                 Some(error)
             }
-            _ => {
+            Ok(_) => {
                 inst.started = true;
                 None
             }

@@ -47,6 +47,7 @@ impl Heap {
             | Value::Int(_)
             | Value::Float(_)
             | Value::Vec3(_)
+            | Value::Quat { .. }
             | Value::Entity(_)
             | Value::EntityRef { .. }
             | Value::Native(_) => {}

@@ -372,7 +372,16 @@ impl Heap {
 
     /// Drops the long work of a call that ended or was abandoned, its
     /// buffers given back a piece at a time.
+    #[inline]
     pub(crate) fn forget_work(&mut self, call: CallId) {
+        // Most calls leave none (a host's batch ends thousands a frame).
+        if !self.work.tasks.is_empty() {
+            self.drop_work(call);
+        }
+    }
+
+    #[cold]
+    fn drop_work(&mut self, call: CallId) {
         match self.work.forget(call) {
             Some(Progress::Building(mut b)) => self.release_buffer(&mut b),
             Some(Progress::Splitting(s)) => {
