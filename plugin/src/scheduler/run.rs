@@ -50,9 +50,14 @@ impl TurnOrder {
 
     /// The instance whose turn is `turn`th this frame.
     pub(super) fn nth(&self, turn: usize) -> (Entity, usize) {
+        self.order[self.position(turn)]
+    }
+
+    /// Where the `turn`th turn is in the order.
+    fn position(&self, turn: usize) -> usize {
         let i = self.start + turn;
         let len = self.order.len();
-        self.order[if i >= len { i - len } else { i }]
+        if i >= len { i - len } else { i }
     }
 }
 
@@ -132,7 +137,12 @@ pub(super) fn run_frame(
         take_turn(world, runtime, entity, slot, &mut frame);
         take_despawns(world, runtime);
     }
-    runtime.cursor = stopped_at.map(|turn| order.nth(turn));
+    // Out of budget after every instance's turn: the next frame starts
+    // after the last one (where this one started), so that the instance
+    // that spent the budget does not take the next frame's first turn too.
+    let next = stopped_at
+        .or_else(|| (turns > 0 && frame.meter.exhausted(runtime.vm_mut())).then_some(turns));
+    runtime.cursor = next.map(|turn| (order.nth(turn), order.position(turn)));
     frame.stats.waiting = stopped_at.map_or(0, |turn| turns - turn);
     // What the frame's scripts despawned goes this frame, budget allowing.
     if !halted {
@@ -211,8 +221,9 @@ pub(super) fn run_frame(
     stats
 }
 
-/// Every instance, in entity order and then in its `Script`'s order, and
-/// the position of the one the last frame did not get to, where this
+/// Every instance, in the order of the entities' records (the order they
+/// came in, `ScriptRuntime::entities`) and then in its `Script`'s order,
+/// and the position of the one the last frame did not get to, where this
 /// frame's turns start. The order is kept between frames (taken here and
 /// given back at the frame's end): collected from the map of entities and
 /// sorted each frame, it was 3% of a frame of 10,000 movers (`perf`, the
@@ -229,14 +240,21 @@ fn turn_order(runtime: &mut ScriptRuntime) -> TurnOrder {
                 .filter(|(_, s)| s.instance.is_some())
                 .map(move |(i, _)| (e, i))
         }));
-        order.sort_unstable();
         runtime.turns_stale = false;
     }
+    // Where the cursor's instance is now; where it was, if it is gone (the
+    // instances after it moved down into its place).
     let start = runtime
         .cursor
-        .map_or(0, |cursor| order.partition_point(|&key| key < cursor));
+        .map_or(0, |(instance, at)| match order.get(at) {
+            Some(&turn) if turn == instance => at,
+            _ => order
+                .iter()
+                .position(|&turn| turn == instance)
+                .unwrap_or(at),
+        });
     // Past the last instance: round to the first.
-    let start = if start == order.len() { 0 } else { start };
+    let start = if start >= order.len() { 0 } else { start };
     TurnOrder { order, start }
 }
 

@@ -14,7 +14,7 @@ use std::any::Any;
 
 use ark_vm::batch::{BatchCall, BatchEnd, CallBatch, ModuleVars};
 use ark_vm::{RuntimeError, Value};
-use bevy::ecs::entity::{EntityHashMap, EntityHashSet};
+use bevy::ecs::entity::{EntityHashSet, EntityIndexMap};
 use bevy::prelude::{Entity, World};
 
 use super::report;
@@ -26,7 +26,7 @@ struct Updates<'f, 'a> {
     order: &'f TurnOrder,
     /// The next turn to look at.
     turn: &'f mut usize,
-    entities: &'f mut EntityHashMap<EntityScripts>,
+    entities: &'f mut EntityIndexMap<EntityScripts>,
     dying: &'f EntityHashSet,
     frame: &'f mut Frame<'a>,
     /// The instance whose call runs.
@@ -40,7 +40,7 @@ struct Updates<'f, 'a> {
 }
 
 fn instance(
-    entities: &mut EntityHashMap<EntityScripts>,
+    entities: &mut EntityIndexMap<EntityScripts>,
     (entity, slot): (Entity, usize),
 ) -> Option<&mut ScriptInstance> {
     entities
