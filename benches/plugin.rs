@@ -14,7 +14,8 @@
 //!    - *events*: 1,000 entities each receiving one `on_event` a frame from
 //!      Rust and sending one `send` back.
 //! 2. *access*: nanoseconds per `self.Transform.translation` read and
-//!    written by a script in a loop.
+//!    written by a script in a loop, and per field of a component reached
+//!    through reflection (`self.Motion.linear.speed`).
 //! 3. A 1 ms frame budget with scripts that want about 10 ms: how far past
 //!    the budget the scheduler runs (p99 and max over 300 frames). The bound:
 //!    a call is suspended at most `CLOCK_CHECK_INTERVAL` instructions (plus
@@ -91,7 +92,13 @@ fn scripts_dir() -> String {
              start = clock();
              for i in 0..n { let p = t.translation; }
              let held = clock() - start - empty;
-             send(\"access\", [read / n * 1e9, write / n * 1e9, held / n * 1e9]);
+             start = clock();
+             for i in 0..n { let s = self.Motion.linear.speed; }
+             let reflected_read = clock() - start - empty;
+             start = clock();
+             for i in 0..n { self.Motion.linear.speed = 2.0; }
+             let reflected_write = clock() - start - empty;
+             send(\"access\", [read / n * 1e9, write / n * 1e9, held / n * 1e9, reflected_read / n * 1e9, reflected_write / n * 1e9]);
          }",
     )
     .unwrap();
@@ -400,10 +407,14 @@ fn events(dir: &str) {
 /// script (each loop less an empty one's time), best of 10 frames.
 fn access(dir: &str) {
     let mut app = app(dir, EVERYTHING);
-    app.world_mut()
-        .spawn((Transform::default(), Script::new("access.ark")));
+    app.register_script_component::<Motion>();
+    app.world_mut().spawn((
+        Transform::default(),
+        Motion::default(),
+        Script::new("access.ark"),
+    ));
     wait_for_instances(&mut app, 1);
-    let mut best = [f64::MAX; 3];
+    let mut best = [f64::MAX; 5];
     for _ in 0..10 {
         app.update();
         let mut messages = app.world_mut().resource_mut::<Messages<ScriptEvent>>();
@@ -419,9 +430,24 @@ fn access(dir: &str) {
         }
     }
     println!(
-        "access: self.Transform.translation read {:.0} ns, written {:.0} ns; t.translation read (t = self.Transform held) {:.0} ns",
-        best[0], best[1], best[2]
+        "access: self.Transform.translation read {:.0} ns, written {:.0} ns; t.translation read (t = self.Transform held) {:.0} ns; \
+         self.Motion.linear.speed (reflected) read {:.0} ns, written {:.0} ns",
+        best[0], best[1], best[2], best[3], best[4]
     );
+}
+
+/// A component scripts reach through reflection only.
+#[derive(Component, Reflect, Default)]
+#[reflect(Component)]
+struct Motion {
+    angular: f32,
+    linear: Linear,
+}
+
+#[derive(Reflect, Default)]
+struct Linear {
+    direction: Vec3,
+    speed: f32,
 }
 
 fn overshoot(dir: &str) {

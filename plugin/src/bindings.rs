@@ -22,10 +22,10 @@ use ark_vm::{EntityHost, NativeCtx, NativeError, StrKey, Value};
 use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
 use bevy::platform::collections::HashMap;
 use bevy::prelude::{Entity, Transform, World};
-use bevy::reflect::{GetPath, ParsedPath, PartialReflect, Reflect};
+use bevy::reflect::{GetPath, ParsedPath, PartialReflect, Reflect, TypeInfo};
 
 use crate::reflect::{
-    Leaf, assign_with_quat, component_reflect, leaf_of, quat_of, read_component, snapshot,
+    Leaf, assign_with_quat, component_reflect, indexed, leaf_of, quat_of, read_component, snapshot,
     write_component,
 };
 use crate::transform::{self, TransformPart, TransformQueries};
@@ -45,6 +45,8 @@ struct Place {
     parsed: Option<ParsedPath>,
     /// The typed path, for `Transform` and its parts.
     part: Option<TransformPart>,
+    /// The component's type, which says where its fields are.
+    type_info: Option<&'static TypeInfo>,
     /// Where it was reached from, and by what name (for errors).
     parent: u32,
     name: String,
@@ -113,15 +115,16 @@ impl Places {
             let world = world(ctx)?;
             let registry = world.resource::<AppTypeRegistry>().read();
             let reflect = component_reflect(&registry, &text)?.clone();
-            let is_transform = registry
-                .get_with_short_type_path(&text)
-                .is_some_and(|r| r.type_id() == std::any::TypeId::of::<Transform>());
+            let registration = registry.get_with_short_type_path(&text);
+            let is_transform =
+                registration.is_some_and(|r| r.type_id() == std::any::TypeId::of::<Transform>());
             Place {
                 component: text.clone(),
                 reflect,
                 path: String::new(),
                 parsed: None,
                 part: is_transform.then_some(TransformPart::Whole),
+                type_info: registration.map(|r| r.type_info()),
                 parent,
                 name: text,
                 children: Vec::new(),
@@ -136,9 +139,12 @@ impl Places {
             Place {
                 component: of.component.clone(),
                 reflect: of.reflect.clone(),
-                parsed: ParsedPath::parse(&path).ok(),
+                parsed: ParsedPath::parse(&path)
+                    .ok()
+                    .map(|p| indexed(p, of.type_info)),
                 path,
                 part: of.part.and_then(|p| p.child(&text)),
+                type_info: of.type_info,
                 parent,
                 name: text,
                 children: Vec::new(),

@@ -9,7 +9,10 @@ use std::borrow::Cow;
 use ark_vm::{NativeError, Value, Vec3};
 use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
 use bevy::prelude::{Entity, World};
-use bevy::reflect::{GetPath, PartialReflect, Reflect, TypeRegistry, std_traits::ReflectDefault};
+use bevy::reflect::{
+    Access, GetPath, ParsedPath, PartialReflect, Reflect, TypeInfo, TypeRegistry,
+    std_traits::ReflectDefault,
+};
 
 use crate::value::ScriptValue;
 
@@ -26,6 +29,37 @@ pub(crate) fn component_reflect<'r>(
                 "unknown component '{name}' (is it registered for reflection?)"
             ))
         })
+}
+
+/// `path` with its struct fields found by position where `root` (the
+/// type it starts from) says where they are: a field named in a path is
+/// looked up by name on every access (compared with each of the struct's
+/// names), one given by index is not. A field the type does not have, and
+/// everything past a type that is not a struct or a tuple struct, stay as
+/// written (and fail or resolve on access as before).
+pub(crate) fn indexed(mut path: ParsedPath, root: Option<&'static TypeInfo>) -> ParsedPath {
+    let mut info = root;
+    for step in &mut path.0 {
+        let next = match (&step.access, info) {
+            (Access::Field(name), Some(TypeInfo::Struct(s))) => match s.index_of(name) {
+                Some(i) => {
+                    let field = s.field_at(i).and_then(|f| f.type_info());
+                    step.access = Access::FieldIndex(i);
+                    field
+                }
+                None => None,
+            },
+            (Access::TupleIndex(i), Some(TypeInfo::TupleStruct(t))) => {
+                t.field_at(*i).and_then(|f| f.type_info())
+            }
+            _ => None,
+        };
+        if next.is_none() {
+            break;
+        }
+        info = next;
+    }
+    path
 }
 
 /// Runs `f` on component `name` of `entity` (reflected by `reflect`).
@@ -371,4 +405,54 @@ pub(crate) fn insert_component(
         &registry,
     );
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use bevy::reflect::Typed;
+
+    use super::*;
+
+    #[derive(Reflect, Default)]
+    struct Inner {
+        a: f32,
+        b: (i32, f32),
+    }
+
+    #[derive(Reflect, Default)]
+    struct Outer {
+        name: String,
+        inner: Inner,
+        pair: (u8, u8),
+    }
+
+    fn accesses(path: &str) -> Vec<String> {
+        let parsed = indexed(ParsedPath::parse(path).unwrap(), Some(Outer::type_info()));
+        parsed.0.iter().map(|a| a.access.to_string()).collect()
+    }
+
+    #[test]
+    fn struct_fields_are_found_by_position_once() {
+        assert_eq!(accesses("inner.a"), ["#1", "#0"]);
+        assert_eq!(accesses("inner.b"), ["#1", "#1"]);
+        // A tuple's items are not a struct's: left as they are.
+        assert_eq!(accesses("pair.0"), ["#2", ".0"]);
+        // A field the type does not have stays a name (and fails on use).
+        assert_eq!(accesses("inner.c"), ["#1", ".c"]);
+        assert_eq!(accesses("missing.a"), [".missing", ".a"]);
+        let value = Outer {
+            inner: Inner {
+                a: 2.5,
+                b: (3, 4.5),
+            },
+            ..Default::default()
+        };
+        for path in ["inner.a", "inner.b"] {
+            let named = ParsedPath::parse(path).unwrap();
+            let by_position = indexed(named.clone(), Some(Outer::type_info()));
+            let by_name = format!("{:?}", value.reflect_path(&named).unwrap());
+            let by_index = format!("{:?}", value.reflect_path(&by_position).unwrap());
+            assert_eq!(by_name, by_index);
+        }
+    }
 }
