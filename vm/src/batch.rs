@@ -89,19 +89,11 @@ impl Vm {
         let last = interp::run_batch(&mut self.core, call, &mut fiber, budget, Some(host), batch);
         match last {
             Some(result) => {
-                let slot = &mut self.core.calls[call];
-                *slot = fiber;
-                // It ran: its registers must be scanned again this cycle.
-                self.core.heap.gc.queue_rescan(call, slot);
+                self.park_call(call, fiber);
                 BatchEnd::Suspended { call, result }
             }
             None => {
-                self.core.calls.remove(call);
-                let stack = self.core.spare_stacks.keep(
-                    std::mem::take(&mut fiber.stack),
-                    std::mem::take(&mut fiber.frames),
-                );
-                self.core.heap.call_ended(call, stack);
+                self.end_call(call, fiber);
                 BatchEnd::Ended
             }
         }

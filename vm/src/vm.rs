@@ -753,24 +753,31 @@ impl Vm {
             interp::run(&mut self.core, call, &mut fiber, budget, host)
         };
         match result {
-            RunResult::Suspended | RunResult::Stopped(_) => {
-                if let Some(slot) = self.core.calls.get_mut(call) {
-                    *slot = fiber;
-                    // It ran: its registers must be scanned again this cycle.
-                    self.core.heap.gc.queue_rescan(call, slot);
-                }
-            }
-            _ => {
-                self.core.calls.remove(call);
-                let stack = self.core.spare_stacks.keep(
-                    std::mem::take(&mut fiber.stack),
-                    std::mem::take(&mut fiber.frames),
-                );
-                self.core.heap.call_ended(call, stack);
-                self.core.debug.finished(call);
-            }
+            RunResult::Suspended | RunResult::Stopped(_) => self.park_call(call, fiber),
+            _ => self.end_call(call, fiber),
         }
         result
+    }
+
+    /// Puts a call that ran and did not finish back among the calls in
+    /// progress.
+    pub(crate) fn park_call(&mut self, call: CallId, fiber: Fiber) {
+        if let Some(slot) = self.core.calls.get_mut(call) {
+            *slot = fiber;
+            // It ran: its registers must be scanned again this cycle.
+            self.core.heap.gc.queue_rescan(call, slot);
+        }
+    }
+
+    /// Ends a call: its registers and frames go back to the spares.
+    pub(crate) fn end_call(&mut self, call: CallId, mut fiber: Fiber) {
+        self.core.calls.remove(call);
+        let stack = self.core.spare_stacks.keep(
+            std::mem::take(&mut fiber.stack),
+            std::mem::take(&mut fiber.frames),
+        );
+        self.core.heap.call_ended(call, stack);
+        self.core.debug.finished(call);
     }
 
     /// Runs a call to completion, through any `yield`s.
