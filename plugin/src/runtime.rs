@@ -130,6 +130,29 @@ pub(crate) struct EntityScripts {
     pub waiting: VecDeque<(String, Vec<crate::ScriptValue>)>,
 }
 
+/// The instance of script `slot` of `entity`, if it has one.
+pub(crate) fn instance_of(
+    entities: &EntityIndexMap<EntityScripts>,
+    entity: Entity,
+    slot: usize,
+) -> Option<&ScriptInstance> {
+    entities.get(&entity)?.slots.get(slot)?.instance.as_ref()
+}
+
+/// [`instance_of`], to change.
+pub(crate) fn instance_of_mut(
+    entities: &mut EntityIndexMap<EntityScripts>,
+    entity: Entity,
+    slot: usize,
+) -> Option<&mut ScriptInstance> {
+    entities
+        .get_mut(&entity)?
+        .slots
+        .get_mut(slot)?
+        .instance
+        .as_mut()
+}
+
 /// An instance going away: its `on_destroy` runs (within the frame's
 /// budget), then it is released.
 pub(crate) struct Destroy {

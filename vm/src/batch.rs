@@ -84,7 +84,7 @@ impl Vm {
         let call = self
             .core
             .calls
-            .insert(Fiber::for_batch(&mut self.core.spare_stacks));
+            .insert(Fiber::on_spares(&mut self.core.spare_stacks));
         let mut fiber = std::mem::take(&mut self.core.calls[call]);
         let last = interp::run_batch(&mut self.core, call, &mut fiber, budget, Some(host), batch);
         match last {

@@ -135,27 +135,15 @@ impl Fiber {
     /// A call of `f` with `args`, started on first resume, on registers
     /// and frames from `spares`.
     pub fn for_call(f: Value, args: &[Value], spares: &mut SpareStacks) -> Fiber {
-        let (mut stack, frames) = spares.take();
-        stack.reserve(args.len() + 8);
-        stack.push(f);
-        stack.extend_from_slice(args);
-        Fiber {
-            stack,
-            frames,
-            pending: Some(args.len()),
-            failed: None,
-            low_water: Cell::new(0),
-            rescan_queued: Cell::new(0),
-            heap: 0,
-            layout_epoch: 0,
-            module_writes_seen: 0,
-            memory: Cell::new(MemoryWait::No),
-        }
+        let mut fiber = Fiber::on_spares(spares);
+        fiber.begin(f, args);
+        fiber
     }
 
-    /// The fiber of a batch of calls (`Vm::run_batch`), on registers and
-    /// frames from `spares`: each call starts with [`Fiber::begin`].
-    pub fn for_batch(spares: &mut SpareStacks) -> Fiber {
+    /// A fiber with no call yet, on registers and frames from `spares`:
+    /// a call starts on it with [`Fiber::begin`] (a batch's, one after
+    /// another: `Vm::run_batch`).
+    pub fn on_spares(spares: &mut SpareStacks) -> Fiber {
         let (stack, frames) = spares.take();
         Fiber {
             stack,
@@ -164,11 +152,11 @@ impl Fiber {
         }
     }
 
-    /// Starts the next call of a batch on this fiber (whose last call
-    /// ended): `f` with `args`, started on the next run. The stack keeps
-    /// its length: the registers above the callee and
-    /// its arguments are dead, as above any top frame, and written before
-    /// they are read (cleared, the stack grew again with each call).
+    /// Sets up a call of `f` with `args` on this fiber (new, or whose last
+    /// call ended), started on the next run. The stack keeps its length:
+    /// the registers above the callee and its arguments are dead, as above
+    /// any top frame, and written before they are read (cleared, the stack
+    /// grew again with each call of a batch).
     pub fn begin(&mut self, f: Value, args: &[Value]) {
         self.frames.clear();
         if self.stack.len() <= args.len() {

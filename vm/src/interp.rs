@@ -198,18 +198,11 @@ pub(crate) fn run_batch(
     let last = loop {
         if !std::mem::take(&mut batch.started) {
             let mut fuel = meter.fuel;
-            let spent = fuel <= 0 && meter.exhausted(&mut fuel);
+            let next = batch.set_up_next(core, fiber, &mut meter, &mut fuel, host.as_deref_mut());
             meter.fuel = fuel;
-            if spent {
+            if next.is_none() {
                 break None;
             }
-            let Some(next) = batch
-                .calls
-                .next(ModuleVars(&core.heap), host.as_deref_mut())
-            else {
-                break None;
-            };
-            fiber.begin(next.function, next.args);
         }
         let natives = core.natives.clone();
         let result = run_metered(
@@ -254,6 +247,32 @@ pub(crate) struct BatchRun<'b> {
     started: bool,
 }
 
+impl BatchRun<'_> {
+    /// Sets up the batch's next call on `fiber`, the budget allowing, and
+    /// gives its function; `None` (the batch over) when the budget is
+    /// spent or the batch has no more calls.
+    fn set_up_next(
+        &mut self,
+        core: &Core,
+        fiber: &mut Fiber,
+        meter: &mut Meter,
+        fuel: &mut i64,
+        host: Option<&mut (dyn Any + Send)>,
+    ) -> Option<Value> {
+        let next = if *fuel <= 0 && meter.exhausted(fuel) {
+            None
+        } else {
+            self.calls.next(ModuleVars(&core.heap), host)
+        };
+        let Some(next) = next else {
+            self.over = true;
+            return None;
+        };
+        fiber.begin(next.function, next.args);
+        Some(next.function)
+    }
+}
+
 /// A call of `batch` returned `v`: reports it and starts the next calls
 /// until one pushes its frame (true: the loop runs it). False when the
 /// batch is over, or the next function is not a script function (then it
@@ -279,19 +298,11 @@ fn next_batch_call(
         batch
             .calls
             .ended(result.as_ref().copied(), host.as_deref_mut());
-        if *fuel <= 0 && meter.exhausted(fuel) {
-            batch.over = true;
-            return false;
-        }
-        let Some(next) = batch
-            .calls
-            .next(ModuleVars(&core.heap), host.as_deref_mut())
+        let Some(function) = batch.set_up_next(core, fiber, meter, fuel, host.as_deref_mut())
         else {
-            batch.over = true;
             return false;
         };
-        fiber.begin(next.function, next.args);
-        let Value::Closure(k) = next.function else {
+        let Value::Closure(k) = function else {
             batch.started = true;
             return false;
         };

@@ -627,8 +627,7 @@ impl Vm {
 
     /// The module variable at `slot` of `instance` ([`Vm::var_slot`]).
     pub fn get_var_at(&self, instance: InstanceId, slot: usize) -> Option<Value> {
-        let inst = self.core.heap.instances.get(instance.0)?;
-        inst.vars().get(slot).copied()
+        crate::batch::ModuleVars(&self.core.heap).get(instance, slot)
     }
 
     /// Writes a module variable by name; false if there is none.

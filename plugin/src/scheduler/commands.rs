@@ -20,7 +20,7 @@ use bevy::ecs::prelude::*;
 use super::{complaint, sync};
 use crate::ScriptValue;
 use crate::messages::{ScriptCommand, ScriptError};
-use crate::runtime::{INBOX_LIMIT, Phase, ScriptInstance, ScriptRuntime};
+use crate::runtime::{INBOX_LIMIT, Phase, ScriptInstance, ScriptRuntime, instance_of_mut};
 
 pub(super) fn deliver_commands(
     world: &mut World,
@@ -178,12 +178,7 @@ fn call(
 }
 
 fn instance(runtime: &mut ScriptRuntime, entity: Entity, slot: usize) -> &mut ScriptInstance {
-    runtime
-        .entities
-        .get_mut(&entity)
-        .and_then(|r| r.slots.get_mut(slot))
-        .and_then(|s| s.instance.as_mut())
-        .expect("an instance listed by the caller")
+    instance_of_mut(&mut runtime.entities, entity, slot).expect("an instance listed by the caller")
 }
 
 fn enqueue(

@@ -14,7 +14,8 @@ use crate::natives::{RunningScript, ScriptSpawns};
 use crate::output::ScriptOutput;
 use crate::profiling::ScriptProfiler;
 use crate::runtime::{
-    CallTime, Phase, ScriptBudget, ScriptErrorPolicy, ScriptInstance, ScriptRuntime,
+    CallTime, Phase, ScriptBudget, ScriptErrorPolicy, ScriptInstance, ScriptRuntime, instance_of,
+    instance_of_mut,
 };
 use crate::stats::ScriptFrameStats;
 
@@ -200,12 +201,7 @@ pub(super) fn run_frame(
     } else if let Some(taken) = stopped_at {
         for turn in taken..turns {
             let (entity, slot) = order.nth(turn);
-            if let Some(inst) = runtime
-                .entities
-                .get(&entity)
-                .and_then(|r| r.slots.get(slot))
-                .and_then(|s| s.instance.as_ref())
-            {
+            if let Some(inst) = instance_of(&runtime.entities, entity, slot) {
                 count_state(inst, &mut stats);
             }
         }
@@ -316,12 +312,7 @@ fn take_turn(
     frame: &mut Frame<'_>,
 ) {
     // A call the debugger stopped waits until the game lets it go on.
-    let pending = runtime
-        .entities
-        .get(&entity)
-        .and_then(|r| r.slots.get(slot))
-        .and_then(|s| s.instance.as_ref())
-        .and_then(|i| i.pending);
+    let pending = instance_of(&runtime.entities, entity, slot).and_then(|i| i.pending);
     if let Some(call) = pending
         && runtime.vm_mut().stop_reason(call).is_some()
         && !runtime.released.remove(&call)
@@ -330,11 +321,7 @@ fn take_turn(
         return;
     }
     let (entities, vm) = runtime.entities_and_vm();
-    let Some(inst) = entities
-        .get_mut(&entity)
-        .and_then(|r| r.slots.get_mut(slot))
-        .and_then(|s| s.instance.as_mut())
-    else {
+    let Some(inst) = instance_of_mut(entities, entity, slot) else {
         return;
     };
     run_turn(world, vm, inst, entity, frame);

@@ -19,7 +19,9 @@ use bevy::prelude::{Entity, World};
 
 use super::report;
 use super::run::{Frame, TurnOrder, count_state};
-use crate::runtime::{EntityScripts, Phase, ScriptErrorPolicy, ScriptInstance, ScriptRuntime};
+use crate::runtime::{
+    EntityScripts, Phase, ScriptErrorPolicy, ScriptInstance, ScriptRuntime, instance_of_mut,
+};
 
 /// The instances of a run of turns, as the batch goes through them.
 struct Updates<'f, 'a> {
@@ -37,18 +39,6 @@ struct Updates<'f, 'a> {
     /// looked up again.
     marks_start: bool,
     args: [Value; 1],
-}
-
-fn instance(
-    entities: &mut EntityIndexMap<EntityScripts>,
-    (entity, slot): (Entity, usize),
-) -> Option<&mut ScriptInstance> {
-    entities
-        .get_mut(&entity)?
-        .slots
-        .get_mut(slot)?
-        .instance
-        .as_mut()
 }
 
 /// Whether the instance's turn this frame is `on_update` and nothing
@@ -79,7 +69,7 @@ impl CallBatch for Updates<'_, '_> {
             let turn = self.order.nth(*self.turn);
             let (entity, _) = turn;
             let dying = !self.dying.is_empty() && self.dying.contains(&entity);
-            let inst = match instance(self.entities, turn) {
+            let inst = match instance_of_mut(self.entities, turn.0, turn.1) {
                 Some(inst) if !dying && only_updates(inst) && world.get_entity(entity).is_ok() => {
                     inst
                 }
@@ -124,7 +114,7 @@ impl CallBatch for Updates<'_, '_> {
             return;
         }
         let policy = self.frame.policy;
-        let Some(inst) = instance(self.entities, turn) else {
+        let Some(inst) = instance_of_mut(self.entities, turn.0, turn.1) else {
             return;
         };
         let error = match result {
@@ -179,7 +169,7 @@ pub(super) fn run_updates(
         // when the game lets it go on.
         BatchEnd::Suspended { call, .. } => {
             if let Some(turn) = updates.current.take()
-                && let Some(inst) = instance(updates.entities, turn)
+                && let Some(inst) = instance_of_mut(updates.entities, turn.0, turn.1)
             {
                 inst.pending = Some(call);
                 count_state(inst, &mut updates.frame.stats);
