@@ -664,6 +664,20 @@ impl MathFn {
     pub fn named(name: &str) -> Option<MathFn> {
         Self::ALL.iter().find(|(n, _)| *n == name).map(|&(_, f)| f)
     }
+
+    /// What the built-in makes of a float, where that is a float (`floor`,
+    /// `ceil` and `round` make ints, and may fail).
+    #[inline]
+    pub fn of_float(self) -> Option<fn(f64) -> f64> {
+        match self {
+            MathFn::Abs => Some(f64::abs),
+            MathFn::Sqrt => Some(f64::sqrt),
+            MathFn::Sin => Some(f64::sin),
+            MathFn::Cos => Some(f64::cos),
+            MathFn::Tan => Some(f64::tan),
+            MathFn::Floor | MathFn::Ceil | MathFn::Round => None,
+        }
+    }
 }
 
 /// The operation of an `Op::Bitwise`.

@@ -163,7 +163,11 @@ impl Fiber {
             self.stack.resize(args.len() + 1, Value::Nil);
         }
         self.stack[0] = f;
-        self.stack[1..=args.len()].copy_from_slice(args);
+        // One by one: `copy_from_slice` of a call's few arguments was a
+        // `memcpy` call, 4% of a frame of 10,000 movers (`perf`).
+        for (register, &arg) in self.stack[1..].iter_mut().zip(args) {
+            *register = arg;
+        }
         self.pending = Some(args.len());
         self.low_water.set(0);
         self.memory.set(MemoryWait::No);

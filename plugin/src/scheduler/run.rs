@@ -14,8 +14,8 @@ use crate::natives::{RunningScript, ScriptSpawns};
 use crate::output::ScriptOutput;
 use crate::profiling::ScriptProfiler;
 use crate::runtime::{
-    CallTime, Phase, ScriptBudget, ScriptErrorPolicy, ScriptInstance, ScriptRuntime, instance_of,
-    instance_of_mut,
+    CallTime, Phase, ScriptBudget, ScriptErrorPolicy, ScriptInstance, ScriptRuntime, Turn,
+    instance_of, instance_of_mut,
 };
 use crate::stats::ScriptFrameStats;
 
@@ -40,7 +40,7 @@ pub(super) struct Frame<'a> {
 /// The frame's turns: every instance, in entity order and then in its
 /// `Script`'s order, starting from the one the last frame did not get to.
 pub(super) struct TurnOrder {
-    order: Vec<(Entity, usize)>,
+    order: Vec<Turn>,
     start: usize,
 }
 
@@ -49,8 +49,8 @@ impl TurnOrder {
         self.order.len()
     }
 
-    /// The instance whose turn is `turn`th this frame.
-    pub(super) fn nth(&self, turn: usize) -> (Entity, usize) {
+    /// The `turn`th turn this frame.
+    pub(super) fn nth(&self, turn: usize) -> Turn {
         self.order[self.position(turn)]
     }
 
@@ -125,7 +125,7 @@ pub(super) fn run_frame(
             }
         }
         // An instance that needs more than `on_update`.
-        let (entity, slot) = order.nth(turn);
+        let Turn { entity, slot, .. } = order.nth(turn);
         turn += 1;
         if runtime.dying.contains(&entity) {
             continue;
@@ -143,7 +143,7 @@ pub(super) fn run_frame(
     // that spent the budget does not take the next frame's first turn too.
     let next = stopped_at
         .or_else(|| (turns > 0 && frame.meter.exhausted(runtime.vm_mut())).then_some(turns));
-    runtime.cursor = next.map(|turn| (order.nth(turn), order.position(turn)));
+    runtime.cursor = next.map(|turn| (order.nth(turn).instance(), order.position(turn)));
     frame.stats.waiting = stopped_at.map_or(0, |turn| turns - turn);
     // What the frame's scripts despawned goes this frame, budget allowing.
     if !halted {
@@ -200,7 +200,7 @@ pub(super) fn run_frame(
         }
     } else if let Some(taken) = stopped_at {
         for turn in taken..turns {
-            let (entity, slot) = order.nth(turn);
+            let Turn { entity, slot, .. } = order.nth(turn);
             if let Some(inst) = instance_of(&runtime.entities, entity, slot) {
                 count_state(inst, &mut stats);
             }
@@ -228,14 +228,24 @@ fn turn_order(runtime: &mut ScriptRuntime) -> TurnOrder {
     let mut order = std::mem::take(&mut runtime.turns);
     if runtime.turns_stale {
         order.clear();
-        order.extend(runtime.entities.iter().flat_map(|(&e, record)| {
-            record
-                .slots
+        order.extend(
+            runtime
+                .entities
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| s.instance.is_some())
-                .map(move |(i, _)| (e, i))
-        }));
+                .flat_map(|(at, (&entity, record))| {
+                    record
+                        .slots
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, s)| s.instance.is_some())
+                        .map(move |(slot, _)| Turn {
+                            entity,
+                            slot,
+                            record: at,
+                        })
+                }),
+        );
         runtime.turns_stale = false;
     }
     // Where the cursor's instance is now; where it was, if it is gone (the
@@ -243,10 +253,10 @@ fn turn_order(runtime: &mut ScriptRuntime) -> TurnOrder {
     let start = runtime
         .cursor
         .map_or(0, |(instance, at)| match order.get(at) {
-            Some(&turn) if turn == instance => at,
+            Some(turn) if turn.instance() == instance => at,
             _ => order
                 .iter()
-                .position(|&turn| turn == instance)
+                .position(|turn| turn.instance() == instance)
                 .unwrap_or(at),
         });
     // Past the last instance: round to the first.

@@ -15,12 +15,12 @@ use std::any::Any;
 use ark_vm::batch::{BatchCall, BatchEnd, CallBatch, ModuleVars};
 use ark_vm::{RuntimeError, Value};
 use bevy::ecs::entity::{EntityHashSet, EntityIndexMap};
-use bevy::prelude::{Entity, World};
+use bevy::prelude::World;
 
 use super::report;
 use super::run::{Frame, TurnOrder, count_state};
 use crate::runtime::{
-    EntityScripts, Phase, ScriptErrorPolicy, ScriptInstance, ScriptRuntime, instance_of_mut,
+    EntityScripts, Phase, ScriptErrorPolicy, ScriptInstance, ScriptRuntime, Turn, instance_at_mut,
 };
 
 /// The instances of a run of turns, as the batch goes through them.
@@ -32,7 +32,7 @@ struct Updates<'f, 'a> {
     dying: &'f EntityHashSet,
     frame: &'f mut Frame<'a>,
     /// The instance whose call runs.
-    current: Option<(Entity, usize)>,
+    current: Option<Turn>,
     /// Whether its call returning changes it: its first update since its
     /// `on_start` failed (under `ScriptErrorPolicy::Continue`) marks it
     /// started. Otherwise a returned call leaves it as it was, and is not
@@ -67,9 +67,9 @@ impl CallBatch for Updates<'_, '_> {
                 return None;
             }
             let turn = self.order.nth(*self.turn);
-            let (entity, _) = turn;
+            let entity = turn.entity;
             let dying = !self.dying.is_empty() && self.dying.contains(&entity);
-            let inst = match instance_of_mut(self.entities, turn.0, turn.1) {
+            let inst = match instance_at_mut(self.entities, turn) {
                 Some(inst) if !dying && only_updates(inst) && world.get_entity(entity).is_ok() => {
                     inst
                 }
@@ -114,12 +114,12 @@ impl CallBatch for Updates<'_, '_> {
             return;
         }
         let policy = self.frame.policy;
-        let Some(inst) = instance_of_mut(self.entities, turn.0, turn.1) else {
+        let Some(inst) = instance_at_mut(self.entities, turn) else {
             return;
         };
         let error = match result {
             Err(e) => {
-                let error = report(Some(turn.0), &inst.path, e);
+                let error = report(Some(turn.entity), &inst.path, e);
                 if policy == ScriptErrorPolicy::Stop {
                     inst.phase = Phase::Failed;
                     inst.error = Some(e.to_string());
@@ -169,7 +169,7 @@ pub(super) fn run_updates(
         // when the game lets it go on.
         BatchEnd::Suspended { call, .. } => {
             if let Some(turn) = updates.current.take()
-                && let Some(inst) = instance_of_mut(updates.entities, turn.0, turn.1)
+                && let Some(inst) = instance_at_mut(updates.entities, turn)
             {
                 inst.pending = Some(call);
                 count_state(inst, &mut updates.frame.stats);
