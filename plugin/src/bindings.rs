@@ -273,10 +273,7 @@ impl EntityHost for EntityBindings {
             }
             None => read_component(world, entity, &place.reflect, &place.component, |_| Ok(()))?,
         }
-        Ok(Value::EntityRef {
-            path: id,
-            entity: bits,
-        })
+        Ok(Value::entity_ref(id, bits))
     }
 
     fn ref_get_field(
@@ -291,10 +288,10 @@ impl EntityHost for EntityBindings {
         let id = places.find(ctx, path, name)?;
         let leaf = Self::read(places, &mut self.transform, world(ctx)?, entity, id)?;
         match leaf {
-            Some(Leaf::Float(f)) => Ok(Value::Float(f)),
+            Some(Leaf::Float(f)) => Ok(Value::float(f)),
             Some(Leaf::Int(i)) => Ok(Value::Int(i)),
             Some(Leaf::Bool(b)) => Ok(Value::Bool(b)),
-            Some(Leaf::Vec3(v)) => Ok(Value::Vec3(v)),
+            Some(Leaf::Vec3(v)) => Ok(Value::vec3(v)),
             Some(Leaf::Text(s)) => ctx.string(&s),
             Some(Leaf::Quat([x, y, z, w])) => {
                 ark_vm::Quat::new(x, y, z, w).to_value().ok_or_else(|| {
@@ -310,10 +307,7 @@ impl EntityHost for EntityBindings {
                 "{} holds {text}, beyond the int range",
                 places.get(id)?.describe()
             ))),
-            None => Ok(Value::EntityRef {
-                path: id,
-                entity: bits,
-            }),
+            None => Ok(Value::entity_ref(id, bits)),
         }
     }
 
@@ -330,10 +324,7 @@ impl EntityHost for EntityBindings {
         let places = &mut self.places;
         let id = places.find(ctx, path, name)?;
         Self::read(places, &mut self.transform, world(ctx)?, entity, id)?;
-        Ok(Value::EntityRef {
-            path: id,
-            entity: bits,
-        })
+        Ok(Value::entity_ref(id, bits))
     }
 
     fn ref_set_field(

@@ -97,7 +97,7 @@ pub enum Value {
     EntityRef {
         path: u32,
         entity: u64,
-    },
+    } = ENTITY_REF_TAG,
     /// A rotation: the three smaller components of a unit quaternion and
     /// what gives back the largest, in the 15 bytes after the tag (see
     /// `crate::quat`; made by `Quat::to_value`).
@@ -110,10 +110,13 @@ pub enum Value {
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
 
-/// Tag bytes of the variants built whole (`Value::vec3`, `copy_parts`).
+/// Tag bytes of the variants built whole (`Value::vec3`, `copy_parts`,
+/// `Value::entity_ref`).
+const NIL_TAG: u8 = 0;
 const INT_TAG: u8 = 2;
 const FLOAT_TAG: u8 = 3;
 const VEC3_TAG: u8 = 4;
+const ENTITY_REF_TAG: u8 = 13;
 
 impl Value {
     /// `Value::Vec3(v)`, built in one 16-byte register and stored with one
@@ -152,29 +155,84 @@ impl Value {
     pub(crate) fn copy_parts(&self) -> Value {
         match self {
             Value::Int(i) => Value::tag_and_word(INT_TAG, *i as u64),
-            Value::Float(f) => Value::tag_and_word(FLOAT_TAG, f.to_bits()),
+            Value::Float(f) => Value::float(*f),
             other => *other,
         }
     }
 
-    /// A value of a variant whose payload is one 8-byte word at offset 8,
-    /// built in one vector register.
+    /// [`Value::copy_parts`], for the variants that host code gives too:
+    /// a result passed back through a `Result` (or a call's result passed
+    /// on) is moved 8 bytes at a time, and a 16-byte load cannot be
+    /// forwarded from two stores either.
+    #[inline(always)]
+    pub(crate) fn copy_fields(&self) -> Value {
+        match self {
+            Value::EntityRef { path, entity } => Value::entity_ref(*path, *entity),
+            Value::Vec3(v) => Value::vec3(*v),
+            Value::Nil => Value::nil(),
+            other => other.copy_parts(),
+        }
+    }
+
+    /// `Value::Float(f)`, built in one vector register (see
+    /// [`Value::vec3`]): for values made where the next read copies them
+    /// whole, as a host's results and a call's arguments are.
+    #[inline(always)]
+    pub fn float(f: f64) -> Value {
+        Value::tag_and_word(FLOAT_TAG, f.to_bits())
+    }
+
+    /// `Value::Nil`, built in one vector register (see [`Value::vec3`]).
+    #[inline(always)]
+    pub fn nil() -> Value {
+        Value::tag_and_word(NIL_TAG, 0)
+    }
+
+    /// `Value::EntityRef { path, entity }`, built in one vector register
+    /// (see [`Value::vec3`]): what an entity host's field reads give.
+    #[inline(always)]
+    pub fn entity_ref(path: u32, entity: u64) -> Value {
+        let [a, b, c, d] = path.to_ne_bytes();
+        let low = u64::from_ne_bytes([ENTITY_REF_TAG, 0, 0, 0, a, b, c, d]);
+        // SAFETY: `Value` is `repr(u8)`, so `Value::EntityRef` is laid out
+        // as a `repr(C)` struct of the tag byte, `path` (a `u32`, at offset
+        // 4) and `entity` (a `u64`, at offset 8): `low` holds the tag and
+        // `path` at those places, `entity` is the second word.
+        unsafe { Value::from_words(low, entity) }
+    }
+
+    /// A value of a variant whose payload is one 8-byte word at offset 8
+    /// (or none), built in one vector register.
     #[inline(always)]
     fn tag_and_word(tag: u8, word: u64) -> Value {
-        // The only tags whose payload is one word at offset 8.
-        assert!(tag == INT_TAG || tag == FLOAT_TAG);
-        let tag = u64::from_ne_bytes([tag, 0, 0, 0, 0, 0, 0, 0]);
-        #[cfg(target_arch = "x86_64")]
-        // SAFETY: SSE2 is part of the x86_64 baseline.
-        let whole = unsafe { std::arch::x86_64::_mm_set_epi64x(word as i64, tag as i64) };
-        #[cfg(not(target_arch = "x86_64"))]
-        let whole = [tag, word];
+        // The only tags whose payload is one word at offset 8, or nothing.
+        assert!(tag == NIL_TAG || tag == INT_TAG || tag == FLOAT_TAG);
+        let low = u64::from_ne_bytes([tag, 0, 0, 0, 0, 0, 0, 0]);
         // SAFETY: `Value` is `repr(u8)`, so `Value::Int` and `Value::Float`
         // are laid out as `repr(C)` structs of the tag byte and an 8-byte
-        // payload at offset 8: byte 0 of `whole` is the tag (`INT_TAG` or
-        // `FLOAT_TAG`, the only callers), bytes 1..8 are padding, and bytes
-        // 8..16 are the payload, valid for `i64` and `f64` alike. Both
-        // types are 16 bytes (asserted above).
+        // payload at offset 8, and `Value::Nil` is the tag byte alone:
+        // byte 0 of `low` is the tag (`NIL_TAG`, `INT_TAG` or `FLOAT_TAG`,
+        // asserted), bytes 1..8 are padding, and `word` fills bytes 8..16,
+        // a valid `i64` and `f64` alike (padding for `Nil`).
+        unsafe { Value::from_words(low, word) }
+    }
+
+    /// The value whose 16 bytes are `low` and then `high` (each in native
+    /// byte order), from one vector register, so that LLVM stores it whole.
+    ///
+    /// # Safety
+    ///
+    /// The 16 bytes must be a valid `Value`: a tag byte and that variant's
+    /// payload at its offsets.
+    #[inline(always)]
+    unsafe fn from_words(low: u64, high: u64) -> Value {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: SSE2 is part of the x86_64 baseline.
+        let whole = unsafe { std::arch::x86_64::_mm_set_epi64x(high as i64, low as i64) };
+        #[cfg(not(target_arch = "x86_64"))]
+        let whole = [low, high];
+        // SAFETY: both types are 16 bytes (asserted above), and the caller
+        // promises that the bytes are a valid `Value`.
         unsafe { std::mem::transmute(whole) }
     }
 
@@ -257,8 +315,44 @@ mod tests {
         }
         assert!(matches!(Value::Float(f64::NAN).copy_parts(), Value::Float(g) if g.is_nan()));
         let v = Value::vec3(Vec3::new(1.0, 2.0, 3.0));
-        for other in [Value::Nil, Value::Bool(true), v, Value::Entity(7)] {
+        for other in [
+            Value::nil(),
+            Value::Nil,
+            Value::Bool(true),
+            v,
+            Value::Entity(7),
+        ] {
             assert_eq!(other.copy_parts(), other);
+            assert_eq!(other.copy_fields(), other);
+        }
+        let r = Value::EntityRef {
+            path: 3,
+            entity: u64::MAX,
+        };
+        assert_eq!(r.copy_fields(), r);
+        assert_eq!(Value::Float(0.5).copy_fields(), Value::Float(0.5));
+    }
+
+    #[test]
+    fn values_built_whole_are_the_same_values() {
+        assert_eq!(Value::nil(), Value::Nil);
+        assert_eq!(Value::nil().type_name(), "nil");
+        for f in [0.0, -0.0, 2.5, f64::MAX, f64::NEG_INFINITY] {
+            let whole = Value::float(f);
+            assert!(matches!(whole, Value::Float(g) if g.to_bits() == f.to_bits()));
+        }
+        for (path, entity) in [
+            (0, 0),
+            (7, 42),
+            (u32::MAX - 1, u64::MAX),
+            (1 << 31, 1 << 32),
+        ] {
+            let whole = Value::entity_ref(path, entity);
+            assert_eq!(whole, Value::EntityRef { path, entity });
+            assert!(
+                matches!(whole, Value::EntityRef { path: p, entity: e } if p == path && e == entity)
+            );
+            assert_eq!(whole.type_name(), "ref");
         }
     }
 }

@@ -38,6 +38,9 @@ struct Updates<'f, 'a> {
     /// started. Otherwise a returned call leaves it as it was, and is not
     /// looked up again.
     marks_start: bool,
+    /// `on_update`'s argument, the frame's `dt`, the same for every call:
+    /// written once, not per call (a 16-byte copy of a value written just
+    /// before waits for the write to reach the cache: `perf`).
     args: [Value; 1],
 }
 
@@ -94,7 +97,6 @@ impl CallBatch for Updates<'_, '_> {
             frame.stats.instances_run += 1;
             self.current = Some(turn);
             self.marks_start = !inst.started;
-            self.args = [Value::Float(frame.dt)];
             return Some(BatchCall {
                 function,
                 args: &self.args,
@@ -149,6 +151,7 @@ pub(super) fn run_updates(
 ) -> bool {
     let (entities, dying, vm) = runtime.turn_parts();
     let before = vm.instructions_executed();
+    let args = [Value::float(frame.dt)];
     let mut updates = Updates {
         order,
         turn,
@@ -157,7 +160,7 @@ pub(super) fn run_updates(
         frame,
         current: None,
         marks_start: false,
-        args: [Value::Nil],
+        args,
     };
     let end = vm.run_batch(updates.frame.meter.slice(), world, &mut updates);
     let spent = vm.instructions_executed() - before;
