@@ -157,9 +157,9 @@ impl Turn {
 }
 
 /// [`instance_of_mut`] for a turn: its record is looked for where it was
-/// first, then by its entity (hashing the entity was 7% of a frame of
-/// 10,000 movers, `perf` on the `plugin` bench; the records are in turn
-/// order, so those at their places are read in sequence).
+/// first, then by its entity (hashing the entity every turn showed in
+/// `perf` on the `plugin` bench's movers; the records are in turn order,
+/// so those at their places are read in sequence).
 #[inline]
 pub(crate) fn instance_at_mut(
     entities: &mut EntityIndexMap<EntityScripts>,

@@ -157,9 +157,8 @@ pub(crate) fn check(
     entity: Entity,
 ) -> Result<(), NativeError> {
     // Whether its archetype has one, without finding the component in its
-    // table (half of a read's instructions, callgrind on the `plugin`
-    // bench's movers); an archetype made since the last look, or no
-    // `Transform`, goes the way a read goes.
+    // table (most of a read's instructions); an archetype made since the
+    // last look, or no `Transform`, goes the way a read goes.
     if queries.read.query_manual(world).contains(entity) {
         return Ok(());
     }

@@ -163,8 +163,8 @@ impl Fiber {
             self.stack.resize(args.len() + 1, Value::Nil);
         }
         self.stack[0] = f;
-        // One by one: `copy_from_slice` of a call's few arguments was a
-        // `memcpy` call, 4% of a frame of 10,000 movers (`perf`).
+        // One by one: `copy_from_slice` of a call's few arguments is a
+        // `memcpy` call, paid on every call of a batch.
         for (register, &arg) in self.stack[1..].iter_mut().zip(args) {
             *register = arg;
         }

@@ -290,8 +290,8 @@ fn next_batch_call(
     mut host: Option<&mut (dyn Any + Send)>,
     v: Value,
 ) -> bool {
-    // By its fields: the caller moved it 8 bytes at a time (a stalled
-    // 16-byte load, `perf`).
+    // By its fields: the caller moved it 8 bytes at a time, which a
+    // 16-byte load would wait for (`Value::copy_fields`).
     let mut result = Ok(v.copy_fields());
     loop {
         // As `execute` does after each call.
@@ -1185,8 +1185,8 @@ fn execute_loop<const DEBUG: bool>(
                 let o = reg!($obj);
                 let v = tri!(charging!(access::get_field(&mut ctx!(), o, key)));
                 // Copied by its fields: a host's result comes back through
-                // `Result`s moved 8 bytes at a time (a stalled 16-byte load
-                // was 3% of a frame of 10,000 movers, `perf`).
+                // `Result`s moved 8 bytes at a time, which a 16-byte load
+                // would wait for (`Value::copy_fields`).
                 set_reg!($dst, v.copy_fields());
                 after_host!();
             }};
@@ -1476,9 +1476,8 @@ fn execute_loop<const DEBUG: bool>(
                     set_reg!(dst, Value::Int(n));
                 }
                 // Floats in place; the rest as the built-in's call. The
-                // call's result, a `Value` returned through memory, was read
-                // back before it was all written (a stalled load: 5% of a
-                // frame of 10,000 movers, `perf`).
+                // call's result, a `Value` returned through memory, is read
+                // back before its stores reach the cache (a stalled load).
                 Op::Math { dst, src, f } => match (reg!(src), f.of_float()) {
                     (Value::Float(x), Some(of)) => set_reg!(dst, Value::Float(of(x))),
                     (v, _) => set_reg!(dst, tri!(builtins::math(f, v).map_err(|e| e.0))),
