@@ -2,7 +2,8 @@
 //!
 //! In the manner of Lua 5.4, operands are register slots of the current
 //! frame (`u8`), constant indexes, or jump offsets. Hot cases have their own
-//! instructions: arithmetic with a constant (`AddK`...), compare-and-jump
+//! instructions: arithmetic with a constant (`AddK`..., and `KSub`... for
+//! one on the left), compare-and-jump
 //! (`JmpIfNotLt`...), numeric `for` (`ForPrep`/`ForLoop`), field access with
 //! a constant key (`GetField`/`SetField`).
 
@@ -177,6 +178,29 @@ pub enum Op {
         dst: Reg,
         a: Reg,
         k: u16,
+    },
+    /// Arithmetic with a numeric constant on the left (`2.0 * x`,
+    /// `1.0 - t`), the operands in the order written: the same results
+    /// and errors as the constant loaded into a register.
+    KAdd {
+        dst: Reg,
+        k: u16,
+        b: Reg,
+    },
+    KSub {
+        dst: Reg,
+        k: u16,
+        b: Reg,
+    },
+    KMul {
+        dst: Reg,
+        k: u16,
+        b: Reg,
+    },
+    KDiv {
+        dst: Reg,
+        k: u16,
+        b: Reg,
     },
     Neg {
         dst: Reg,
@@ -547,6 +571,10 @@ impl Op {
             | Op::MulK { k, .. }
             | Op::DivK { k, .. }
             | Op::ModK { k, .. }
+            | Op::KAdd { k, .. }
+            | Op::KSub { k, .. }
+            | Op::KMul { k, .. }
+            | Op::KDiv { k, .. }
             | Op::GetField { k, .. }
             | Op::GetX { k, .. }
             | Op::GetY { k, .. }

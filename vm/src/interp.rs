@@ -1442,6 +1442,38 @@ fn execute_loop<const DEBUG: bool>(
                     |x: i64, y: i64| Value::Float(x as f64 / y as f64),
                     |x: f64, y: f64| x / y
                 ),
+                Op::KAdd { dst, k, b } => arith!(
+                    dst,
+                    konst!(k),
+                    reg!(b),
+                    Arith::Add,
+                    |x: i64, y: i64| Value::Int(x.wrapping_add(y)),
+                    |x: f64, y: f64| x + y
+                ),
+                Op::KSub { dst, k, b } => arith!(
+                    dst,
+                    konst!(k),
+                    reg!(b),
+                    Arith::Sub,
+                    |x: i64, y: i64| Value::Int(x.wrapping_sub(y)),
+                    |x: f64, y: f64| x - y
+                ),
+                Op::KMul { dst, k, b } => arith!(
+                    dst,
+                    konst!(k),
+                    reg!(b),
+                    Arith::Mul,
+                    |x: i64, y: i64| Value::Int(x.wrapping_mul(y)),
+                    |x: f64, y: f64| x * y
+                ),
+                Op::KDiv { dst, k, b } => arith!(
+                    dst,
+                    konst!(k),
+                    reg!(b),
+                    Arith::Div,
+                    |x: i64, y: i64| Value::Float(x as f64 / y as f64),
+                    |x: f64, y: f64| x / y
+                ),
                 Op::ModK { dst, a, k } => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &konst!(k))
                         && *y != 0

@@ -405,6 +405,22 @@ impl Compiler<'_, '_> {
             });
             return Ok(());
         }
+        // A number on the left (`2.0 * x`, `1.0 - t`) is read from the
+        // constants, as one on the right is (`MulK`), without a register.
+        if matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div)
+            && !is_number(b)
+            && let Some(k) = self.numeric_const(a)
+        {
+            let rb = self.expr_any(b)?;
+            self.pos = pos;
+            self.emit(match op {
+                BinOp::Add => Op::KAdd { dst, k, b: rb },
+                BinOp::Sub => Op::KSub { dst, k, b: rb },
+                BinOp::Mul => Op::KMul { dst, k, b: rb },
+                _ => Op::KDiv { dst, k, b: rb },
+            });
+            return Ok(());
+        }
         // A temporary destination can hold the left operand while the right
         // one is computed: long chains like `a + b + c + ...` then need one
         // register per level of nesting on the right, not one per operand.
@@ -596,6 +612,11 @@ pub(super) fn arith_op(op: BinOp, dst: Reg, a: Reg, b: Reg) -> Op {
             op: op.bitwise().expect("a bitwise operator"),
         },
     }
+}
+
+/// A number literal.
+fn is_number(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Int(_) | ExprKind::Float(_))
 }
 
 /// An operand whose evaluation can neither fail nor have effects: a

@@ -123,6 +123,10 @@ pub(super) fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnM
         | Op::MulK { a, .. }
         | Op::DivK { a, .. }
         | Op::ModK { a, .. }
+        | Op::KAdd { b: a, .. }
+        | Op::KSub { b: a, .. }
+        | Op::KMul { b: a, .. }
+        | Op::KDiv { b: a, .. }
         | Op::JmpIfLtK { a, .. }
         | Op::JmpIfNotLtK { a, .. }
         | Op::JmpIfLeK { a, .. }
@@ -220,6 +224,10 @@ pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
         | Op::MulK { dst, .. }
         | Op::DivK { dst, .. }
         | Op::ModK { dst, .. }
+        | Op::KAdd { dst, .. }
+        | Op::KSub { dst, .. }
+        | Op::KMul { dst, .. }
+        | Op::KDiv { dst, .. }
         | Op::Neg { dst, .. }
         | Op::Not { dst, .. }
         | Op::Bitwise { dst, .. }
