@@ -136,6 +136,7 @@ impl<K: Key, T: HeapSize> Arena<K, T> {
 
     /// Adds an object with mark `mark`, in the most recently freed slot,
     /// else in the next slot never used.
+    #[inline]
     pub fn insert(&mut self, value: T, mark: u32) -> K {
         let size = counted_size(&value);
         let index = if self.free != NO_SLOT {

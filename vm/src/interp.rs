@@ -1689,7 +1689,7 @@ fn execute_loop<const DEBUG: bool>(
                 Op::NewMap { dst } => {
                     let m = tri!(
                         core.heap
-                            .alloc_map(Default::default())
+                            .alloc_empty_map()
                             .map_err(|_| "out of memory".to_string())
                     );
                     set_reg!(dst, Value::Map(m));

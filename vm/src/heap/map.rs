@@ -117,6 +117,14 @@ impl DoubleEndedIterator for MapIter<'_> {
 impl ExactSizeIterator for MapIter<'_> {}
 
 impl MapObj {
+    /// An empty map, its entries in its slot.
+    #[inline]
+    pub(super) fn empty() -> MapObj {
+        MapObj {
+            entries: Entries::Inline(ArrayVec::new_const()),
+        }
+    }
+
     pub(super) fn new(map: ArkMap) -> MapObj {
         let entries = if map.len() <= INLINE_ENTRIES {
             Entries::Inline(map.into_iter().collect())

@@ -433,6 +433,16 @@ impl Heap {
         Ok(self.lists.insert(list, self.gc.new_object_mark()))
     }
 
+    /// A new empty map (`{}`, and the start of every map literal), made
+    /// in its slot: built elsewhere and moved in, a map's slot is copied
+    /// by a `memcpy` call each time.
+    #[inline]
+    pub fn alloc_empty_map(&mut self) -> Result<MapKey, OutOfMemory> {
+        let map = MapObj::empty();
+        self.charge(map.heap_size())?;
+        Ok(self.maps.insert(map, self.gc.new_object_mark()))
+    }
+
     pub fn alloc_map(&mut self, map: ArkMap) -> Result<MapKey, OutOfMemory> {
         let map = MapObj::new(map);
         self.charge(map.heap_size())?;
