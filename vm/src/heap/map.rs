@@ -361,9 +361,18 @@ impl MapObj {
 
     /// Adds an entry whose key is not in the map, with room reserved: the
     /// bytes of work it counts as beyond its instruction's own.
+    #[inline]
     pub(super) fn push(&mut self, key: Key, v: Value) -> usize {
         match &mut self.entries {
-            Entries::Inline(e) => e.push((key, v)),
+            // The value written into the entry on its own: a pair moved in
+            // whole was put together on the stack from narrower stores and
+            // copied on with 16-byte loads, which wait for those stores.
+            Entries::Inline(e) => {
+                e.push((key, Value::nil()));
+                if let Some(entry) = e.last_mut() {
+                    entry.1 = v;
+                }
+            }
             Entries::Listed(e) => e.push((key, v)),
             Entries::Hashed(m) => {
                 m.insert(key, v);
