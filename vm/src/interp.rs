@@ -1229,6 +1229,20 @@ fn execute_loop<const DEBUG: bool>(
                 check_fuel!();
             }};
         }
+        // A conditional jump: forward, or back into the body of a loop that
+        // tests its condition at the bottom (`while`), charged as any loop
+        // that jumps back.
+        macro_rules! branch {
+            ($cond:expr, $off:expr) => {{
+                if $cond {
+                    if $off < 0 {
+                        jump_back!($off);
+                    } else {
+                        jump_if!(true, $off);
+                    }
+                }
+            }};
+        }
 
         check_fuel!();
         reload_cached_vars!();
@@ -1567,91 +1581,91 @@ fn execute_loop<const DEBUG: bool>(
                         jump_if!(true, off);
                     }
                 }
-                Op::JmpIfFalse { src, off } => jump_if!(!reg!(src).is_truthy(), off),
-                Op::JmpIfTrue { src, off } => jump_if!(reg!(src).is_truthy(), off),
+                Op::JmpIfFalse { src, off } => branch!(!reg!(src).is_truthy(), off),
+                Op::JmpIfTrue { src, off } => branch!(reg!(src).is_truthy(), off),
                 Op::JmpIfLt { a, b, off } => {
-                    jump_if!(compare!(reg!(a), reg!(b), |x, y| x < y, ops::less), off)
+                    branch!(compare!(reg!(a), reg!(b), |x, y| x < y, ops::less), off)
                 }
                 Op::JmpIfNotLt { a, b, off } => {
-                    jump_if!(!compare!(reg!(a), reg!(b), |x, y| x < y, ops::less), off)
+                    branch!(!compare!(reg!(a), reg!(b), |x, y| x < y, ops::less), off)
                 }
                 Op::JmpIfLe { a, b, off } => {
-                    jump_if!(
+                    branch!(
                         compare!(reg!(a), reg!(b), |x, y| x <= y, ops::less_equal),
                         off
                     )
                 }
                 Op::JmpIfNotLe { a, b, off } => {
-                    jump_if!(
+                    branch!(
                         !compare!(reg!(a), reg!(b), |x, y| x <= y, ops::less_equal),
                         off
                     )
                 }
                 Op::JmpIfGt { a, b, off } => {
-                    jump_if!(compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater), off)
+                    branch!(compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater), off)
                 }
                 Op::JmpIfNotGt { a, b, off } => {
-                    jump_if!(!compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater), off)
+                    branch!(!compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater), off)
                 }
                 Op::JmpIfGe { a, b, off } => {
-                    jump_if!(
+                    branch!(
                         compare!(reg!(a), reg!(b), |x, y| x >= y, ops::greater_equal),
                         off
                     )
                 }
                 Op::JmpIfNotGe { a, b, off } => {
-                    jump_if!(
+                    branch!(
                         !compare!(reg!(a), reg!(b), |x, y| x >= y, ops::greater_equal),
                         off
                     )
                 }
-                Op::JmpIfEq { a, b, off } => jump_if!(equal!(reg!(a), reg!(b)), off),
-                Op::JmpIfNotEq { a, b, off } => jump_if!(!equal!(reg!(a), reg!(b)), off),
+                Op::JmpIfEq { a, b, off } => branch!(equal!(reg!(a), reg!(b)), off),
+                Op::JmpIfNotEq { a, b, off } => branch!(!equal!(reg!(a), reg!(b)), off),
                 Op::JmpIfLtK { a, k, off } => {
-                    jump_if!(compare!(reg!(a), konst!(k), |x, y| x < y, ops::less), off)
+                    branch!(compare!(reg!(a), konst!(k), |x, y| x < y, ops::less), off)
                 }
                 Op::JmpIfNotLtK { a, k, off } => {
-                    jump_if!(!compare!(reg!(a), konst!(k), |x, y| x < y, ops::less), off)
+                    branch!(!compare!(reg!(a), konst!(k), |x, y| x < y, ops::less), off)
                 }
                 Op::JmpIfLeK { a, k, off } => {
-                    jump_if!(
+                    branch!(
                         compare!(reg!(a), konst!(k), |x, y| x <= y, ops::less_equal),
                         off
                     )
                 }
                 Op::JmpIfNotLeK { a, k, off } => {
-                    jump_if!(
+                    branch!(
                         !compare!(reg!(a), konst!(k), |x, y| x <= y, ops::less_equal),
                         off
                     )
                 }
                 Op::JmpIfGtK { a, k, off } => {
-                    jump_if!(
+                    branch!(
                         compare!(reg!(a), konst!(k), |x, y| x > y, ops::greater),
                         off
                     )
                 }
                 Op::JmpIfNotGtK { a, k, off } => {
-                    jump_if!(
+                    branch!(
                         !compare!(reg!(a), konst!(k), |x, y| x > y, ops::greater),
                         off
                     )
                 }
                 Op::JmpIfGeK { a, k, off } => {
-                    jump_if!(
+                    branch!(
                         compare!(reg!(a), konst!(k), |x, y| x >= y, ops::greater_equal),
                         off
                     )
                 }
                 Op::JmpIfNotGeK { a, k, off } => {
-                    jump_if!(
+                    branch!(
                         !compare!(reg!(a), konst!(k), |x, y| x >= y, ops::greater_equal),
                         off
                     )
                 }
-                Op::JmpIfEqK { a, k, off } => jump_if!(equal!(reg!(a), konst!(k)), off),
+                Op::JmpIfEqK { a, k, off } => branch!(equal!(reg!(a), konst!(k)), off),
                 Op::JmpIfNotEqK { a, k, off } => {
-                    jump_if!(!equal!(reg!(a), konst!(k)), off)
+                    branch!(!equal!(reg!(a), konst!(k)), off)
                 }
 
                 Op::NewList { dst, start, count } => {

@@ -948,8 +948,10 @@ fn a_loop_sees_module_variables_that_host_code_sets_during_a_native() {
 #[test]
 fn a_host_write_between_a_loops_store_and_its_next_read_is_kept() {
     // A loop that assigns a cached variable stores it, then refreshes its
-    // register. Suspended before its next read (as it goes round), the
-    // host's write must win over the register.
+    // register. Suspended before its next read (as it goes round, after
+    // its test at the bottom), the host's write must win over the
+    // register: the body reads 100 and leaves 101 (a stale register would
+    // count on from 1 to 10).
     let mut vm = Vm::new();
     let game = vm
         .load(
@@ -972,7 +974,7 @@ fn a_host_write_between_a_loops_store_and_its_next_read_is_kept() {
     assert!(vm.set_var(game, "x", Value::Int(100)));
     assert_eq!(
         vm.resume(call, Budget::Unlimited),
-        RunResult::Done(Value::Int(100))
+        RunResult::Done(Value::Int(101))
     );
 }
 

@@ -261,10 +261,15 @@ impl Compiler<'_, '_> {
                 let cached = self.cache_module_vars(&[cond], body)?;
                 let start = self.pc();
                 let exits = self.cond_jump(cond, false)?;
+                let body_start = self.pc();
                 self.loop_body(body, &[])?;
+                // The condition again at the bottom, jumping back into the
+                // body while it holds: an iteration takes one jump, not a
+                // jump back to the test and the test's own.
                 self.pos = s.pos;
-                let back = self.emit_jump(Op::Jmp { off: 0 });
-                self.patch_to(back, start);
+                for again in self.cond_jump(cond, true)? {
+                    self.patch_to(again, body_start);
+                }
                 let ctx = self.f().loops.pop().expect("loop");
                 for c in ctx.continues {
                     self.patch_to(c, start);

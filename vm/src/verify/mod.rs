@@ -67,11 +67,12 @@ pub(crate) fn verify(proto: &Proto) -> Result<(), String> {
             return fail(pc, "reads a constant that does not exist");
         }
         // The interpreter charges fuel for loops where they jump back, by
-        // the distance (see `Proto::fuel_cost`): only `Jmp` and `ForLoop`
-        // may, and `ForLoop` always does.
+        // the distance (see `Proto::fuel_cost`): only `Jmp`, `ForLoop` and
+        // the conditional jumps may, and `ForLoop` always does.
         let back = target.is_some_and(|t| t <= pc as i64);
         match op {
             Op::Jmp { .. } => {}
+            _ if op.is_conditional_jump() => {}
             Op::ForLoop { .. } if !back => return fail(pc, "ends a loop without jumping back"),
             Op::ForLoop { .. } => {}
             _ if back => return fail(pc, "jumps back without charging for it"),
@@ -253,7 +254,7 @@ mod tests {
     }
 
     #[test]
-    fn only_jmp_and_for_loop_jump_back() {
+    fn only_jmp_for_loop_and_conditional_jumps_jump_back() {
         let back = |op| {
             let code = vec![
                 Op::LoadNil { dst: 0 },
@@ -270,8 +271,15 @@ mod tests {
             off: -2,
         };
         assert_eq!(back(for_loop), Ok(()));
+        // A loop that tests at its bottom jumps back on its condition.
         let branch = Op::JmpIfFalse { src: 0, off: -2 };
-        assert!(back(branch).unwrap_err().contains("jumps back"));
+        assert_eq!(back(branch), Ok(()));
+        let next = Op::IterNext {
+            base: 0,
+            two: false,
+            off: -2,
+        };
+        assert!(back(next).unwrap_err().contains("jumps back"));
         let forward_loop = Op::ForLoop {
             base: 0,
             inclusive: false,
