@@ -1052,6 +1052,50 @@ fn execute_loop<const DEBUG: bool>(
                 }
             }};
         }
+        // `dst = a <op> b` for the four operators whose instructions come
+        // in three forms (registers, a constant on the right, on the left).
+        macro_rules! binary {
+            (Add, $dst:expr, $a:expr, $b:expr) => {
+                arith!(
+                    $dst,
+                    $a,
+                    $b,
+                    Arith::Add,
+                    |x: i64, y: i64| Value::Int(x.wrapping_add(y)),
+                    |x: f64, y: f64| x + y
+                )
+            };
+            (Sub, $dst:expr, $a:expr, $b:expr) => {
+                arith!(
+                    $dst,
+                    $a,
+                    $b,
+                    Arith::Sub,
+                    |x: i64, y: i64| Value::Int(x.wrapping_sub(y)),
+                    |x: f64, y: f64| x - y
+                )
+            };
+            (Mul, $dst:expr, $a:expr, $b:expr) => {
+                arith!(
+                    $dst,
+                    $a,
+                    $b,
+                    Arith::Mul,
+                    |x: i64, y: i64| Value::Int(x.wrapping_mul(y)),
+                    |x: f64, y: f64| x * y
+                )
+            };
+            (Div, $dst:expr, $a:expr, $b:expr) => {
+                arith!(
+                    $dst,
+                    $a,
+                    $b,
+                    Arith::Div,
+                    |x: i64, y: i64| Value::Float(x as f64 / y as f64),
+                    |x: f64, y: f64| x / y
+                )
+            };
+        }
         // `dst = a <op> b * c` (`AddMul`, `SubMul`): the product, then the
         // sum or difference, with `arith!`'s fast paths for floats, ints
         // and vec3s (a vec3 times a float, either way round).
@@ -1331,38 +1375,10 @@ fn execute_loop<const DEBUG: bool>(
                 }
                 Op::GetGlobal { dst, idx } => set_reg!(dst, core.globals[idx as usize]),
 
-                Op::Add { dst, a, b } => arith!(
-                    dst,
-                    reg!(a),
-                    reg!(b),
-                    Arith::Add,
-                    |x: i64, y: i64| Value::Int(x.wrapping_add(y)),
-                    |x: f64, y: f64| x + y
-                ),
-                Op::Sub { dst, a, b } => arith!(
-                    dst,
-                    reg!(a),
-                    reg!(b),
-                    Arith::Sub,
-                    |x: i64, y: i64| Value::Int(x.wrapping_sub(y)),
-                    |x: f64, y: f64| x - y
-                ),
-                Op::Mul { dst, a, b } => arith!(
-                    dst,
-                    reg!(a),
-                    reg!(b),
-                    Arith::Mul,
-                    |x: i64, y: i64| Value::Int(x.wrapping_mul(y)),
-                    |x: f64, y: f64| x * y
-                ),
-                Op::Div { dst, a, b } => arith!(
-                    dst,
-                    reg!(a),
-                    reg!(b),
-                    Arith::Div,
-                    |x: i64, y: i64| Value::Float(x as f64 / y as f64),
-                    |x: f64, y: f64| x / y
-                ),
+                Op::Add { dst, a, b } => binary!(Add, dst, reg!(a), reg!(b)),
+                Op::Sub { dst, a, b } => binary!(Sub, dst, reg!(a), reg!(b)),
+                Op::Mul { dst, a, b } => binary!(Mul, dst, reg!(a), reg!(b)),
+                Op::Div { dst, a, b } => binary!(Div, dst, reg!(a), reg!(b)),
                 Op::Add3 { dst, a, b, c } => {
                     // Operands by reference, as in `arith!`.
                     let sum = match (&reg!(a), &reg!(b), &reg!(c)) {
@@ -1424,70 +1440,14 @@ fn execute_loop<const DEBUG: bool>(
                     let (a, b) = (reg!(a), reg!(b));
                     set_reg!(dst, tri!(modulo(core, a, b)));
                 }
-                Op::AddK { dst, a, k } => arith!(
-                    dst,
-                    reg!(a),
-                    konst!(k),
-                    Arith::Add,
-                    |x: i64, y: i64| Value::Int(x.wrapping_add(y)),
-                    |x: f64, y: f64| x + y
-                ),
-                Op::SubK { dst, a, k } => arith!(
-                    dst,
-                    reg!(a),
-                    konst!(k),
-                    Arith::Sub,
-                    |x: i64, y: i64| Value::Int(x.wrapping_sub(y)),
-                    |x: f64, y: f64| x - y
-                ),
-                Op::MulK { dst, a, k } => arith!(
-                    dst,
-                    reg!(a),
-                    konst!(k),
-                    Arith::Mul,
-                    |x: i64, y: i64| Value::Int(x.wrapping_mul(y)),
-                    |x: f64, y: f64| x * y
-                ),
-                Op::DivK { dst, a, k } => arith!(
-                    dst,
-                    reg!(a),
-                    konst!(k),
-                    Arith::Div,
-                    |x: i64, y: i64| Value::Float(x as f64 / y as f64),
-                    |x: f64, y: f64| x / y
-                ),
-                Op::KAdd { dst, k, b } => arith!(
-                    dst,
-                    konst!(k),
-                    reg!(b),
-                    Arith::Add,
-                    |x: i64, y: i64| Value::Int(x.wrapping_add(y)),
-                    |x: f64, y: f64| x + y
-                ),
-                Op::KSub { dst, k, b } => arith!(
-                    dst,
-                    konst!(k),
-                    reg!(b),
-                    Arith::Sub,
-                    |x: i64, y: i64| Value::Int(x.wrapping_sub(y)),
-                    |x: f64, y: f64| x - y
-                ),
-                Op::KMul { dst, k, b } => arith!(
-                    dst,
-                    konst!(k),
-                    reg!(b),
-                    Arith::Mul,
-                    |x: i64, y: i64| Value::Int(x.wrapping_mul(y)),
-                    |x: f64, y: f64| x * y
-                ),
-                Op::KDiv { dst, k, b } => arith!(
-                    dst,
-                    konst!(k),
-                    reg!(b),
-                    Arith::Div,
-                    |x: i64, y: i64| Value::Float(x as f64 / y as f64),
-                    |x: f64, y: f64| x / y
-                ),
+                Op::AddK { dst, a, k } => binary!(Add, dst, reg!(a), konst!(k)),
+                Op::SubK { dst, a, k } => binary!(Sub, dst, reg!(a), konst!(k)),
+                Op::MulK { dst, a, k } => binary!(Mul, dst, reg!(a), konst!(k)),
+                Op::DivK { dst, a, k } => binary!(Div, dst, reg!(a), konst!(k)),
+                Op::KAdd { dst, k, b } => binary!(Add, dst, konst!(k), reg!(b)),
+                Op::KSub { dst, k, b } => binary!(Sub, dst, konst!(k), reg!(b)),
+                Op::KMul { dst, k, b } => binary!(Mul, dst, konst!(k), reg!(b)),
+                Op::KDiv { dst, k, b } => binary!(Div, dst, konst!(k), reg!(b)),
                 Op::ModK { dst, a, k } => {
                     if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &konst!(k))
                         && *y != 0
