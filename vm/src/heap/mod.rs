@@ -438,13 +438,16 @@ impl Heap {
     /// by a `memcpy` call each time.
     #[inline]
     pub fn alloc_empty_map(&mut self) -> Result<MapKey, OutOfMemory> {
-        let map = MapObj::empty();
-        self.charge(map.heap_size())?;
-        Ok(self.maps.insert(map, self.gc.new_object_mark()))
+        self.insert_map(MapObj::empty())
     }
 
     pub fn alloc_map(&mut self, map: ArkMap) -> Result<MapKey, OutOfMemory> {
-        let map = MapObj::new(map);
+        self.insert_map(MapObj::new(map))
+    }
+
+    /// Charges for `map` and gives it a slot.
+    #[inline]
+    fn insert_map(&mut self, map: MapObj) -> Result<MapKey, OutOfMemory> {
         self.charge(map.heap_size())?;
         Ok(self.maps.insert(map, self.gc.new_object_mark()))
     }
