@@ -25,7 +25,7 @@ use crate::heap::{CellObj, Closure, Heap, Key};
 use crate::methods::{self, Outcome, Prelude};
 use crate::native::NativeCtx;
 use crate::ops::{self, Arith};
-use crate::value::{ClosureKey, Value, Vec3};
+use crate::value::{ClosureKey, MapKey, Value, Vec3};
 use crate::vm::{Budget, CLOCK_CHECK_INTERVAL, CallId, Core, Natives, RunResult, VmConfig};
 
 /// Fuel and when to stop.
@@ -459,6 +459,36 @@ fn stale() -> String {
     "stale handle: the object was freed".to_string()
 }
 
+/// The function `m.f(...)` calls: field `method` of map `m`, found where
+/// the instruction at `pc` last found it (as `get_field!` remembers a
+/// field's place) or by hashing. Out of the interpreter loop, whose
+/// registers it would otherwise crowd.
+#[inline(never)]
+fn map_function(
+    core: &mut Core,
+    proto: &Proto,
+    pc: usize,
+    m: MapKey,
+    method: u16,
+) -> Result<Value, String> {
+    let key = core.methods.key(method, &mut core.heap).map_err(|e| e.0)?;
+    let map = core.heap.maps.get(m).ok_or_else(stale)?;
+    let cache = &proto.field_cache[pc];
+    let f = match map.cached_entry(cache.load(Ordering::Relaxed) as usize) {
+        Some((&Key::Str(k), &f)) if k == key => Some(f),
+        _ => map.find_full(&Key::Str(key)).map(|(i, _, &f)| {
+            cache.store(i as u32, Ordering::Relaxed);
+            f
+        }),
+    };
+    f.ok_or_else(|| {
+        format!(
+            "cannot call nil (the map has no field '{}')",
+            core.methods.name(method)
+        )
+    })
+}
+
 /// Calls the function at `stack[slot]` with the `nargs` values above it.
 /// A script function gets a new frame (returns `true`: the loop must load
 /// it); a native runs now and leaves its result in `stack[slot]`.
@@ -777,10 +807,8 @@ fn execute_loop<const DEBUG: bool>(
         // pointer. Borrowing it saves an `Arc` clone and drop, two atomic
         // operations, per call (fib.ark: see the commit message).
         let mut proto: &Proto = unsafe { &*proto_ptr };
-        let mut code = &proto.code[..];
         let mut consts = &proto.consts[..];
         let mut base = frame.base;
-        let mut closure = frame.closure;
         if fiber.stack.len() < base + proto.num_regs as usize || frame.pc >= proto.code.len() {
             return Err("internal error: the frame does not fit its function".into());
         }
@@ -790,13 +818,25 @@ fn execute_loop<const DEBUG: bool>(
         // the last one (which returns or jumps), or jumps to a target the
         // verifier proved inside the code. Stepping a pointer rather than
         // indexing with a counter saves the index arithmetic per fetch.
-        // SAFETY: `frame.pc` is inside `code` (checked above).
-        let mut ip: *const Op = unsafe { code.as_ptr().add(frame.pc) };
+        // SAFETY: `frame.pc` is inside the code (checked above).
+        let mut ip: *const Op = unsafe { proto.code.as_ptr().add(frame.pc) };
+        // The running function's closure: the top frame's (read when
+        // needed, not kept in a local: the loop's locals compete for
+        // registers with `ip`).
+        macro_rules! running_closure {
+            () => {
+                fiber
+                    .frames
+                    .last()
+                    .expect("a running fiber has a frame")
+                    .closure
+            };
+        }
         // The index of the next instruction.
         macro_rules! pc {
             () => {
-                // SAFETY: `ip` points into `code` (see above).
-                unsafe { ip.offset_from(code.as_ptr()) as usize }
+                // SAFETY: `ip` points into the code (see above).
+                unsafe { ip.offset_from(proto.code.as_ptr()) as usize }
             };
         }
         // The fuel lives in a local, which stays in a register, while this
@@ -906,1118 +946,1126 @@ fn execute_loop<const DEBUG: bool>(
                 result
             }};
         }
-        macro_rules! throw {
-            ($msg:expr) => {{
-                let message: String = $msg;
-                if core.heap.work.take_unfinished() {
-                    // Not an error: the instruction's work stopped between
-                    // two slices (`heap/long_work.rs`), after its safe point
-                    // (which may suspend the call: waiting for memory). It
-                    // runs again, and goes on from where it stopped, after
-                    // the frame load's budget check.
-                    save_pc!();
-                    let wait = core.heap.gc.pressure
-                        && matches!(
-                            gc::safe_point(core, call, fiber, meter.unlimited)?,
-                            gc::AfterSafePoint::Wait
-                        );
-                    fiber.layout_epoch = core.heap.layout_epoch();
-                    // SAFETY: `ip` is one past the instruction that ran.
-                    ip = unsafe { ip.sub(1) };
-                    save_pc!();
-                    if wait {
-                        return Ok(Exit::Suspended);
+        // The instructions run in this block until one fails: it ends
+        // with the error's message.
+        let message: String = 'run: {
+            // Ends the instruction with an error: every one goes to the one
+            // handler after the loop (`'run`), which keeps that code out of
+            // the instructions' own paths.
+            macro_rules! throw {
+                ($msg:expr) => {{
+                    let message: String = $msg;
+                    break 'run message;
+                }};
+            }
+            macro_rules! tri {
+                ($e:expr) => {
+                    match $e {
+                        Ok(v) => v,
+                        Err(e) => throw!(e),
                     }
-                    continue 'frame;
-                }
-                save_pc!();
-                if DEBUG && core.debug.break_on_error {
-                    return Ok(Exit::Stopped(StopReason::Error(message)));
-                }
-                return Err(message);
-            }};
-        }
-        macro_rules! tri {
-            ($e:expr) => {
-                match $e {
-                    Ok(v) => v,
-                    Err(e) => throw!(e),
-                }
-            };
-        }
-        // After native or host code, at the end of its instruction. It had
-        // `&mut Heap`: it must not have swapped the heap under the running
-        // call (an error), and if it changed what the frame's pointers rely
-        // on (see `Heap::layout_epoch`), the frame loads again, looking
-        // everything up afresh. If it wrote module variables, the ones the
-        // frame's loops keep in registers load again. Then the collector
-        // may run, and the fuel is checked: natives charge for their work,
-        // which may be far more than the fuel left.
-        macro_rules! after_host {
-            () => {
-                if core.heap.id() != fiber.heap {
-                    throw!(HEAP_REPLACED.into())
-                }
-                if core.heap.layout_epoch() != fiber.layout_epoch {
-                    save_pc!();
-                    continue 'frame;
-                }
-                if core.heap.module_writes() != fiber.module_writes_seen {
-                    reload_cached_vars!();
-                }
-                safe_point!();
-                check_fuel!();
-            };
-        }
-        // Other code may have written module variables that this frame's
-        // loops keep in registers: load those live here again (see
-        // `CachedModuleVar`). Whenever the frame loads (a resume), on a
-        // return into it (the callee may have written them), and after host
-        // code that wrote some (`Heap::module_writes`; the count is this
-        // call's, not this frame's, so returns do not rely on it).
-        macro_rules! reload_cached_vars {
-            () => {
-                if proto.cached_span.end > 0 {
-                    let pc = pc!();
-                    if proto.cached_span.contains(&(pc as u32)) {
-                        // SAFETY: `regs` points to the frame's registers and
-                        // `vars` to `vars_len` variables (see their
-                        // definitions).
-                        tri!(unsafe { reload_cached_module_vars(proto, pc, regs, vars, vars_len) });
+                };
+            }
+            // After native or host code, at the end of its instruction. It had
+            // `&mut Heap`: it must not have swapped the heap under the running
+            // call (an error), and if it changed what the frame's pointers rely
+            // on (see `Heap::layout_epoch`), the frame loads again, looking
+            // everything up afresh. If it wrote module variables, the ones the
+            // frame's loops keep in registers load again. Then the collector
+            // may run, and the fuel is checked: natives charge for their work,
+            // which may be far more than the fuel left.
+            macro_rules! after_host {
+                () => {
+                    if core.heap.id() != fiber.heap {
+                        throw!(HEAP_REPLACED.into())
                     }
-                    fiber.module_writes_seen = core.heap.module_writes();
-                }
-            };
-        }
-        macro_rules! ctx {
-            () => {
-                NativeCtx {
-                    core: &mut *core,
-                    fuel: &mut *fuel_slot,
-                    host: host.as_deref_mut(),
-                }
-            };
-        }
-        // Where the collector may run: after an instruction that allocated,
-        // once its result is in a register.
-        macro_rules! safe_point {
-            () => {
-                if core.heap.gc.pressure {
-                    save_pc!();
-                    if let gc::AfterSafePoint::Wait =
-                        tri!(gc::safe_point(core, call, fiber, meter.unlimited))
-                    {
-                        return Ok(Exit::Suspended);
-                    }
-                    // It kept this call's closures (see the frame load).
-                    fiber.layout_epoch = core.heap.layout_epoch();
-                    // The collector may have freed objects: look the running
-                    // closure up again (see the SAFETY note above).
-                    continue 'frame;
-                }
-            };
-        }
-        // Operands are matched by reference: reading a value's tag and
-        // payload separately lets the CPU forward them from the stores that
-        // wrote them, where copying the 16-byte value whole would stall.
-        macro_rules! arith {
-            ($dst:expr, $a:expr, $b:expr, $op:expr, $int:expr, $float:expr) => {{
-                match (&$a, &$b) {
-                    (Value::Int(x), Value::Int(y)) => {
-                        let (x, y) = (*x, *y);
-                        set_reg!($dst, $int(x, y));
-                    }
-                    (Value::Float(x), Value::Float(y)) => {
-                        let (x, y) = (*x, *y);
-                        set_reg!($dst, Value::Float($float(x, y)));
-                    }
-                    // Mixed, as in `1.0 / n`: the int converts to float.
-                    (Value::Int(x), Value::Float(y)) => {
-                        let (x, y) = (*x as f64, *y);
-                        set_reg!($dst, Value::Float($float(x, y)));
-                    }
-                    (Value::Float(x), Value::Int(y)) => {
-                        let (x, y) = (*x, *y as f64);
-                        set_reg!($dst, Value::Float($float(x, y)));
-                    }
-                    (a, b) => {
-                        if let Some(v) = vec3_arith($op, a, b) {
-                            set_reg!($dst, Value::vec3(v));
-                            continue;
-                        }
-                        let (a, b) = (*a, *b);
-                        set_reg!($dst, tri!(ops::arith(&mut core.heap, $op, a, b)));
-                        safe_point!();
-                    }
-                }
-            }};
-        }
-        // `dst = a <op> b` for the four operators whose instructions come
-        // in three forms (registers, a constant on the right, on the left).
-        macro_rules! binary {
-            (Add, $dst:expr, $a:expr, $b:expr) => {
-                arith!(
-                    $dst,
-                    $a,
-                    $b,
-                    Arith::Add,
-                    |x: i64, y: i64| Value::Int(x.wrapping_add(y)),
-                    |x: f64, y: f64| x + y
-                )
-            };
-            (Sub, $dst:expr, $a:expr, $b:expr) => {
-                arith!(
-                    $dst,
-                    $a,
-                    $b,
-                    Arith::Sub,
-                    |x: i64, y: i64| Value::Int(x.wrapping_sub(y)),
-                    |x: f64, y: f64| x - y
-                )
-            };
-            (Mul, $dst:expr, $a:expr, $b:expr) => {
-                arith!(
-                    $dst,
-                    $a,
-                    $b,
-                    Arith::Mul,
-                    |x: i64, y: i64| Value::Int(x.wrapping_mul(y)),
-                    |x: f64, y: f64| x * y
-                )
-            };
-            (Div, $dst:expr, $a:expr, $b:expr) => {
-                arith!(
-                    $dst,
-                    $a,
-                    $b,
-                    Arith::Div,
-                    |x: i64, y: i64| Value::Float(x as f64 / y as f64),
-                    |x: f64, y: f64| x / y
-                )
-            };
-        }
-        // `dst = a <op> b * c` (`AddMul`, `SubMul`): the product, then the
-        // sum or difference, with `arith!`'s fast paths for floats, ints
-        // and vec3s (a vec3 times a float, either way round).
-        macro_rules! mul_then {
-            ($dst:expr, $a:expr, $b:expr, $c:expr, $op:expr, $int:expr, $float:expr, $vec3:expr) => {{
-                match (&reg!($a), &reg!($b), &reg!($c)) {
-                    (Value::Float(x), Value::Float(y), Value::Float(z)) => {
-                        let (x, y, z) = (*x, *y, *z);
-                        set_reg!($dst, Value::Float($float(x, y * z)));
-                    }
-                    (Value::Int(x), Value::Int(y), Value::Int(z)) => {
-                        let (x, y, z) = (*x, *y, *z);
-                        set_reg!($dst, Value::Int($int(x, y.wrapping_mul(z))));
-                    }
-                    (Value::Vec3(v), Value::Vec3(w), Value::Float(f))
-                    | (Value::Vec3(v), Value::Float(f), Value::Vec3(w)) => {
-                        let (v, w, f) = (*v, *w, *f as f32);
-                        set_reg!($dst, Value::vec3($vec3(v, w.scaled(f))));
-                    }
-                    (a, b, c) => {
-                        let (a, b, c) = (*a, *b, *c);
-                        let product = tri!(arith_slow(core, Arith::Mul, b, c));
-                        set_reg!($dst, tri!(arith_slow(core, $op, a, product)));
-                        safe_point!();
-                    }
-                }
-            }};
-        }
-        // `a == b`, with the int fast path inline.
-        macro_rules! equal {
-            ($a:expr, $b:expr) => {{
-                match (&$a, &$b) {
-                    (Value::Int(x), Value::Int(y)) => *x == *y,
-                    (a, b) => ops::equal_ref(a, b),
-                }
-            }};
-        }
-        // `a < b` and friends, with the int fast path inline.
-        macro_rules! compare {
-            ($a:expr, $b:expr, $int:expr, $slow:path) => {{
-                match (&$a, &$b) {
-                    (Value::Int(x), Value::Int(y)) => $int(*x, *y),
-                    (Value::Float(x), Value::Float(y)) => $int(*x, *y),
-                    // Two strings compare byte by byte, long ones a slice
-                    // at a time.
-                    (Value::Str(x), Value::Str(y)) => {
-                        let (order, read) = tri!(core.heap.order_strings(*x, *y));
-                        fuel -= (read / crate::heap::BYTES_PER_UNIT) as i64;
-                        $int(order, std::cmp::Ordering::Equal)
-                    }
-                    (a, b) => tri!($slow(&core.heap, *a, *b)),
-                }
-            }};
-        }
-        // Pops the running frame and carries on in the caller, restored
-        // from its frame; or ends the call when there is no caller.
-        macro_rules! return_to_caller {
-            () => {{
-                if let Some(exit) = pop_frame(fiber) {
-                    *fuel_slot = fuel;
-                    // A batch's next call runs in this loop.
-                    if let (Some(batch), Exit::Done(v)) = (batch.as_deref_mut(), &exit)
-                        && next_batch_call(
-                            core,
-                            &natives,
-                            call,
-                            fiber,
-                            batch,
-                            meter,
-                            fuel_slot,
-                            host.as_deref_mut(),
-                            *v,
-                        )
-                    {
+                    if core.heap.layout_epoch() != fiber.layout_epoch {
+                        save_pc!();
                         continue 'frame;
                     }
-                    return Ok(exit);
-                }
-                let caller = fiber.frames.last().expect("pop_frame left a caller");
-                // SAFETY: the caller's closure owns its prototype and stays
-                // alive while the caller's frame exists (`ProtoRef`). The
-                // caller's registers are still on the stack (it only
-                // grows), and its `pc` was saved past the call, which is
-                // never a function's last instruction (verified).
-                proto = unsafe { &*caller.proto.0 };
-                if proto.uses_module_vars && caller.instance != vars_instance {
-                    *fuel_slot = fuel;
-                    continue 'frame;
-                }
-                code = &proto.code[..];
-                consts = &proto.consts[..];
-                closure = caller.closure;
-                base = caller.base;
-                // SAFETY: the saved `pc` is inside the caller's code.
-                ip = unsafe { code.as_ptr().add(caller.pc) };
-                point_regs!();
-                reload_cached_vars!();
-                continue;
-            }};
-        }
-        // `dst = obj.k` for a field name in constant `k`.
-        macro_rules! get_field {
-            ($dst:expr, $obj:expr, $k:expr) => {{
-                let Value::Str(key) = konst!($k) else {
-                    throw!("internal error: field name is not a string".into())
-                };
-                // Maps built the same way keep their keys at the same
-                // positions: each instruction remembers where it last found
-                // its key, and checks there before hashing.
-                if let Value::Map(m) = reg!($obj)
-                    && let Some(map) = core.heap.maps.get(m)
-                {
-                    let cache = &proto.field_cache[pc!() - 1];
-                    let guess = cache.load(Ordering::Relaxed) as usize;
-                    // Each arm writes the register itself: passing the value
-                    // on as an `Option<Value>` made LLVM copy it in
-                    // overlapping pieces that the next load could not be
-                    // forwarded from (38% of nbody, perf).
-                    match map.cached_entry(guess) {
-                        Some((&Key::Str(k), v)) if k == key => set_reg!($dst, *v),
-                        _ => match map.find_full(&Key::Str(key)) {
-                            Some((i, _, v)) => {
-                                cache.store(i as u32, Ordering::Relaxed);
-                                set_reg!($dst, *v);
-                            }
-                            None => set_reg!($dst, Value::Nil),
-                        },
+                    if core.heap.module_writes() != fiber.module_writes_seen {
+                        reload_cached_vars!();
                     }
-                    continue;
-                }
-                let o = reg!($obj);
-                let v = tri!(charging!(access::get_field(&mut ctx!(), o, key)));
-                // Copied by its fields: a host's result comes back through
-                // `Result`s moved 8 bytes at a time, which a 16-byte load
-                // would wait for (`Value::copy_fields`).
-                set_reg!($dst, v.copy_fields());
-                after_host!();
-            }};
-        }
-        // `dst = obj.x` (or `y`, `z`): a vec3's component, else `get_field!`.
-        macro_rules! get_axis {
-            ($dst:expr, $obj:expr, $k:expr, $axis:ident) => {{
-                if let Value::Vec3(v) = reg!($obj) {
-                    set_reg!($dst, Value::Float(v.$axis as f64));
-                    continue;
-                }
-                get_field!($dst, $obj, $k)
-            }};
-        }
-        macro_rules! jump_if {
-            ($cond:expr, $off:expr) => {{
-                if $cond {
-                    // SAFETY: the verifier proved the target inside the code.
-                    ip = unsafe { ip.offset($off as isize) };
-                }
-            }};
-        }
-        // Fuel is charged ahead for the code about to run (a call's whole
-        // function, a loop's body: `Proto::fuel_cost`) and checked only
-        // there: once it is spent, the meter says whether to suspend here
-        // or go on with more.
-        macro_rules! check_fuel {
-            () => {
-                if fuel <= 0 && charging!(meter.exhausted(fuel_slot)) {
-                    save_pc!();
-                    return Ok(Exit::Suspended);
-                }
-            };
-        }
-        // A loop jumps back by `$off` (negative): its body runs again.
-        macro_rules! jump_back {
-            ($off:expr) => {{
-                jump_if!(true, $off);
-                fuel += $off as i64;
-                check_fuel!();
-            }};
-        }
-        // A conditional jump: forward, or back into the body of a loop that
-        // tests its condition at the bottom (`while`), charged as any loop
-        // that jumps back.
-        macro_rules! branch {
-            ($cond:expr, $off:expr) => {{
-                if $cond {
-                    if $off < 0 {
-                        jump_back!($off);
-                    } else {
-                        jump_if!(true, $off);
-                    }
-                }
-            }};
-        }
-
-        check_fuel!();
-        reload_cached_vars!();
-        loop {
-            if DEBUG {
-                let spot = crate::debug::Spot::at(proto, pc!(), fiber.frames.len());
-                // A pause stops at the next instruction, even one on the
-                // line the call is on.
-                if debug_spot != Some(spot) || core.debug.pause_requested() {
-                    debug_spot = Some(spot);
-                    if let Some(reason) = core.debug.check(call, proto, spot, running_instance!()) {
-                        save_pc!();
-                        return Ok(Exit::Stopped(reason));
-                    }
-                }
-            }
-            // SAFETY: `ip` points to an instruction (see its definition).
-            let op = unsafe { *ip };
-            // SAFETY: one past an instruction is inside the code or its end.
-            ip = unsafe { ip.add(1) };
-            match op {
-                Op::Move { dst, src } => set_reg!(dst, reg!(src).copy_parts()),
-                Op::LoadNil { dst } => set_reg!(dst, Value::Nil),
-                Op::LoadBool { dst, value } => set_reg!(dst, Value::Bool(value)),
-                Op::LoadInt { dst, value } => set_reg!(dst, Value::Int(value as i64)),
-                Op::LoadK { dst, k } => set_reg!(dst, konst!(k)),
-                Op::LoadSelf { dst } => {
-                    let me = core
-                        .heap
-                        .instances
-                        .get(running_instance!())
-                        .map_or(Value::Nil, |i| i.self_value());
-                    set_reg!(dst, me);
-                }
-
-                Op::NewCell { reg } => {
-                    let cell = tri!(
-                        core.heap
-                            .alloc_cell(reg!(reg))
-                            .map_err(|_| "out of memory".to_string())
-                    );
-                    set_reg!(reg, Value::Cell(cell));
                     safe_point!();
-                }
-                Op::GetCell { dst, cell } => {
-                    let Value::Cell(c) = reg!(cell) else {
-                        throw!("internal error: not a cell".into())
-                    };
-                    set_reg!(
-                        dst,
-                        tri!(core.heap.cells.get(c).map(CellObj::get).ok_or_else(stale))
-                    );
-                }
-                Op::SetCell { cell, src } => {
-                    let Value::Cell(c) = reg!(cell) else {
-                        throw!("internal error: not a cell".into())
-                    };
-                    core.heap.cell_set(c, reg!(src).copy_parts());
-                }
-                Op::GetUpval { dst, idx } => {
-                    let c = tri!(upval(&core.heap, closure, idx));
-                    set_reg!(
-                        dst,
-                        tri!(core.heap.cells.get(c).map(CellObj::get).ok_or_else(stale))
-                    );
-                }
-                Op::SetUpval { idx, src } => {
-                    let c = tri!(upval(&core.heap, closure, idx));
-                    core.heap.cell_set(c, reg!(src).copy_parts());
-                }
-                Op::GetModule { dst, slot } => {
-                    if slot as usize >= vars_len {
-                        throw!(stale());
-                    }
-                    // SAFETY: `slot` is below `vars_len` (see `vars`).
-                    set_reg!(dst, unsafe { *vars.add(slot as usize) });
-                }
-                Op::SetModule { slot, src } => {
-                    if slot as usize >= vars_len {
-                        throw!(stale());
-                    }
-                    let v = reg!(src).copy_parts();
-                    core.heap.barrier(v);
-                    // SAFETY: `slot` is below `vars_len` (see `vars`).
-                    unsafe { *vars.add(slot as usize) = v };
-                }
-                Op::GetGlobal { dst, idx } => set_reg!(dst, core.globals[idx as usize]),
-
-                Op::Add { dst, a, b } => binary!(Add, dst, reg!(a), reg!(b)),
-                Op::Sub { dst, a, b } => binary!(Sub, dst, reg!(a), reg!(b)),
-                Op::Mul { dst, a, b } => binary!(Mul, dst, reg!(a), reg!(b)),
-                Op::Div { dst, a, b } => binary!(Div, dst, reg!(a), reg!(b)),
-                Op::Add3 { dst, a, b, c } => {
-                    // Operands by reference, as in `arith!`.
-                    let sum = match (&reg!(a), &reg!(b), &reg!(c)) {
-                        (Value::Int(x), Value::Int(y), Value::Int(z)) => {
-                            Value::Int(x.wrapping_add(*y).wrapping_add(*z))
+                    check_fuel!();
+                };
+            }
+            // Other code may have written module variables that this frame's
+            // loops keep in registers: load those live here again (see
+            // `CachedModuleVar`). Whenever the frame loads (a resume), on a
+            // return into it (the callee may have written them), and after host
+            // code that wrote some (`Heap::module_writes`; the count is this
+            // call's, not this frame's, so returns do not rely on it).
+            macro_rules! reload_cached_vars {
+                () => {
+                    if proto.cached_span.end > 0 {
+                        let pc = pc!();
+                        if proto.cached_span.contains(&(pc as u32)) {
+                            // SAFETY: `regs` points to the frame's registers and
+                            // `vars` to `vars_len` variables (see their
+                            // definitions).
+                            tri!(unsafe {
+                                reload_cached_module_vars(proto, pc, regs, vars, vars_len)
+                            });
                         }
-                        (Value::Str(x), Value::Str(y), Value::Str(z)) => {
+                        fiber.module_writes_seen = core.heap.module_writes();
+                    }
+                };
+            }
+            macro_rules! ctx {
+                () => {
+                    NativeCtx {
+                        core: &mut *core,
+                        fuel: &mut *fuel_slot,
+                        host: host.as_deref_mut(),
+                    }
+                };
+            }
+            // Where the collector may run: after an instruction that allocated,
+            // once its result is in a register.
+            macro_rules! safe_point {
+                () => {
+                    if core.heap.gc.pressure {
+                        save_pc!();
+                        if let gc::AfterSafePoint::Wait =
+                            tri!(gc::safe_point(core, call, fiber, meter.unlimited))
+                        {
+                            return Ok(Exit::Suspended);
+                        }
+                        // It kept this call's closures (see the frame load).
+                        fiber.layout_epoch = core.heap.layout_epoch();
+                        // The collector may have freed objects: look the running
+                        // closure up again (see the SAFETY note above).
+                        continue 'frame;
+                    }
+                };
+            }
+            // Operands are matched by reference: reading a value's tag and
+            // payload separately lets the CPU forward them from the stores that
+            // wrote them, where copying the 16-byte value whole would stall.
+            macro_rules! arith {
+                ($dst:expr, $a:expr, $b:expr, $op:expr, $int:expr, $float:expr) => {{
+                    match (&$a, &$b) {
+                        (Value::Int(x), Value::Int(y)) => {
+                            let (x, y) = (*x, *y);
+                            set_reg!($dst, $int(x, y));
+                        }
+                        (Value::Float(x), Value::Float(y)) => {
+                            let (x, y) = (*x, *y);
+                            set_reg!($dst, Value::Float($float(x, y)));
+                        }
+                        // Mixed, as in `1.0 / n`: the int converts to float.
+                        (Value::Int(x), Value::Float(y)) => {
+                            let (x, y) = (*x as f64, *y);
+                            set_reg!($dst, Value::Float($float(x, y)));
+                        }
+                        (Value::Float(x), Value::Int(y)) => {
+                            let (x, y) = (*x, *y as f64);
+                            set_reg!($dst, Value::Float($float(x, y)));
+                        }
+                        (a, b) => {
+                            if let Some(v) = vec3_arith($op, a, b) {
+                                set_reg!($dst, Value::vec3(v));
+                                continue;
+                            }
+                            let (a, b) = (*a, *b);
+                            set_reg!($dst, tri!(ops::arith(&mut core.heap, $op, a, b)));
+                            safe_point!();
+                        }
+                    }
+                }};
+            }
+            // `dst = a <op> b` for the four operators whose instructions come
+            // in three forms (registers, a constant on the right, on the left).
+            macro_rules! binary {
+                (Add, $dst:expr, $a:expr, $b:expr) => {
+                    arith!(
+                        $dst,
+                        $a,
+                        $b,
+                        Arith::Add,
+                        |x: i64, y: i64| Value::Int(x.wrapping_add(y)),
+                        |x: f64, y: f64| x + y
+                    )
+                };
+                (Sub, $dst:expr, $a:expr, $b:expr) => {
+                    arith!(
+                        $dst,
+                        $a,
+                        $b,
+                        Arith::Sub,
+                        |x: i64, y: i64| Value::Int(x.wrapping_sub(y)),
+                        |x: f64, y: f64| x - y
+                    )
+                };
+                (Mul, $dst:expr, $a:expr, $b:expr) => {
+                    arith!(
+                        $dst,
+                        $a,
+                        $b,
+                        Arith::Mul,
+                        |x: i64, y: i64| Value::Int(x.wrapping_mul(y)),
+                        |x: f64, y: f64| x * y
+                    )
+                };
+                (Div, $dst:expr, $a:expr, $b:expr) => {
+                    arith!(
+                        $dst,
+                        $a,
+                        $b,
+                        Arith::Div,
+                        |x: i64, y: i64| Value::Float(x as f64 / y as f64),
+                        |x: f64, y: f64| x / y
+                    )
+                };
+            }
+            // `dst = a <op> b * c` (`AddMul`, `SubMul`): the product, then the
+            // sum or difference, with `arith!`'s fast paths for floats, ints
+            // and vec3s (a vec3 times a float, either way round).
+            macro_rules! mul_then {
+                ($dst:expr, $a:expr, $b:expr, $c:expr, $op:expr, $int:expr, $float:expr, $vec3:expr) => {{
+                    match (&reg!($a), &reg!($b), &reg!($c)) {
+                        (Value::Float(x), Value::Float(y), Value::Float(z)) => {
                             let (x, y, z) = (*x, *y, *z);
-                            Value::Str(tri!(ops::concat(&mut core.heap, &[x, y, z])))
+                            set_reg!($dst, Value::Float($float(x, y * z)));
+                        }
+                        (Value::Int(x), Value::Int(y), Value::Int(z)) => {
+                            let (x, y, z) = (*x, *y, *z);
+                            set_reg!($dst, Value::Int($int(x, y.wrapping_mul(z))));
+                        }
+                        (Value::Vec3(v), Value::Vec3(w), Value::Float(f))
+                        | (Value::Vec3(v), Value::Float(f), Value::Vec3(w)) => {
+                            let (v, w, f) = (*v, *w, *f as f32);
+                            set_reg!($dst, Value::vec3($vec3(v, w.scaled(f))));
                         }
                         (a, b, c) => {
                             let (a, b, c) = (*a, *b, *c);
-                            let ab = tri!(add(core, a, b));
-                            tri!(add(core, ab, c))
-                        }
-                    };
-                    set_reg!(dst, sum);
-                    safe_point!();
-                }
-                Op::AddMul { dst, a, b, c } => mul_then!(
-                    dst,
-                    a,
-                    b,
-                    c,
-                    Arith::Add,
-                    i64::wrapping_add,
-                    |x: f64, y: f64| x + y,
-                    Vec3::plus
-                ),
-                Op::SubMul { dst, a, b, c } => mul_then!(
-                    dst,
-                    a,
-                    b,
-                    c,
-                    Arith::Sub,
-                    i64::wrapping_sub,
-                    |x: f64, y: f64| x - y,
-                    Vec3::minus
-                ),
-                Op::FloorDiv { dst, a, b } => {
-                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
-                        && *y > 0
-                    {
-                        let (x, y) = (*x, *y);
-                        set_reg!(dst, Value::Int(x.div_euclid(y)));
-                        continue;
-                    }
-                    let (a, b) = (reg!(a), reg!(b));
-                    set_reg!(dst, tri!(ops::floor_div(a, b)));
-                }
-                Op::Mod { dst, a, b } => {
-                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
-                        && *y != 0
-                    {
-                        let (x, y) = (*x, *y);
-                        set_reg!(dst, Value::Int(ops::floored_rem(x, y)));
-                        continue;
-                    }
-                    let (a, b) = (reg!(a), reg!(b));
-                    set_reg!(dst, tri!(modulo(core, a, b)));
-                }
-                Op::AddK { dst, a, k } => binary!(Add, dst, reg!(a), konst!(k)),
-                Op::SubK { dst, a, k } => binary!(Sub, dst, reg!(a), konst!(k)),
-                Op::MulK { dst, a, k } => binary!(Mul, dst, reg!(a), konst!(k)),
-                Op::DivK { dst, a, k } => binary!(Div, dst, reg!(a), konst!(k)),
-                Op::KAdd { dst, k, b } => binary!(Add, dst, konst!(k), reg!(b)),
-                Op::KSub { dst, k, b } => binary!(Sub, dst, konst!(k), reg!(b)),
-                Op::KMul { dst, k, b } => binary!(Mul, dst, konst!(k), reg!(b)),
-                Op::KDiv { dst, k, b } => binary!(Div, dst, konst!(k), reg!(b)),
-                Op::ModK { dst, a, k } => {
-                    if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &konst!(k))
-                        && *y != 0
-                    {
-                        let (x, y) = (*x, *y);
-                        set_reg!(dst, Value::Int(ops::floored_rem(x, y)));
-                        continue;
-                    }
-                    let a = reg!(a);
-                    set_reg!(dst, tri!(modulo(core, a, konst!(k))));
-                }
-                // Numbers inline, each arm writing the register itself (see
-                // `arith!`): a result passed back through `negate`'s `Result`
-                // was written as two pieces and copied on as 16 bytes, which
-                // the CPU cannot forward.
-                Op::Neg { dst, src } => match &reg!(src) {
-                    Value::Float(x) => {
-                        let x = *x;
-                        set_reg!(dst, Value::Float(-x));
-                    }
-                    Value::Int(x) => {
-                        let x = *x;
-                        set_reg!(dst, Value::Int(x.wrapping_neg()));
-                    }
-                    other => {
-                        let v = *other;
-                        set_reg!(dst, tri!(ops::negate(v)));
-                    }
-                },
-                Op::Len { dst, src } => {
-                    let n = tri!(builtins::length(&core.heap, reg!(src)).map_err(|e| e.0));
-                    set_reg!(dst, Value::Int(n));
-                }
-                // Floats in place; the rest as the built-in's call. The
-                // call's result, a `Value` returned through memory, is read
-                // back before its stores reach the cache (a stalled load).
-                Op::Math { dst, src, f } => match (reg!(src), f.of_float()) {
-                    (Value::Float(x), Some(of)) => set_reg!(dst, Value::Float(of(x))),
-                    (v, _) => set_reg!(dst, tri!(builtins::math(f, v).map_err(|e| e.0))),
-                },
-                Op::NewVec3 { dst, x, y, z } => match (reg!(x), reg!(y), reg!(z)) {
-                    (Value::Float(x), Value::Float(y), Value::Float(z)) => {
-                        set_reg!(dst, Value::vec3(Vec3::new(x as f32, y as f32, z as f32)))
-                    }
-                    (x, y, z) => {
-                        let v = builtins::new_vec3(x, y, z);
-                        set_reg!(dst, tri!(v.map_err(|e| e.0)));
-                    }
-                },
-                Op::Not { dst, src } => set_reg!(dst, Value::Bool(!reg!(src).is_truthy())),
-                Op::Bitwise { dst, a, b, op } => {
-                    let (a, b) = (reg!(a), reg!(b));
-                    set_reg!(dst, tri!(ops::bitwise(op, a, b)));
-                }
-                Op::Eq { dst, a, b } => set_reg!(dst, Value::Bool(equal!(reg!(a), reg!(b)))),
-                Op::Ne { dst, a, b } => set_reg!(dst, Value::Bool(!equal!(reg!(a), reg!(b)))),
-                Op::Lt { dst, a, b } => {
-                    set_reg!(
-                        dst,
-                        Value::Bool(compare!(reg!(a), reg!(b), |x, y| x < y, ops::less))
-                    );
-                }
-                Op::Le { dst, a, b } => {
-                    set_reg!(
-                        dst,
-                        Value::Bool(compare!(reg!(a), reg!(b), |x, y| x <= y, ops::less_equal))
-                    );
-                }
-                Op::Gt { dst, a, b } => {
-                    set_reg!(
-                        dst,
-                        Value::Bool(compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater))
-                    );
-                }
-                Op::Ge { dst, a, b } => {
-                    set_reg!(
-                        dst,
-                        Value::Bool(compare!(
-                            reg!(a),
-                            reg!(b),
-                            |x, y| x >= y,
-                            ops::greater_equal
-                        ))
-                    );
-                }
-
-                Op::Jmp { off } => {
-                    if off < 0 {
-                        jump_back!(off);
-                    } else {
-                        jump_if!(true, off);
-                    }
-                }
-                Op::JmpIfFalse { src, off } => branch!(!reg!(src).is_truthy(), off),
-                Op::JmpIfTrue { src, off } => branch!(reg!(src).is_truthy(), off),
-                Op::JmpIfLt { a, b, off } => {
-                    branch!(compare!(reg!(a), reg!(b), |x, y| x < y, ops::less), off)
-                }
-                Op::JmpIfNotLt { a, b, off } => {
-                    branch!(!compare!(reg!(a), reg!(b), |x, y| x < y, ops::less), off)
-                }
-                Op::JmpIfLe { a, b, off } => {
-                    branch!(
-                        compare!(reg!(a), reg!(b), |x, y| x <= y, ops::less_equal),
-                        off
-                    )
-                }
-                Op::JmpIfNotLe { a, b, off } => {
-                    branch!(
-                        !compare!(reg!(a), reg!(b), |x, y| x <= y, ops::less_equal),
-                        off
-                    )
-                }
-                Op::JmpIfGt { a, b, off } => {
-                    branch!(compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater), off)
-                }
-                Op::JmpIfNotGt { a, b, off } => {
-                    branch!(!compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater), off)
-                }
-                Op::JmpIfGe { a, b, off } => {
-                    branch!(
-                        compare!(reg!(a), reg!(b), |x, y| x >= y, ops::greater_equal),
-                        off
-                    )
-                }
-                Op::JmpIfNotGe { a, b, off } => {
-                    branch!(
-                        !compare!(reg!(a), reg!(b), |x, y| x >= y, ops::greater_equal),
-                        off
-                    )
-                }
-                Op::JmpIfEq { a, b, off } => branch!(equal!(reg!(a), reg!(b)), off),
-                Op::JmpIfNotEq { a, b, off } => branch!(!equal!(reg!(a), reg!(b)), off),
-                Op::JmpIfLtK { a, k, off } => {
-                    branch!(compare!(reg!(a), konst!(k), |x, y| x < y, ops::less), off)
-                }
-                Op::JmpIfNotLtK { a, k, off } => {
-                    branch!(!compare!(reg!(a), konst!(k), |x, y| x < y, ops::less), off)
-                }
-                Op::JmpIfLeK { a, k, off } => {
-                    branch!(
-                        compare!(reg!(a), konst!(k), |x, y| x <= y, ops::less_equal),
-                        off
-                    )
-                }
-                Op::JmpIfNotLeK { a, k, off } => {
-                    branch!(
-                        !compare!(reg!(a), konst!(k), |x, y| x <= y, ops::less_equal),
-                        off
-                    )
-                }
-                Op::JmpIfGtK { a, k, off } => {
-                    branch!(
-                        compare!(reg!(a), konst!(k), |x, y| x > y, ops::greater),
-                        off
-                    )
-                }
-                Op::JmpIfNotGtK { a, k, off } => {
-                    branch!(
-                        !compare!(reg!(a), konst!(k), |x, y| x > y, ops::greater),
-                        off
-                    )
-                }
-                Op::JmpIfGeK { a, k, off } => {
-                    branch!(
-                        compare!(reg!(a), konst!(k), |x, y| x >= y, ops::greater_equal),
-                        off
-                    )
-                }
-                Op::JmpIfNotGeK { a, k, off } => {
-                    branch!(
-                        !compare!(reg!(a), konst!(k), |x, y| x >= y, ops::greater_equal),
-                        off
-                    )
-                }
-                Op::JmpIfEqK { a, k, off } => branch!(equal!(reg!(a), konst!(k)), off),
-                Op::JmpIfNotEqK { a, k, off } => {
-                    branch!(!equal!(reg!(a), konst!(k)), off)
-                }
-
-                Op::NewList { dst, start, count } => {
-                    let from = base + start as usize;
-                    let items = &fiber.stack[from..from + count as usize];
-                    let l = tri!(
-                        core.heap
-                            .alloc_list_from(items)
-                            .map_err(|_| "out of memory".to_string())
-                    );
-                    set_reg!(dst, Value::List(l));
-                    safe_point!();
-                }
-                Op::ListAppend { list, start, count } => {
-                    let Value::List(l) = reg!(list) else {
-                        throw!("internal error: not a list".into())
-                    };
-                    // Room first: growth may stop unfinished, and the
-                    // instruction then runs again from its first item.
-                    tri!(
-                        core.heap
-                            .list_reserve_in_call(l, count as usize)
-                            .map_err(|_| "out of memory".to_string())
-                    );
-                    for i in 0..count as usize {
-                        let v = fiber.stack[base + start as usize + i];
-                        tri!(
-                            core.heap
-                                .list_push(l, v)
-                                .map_err(|_| "out of memory".to_string())
-                        );
-                    }
-                    safe_point!();
-                }
-                Op::NewMap { dst } => {
-                    let m = tri!(
-                        core.heap
-                            .alloc_empty_map()
-                            .map_err(|_| "out of memory".to_string())
-                    );
-                    set_reg!(dst, Value::Map(m));
-                    safe_point!();
-                }
-                Op::GetIndex { dst, obj, key } => {
-                    // Operands by reference, as in `arith!`.
-                    if let (Value::List(l), Value::Int(i)) = (&reg!(obj), &reg!(key)) {
-                        let (l, i) = (*l, *i);
-                        let item =
-                            core.heap.lists.get(l).and_then(|items| {
-                                usize::try_from(i).ok().and_then(|i| items.get(i))
-                            });
-                        if let Some(&v) = item {
-                            set_reg!(dst, v);
-                            continue;
+                            let product = tri!(arith_slow(core, Arith::Mul, b, c));
+                            set_reg!($dst, tri!(arith_slow(core, $op, a, product)));
+                            safe_point!();
                         }
                     }
-                    // Everything else, errors included (indexing a string
-                    // allocates).
-                    let (o, k) = (reg!(obj), reg!(key));
-                    set_reg!(dst, tri!(access::get_index(core, o, k)));
-                    safe_point!();
-                }
-                Op::SetIndex { obj, key, src } => {
-                    if let (Value::List(l), Value::Int(i)) = (&reg!(obj), &reg!(key)) {
-                        let (l, i) = (*l, *i);
-                        let v = reg!(src).copy_parts();
-                        if core.heap.list_set_checked(l, i, v) {
-                            continue;
-                        }
+                }};
+            }
+            // `a == b`, with the int fast path inline.
+            macro_rules! equal {
+                ($a:expr, $b:expr) => {{
+                    match (&$a, &$b) {
+                        (Value::Int(x), Value::Int(y)) => *x == *y,
+                        (a, b) => ops::equal_ref(a, b),
                     }
-                    let (o, k, v) = (reg!(obj), reg!(key), reg!(src));
-                    tri!(access::set_index(core, o, k, v));
-                    safe_point!();
-                }
-                Op::GetField { dst, obj, k } => get_field!(dst, obj, k),
-                Op::GetX { dst, obj, k } => get_axis!(dst, obj, k, x),
-                Op::GetY { dst, obj, k } => get_axis!(dst, obj, k, y),
-                Op::GetZ { dst, obj, k } => get_axis!(dst, obj, k, z),
-                Op::GetFieldPlace { dst, obj, k } => {
-                    let Value::Str(key) = konst!(k) else {
-                        throw!("internal error: field name is not a string".into())
-                    };
-                    let o = reg!(obj);
-                    let v = tri!(charging!(access::get_field_place(&mut ctx!(), o, key)));
-                    set_reg!(dst, v.copy_fields());
-                    after_host!();
-                }
-                Op::SetField { obj, k, src } => {
-                    let Value::Str(key) = konst!(k) else {
-                        throw!("internal error: field name is not a string".into())
-                    };
-                    if let Value::Map(m) = reg!(obj) {
-                        let cache = &proto.field_cache[pc!() - 1];
-                        let guess = cache.load(Ordering::Relaxed) as usize;
-                        let v = reg!(src).copy_parts();
-                        if core.heap.map_set_at(m, guess, Key::Str(key), v) {
-                            continue;
+                }};
+            }
+            // `a < b` and friends, with the int fast path inline.
+            macro_rules! compare {
+                ($a:expr, $b:expr, $int:expr, $slow:path) => {{
+                    match (&$a, &$b) {
+                        (Value::Int(x), Value::Int(y)) => $int(*x, *y),
+                        (Value::Float(x), Value::Float(y)) => $int(*x, *y),
+                        // Two strings compare byte by byte, long ones a slice
+                        // at a time.
+                        (Value::Str(x), Value::Str(y)) => {
+                            let (order, read) = tri!(core.heap.order_strings(*x, *y));
+                            fuel -= (read / crate::heap::BYTES_PER_UNIT) as i64;
+                            $int(order, std::cmp::Ordering::Equal)
                         }
-                        if let Some(i) = core
-                            .heap
-                            .maps
-                            .get(m)
-                            .and_then(|map| map.find_full(&Key::Str(key)))
-                            .map(|(i, _, _)| i)
+                        (a, b) => tri!($slow(&core.heap, *a, *b)),
+                    }
+                }};
+            }
+            // Pops the running frame and carries on in the caller, restored
+            // from its frame; or ends the call when there is no caller.
+            macro_rules! return_to_caller {
+                () => {{
+                    if let Some(exit) = pop_frame(fiber) {
+                        *fuel_slot = fuel;
+                        // A batch's next call runs in this loop.
+                        if let (Some(batch), Exit::Done(v)) = (batch.as_deref_mut(), &exit)
+                            && next_batch_call(
+                                core,
+                                &natives,
+                                call,
+                                fiber,
+                                batch,
+                                meter,
+                                fuel_slot,
+                                host.as_deref_mut(),
+                                *v,
+                            )
                         {
-                            cache.store(i as u32, Ordering::Relaxed);
+                            continue 'frame;
                         }
+                        return Ok(exit);
                     }
-                    let (o, v) = (reg!(obj), reg!(src));
-                    tri!(charging!(access::set_field(&mut ctx!(), o, key, v)));
-                    after_host!();
-                }
-
-                Op::Call { base: b, nargs } => {
-                    record_pc!();
-                    let slot = base + b as usize;
-                    // A script function with the right arity, inline; the
-                    // rest (natives, errors) in `call_value`.
-                    if let Value::Closure(k) = reg!(b)
+                    let caller = fiber.frames.last().expect("pop_frame left a caller");
+                    // SAFETY: the caller's closure owns its prototype and stays
+                    // alive while the caller's frame exists (`ProtoRef`). The
+                    // caller's registers are still on the stack (it only
+                    // grows), and its `pc` was saved past the call, which is
+                    // never a function's last instruction (verified).
+                    proto = unsafe { &*caller.proto.0 };
+                    if proto.uses_module_vars && caller.instance != vars_instance {
+                        *fuel_slot = fuel;
+                        continue 'frame;
+                    }
+                    consts = &proto.consts[..];
+                    base = caller.base;
+                    // SAFETY: the saved `pc` is inside the caller's code.
+                    ip = unsafe { proto.code.as_ptr().add(caller.pc) };
+                    point_regs!();
+                    reload_cached_vars!();
+                    continue;
+                }};
+            }
+            // Enters the script function `$f` (the value at `stack[$slot]`) with
+            // the `$nargs` arguments above it and runs it in this loop, without
+            // reloading the frame: it was just looked up, its registers are on
+            // the stack, and its code is not empty (verified). Falls through
+            // when `$f` is anything else, or has another arity, or does not
+            // fit: `call_value` handles those (natives, errors).
+            macro_rules! enter_script_call {
+                ($f:expr, $slot:expr, $nargs:expr) => {
+                    if let Value::Closure(k) = $f
                         && let Some(callee) = core.heap.closures.get(k)
-                        && callee.proto.arity == nargs
+                        && callee.proto.arity as usize == $nargs as usize
                         && frame_fits(
                             fiber,
-                            slot + 1 + callee.proto.num_regs as usize,
+                            $slot + 1 + callee.proto.num_regs as usize,
                             &core.config,
                         )
                     {
-                        let top = slot + 1 + callee.proto.num_regs as usize;
-                        enter_frame(fiber, k, callee, slot, top, &core.config);
+                        let top = $slot + 1 + callee.proto.num_regs as usize;
+                        enter_frame(fiber, k, callee, $slot, top, &core.config);
                         fuel -= callee.proto.fuel_cost();
                         if callee.proto.uses_module_vars && callee.instance != vars_instance {
                             // The frame load checks the fuel.
                             *fuel_slot = fuel;
                             continue 'frame;
                         }
-                        // Run the callee now, without reloading the frame:
-                        // it was just looked up, its registers are on the
-                        // stack, and its code is not empty (verified).
-                        // SAFETY: as for `proto` above: the callee closure
-                        // is in its frame's slot until it returns, and
-                        // nothing frees closures before the next reload.
+                        // SAFETY: as for `proto` above: the callee closure is
+                        // in its frame's slot until it returns, and nothing
+                        // frees closures before the next reload.
                         proto = unsafe { &*Arc::as_ptr(&callee.proto) };
-                        code = &proto.code[..];
                         consts = &proto.consts[..];
-                        closure = k;
-                        base = slot + 1;
-                        ip = code.as_ptr();
+                        base = $slot + 1;
+                        ip = proto.code.as_ptr();
                         point_regs!();
                         check_fuel!();
                         continue;
                     }
-                    *fuel_slot = fuel;
-                    let pushed = tri!(call_value(
-                        core,
-                        &natives,
-                        fiber,
-                        slot,
-                        nargs as usize,
-                        &mut *fuel_slot,
-                        host.as_deref_mut()
-                    ));
-                    if pushed {
-                        continue 'frame;
-                    }
-                    fuel = *fuel_slot;
-                    after_host!();
-                }
-                Op::CallMethod {
-                    base: b,
-                    nargs,
-                    method,
-                } => {
-                    // `list.push(x)`, the most common method call, inline.
-                    if method == methods::m::PUSH
-                        && nargs == 1
-                        && let Value::List(l) = reg!(b + 1)
-                        && core.heap.lists.contains_key(l)
+                };
+            }
+            // `dst = obj.k` for a field name in constant `k`.
+            macro_rules! get_field {
+                ($dst:expr, $obj:expr, $k:expr) => {{
+                    let Value::Str(key) = konst!($k) else {
+                        throw!("internal error: field name is not a string".into())
+                    };
+                    // Maps built the same way keep their keys at the same
+                    // positions: each instruction remembers where it last found
+                    // its key, and checks there before hashing.
+                    if let Value::Map(m) = reg!($obj)
+                        && let Some(map) = core.heap.maps.get(m)
                     {
-                        let item = reg!(b + 2);
-                        tri!(
-                            core.heap
-                                .list_push_in_call(l, item)
-                                .map_err(|_| "out of memory".to_string())
-                        );
-                        set_reg!(b, Value::Nil);
-                        safe_point!();
+                        let cache = &proto.field_cache[pc!() - 1];
+                        let guess = cache.load(Ordering::Relaxed) as usize;
+                        // Each arm writes the register itself: passing the value
+                        // on as an `Option<Value>` made LLVM copy it in
+                        // overlapping pieces that the next load could not be
+                        // forwarded from (38% of nbody, perf).
+                        match map.cached_entry(guess) {
+                            Some((&Key::Str(k), v)) if k == key => set_reg!($dst, *v),
+                            _ => match map.find_full(&Key::Str(key)) {
+                                Some((i, _, v)) => {
+                                    cache.store(i as u32, Ordering::Relaxed);
+                                    set_reg!($dst, *v);
+                                }
+                                None => set_reg!($dst, Value::Nil),
+                            },
+                        }
                         continue;
                     }
-                    save_pc!();
-                    let slot = base + b as usize;
-                    let nargs = nargs as usize;
-                    let recv = fiber.stack[slot + 1];
-                    let call_args = match recv {
-                        Value::Map(m) => {
-                            // `m.f(x)`: read field f and call it, no self.
-                            let key =
-                                tri!(core.methods.key(method, &mut core.heap).map_err(|e| e.0));
-                            let map = tri!(core.heap.maps.get(m).ok_or_else(stale));
-                            let f = map
-                                .find_full(&crate::heap::Key::Str(key))
-                                .map(|(_, _, &v)| v);
-                            let Some(f) = f else {
-                                throw!(format!(
-                                    "cannot call nil (the map has no field '{}')",
-                                    core.methods.name(method)
-                                ))
-                            };
-                            fiber.stack[slot] = f;
-                            fiber
-                                .stack
-                                .copy_within(slot + 2..slot + 2 + nargs, slot + 1);
-                            Some(nargs)
+                    let o = reg!($obj);
+                    let v = tri!(charging!(access::get_field(&mut ctx!(), o, key)));
+                    // Copied by its fields: a host's result comes back through
+                    // `Result`s moved 8 bytes at a time, which a 16-byte load
+                    // would wait for (`Value::copy_fields`).
+                    set_reg!($dst, v.copy_fields());
+                    after_host!();
+                }};
+            }
+            // `dst = obj.x` (or `y`, `z`): a vec3's component, else `get_field!`.
+            macro_rules! get_axis {
+                ($dst:expr, $obj:expr, $k:expr, $axis:ident) => {{
+                    if let Value::Vec3(v) = reg!($obj) {
+                        set_reg!($dst, Value::Float(v.$axis as f64));
+                        continue;
+                    }
+                    get_field!($dst, $obj, $k)
+                }};
+            }
+            macro_rules! jump_if {
+                ($cond:expr, $off:expr) => {{
+                    if $cond {
+                        // SAFETY: the verifier proved the target inside the code.
+                        ip = unsafe { ip.offset($off as isize) };
+                    }
+                }};
+            }
+            // Fuel is charged ahead for the code about to run (a call's whole
+            // function, a loop's body: `Proto::fuel_cost`) and checked only
+            // there: once it is spent, the meter says whether to suspend here
+            // or go on with more.
+            macro_rules! check_fuel {
+                () => {
+                    if fuel <= 0 && charging!(meter.exhausted(fuel_slot)) {
+                        save_pc!();
+                        return Ok(Exit::Suspended);
+                    }
+                };
+            }
+            // A loop jumps back by `$off` (negative): its body runs again.
+            macro_rules! jump_back {
+                ($off:expr) => {{
+                    jump_if!(true, $off);
+                    fuel += $off as i64;
+                    check_fuel!();
+                }};
+            }
+            // A conditional jump: forward, or back into the body of a loop that
+            // tests its condition at the bottom (`while`), charged as any loop
+            // that jumps back.
+            macro_rules! branch {
+                ($cond:expr, $off:expr) => {{
+                    if $cond {
+                        if $off < 0 {
+                            jump_back!($off);
+                        } else {
+                            jump_if!(true, $off);
                         }
-                        Value::Host(h) => {
-                            let name = core.methods.name(method).to_string();
-                            let args = fiber.stack[slot + 2..slot + 2 + nargs].to_vec();
-                            let v =
-                                tri!(charging!(access::with_host(&mut ctx!(), h, |obj, ctx| obj
-                                    .call_method(ctx, &name, &args))));
-                            fiber.stack[slot] = v;
-                            None
+                    }
+                }};
+            }
+
+            check_fuel!();
+            reload_cached_vars!();
+            loop {
+                if DEBUG {
+                    let spot = crate::debug::Spot::at(proto, pc!(), fiber.frames.len());
+                    // A pause stops at the next instruction, even one on the
+                    // line the call is on.
+                    if debug_spot != Some(spot) || core.debug.pause_requested() {
+                        debug_spot = Some(spot);
+                        if let Some(reason) =
+                            core.debug.check(call, proto, spot, running_instance!())
+                        {
+                            save_pc!();
+                            return Ok(Exit::Stopped(reason));
                         }
-                        _ => {
-                            let args = &fiber.stack[slot + 2..slot + 2 + nargs];
-                            let mut c = NativeCtx {
-                                core: &mut *core,
-                                fuel: &mut *fuel_slot,
-                                host: host.as_deref_mut(),
-                            };
-                            match methods::call(&mut c, recv, method, args) {
-                                Ok(Outcome::Value(v)) => {
-                                    fiber.stack[slot] = v;
-                                    None
-                                }
-                                Ok(Outcome::Prelude(p)) => {
-                                    let prelude = core.prelude;
-                                    fiber.stack[slot] = match p {
-                                        Prelude::Map => prelude.map,
-                                        Prelude::Filter => prelude.filter,
-                                        Prelude::SortBy => prelude.sort_by,
-                                    };
-                                    Some(nargs + 1)
-                                }
-                                Err(e) => throw!(e.0),
+                    }
+                }
+                // SAFETY: `ip` points to an instruction (see its definition).
+                let op: &Op = unsafe { &*ip };
+                // SAFETY: one past an instruction is inside the code or its end.
+                ip = unsafe { ip.add(1) };
+                match *op {
+                    Op::Move { dst, src } => set_reg!(dst, reg!(src).copy_parts()),
+                    Op::LoadNil { dst } => set_reg!(dst, Value::Nil),
+                    Op::LoadBool { dst, value } => set_reg!(dst, Value::Bool(value)),
+                    Op::LoadInt { dst, value } => set_reg!(dst, Value::Int(value as i64)),
+                    Op::LoadK { dst, k } => set_reg!(dst, konst!(k)),
+                    Op::LoadSelf { dst } => {
+                        let me = core
+                            .heap
+                            .instances
+                            .get(running_instance!())
+                            .map_or(Value::Nil, |i| i.self_value());
+                        set_reg!(dst, me);
+                    }
+
+                    Op::NewCell { reg } => {
+                        let cell = tri!(
+                            core.heap
+                                .alloc_cell(reg!(reg))
+                                .map_err(|_| "out of memory".to_string())
+                        );
+                        set_reg!(reg, Value::Cell(cell));
+                        safe_point!();
+                    }
+                    Op::GetCell { dst, cell } => {
+                        let Value::Cell(c) = reg!(cell) else {
+                            throw!("internal error: not a cell".into())
+                        };
+                        set_reg!(
+                            dst,
+                            tri!(core.heap.cells.get(c).map(CellObj::get).ok_or_else(stale))
+                        );
+                    }
+                    Op::SetCell { cell, src } => {
+                        let Value::Cell(c) = reg!(cell) else {
+                            throw!("internal error: not a cell".into())
+                        };
+                        core.heap.cell_set(c, reg!(src).copy_parts());
+                    }
+                    Op::GetUpval { dst, idx } => {
+                        let c = tri!(upval(&core.heap, running_closure!(), idx));
+                        set_reg!(
+                            dst,
+                            tri!(core.heap.cells.get(c).map(CellObj::get).ok_or_else(stale))
+                        );
+                    }
+                    Op::SetUpval { idx, src } => {
+                        let c = tri!(upval(&core.heap, running_closure!(), idx));
+                        core.heap.cell_set(c, reg!(src).copy_parts());
+                    }
+                    Op::GetModule { dst, slot } => {
+                        if slot as usize >= vars_len {
+                            throw!(stale());
+                        }
+                        // SAFETY: `slot` is below `vars_len` (see `vars`).
+                        set_reg!(dst, unsafe { *vars.add(slot as usize) });
+                    }
+                    Op::SetModule { slot, src } => {
+                        if slot as usize >= vars_len {
+                            throw!(stale());
+                        }
+                        let v = reg!(src).copy_parts();
+                        core.heap.barrier(v);
+                        // SAFETY: `slot` is below `vars_len` (see `vars`).
+                        unsafe { *vars.add(slot as usize) = v };
+                    }
+                    Op::GetGlobal { dst, idx } => set_reg!(dst, core.globals[idx as usize]),
+
+                    Op::Add { dst, a, b } => binary!(Add, dst, reg!(a), reg!(b)),
+                    Op::Sub { dst, a, b } => binary!(Sub, dst, reg!(a), reg!(b)),
+                    Op::Mul { dst, a, b } => binary!(Mul, dst, reg!(a), reg!(b)),
+                    Op::Div { dst, a, b } => binary!(Div, dst, reg!(a), reg!(b)),
+                    Op::Add3 { dst, a, b, c } => {
+                        // Operands by reference, as in `arith!`.
+                        let sum = match (&reg!(a), &reg!(b), &reg!(c)) {
+                            (Value::Int(x), Value::Int(y), Value::Int(z)) => {
+                                Value::Int(x.wrapping_add(*y).wrapping_add(*z))
+                            }
+                            (Value::Str(x), Value::Str(y), Value::Str(z)) => {
+                                let (x, y, z) = (*x, *y, *z);
+                                Value::Str(tri!(ops::concat(&mut core.heap, &[x, y, z])))
+                            }
+                            (a, b, c) => {
+                                let (a, b, c) = (*a, *b, *c);
+                                let ab = tri!(add(core, a, b));
+                                tri!(add(core, ab, c))
+                            }
+                        };
+                        set_reg!(dst, sum);
+                        safe_point!();
+                    }
+                    Op::AddMul { dst, a, b, c } => mul_then!(
+                        dst,
+                        a,
+                        b,
+                        c,
+                        Arith::Add,
+                        i64::wrapping_add,
+                        |x: f64, y: f64| x + y,
+                        Vec3::plus
+                    ),
+                    Op::SubMul { dst, a, b, c } => mul_then!(
+                        dst,
+                        a,
+                        b,
+                        c,
+                        Arith::Sub,
+                        i64::wrapping_sub,
+                        |x: f64, y: f64| x - y,
+                        Vec3::minus
+                    ),
+                    Op::FloorDiv { dst, a, b } => {
+                        if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
+                            && *y > 0
+                        {
+                            let (x, y) = (*x, *y);
+                            set_reg!(dst, Value::Int(x.div_euclid(y)));
+                            continue;
+                        }
+                        let (a, b) = (reg!(a), reg!(b));
+                        set_reg!(dst, tri!(ops::floor_div(a, b)));
+                    }
+                    Op::Mod { dst, a, b } => {
+                        if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
+                            && *y != 0
+                        {
+                            let (x, y) = (*x, *y);
+                            set_reg!(dst, Value::Int(ops::floored_rem(x, y)));
+                            continue;
+                        }
+                        let (a, b) = (reg!(a), reg!(b));
+                        set_reg!(dst, tri!(modulo(core, a, b)));
+                    }
+                    Op::AddK { dst, a, k } => binary!(Add, dst, reg!(a), konst!(k)),
+                    Op::SubK { dst, a, k } => binary!(Sub, dst, reg!(a), konst!(k)),
+                    Op::MulK { dst, a, k } => binary!(Mul, dst, reg!(a), konst!(k)),
+                    Op::DivK { dst, a, k } => binary!(Div, dst, reg!(a), konst!(k)),
+                    Op::KAdd { dst, k, b } => binary!(Add, dst, konst!(k), reg!(b)),
+                    Op::KSub { dst, k, b } => binary!(Sub, dst, konst!(k), reg!(b)),
+                    Op::KMul { dst, k, b } => binary!(Mul, dst, konst!(k), reg!(b)),
+                    Op::KDiv { dst, k, b } => binary!(Div, dst, konst!(k), reg!(b)),
+                    Op::ModK { dst, a, k } => {
+                        if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &konst!(k))
+                            && *y != 0
+                        {
+                            let (x, y) = (*x, *y);
+                            set_reg!(dst, Value::Int(ops::floored_rem(x, y)));
+                            continue;
+                        }
+                        let a = reg!(a);
+                        set_reg!(dst, tri!(modulo(core, a, konst!(k))));
+                    }
+                    // Numbers inline, each arm writing the register itself (see
+                    // `arith!`): a result passed back through `negate`'s `Result`
+                    // was written as two pieces and copied on as 16 bytes, which
+                    // the CPU cannot forward.
+                    Op::Neg { dst, src } => match &reg!(src) {
+                        Value::Float(x) => {
+                            let x = *x;
+                            set_reg!(dst, Value::Float(-x));
+                        }
+                        Value::Int(x) => {
+                            let x = *x;
+                            set_reg!(dst, Value::Int(x.wrapping_neg()));
+                        }
+                        other => {
+                            let v = *other;
+                            set_reg!(dst, tri!(ops::negate(v)));
+                        }
+                    },
+                    Op::Len { dst, src } => {
+                        let n = tri!(builtins::length(&core.heap, reg!(src)).map_err(|e| e.0));
+                        set_reg!(dst, Value::Int(n));
+                    }
+                    // Floats in place; the rest as the built-in's call. The
+                    // call's result, a `Value` returned through memory, is read
+                    // back before its stores reach the cache (a stalled load).
+                    Op::Math { dst, src, f } => match (reg!(src), f.of_float()) {
+                        (Value::Float(x), Some(of)) => set_reg!(dst, Value::Float(of(x))),
+                        (v, _) => set_reg!(dst, tri!(builtins::math(f, v).map_err(|e| e.0))),
+                    },
+                    Op::NewVec3 { dst, x, y, z } => match (reg!(x), reg!(y), reg!(z)) {
+                        (Value::Float(x), Value::Float(y), Value::Float(z)) => {
+                            set_reg!(dst, Value::vec3(Vec3::new(x as f32, y as f32, z as f32)))
+                        }
+                        (x, y, z) => {
+                            let v = builtins::new_vec3(x, y, z);
+                            set_reg!(dst, tri!(v.map_err(|e| e.0)));
+                        }
+                    },
+                    Op::Not { dst, src } => set_reg!(dst, Value::Bool(!reg!(src).is_truthy())),
+                    Op::Bitwise { dst, a, b, op } => {
+                        let (a, b) = (reg!(a), reg!(b));
+                        set_reg!(dst, tri!(ops::bitwise(op, a, b)));
+                    }
+                    Op::Eq { dst, a, b } => set_reg!(dst, Value::Bool(equal!(reg!(a), reg!(b)))),
+                    Op::Ne { dst, a, b } => set_reg!(dst, Value::Bool(!equal!(reg!(a), reg!(b)))),
+                    Op::Lt { dst, a, b } => {
+                        set_reg!(
+                            dst,
+                            Value::Bool(compare!(reg!(a), reg!(b), |x, y| x < y, ops::less))
+                        );
+                    }
+                    Op::Le { dst, a, b } => {
+                        set_reg!(
+                            dst,
+                            Value::Bool(compare!(reg!(a), reg!(b), |x, y| x <= y, ops::less_equal))
+                        );
+                    }
+                    Op::Gt { dst, a, b } => {
+                        set_reg!(
+                            dst,
+                            Value::Bool(compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater))
+                        );
+                    }
+                    Op::Ge { dst, a, b } => {
+                        set_reg!(
+                            dst,
+                            Value::Bool(compare!(
+                                reg!(a),
+                                reg!(b),
+                                |x, y| x >= y,
+                                ops::greater_equal
+                            ))
+                        );
+                    }
+
+                    Op::Jmp { off } => {
+                        if off < 0 {
+                            jump_back!(off);
+                        } else {
+                            jump_if!(true, off);
+                        }
+                    }
+                    Op::JmpIfFalse { src, off } => branch!(!reg!(src).is_truthy(), off),
+                    Op::JmpIfTrue { src, off } => branch!(reg!(src).is_truthy(), off),
+                    Op::JmpIfLt { a, b, off } => {
+                        branch!(compare!(reg!(a), reg!(b), |x, y| x < y, ops::less), off)
+                    }
+                    Op::JmpIfNotLt { a, b, off } => {
+                        branch!(!compare!(reg!(a), reg!(b), |x, y| x < y, ops::less), off)
+                    }
+                    Op::JmpIfLe { a, b, off } => {
+                        branch!(
+                            compare!(reg!(a), reg!(b), |x, y| x <= y, ops::less_equal),
+                            off
+                        )
+                    }
+                    Op::JmpIfNotLe { a, b, off } => {
+                        branch!(
+                            !compare!(reg!(a), reg!(b), |x, y| x <= y, ops::less_equal),
+                            off
+                        )
+                    }
+                    Op::JmpIfGt { a, b, off } => {
+                        branch!(compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater), off)
+                    }
+                    Op::JmpIfNotGt { a, b, off } => {
+                        branch!(!compare!(reg!(a), reg!(b), |x, y| x > y, ops::greater), off)
+                    }
+                    Op::JmpIfGe { a, b, off } => {
+                        branch!(
+                            compare!(reg!(a), reg!(b), |x, y| x >= y, ops::greater_equal),
+                            off
+                        )
+                    }
+                    Op::JmpIfNotGe { a, b, off } => {
+                        branch!(
+                            !compare!(reg!(a), reg!(b), |x, y| x >= y, ops::greater_equal),
+                            off
+                        )
+                    }
+                    Op::JmpIfEq { a, b, off } => branch!(equal!(reg!(a), reg!(b)), off),
+                    Op::JmpIfNotEq { a, b, off } => branch!(!equal!(reg!(a), reg!(b)), off),
+                    Op::JmpIfLtK { a, k, off } => {
+                        branch!(compare!(reg!(a), konst!(k), |x, y| x < y, ops::less), off)
+                    }
+                    Op::JmpIfNotLtK { a, k, off } => {
+                        branch!(!compare!(reg!(a), konst!(k), |x, y| x < y, ops::less), off)
+                    }
+                    Op::JmpIfLeK { a, k, off } => {
+                        branch!(
+                            compare!(reg!(a), konst!(k), |x, y| x <= y, ops::less_equal),
+                            off
+                        )
+                    }
+                    Op::JmpIfNotLeK { a, k, off } => {
+                        branch!(
+                            !compare!(reg!(a), konst!(k), |x, y| x <= y, ops::less_equal),
+                            off
+                        )
+                    }
+                    Op::JmpIfGtK { a, k, off } => {
+                        branch!(
+                            compare!(reg!(a), konst!(k), |x, y| x > y, ops::greater),
+                            off
+                        )
+                    }
+                    Op::JmpIfNotGtK { a, k, off } => {
+                        branch!(
+                            !compare!(reg!(a), konst!(k), |x, y| x > y, ops::greater),
+                            off
+                        )
+                    }
+                    Op::JmpIfGeK { a, k, off } => {
+                        branch!(
+                            compare!(reg!(a), konst!(k), |x, y| x >= y, ops::greater_equal),
+                            off
+                        )
+                    }
+                    Op::JmpIfNotGeK { a, k, off } => {
+                        branch!(
+                            !compare!(reg!(a), konst!(k), |x, y| x >= y, ops::greater_equal),
+                            off
+                        )
+                    }
+                    Op::JmpIfEqK { a, k, off } => branch!(equal!(reg!(a), konst!(k)), off),
+                    Op::JmpIfNotEqK { a, k, off } => {
+                        branch!(!equal!(reg!(a), konst!(k)), off)
+                    }
+
+                    Op::NewList { dst, start, count } => {
+                        let from = base + start as usize;
+                        let items = &fiber.stack[from..from + count as usize];
+                        let l = tri!(
+                            core.heap
+                                .alloc_list_from(items)
+                                .map_err(|_| "out of memory".to_string())
+                        );
+                        set_reg!(dst, Value::List(l));
+                        safe_point!();
+                    }
+                    Op::ListAppend { list, start, count } => {
+                        let Value::List(l) = reg!(list) else {
+                            throw!("internal error: not a list".into())
+                        };
+                        // Room first: growth may stop unfinished, and the
+                        // instruction then runs again from its first item.
+                        tri!(
+                            core.heap
+                                .list_reserve_in_call(l, count as usize)
+                                .map_err(|_| "out of memory".to_string())
+                        );
+                        for i in 0..count as usize {
+                            let v = fiber.stack[base + start as usize + i];
+                            tri!(
+                                core.heap
+                                    .list_push(l, v)
+                                    .map_err(|_| "out of memory".to_string())
+                            );
+                        }
+                        safe_point!();
+                    }
+                    Op::NewMap { dst } => {
+                        let m = tri!(
+                            core.heap
+                                .alloc_empty_map()
+                                .map_err(|_| "out of memory".to_string())
+                        );
+                        set_reg!(dst, Value::Map(m));
+                        safe_point!();
+                    }
+                    Op::GetIndex { dst, obj, key } => {
+                        // Operands by reference, as in `arith!`.
+                        if let (Value::List(l), Value::Int(i)) = (&reg!(obj), &reg!(key)) {
+                            let (l, i) = (*l, *i);
+                            let item = core.heap.lists.get(l).and_then(|items| {
+                                usize::try_from(i).ok().and_then(|i| items.get(i))
+                            });
+                            if let Some(&v) = item {
+                                set_reg!(dst, v);
+                                continue;
                             }
                         }
-                    };
-                    if let Some(n) = call_args {
+                        // Everything else, errors included (indexing a string
+                        // allocates).
+                        let (o, k) = (reg!(obj), reg!(key));
+                        set_reg!(dst, tri!(access::get_index(core, o, k)));
+                        safe_point!();
+                    }
+                    Op::SetIndex { obj, key, src } => {
+                        if let (Value::List(l), Value::Int(i)) = (&reg!(obj), &reg!(key)) {
+                            let (l, i) = (*l, *i);
+                            let v = reg!(src).copy_parts();
+                            if core.heap.list_set_checked(l, i, v) {
+                                continue;
+                            }
+                        }
+                        let (o, k, v) = (reg!(obj), reg!(key), reg!(src));
+                        tri!(access::set_index(core, o, k, v));
+                        safe_point!();
+                    }
+                    Op::GetField { dst, obj, k } => get_field!(dst, obj, k),
+                    Op::GetX { dst, obj, k } => get_axis!(dst, obj, k, x),
+                    Op::GetY { dst, obj, k } => get_axis!(dst, obj, k, y),
+                    Op::GetZ { dst, obj, k } => get_axis!(dst, obj, k, z),
+                    Op::GetFieldPlace { dst, obj, k } => {
+                        let Value::Str(key) = konst!(k) else {
+                            throw!("internal error: field name is not a string".into())
+                        };
+                        let o = reg!(obj);
+                        let v = tri!(charging!(access::get_field_place(&mut ctx!(), o, key)));
+                        set_reg!(dst, v.copy_fields());
+                        after_host!();
+                    }
+                    Op::SetField { obj, k, src } => {
+                        let Value::Str(key) = konst!(k) else {
+                            throw!("internal error: field name is not a string".into())
+                        };
+                        if let Value::Map(m) = reg!(obj) {
+                            let cache = &proto.field_cache[pc!() - 1];
+                            let guess = cache.load(Ordering::Relaxed) as usize;
+                            let v = reg!(src).copy_parts();
+                            if core.heap.map_set_at(m, guess, Key::Str(key), v) {
+                                continue;
+                            }
+                            if let Some(i) = core
+                                .heap
+                                .maps
+                                .get(m)
+                                .and_then(|map| map.find_full(&Key::Str(key)))
+                                .map(|(i, _, _)| i)
+                            {
+                                cache.store(i as u32, Ordering::Relaxed);
+                            }
+                        }
+                        let (o, v) = (reg!(obj), reg!(src));
+                        tri!(charging!(access::set_field(&mut ctx!(), o, key, v)));
+                        after_host!();
+                    }
+
+                    Op::Call { base: b, nargs } => {
+                        record_pc!();
+                        let slot = base + b as usize;
+                        // A script function with the right arity, inline; the
+                        // rest (natives, errors) in `call_value`.
+                        enter_script_call!(reg!(b), slot, nargs);
+                        *fuel_slot = fuel;
                         let pushed = tri!(call_value(
                             core,
                             &natives,
                             fiber,
                             slot,
-                            n,
+                            nargs as usize,
                             &mut *fuel_slot,
                             host.as_deref_mut()
                         ));
                         if pushed {
                             continue 'frame;
                         }
+                        fuel = *fuel_slot;
+                        after_host!();
                     }
-                    fuel = *fuel_slot;
-                    after_host!();
-                }
-                Op::Closure { dst, proto: p } => {
-                    let child = proto.protos[p as usize].clone();
-                    let mut upvals = Vec::with_capacity(child.captures.len());
-                    for capture in &child.captures {
-                        let cell = match *capture {
-                            Capture::Local(r) => match reg!(r) {
-                                Value::Cell(c) => c,
-                                _ => throw!("internal error: captured local is not a cell".into()),
-                            },
-                            Capture::Upval(i) => tri!(upval(&core.heap, closure, i)),
+                    Op::CallMethod {
+                        base: b,
+                        nargs,
+                        method,
+                    } => {
+                        // `list.push(x)`, the most common method call, inline.
+                        if method == methods::m::PUSH
+                            && nargs == 1
+                            && let Value::List(l) = reg!(b + 1)
+                            && core.heap.lists.contains_key(l)
+                        {
+                            let item = reg!(b + 2);
+                            tri!(
+                                core.heap
+                                    .list_push_in_call(l, item)
+                                    .map_err(|_| "out of memory".to_string())
+                            );
+                            set_reg!(b, Value::Nil);
+                            safe_point!();
+                            continue;
+                        }
+                        save_pc!();
+                        let slot = base + b as usize;
+                        let nargs = nargs as usize;
+                        let recv = fiber.stack[slot + 1];
+                        let call_args = match recv {
+                            Value::Map(m) => {
+                                let f = tri!(map_function(core, proto, pc!() - 1, m, method));
+                                fiber.stack[slot] = f;
+                                fiber
+                                    .stack
+                                    .copy_within(slot + 2..slot + 2 + nargs, slot + 1);
+                                enter_script_call!(f, slot, nargs);
+                                Some(nargs)
+                            }
+                            Value::Host(h) => {
+                                let name = core.methods.name(method).to_string();
+                                let args = fiber.stack[slot + 2..slot + 2 + nargs].to_vec();
+                                let v = tri!(charging!(access::with_host(
+                                    &mut ctx!(),
+                                    h,
+                                    |obj, ctx| obj.call_method(ctx, &name, &args)
+                                )));
+                                fiber.stack[slot] = v;
+                                None
+                            }
+                            _ => {
+                                let args = &fiber.stack[slot + 2..slot + 2 + nargs];
+                                let mut c = NativeCtx {
+                                    core: &mut *core,
+                                    fuel: &mut *fuel_slot,
+                                    host: host.as_deref_mut(),
+                                };
+                                match methods::call(&mut c, recv, method, args) {
+                                    Ok(Outcome::Value(v)) => {
+                                        fiber.stack[slot] = v;
+                                        None
+                                    }
+                                    Ok(Outcome::Prelude(p)) => {
+                                        let prelude = core.prelude;
+                                        fiber.stack[slot] = match p {
+                                            Prelude::Map => prelude.map,
+                                            Prelude::Filter => prelude.filter,
+                                            Prelude::SortBy => prelude.sort_by,
+                                        };
+                                        Some(nargs + 1)
+                                    }
+                                    Err(e) => throw!(e.0),
+                                }
+                            }
                         };
-                        upvals.push(cell);
+                        if let Some(n) = call_args {
+                            let pushed = tri!(call_value(
+                                core,
+                                &natives,
+                                fiber,
+                                slot,
+                                n,
+                                &mut *fuel_slot,
+                                host.as_deref_mut()
+                            ));
+                            if pushed {
+                                continue 'frame;
+                            }
+                        }
+                        fuel = *fuel_slot;
+                        after_host!();
                     }
-                    let k = tri!(
-                        core.heap
-                            .alloc_closure(Closure {
-                                proto: child,
-                                instance: running_instance!(),
-                                upvals: upvals.into_boxed_slice(),
-                            })
-                            .map_err(|_| "out of memory".to_string())
-                    );
-                    set_reg!(dst, Value::Closure(k));
-                    safe_point!();
-                }
-                Op::Return { src } => {
-                    // The result goes straight to the callee's slot, where
-                    // the caller reads it (register 0 is at `base`, the
-                    // callee at `base - 1`).
-                    let v = reg!(src).copy_parts();
-                    fiber.stack[base - 1] = v;
-                    return_to_caller!();
-                }
-                Op::ReturnNil => {
-                    fiber.stack[base - 1] = Value::nil();
-                    return_to_caller!();
-                }
+                    Op::Closure { dst, proto: p } => {
+                        let child = proto.protos[p as usize].clone();
+                        let mut upvals = Vec::with_capacity(child.captures.len());
+                        for capture in &child.captures {
+                            let cell = match *capture {
+                                Capture::Local(r) => match reg!(r) {
+                                    Value::Cell(c) => c,
+                                    _ => throw!(
+                                        "internal error: captured local is not a cell".into()
+                                    ),
+                                },
+                                Capture::Upval(i) => tri!(upval(&core.heap, running_closure!(), i)),
+                            };
+                            upvals.push(cell);
+                        }
+                        let k = tri!(
+                            core.heap
+                                .alloc_closure(Closure {
+                                    proto: child,
+                                    instance: running_instance!(),
+                                    upvals: upvals.into_boxed_slice(),
+                                })
+                                .map_err(|_| "out of memory".to_string())
+                        );
+                        set_reg!(dst, Value::Closure(k));
+                        safe_point!();
+                    }
+                    Op::Return { src } => {
+                        // The result goes straight to the callee's slot, where
+                        // the caller reads it (register 0 is at `base`, the
+                        // callee at `base - 1`).
+                        let v = reg!(src).copy_parts();
+                        fiber.stack[base - 1] = v;
+                        return_to_caller!();
+                    }
+                    Op::ReturnNil => {
+                        fiber.stack[base - 1] = Value::nil();
+                        return_to_caller!();
+                    }
 
-                Op::ForPrep {
-                    base: b,
-                    inclusive,
-                    off,
-                } => {
-                    let (&Value::Int(start), &Value::Int(limit)) = (&reg!(b), &reg!(b + 1)) else {
-                        let bad = if matches!(reg!(b), Value::Int(_)) {
-                            reg!(b + 1)
-                        } else {
-                            reg!(b)
+                    Op::ForPrep {
+                        base: b,
+                        inclusive,
+                        off,
+                    } => {
+                        let (&Value::Int(start), &Value::Int(limit)) = (&reg!(b), &reg!(b + 1))
+                        else {
+                            let bad = if matches!(reg!(b), Value::Int(_)) {
+                                reg!(b + 1)
+                            } else {
+                                reg!(b)
+                            };
+                            throw!(format!("range bounds must be int, got {}", bad.type_name()))
                         };
-                        throw!(format!("range bounds must be int, got {}", bad.type_name()))
-                    };
-                    let enter = if inclusive {
-                        start <= limit
-                    } else {
-                        start < limit
-                    };
-                    if enter {
-                        set_reg!(b + 2, Value::Int(start));
-                    } else {
-                        jump_if!(true, off);
+                        let enter = if inclusive {
+                            start <= limit
+                        } else {
+                            start < limit
+                        };
+                        if enter {
+                            set_reg!(b + 2, Value::Int(start));
+                        } else {
+                            jump_if!(true, off);
+                        }
                     }
-                }
-                Op::ForLoop {
-                    base: b,
-                    inclusive,
-                    off,
-                } => {
-                    let (Value::Int(i), Value::Int(limit)) = (&reg!(b), &reg!(b + 1)) else {
-                        throw!("internal error: corrupt loop counter".into())
-                    };
-                    let (i, limit) = (*i, *limit);
-                    let more = if inclusive { i < limit } else { i + 1 < limit };
-                    if more {
-                        set_reg!(b, Value::Int(i + 1));
-                        set_reg!(b + 2, Value::Int(i + 1));
-                        jump_back!(off);
+                    Op::ForLoop {
+                        base: b,
+                        inclusive,
+                        off,
+                    } => {
+                        let (Value::Int(i), Value::Int(limit)) = (&reg!(b), &reg!(b + 1)) else {
+                            throw!("internal error: corrupt loop counter".into())
+                        };
+                        let (i, limit) = (*i, *limit);
+                        let more = if inclusive { i < limit } else { i + 1 < limit };
+                        if more {
+                            set_reg!(b, Value::Int(i + 1));
+                            set_reg!(b + 2, Value::Int(i + 1));
+                            jump_back!(off);
+                        }
                     }
-                }
-                Op::IterPrep { base: b } => {
-                    match reg!(b) {
-                        Value::List(_) | Value::Map(_) => {}
-                        other => throw!(format!("cannot iterate over {}", other.type_name())),
+                    Op::IterPrep { base: b } => {
+                        match reg!(b) {
+                            Value::List(_) | Value::Map(_) => {}
+                            other => throw!(format!("cannot iterate over {}", other.type_name())),
+                        }
+                        set_reg!(b + 1, Value::Int(0));
                     }
-                    set_reg!(b + 1, Value::Int(0));
-                }
-                Op::IterNext { base: b, two, off } => {
-                    let Value::Int(i) = reg!(b + 1) else {
-                        throw!("internal error: corrupt iterator".into())
-                    };
-                    // A list's next item goes straight to the registers
-                    // (see `GetField`); maps take the general path.
-                    if let Value::List(l) = reg!(b) {
-                        let items = tri!(core.heap.lists.get(l).ok_or_else(stale));
-                        match items.get(i as usize) {
-                            Some(&item) => {
+                    Op::IterNext { base: b, two, off } => {
+                        let Value::Int(i) = reg!(b + 1) else {
+                            throw!("internal error: corrupt iterator".into())
+                        };
+                        // A list's next item goes straight to the registers
+                        // (see `GetField`); maps take the general path.
+                        if let Value::List(l) = reg!(b) {
+                            let items = tri!(core.heap.lists.get(l).ok_or_else(stale));
+                            match items.get(i as usize) {
+                                Some(&item) => {
+                                    set_reg!(b + 1, Value::Int(i + 1));
+                                    if two {
+                                        set_reg!(b + 2, Value::Int(i));
+                                        set_reg!(b + 3, item);
+                                    } else {
+                                        set_reg!(b + 2, item);
+                                    }
+                                }
+                                None => jump_if!(true, off),
+                            }
+                            continue;
+                        }
+                        match tri!(map_entry(&core.heap, reg!(b), i as usize)) {
+                            Some((k, v)) => {
                                 set_reg!(b + 1, Value::Int(i + 1));
+                                set_reg!(b + 2, k);
                                 if two {
-                                    set_reg!(b + 2, Value::Int(i));
-                                    set_reg!(b + 3, item);
-                                } else {
-                                    set_reg!(b + 2, item);
+                                    set_reg!(b + 3, v);
                                 }
                             }
                             None => jump_if!(true, off),
                         }
-                        continue;
                     }
-                    match tri!(map_entry(&core.heap, reg!(b), i as usize)) {
-                        Some((k, v)) => {
-                            set_reg!(b + 1, Value::Int(i + 1));
-                            set_reg!(b + 2, k);
-                            if two {
-                                set_reg!(b + 3, v);
-                            }
+                    Op::Yield { live } => {
+                        let top = fiber.frames.last().map_or(0, |f| f.top);
+                        if let Some(dead) = fiber.stack.get_mut(base + live as usize..top) {
+                            dead.fill(Value::Nil);
                         }
-                        None => jump_if!(true, off),
+                        save_pc!();
+                        return Ok(Exit::Suspended);
                     }
-                }
-                Op::Yield { live } => {
-                    let top = fiber.frames.last().map_or(0, |f| f.top);
-                    if let Some(dead) = fiber.stack.get_mut(base + live as usize..top) {
-                        dead.fill(Value::Nil);
-                    }
-                    save_pc!();
-                    return Ok(Exit::Suspended);
                 }
             }
+        };
+        if core.heap.work.take_unfinished() {
+            // Not an error: the instruction's work stopped between two
+            // slices (`heap/long_work.rs`), after its safe point (which may
+            // suspend the call: waiting for memory). It runs again, and goes
+            // on from where it stopped, after the frame load's budget check.
+            save_pc!();
+            let wait = core.heap.gc.pressure
+                && matches!(
+                    gc::safe_point(core, call, fiber, meter.unlimited)?,
+                    gc::AfterSafePoint::Wait
+                );
+            fiber.layout_epoch = core.heap.layout_epoch();
+            // SAFETY: `ip` is one past the instruction that ran.
+            ip = unsafe { ip.sub(1) };
+            save_pc!();
+            if wait {
+                return Ok(Exit::Suspended);
+            }
+            continue 'frame;
         }
+        save_pc!();
+        if DEBUG && core.debug.break_on_error {
+            return Ok(Exit::Stopped(StopReason::Error(message)));
+        }
+        return Err(message);
     }
 }
 

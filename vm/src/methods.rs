@@ -137,6 +137,7 @@ impl MethodNames {
     }
 
     /// The method name as a heap string (interned on first use).
+    #[inline]
     pub fn key(&mut self, id: u16, heap: &mut Heap) -> Result<StrKey, NativeError> {
         let (name, key) = &mut self.names[id as usize];
         if let Some(k) = key.filter(|k| heap.strings.contains_key(*k)) {
