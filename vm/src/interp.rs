@@ -1255,6 +1255,44 @@ fn execute_loop<const DEBUG: bool>(
                     }
                 };
             }
+            // Fetches a `for ... in` loop's next item into its registers:
+            // whether there was one. A list's item goes straight to the
+            // registers (see `GetField`); maps take the general path.
+            macro_rules! next_item {
+                ($b:expr, $two:expr) => {{
+                    let Value::Int(i) = reg!($b + 1) else {
+                        throw!("internal error: corrupt iterator".into())
+                    };
+                    if let Value::List(l) = reg!($b) {
+                        let items = tri!(core.heap.lists.get(l).ok_or_else(stale));
+                        match items.get(i as usize) {
+                            Some(&item) => {
+                                set_reg!($b + 1, Value::Int(i + 1));
+                                if $two {
+                                    set_reg!($b + 2, Value::Int(i));
+                                    set_reg!($b + 3, item);
+                                } else {
+                                    set_reg!($b + 2, item);
+                                }
+                                true
+                            }
+                            None => false,
+                        }
+                    } else {
+                        match tri!(map_entry(&core.heap, reg!($b), i as usize)) {
+                            Some((k, v)) => {
+                                set_reg!($b + 1, Value::Int(i + 1));
+                                set_reg!($b + 2, k);
+                                if $two {
+                                    set_reg!($b + 3, v);
+                                }
+                                true
+                            }
+                            None => false,
+                        }
+                    }
+                }};
+            }
             // `dst = obj.k` for a field name in constant `k`.
             macro_rules! get_field {
                 ($dst:expr, $obj:expr, $k:expr) => {{
@@ -1998,36 +2036,13 @@ fn execute_loop<const DEBUG: bool>(
                         set_reg!(b + 1, Value::Int(0));
                     }
                     Op::IterNext { base: b, two, off } => {
-                        let Value::Int(i) = reg!(b + 1) else {
-                            throw!("internal error: corrupt iterator".into())
-                        };
-                        // A list's next item goes straight to the registers
-                        // (see `GetField`); maps take the general path.
-                        if let Value::List(l) = reg!(b) {
-                            let items = tri!(core.heap.lists.get(l).ok_or_else(stale));
-                            match items.get(i as usize) {
-                                Some(&item) => {
-                                    set_reg!(b + 1, Value::Int(i + 1));
-                                    if two {
-                                        set_reg!(b + 2, Value::Int(i));
-                                        set_reg!(b + 3, item);
-                                    } else {
-                                        set_reg!(b + 2, item);
-                                    }
-                                }
-                                None => jump_if!(true, off),
-                            }
-                            continue;
+                        if !next_item!(b, two) {
+                            jump_if!(true, off);
                         }
-                        match tri!(map_entry(&core.heap, reg!(b), i as usize)) {
-                            Some((k, v)) => {
-                                set_reg!(b + 1, Value::Int(i + 1));
-                                set_reg!(b + 2, k);
-                                if two {
-                                    set_reg!(b + 3, v);
-                                }
-                            }
-                            None => jump_if!(true, off),
+                    }
+                    Op::IterLoop { base: b, two, off } => {
+                        if next_item!(b, two) {
+                            jump_back!(off);
                         }
                     }
                     Op::Yield { live } => {

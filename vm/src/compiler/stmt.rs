@@ -430,12 +430,9 @@ impl Compiler<'_, '_> {
         self.declare_hidden(index);
         self.pos = pos;
         self.emit(Op::IterPrep { base });
+        let two = second.is_some();
+        let enter = self.emit_jump(Op::IterNext { base, two, off: 0 });
         let top = self.pc();
-        let next = self.emit_jump(Op::IterNext {
-            base,
-            two: second.is_some(),
-            off: 0,
-        });
         let mut vars = vec![(first, v1)];
         if let (Some(p), Some(r)) = (second, v2) {
             vars.push((p, r));
@@ -443,12 +440,13 @@ impl Compiler<'_, '_> {
         self.loop_body(body, &vars)?;
         let ctx = self.f().loops.pop().expect("loop");
         self.pos = pos;
-        let back = self.emit_jump(Op::Jmp { off: 0 });
+        let step = self.pc();
+        let back = self.emit_jump(Op::IterLoop { base, two, off: 0 });
         self.patch_to(back, top);
         for c in ctx.continues {
-            self.patch_to(c, top);
+            self.patch_to(c, step);
         }
-        self.patch_here(vec![next]);
+        self.patch_here(vec![enter]);
         self.patch_here(ctx.breaks);
         self.end_cached_module_vars(cached);
         self.end_scope();

@@ -73,8 +73,10 @@ pub(crate) fn verify(proto: &Proto) -> Result<(), String> {
         match op {
             Op::Jmp { .. } => {}
             _ if op.is_conditional_jump() => {}
-            Op::ForLoop { .. } if !back => return fail(pc, "ends a loop without jumping back"),
-            Op::ForLoop { .. } => {}
+            Op::ForLoop { .. } | Op::IterLoop { .. } if !back => {
+                return fail(pc, "ends a loop without jumping back");
+            }
+            Op::ForLoop { .. } | Op::IterLoop { .. } => {}
             _ if back => return fail(pc, "jumps back without charging for it"),
             _ => {}
         }
@@ -175,6 +177,20 @@ mod tests {
                 base: 0,
                 inclusive: false,
                 off: -1,
+            },
+            Op::Return { src: 2 },
+        ];
+        assert!(unwritten(0, code).unwrap().contains("instruction 4"));
+        // An iterator's loop variable after its `IterLoop` falls through:
+        // no item was fetched there.
+        let code = vec![
+            Op::LoadNil { dst: 0 },
+            Op::IterPrep { base: 0 },
+            Op::LoadNil { dst: 3 },
+            Op::IterLoop {
+                base: 0,
+                two: false,
+                off: -2,
             },
             Op::Return { src: 2 },
         ];
@@ -280,6 +296,17 @@ mod tests {
             off: -2,
         };
         assert!(back(next).unwrap_err().contains("jumps back"));
+        let iter_loop = |off| Op::IterLoop {
+            base: 0,
+            two: false,
+            off,
+        };
+        assert_eq!(back(iter_loop(-2)), Ok(()));
+        assert!(
+            back(iter_loop(0))
+                .unwrap_err()
+                .contains("without jumping back")
+        );
         let forward_loop = Op::ForLoop {
             base: 0,
             inclusive: false,

@@ -165,7 +165,7 @@ pub(super) fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnM
         Op::CallMethod { base, nargs, .. } => span(base + 1, nargs as usize + 1),
         Op::ForPrep { base, .. } | Op::ForLoop { base, .. } => span(base, 2),
         Op::IterPrep { base } => span(base, 1),
-        Op::IterNext { base, .. } => span(base, 2),
+        Op::IterNext { base, .. } | Op::IterLoop { base, .. } => span(base, 2),
         Op::Closure { proto, .. } => {
             for capture in closures
                 .get(proto as usize)
@@ -254,7 +254,7 @@ pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
             f(base as usize + 2);
         }
         Op::IterPrep { base } => f(base as usize + 1),
-        Op::IterNext { base, two, .. } => {
+        Op::IterNext { base, two, .. } | Op::IterLoop { base, two, .. } => {
             let last = if two { 3 } else { 2 };
             (base as usize + 1..=base as usize + last).for_each(f);
         }
@@ -368,9 +368,10 @@ fn walk<R: Registers>(proto: &Proto) -> Result<Vec<Option<R>>, (usize, usize)> {
             let before = set;
             writes(op, |r| set.insert(r));
             if let Some(off) = op.jump_offset() {
-                // A loop's set-up and an iterator jump out without writing
-                // the loop variables; the others jump with what they wrote
-                // (a `ForLoop`, its counter and variable).
+                // A loop's set-up and an iterator's entry jump out without
+                // writing the loop variables; the others jump with what they
+                // wrote (a `ForLoop`, its counter and variable; an
+                // `IterLoop`, the next item).
                 let jumped = match op {
                     Op::ForPrep { .. } | Op::IterNext { .. } => before,
                     _ => set,
@@ -383,7 +384,12 @@ fn walk<R: Registers>(proto: &Proto) -> Result<Vec<Option<R>>, (usize, usize)> {
                     walk_again |= walked[target].is_none_or(|w| w != w.intersect(&met));
                 }
             }
-            carried = falls_through(op).then_some(set);
+            // An `IterLoop` falls through, out of its loop, with no item.
+            let fell = match op {
+                Op::IterLoop { .. } => before,
+                _ => set,
+            };
+            carried = falls_through(op).then_some(fell);
         }
         if !walk_again {
             return Ok(walked);
