@@ -43,9 +43,8 @@ pub fn get_index(core: &mut Core, obj: Value, key: Value) -> Result<Value, Strin
                 // offset near it.
                 heap.char_offset(s, i)?
             };
-            let text = heap.str(s);
-            let ch = text[at..].chars().next().map(String::from);
-            heap.intern(&ch.unwrap_or_default())
+            let ch = heap.str(s)[at..].chars().next().unwrap_or_default();
+            heap.char_string(ch)
                 .map(Value::Str)
                 .map_err(|_| "out of memory".to_string())
         }

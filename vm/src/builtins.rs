@@ -184,7 +184,12 @@ fn char_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
                 "char expects a code point (0 to 1114111, not 55296 to 57343), got {n}"
             ))
         })?;
-    ctx.string(c.encode_utf8(&mut [0; 4]))
+    let key = ctx
+        .core
+        .heap
+        .char_string(c)
+        .map_err(|_| NativeError::new("out of memory"))?;
+    Ok(Value::Str(key))
 }
 
 fn type_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {

@@ -22,6 +22,7 @@ mod long_pattern;
 mod long_work;
 mod map;
 mod objects;
+mod one_char;
 mod pool;
 mod release;
 mod search;
@@ -118,6 +119,8 @@ pub struct Heap {
     concat: Box<ConcatScratch>,
     /// Buffers of freed lists and maps, for new ones (boxed, as `concat`).
     pub(crate) pool: Box<BufferPool>,
+    /// The one-character ASCII strings made last (boxed, as `concat`).
+    one_char: Box<one_char::OneChar>,
     /// Where the characters of long non-ASCII strings start, for indexing
     /// them (boxed, as `concat`).
     pub(crate) char_offsets: Box<CharOffsets>,
@@ -211,6 +214,7 @@ impl Heap {
             entity_host: None,
             concat: Box::default(),
             pool: Box::default(),
+            one_char: Box::default(),
             char_offsets: Box::default(),
             work: Box::default(),
             releasing: Box::default(),

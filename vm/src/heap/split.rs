@@ -212,10 +212,12 @@ impl Heap {
             .min(*read + SLICE_BYTES / ITEM_WORK);
         while *read < end {
             let text = self.str(text_key);
-            let width = text[*read..].chars().next().map_or(1, char::len_utf8);
-            let key = self.intern_part(text_key, *read, *read + width)?;
+            let c = text[*read..].chars().next().unwrap_or_default();
+            let key = self
+                .char_string(c)
+                .map_err(|_| "out of memory".to_string())?;
             self.push_piece(list, key)?;
-            *read += width;
+            *read += c.len_utf8();
         }
         self.worked_over(SLICE_BYTES);
         Ok((*read == self.str(text_key).len()).then_some(list))
