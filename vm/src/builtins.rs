@@ -184,9 +184,11 @@ fn char_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
                 "char expects a code point (0 to 1114111, not 55296 to 57343), got {n}"
             ))
         })?;
-    let key = ctx
-        .core
-        .heap
+    let heap = &mut ctx.core.heap;
+    if c.len_utf8() > heap.max_string_len {
+        return Err(NativeError::new("string too long"));
+    }
+    let key = heap
         .char_string(c)
         .map_err(|_| NativeError::new("out of memory"))?;
     Ok(Value::Str(key))
