@@ -34,7 +34,7 @@ use ark::vm::{Module, Vm};
 /// `scheduler`), code at the top level (`mandelbrot`), recursion
 /// (`queens`, `sudoku`), strings read and built a character at a time
 /// (`json`).
-const PROGRAMS: [&str; 16] = [
+const PROGRAMS: [&str; 18] = [
     "fib",
     "loop",
     "binary_trees",
@@ -51,6 +51,8 @@ const PROGRAMS: [&str; 16] = [
     "scheduler",
     "raytrace",
     "sudoku",
+    "objects",
+    "tokenizer",
 ];
 
 struct Peer {
