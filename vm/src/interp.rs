@@ -461,8 +461,9 @@ fn stale() -> String {
 
 /// The function `m.f(...)` calls: field `method` of map `m`, found where
 /// the instruction at `pc` last found it (as `get_field!` remembers a
-/// field's place) or by hashing. Out of the interpreter loop, whose
-/// registers it would otherwise crowd.
+/// field's place) or by hashing. Out of the interpreter loop: inlined
+/// there, it moved the loop's hot code and slowed programs that make no
+/// such call (docs/benchmarks.md).
 #[inline(never)]
 fn map_function(
     core: &mut Core,
