@@ -603,7 +603,6 @@ impl Op {
         }
     }
 
-    /// A jump's offset, counted from the next instruction.
     /// Whether the instruction jumps on a condition (`JmpIfLt`...): such a
     /// jump may go back, to the body of a loop that tests at its bottom,
     /// and the interpreter charges it for that (`branch!`). Listed, not
@@ -637,6 +636,7 @@ impl Op {
         )
     }
 
+    /// A jump's offset, counted from the next instruction.
     pub fn jump_offset(&self) -> Option<i32> {
         let mut op = *self;
         op.jump_offset_mut().map(|off| *off)
@@ -691,10 +691,9 @@ impl Proto {
     /// an instruction, which bounds what one pass through the code runs.
     /// A loop is charged its body's length again each time it jumps back
     /// (only `Jmp`, `ForLoop`, `IterLoop` and the conditional jumps may:
-    /// verified). So
-    /// the fuel charged bounds the instructions run, and the interpreter
-    /// checks it only at calls and back-edges, not at every instruction
-    /// (7-8% fewer instructions run on the benchmark programs).
+    /// verified). So the fuel charged bounds the instructions run, and the
+    /// interpreter checks it only at calls and back-edges, not at every
+    /// instruction (7-8% fewer instructions run on the benchmark programs).
     #[inline]
     pub(crate) fn fuel_cost(&self) -> i64 {
         self.code.len() as i64

@@ -26,8 +26,10 @@ impl Default for OneChar {
 impl Heap {
     /// The one-character string `c`, interned.
     pub(crate) fn char_string(&mut self, c: char) -> Result<StrKey, OutOfMemory> {
+        let mut utf8 = [0; 4];
+        let text = c.encode_utf8(&mut utf8);
         let Some(slot) = c.is_ascii().then_some(c as usize) else {
-            return self.intern(c.encode_utf8(&mut [0; 4]));
+            return self.intern(text);
         };
         let key = self.one_char.keys[slot];
         if self.strings.contains_key(key) {
@@ -35,7 +37,7 @@ impl Heap {
             self.gc.revive_string(&mut self.strings, key);
             return Ok(key);
         }
-        let key = self.intern(c.encode_utf8(&mut [0; 4]))?;
+        let key = self.intern(text)?;
         self.one_char.keys[slot] = key;
         Ok(key)
     }
