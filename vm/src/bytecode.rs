@@ -66,9 +66,14 @@ pub enum Op {
         dst: Reg,
         slot: u16,
     },
+    /// Writes module variable `slot` from `src`, and register `cache`
+    /// too: the register a loop keeps the variable in
+    /// (`CachedModuleVar`), else `src` itself. One instruction, so no
+    /// suspension falls between the two writes.
     SetModule {
         slot: u16,
         src: Reg,
+        cache: Reg,
     },
     GetGlobal {
         dst: Reg,

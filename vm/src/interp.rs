@@ -1464,7 +1464,7 @@ fn execute_loop<const DEBUG: bool>(
                         // SAFETY: `slot` is below `vars_len` (see `vars`).
                         set_reg!(dst, unsafe { *vars.add(slot as usize) });
                     }
-                    Op::SetModule { slot, src } => {
+                    Op::SetModule { slot, src, cache } => {
                         if slot as usize >= vars_len {
                             throw!(stale());
                         }
@@ -1472,6 +1472,7 @@ fn execute_loop<const DEBUG: bool>(
                         core.heap.barrier(v);
                         // SAFETY: `slot` is below `vars_len` (see `vars`).
                         unsafe { *vars.add(slot as usize) = v };
+                        set_reg!(cache, v);
                     }
                     Op::GetGlobal { dst, idx } => set_reg!(dst, core.globals[idx as usize]),
 

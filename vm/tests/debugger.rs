@@ -257,6 +257,81 @@ fn pause_stops_a_loop_that_stays_on_one_line() {
     assert_eq!(until_stop(&mut vm, call), StopReason::Pause);
 }
 
+/// Runs `count(n)` (below), `line_by_line` (a pause, then steps into)
+/// or straight through, calling `at_stop` at each stop; returns its
+/// instance, its result and the number of stops.
+fn count(
+    n: i64,
+    line_by_line: bool,
+    mut at_stop: impl FnMut(&mut Vm, InstanceId),
+) -> (Vm, InstanceId, Value, usize) {
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "count.ark",
+            "let total = 0;
+             let log = [];
+             fn count(n) {
+                 for i in 0..n {
+                     total = total + 1;
+                     log.push(total);
+                 }
+                 return total;
+             }",
+        )
+        .unwrap();
+    let call = vm.start_call(game, "count", &[Value::Int(n)]).unwrap();
+    if !line_by_line {
+        let result = finish(&mut vm, call).unwrap();
+        return (vm, game, result, 0);
+    }
+    vm.pause();
+    let mut stops = 0;
+    let result = loop {
+        match vm.resume(call, Budget::Unlimited) {
+            RunResult::Stopped(_) => {
+                stops += 1;
+                at_stop(&mut vm, game);
+                assert!(vm.step(call, StepKind::Into));
+            }
+            RunResult::Done(v) => break v,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(stops > 2 * n as usize, "stopped {stops} times");
+    (vm, game, result, stops)
+}
+
+#[test]
+fn a_loops_module_variable_stays_exact_across_stops_between_its_lines() {
+    // The loop keeps `total` in a register; each stop reloads the frame,
+    // which loads that register from the variable again. The stop before
+    // `log.push(total)` falls right after the assignment: the assignment
+    // must not be undone, and what the host writes there must be read.
+    for line_by_line in [false, true] {
+        let (vm, game, result, _) = count(20, line_by_line, |_, _| {});
+        assert_eq!(result, Value::Int(20));
+        let log = vm.get_var(game, "log").unwrap();
+        let log: Vec<i64> = vm.from_value(log).unwrap();
+        assert_eq!(log, (1..=20).collect::<Vec<_>>());
+    }
+
+    // The host adds 100 at every stop: no stop falls inside an assignment,
+    // so every addition, the host's and the script's, counts.
+    let (vm, game, result, stops) = count(20, true, |vm, game| {
+        let Some(Value::Int(total)) = vm.get_var(game, "total") else {
+            panic!("total is not an int")
+        };
+        assert!(vm.set_var(game, "total", Value::Int(total + 100)));
+    });
+    assert_eq!(result, Value::Int(20 + 100 * stops as i64));
+    let log = vm.get_var(game, "log").unwrap();
+    let log: Vec<i64> = vm.from_value(log).unwrap();
+    for pair in log.windows(2) {
+        assert!(pair[1] > pair[0] + 100, "{log:?}");
+    }
+}
+
 #[test]
 fn break_on_error_stops_at_the_faulting_frame_before_it_unwinds() {
     let mut vm = Vm::new();

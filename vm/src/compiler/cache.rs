@@ -6,9 +6,11 @@
 //! loads each one into a register of its own before the loop, and inside
 //! the loop reads use that register. The register stays exact:
 //!
-//! - The loop's own assignments store the variable, then load the
-//!   register from it (so a host write while the call is suspended between
-//!   the two is kept).
+//! - The loop's own assignments write the variable and the register in
+//!   one instruction (`SetModule` with the register as its `cache`), from
+//!   a temporary: so no suspension falls between the two, and a reload of
+//!   the frame while the value is computed (a safe point) cannot put the
+//!   old value back over it.
 //! - Everything else that may change a module variable runs outside this
 //!   frame's instructions: a call (another function, a native, host code
 //!   behind a field), a suspension (the host may write variables before it

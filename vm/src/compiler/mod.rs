@@ -308,6 +308,16 @@ impl Compiler<'_, '_> {
         self.fr().code.len()
     }
 
+    /// Writes module variable `slot` from register `src` (which no loop
+    /// keeps it in: see `Place::Cached`).
+    fn emit_set_module(&mut self, slot: u16, src: Reg) {
+        self.emit(Op::SetModule {
+            slot,
+            src,
+            cache: src,
+        });
+    }
+
     /// Emits a jump to be patched later.
     fn emit_jump(&mut self, op: Op) -> usize {
         self.emit(op)

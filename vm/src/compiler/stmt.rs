@@ -49,7 +49,7 @@ impl Compiler<'_, '_> {
                 let t = self.alloc_reg()?;
                 let proto = self.function(f)?;
                 self.emit(Op::Closure { dst: t, proto });
-                self.emit(Op::SetModule { slot, src: t });
+                self.emit_set_module(slot, t);
                 self.f().free_reg = 0;
             }
         }
@@ -202,7 +202,7 @@ impl Compiler<'_, '_> {
     fn bind_let(&mut self, name: &str, decl: DeclId, r: Reg, module_level: bool) {
         if module_level {
             let slot = self.module_slot(name);
-            self.emit(Op::SetModule { slot, src: r });
+            self.emit_set_module(slot, r);
             self.module_visible[slot as usize] = true;
         } else {
             let captured = self.is_captured(decl);
@@ -494,14 +494,17 @@ impl Compiler<'_, '_> {
                         self.emit(Op::SetUpval { idx, src: t });
                     }
                     Place::Module(slot) => {
-                        self.emit(Op::SetModule { slot, src: t });
+                        self.emit_set_module(slot, t);
                     }
-                    // The variable, then the register from it: if the call
-                    // is suspended between the two and the host writes the
-                    // variable, the register gets the host's value.
+                    // The variable and its register in one instruction: no
+                    // suspension (where the host may write the variable)
+                    // falls between them.
                     Place::Cached { slot, reg } => {
-                        self.emit(Op::SetModule { slot, src: t });
-                        self.emit(Op::GetModule { dst: reg, slot });
+                        self.emit(Op::SetModule {
+                            slot,
+                            src: t,
+                            cache: reg,
+                        });
                     }
                     Place::Global(_) => unreachable!("rejected above"),
                 }

@@ -206,6 +206,7 @@ pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
         | Op::GetCell { dst, .. }
         | Op::GetUpval { dst, .. }
         | Op::GetModule { dst, .. }
+        | Op::SetModule { cache: dst, .. }
         | Op::GetGlobal { dst, .. }
         | Op::Add { dst, .. }
         | Op::Sub { dst, .. }
@@ -260,7 +261,6 @@ pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
         }
         Op::SetCell { .. }
         | Op::SetUpval { .. }
-        | Op::SetModule { .. }
         | Op::SetIndex { .. }
         | Op::SetField { .. }
         | Op::ListAppend { .. }
