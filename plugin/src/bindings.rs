@@ -236,6 +236,7 @@ pub(crate) struct EntityBindings {
 impl EntityBindings {
     /// Reads place `id` of `entity`: a leaf, or `None` for a struct (which
     /// stays a reference).
+    #[inline]
     fn read(
         places: &Places,
         transform: &mut Option<TransformQueries>,

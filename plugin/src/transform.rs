@@ -109,6 +109,7 @@ fn not_found(entity: Entity, e: QueryEntityError) -> NativeError {
 }
 
 /// The entity's `Transform`, or the error reflection gives.
+#[inline]
 fn transform<'w>(
     queries: &mut TransformQueries,
     world: &'w World,
@@ -127,6 +128,7 @@ fn transform<'w>(
 
 /// Reads `part` of the entity's `Transform`: a leaf, or `None` for the
 /// whole (a struct, which stays a reference).
+#[inline]
 pub(crate) fn read(
     queries: &mut TransformQueries,
     world: &World,
