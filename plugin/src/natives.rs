@@ -49,7 +49,8 @@ impl RunningScript {
         self.entity.store(entity.to_bits(), Ordering::Relaxed);
     }
 
-    fn entity(&self) -> Option<Entity> {
+    /// The entity whose call runs (the last one, between calls).
+    pub(crate) fn entity(&self) -> Option<Entity> {
         match self.entity.load(Ordering::Relaxed) {
             NO_ENTITY => None,
             bits => Entity::try_from_bits(bits),

@@ -27,7 +27,7 @@ pub struct ScriptPrint {
 }
 
 /// Shared by the VM's print sink and the scheduler, which says whose
-/// call runs.
+/// script runs (the entity comes from `RunningScript`).
 #[derive(Default)]
 pub(crate) struct ScriptOutput {
     capture: AtomicBool,
@@ -36,8 +36,9 @@ pub(crate) struct ScriptOutput {
 
 #[derive(Default)]
 struct OutputLog {
-    /// Whose call runs now.
-    current: Option<(Entity, String)>,
+    /// The script whose call runs: told only when it changes (thousands
+    /// of entities running one script in a row tell it once).
+    script: String,
     lines: VecDeque<ScriptPrint>,
 }
 
@@ -51,7 +52,7 @@ impl ScriptOutput {
         if !on {
             let mut log = self.log();
             log.lines.clear();
-            log.current = None;
+            log.script.clear();
         }
     }
 
@@ -62,26 +63,21 @@ impl ScriptOutput {
         self.capture.load(Ordering::Relaxed)
     }
 
-    /// Whose call runs from now on.
-    pub(crate) fn set_current(&self, entity: Entity, script: &str) {
+    /// The script whose call runs from now on.
+    pub(crate) fn set_script(&self, script: &str) {
         let mut log = self.log();
-        match &mut log.current {
-            Some((e, s)) if *e == entity && s == script => {}
-            current => *current = Some((entity, script.to_string())),
-        }
+        log.script.clear();
+        log.script.push_str(script);
     }
 
-    /// The VM's print sink.
-    pub(crate) fn print(&self, text: &str) {
+    /// The VM's print sink, given the entity whose call runs.
+    pub(crate) fn print(&self, entity: Option<Entity>, text: &str) {
         bevy::log::info!(target: "ark", "{text}");
         if !self.capturing() {
             return;
         }
         let mut log = self.log();
-        let (entity, script) = match &log.current {
-            Some((e, s)) => (Some(*e), s.clone()),
-            None => (None, String::new()),
-        };
+        let script = log.script.clone();
         if log.lines.len() == OUTPUT_KEPT {
             log.lines.pop_front();
         }

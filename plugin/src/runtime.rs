@@ -292,10 +292,10 @@ impl Default for ScriptRuntime {
     fn default() -> Self {
         let mut vm = Vm::new();
         let output = Arc::new(ScriptOutput::default());
-        let sink = output.clone();
-        vm.set_print(move |line| sink.print(line));
-        vm.set_entity_host(Box::new(crate::bindings::EntityBindings::default()));
         let running = Arc::new(crate::natives::RunningScript::default());
+        let (sink, whose) = (output.clone(), running.clone());
+        vm.set_print(move |line| sink.print(whose.entity(), line));
+        vm.set_entity_host(Box::new(crate::bindings::EntityBindings::default()));
         crate::natives::register(&mut vm, &running);
         vm.set_entity_display(|bits| match Entity::try_from_bits(bits) {
             Some(entity) => entity.to_string(),

@@ -629,3 +629,52 @@ fn updates_run_together_still_run_each_as_its_own_entity() {
     assert_eq!((stats.failed, stats.suspended), (1, 0));
     assert_eq!(stats.instances_run, 11, "calls run");
 }
+
+#[test]
+fn kept_output_names_the_entity_and_script_of_every_line() {
+    // Entities of two scripts in turn, so that both the entity and the
+    // script change between calls, and both stay the same between the
+    // two entities of `a.ark` spawned in a row.
+    let mut scene = scene(
+        WORK,
+        &[
+            (
+                "a.ark",
+                "fn on_update(dt) { print(\"from a\"); report(\"a ran\"); }",
+            ),
+            (
+                "b.ark",
+                "fn on_update(dt) { print(\"from b\"); report(\"b ran\"); }",
+            ),
+        ],
+    );
+    scene
+        .app
+        .world_mut()
+        .resource_mut::<ScriptRuntime>()
+        .capture_output(true);
+    let order = ["a.ark", "a.ark", "b.ark", "a.ark", "b.ark"];
+    let entities: Vec<(Entity, &str)> = order
+        .iter()
+        .map(|&path| (scene.spawn(Script::new(path)), path))
+        .collect();
+    scene.until_n("a ran", 6);
+    scene.frame();
+    let lines = scene
+        .app
+        .world_mut()
+        .resource_mut::<ScriptRuntime>()
+        .take_output();
+    for (entity, path) in &entities {
+        let text = format!("from {}", &path[..1]);
+        let own = lines.iter().filter(|l| l.entity == Some(*entity)).count();
+        assert!(own >= 1, "no line from {entity:?}: {lines:?}");
+        for line in lines.iter().filter(|l| l.entity == Some(*entity)) {
+            assert_eq!(
+                (line.script.as_str(), line.text.as_str()),
+                (*path, text.as_str())
+            );
+        }
+    }
+    assert!(lines.iter().all(|l| l.entity.is_some()), "{lines:?}");
+}

@@ -29,12 +29,29 @@ pub(super) struct Frame<'a> {
     pub(super) policy: ScriptErrorPolicy,
     /// Each call's time, when the debugger asks for it.
     call_times: Option<Vec<CallTime>>,
-    /// What scripts print, when it is kept: told whose call runs.
-    pub(super) output: Option<Arc<ScriptOutput>>,
+    /// What scripts print, when it is kept: told whose script runs.
+    output: Option<Arc<ScriptOutput>>,
+    /// The script `output` was last told of.
+    output_script: String,
     /// Told whose call runs; says what it despawned.
     pub(super) running: Arc<RunningScript>,
     /// Whether a profiler gets a zone per call this frame.
     profiling: bool,
+}
+
+impl Frame<'_> {
+    /// Tells the kept output, when it is kept, whose script runs: only
+    /// when it changes (the entity comes from `running`).
+    #[inline]
+    pub(super) fn tell_output(&mut self, script: &str) {
+        if let Some(output) = &self.output
+            && self.output_script != script
+        {
+            output.set_script(script);
+            self.output_script.clear();
+            self.output_script.push_str(script);
+        }
+    }
 }
 
 /// The frame's turns: every instance, in entity order and then in its
@@ -87,6 +104,7 @@ pub(super) fn run_frame(
         policy,
         call_times: runtime.time_calls.then(Vec::new),
         output: runtime.output.capturing().then(|| runtime.output.clone()),
+        output_script: String::new(),
         running: runtime.running.clone(),
         profiling: world
             .get_resource::<ScriptProfiler>()
@@ -273,9 +291,7 @@ fn resume(
     frame: &mut Frame<'_>,
 ) -> (RunResult, u64) {
     frame.running.set_entity(who.entity);
-    if let Some(output) = &frame.output {
-        output.set_current(who.entity, who.script);
-    }
+    frame.tell_output(who.script);
     if frame.profiling {
         let function = vm.call_function(call).unwrap_or("?");
         world

@@ -91,9 +91,7 @@ impl CallBatch for Updates<'_, '_> {
             };
             let frame = &mut *self.frame;
             frame.running.set_entity(entity);
-            if let Some(output) = &frame.output {
-                output.set_current(entity, &inst.path);
-            }
+            frame.tell_output(&inst.path);
             frame.stats.instances_run += 1;
             self.current = Some(turn);
             self.marks_start = !inst.started;
