@@ -20,6 +20,15 @@ pub const GEMS: usize = 300;
 /// the spawner (particles come and go).
 pub const SCRIPTED_AT_START: usize = 1 + ENEMIES + GEMS + 1;
 
+/// Whether the environment (`var`: a variable's value by name) names a
+/// display to open the demo's window on: `DISPLAY` or `WAYLAND_DISPLAY`,
+/// set and not empty. Without one the demo runs headless.
+pub fn names_a_display(var: impl Fn(&str) -> Option<std::ffi::OsString>) -> bool {
+    ["DISPLAY", "WAYLAND_DISPLAY"]
+        .iter()
+        .any(|name| var(name).is_some_and(|value| !value.is_empty()))
+}
+
 /// What the scripts reported.
 #[derive(Resource, Default, Debug, Clone)]
 pub struct Score {

@@ -111,3 +111,27 @@ fn the_enemy_script_reloads_and_a_broken_edit_keeps_the_old_version() {
     assert!(still > chasing + 50.0, "{chasing} -> {fleeing} -> {still}");
     assert_eq!(app.world().resource::<ScriptFrameStats>().failed, 0);
 }
+
+#[test]
+fn the_demo_opens_a_window_only_where_a_display_is_named() {
+    use std::ffi::OsString;
+    let env = |vars: &'static [(&'static str, &'static str)]| {
+        move |name: &str| {
+            vars.iter()
+                .find(|(n, _)| *n == name)
+                .map(|(_, v)| OsString::from(v))
+        }
+    };
+    assert!(ark::arena::names_a_display(env(&[("DISPLAY", ":0")])));
+    assert!(ark::arena::names_a_display(env(&[(
+        "WAYLAND_DISPLAY",
+        "wayland-0"
+    )])));
+    assert!(!ark::arena::names_a_display(env(&[])));
+    // Set but empty, as `DISPLAY= cargo run ...` leaves it: headless.
+    assert!(!ark::arena::names_a_display(env(&[("DISPLAY", "")])));
+    assert!(!ark::arena::names_a_display(env(&[
+        ("DISPLAY", ""),
+        ("WAYLAND_DISPLAY", "")
+    ])));
+}

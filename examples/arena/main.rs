@@ -28,7 +28,7 @@ fn main() {
 
 #[cfg(feature = "window")]
 fn has_display() -> bool {
-    std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some()
+    ark::arena::names_a_display(|name| std::env::var_os(name))
 }
 
 fn headless() {

@@ -49,7 +49,13 @@ impl RunningScript {
         self.entity.store(entity.to_bits(), Ordering::Relaxed);
     }
 
-    /// The entity whose call runs (the last one, between calls).
+    /// No script's call runs any more: what runs next (a call Rust makes
+    /// through `ScriptRuntime::vm_mut`) belongs to no entity.
+    pub(crate) fn clear_entity(&self) {
+        self.entity.store(NO_ENTITY, Ordering::Relaxed);
+    }
+
+    /// The entity whose call runs (`None` between frames).
     pub(crate) fn entity(&self) -> Option<Entity> {
         match self.entity.load(Ordering::Relaxed) {
             NO_ENTITY => None,

@@ -19,9 +19,11 @@ pub const OUTPUT_KEPT: usize = 10_000;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScriptPrint {
     /// The entity whose script printed it (`None` outside any entity's
-    /// call, for example from a native run by Rust).
+    /// call, for example from code Rust runs through
+    /// [`ScriptRuntime::vm_mut`](crate::ScriptRuntime::vm_mut) between
+    /// frames).
     pub entity: Option<Entity>,
-    /// The script's asset path.
+    /// The script's asset path (empty outside any entity's call).
     pub script: String,
     pub text: String,
 }

@@ -678,3 +678,31 @@ fn kept_output_names_the_entity_and_script_of_every_line() {
     }
     assert!(lines.iter().all(|l| l.entity.is_some()), "{lines:?}");
 }
+
+#[test]
+fn a_line_printed_between_frames_belongs_to_no_entity() {
+    let mut scene = scene(
+        WORK,
+        &[("a.ark", "fn on_update(dt) { report(\"a ran\"); }")],
+    );
+    let mut runtime = scene.app.world_mut().resource_mut::<ScriptRuntime>();
+    runtime.capture_output(true);
+    scene.spawn(Script::new("a.ark"));
+    scene.until("a ran");
+    // Rust runs code of its own after the scripts' turns.
+    let mut runtime = scene.app.world_mut().resource_mut::<ScriptRuntime>();
+    runtime.take_output();
+    runtime
+        .vm_mut()
+        .eval("print(\"from rust\");")
+        .expect("runs");
+    let lines = runtime.take_output();
+    assert_eq!(
+        lines,
+        vec![ScriptPrint {
+            entity: None,
+            script: String::new(),
+            text: "from rust".to_string(),
+        }]
+    );
+}

@@ -177,6 +177,7 @@ fn apply(
                 Ok(v) => (ConsoleKind::Result, vm.repr(v)),
                 Err(e) => (ConsoleKind::Error, e),
             };
+            runtime.running.clear_entity();
             model.console.push(ConsoleLine {
                 kind,
                 entity,

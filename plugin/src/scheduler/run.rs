@@ -167,6 +167,12 @@ pub(super) fn run_frame(
     if !halted {
         run_destroys(world, runtime, &mut frame);
     }
+    // The frame's calls are over: what Rust runs in the VM from here on
+    // prints and sends as no entity's script.
+    frame.running.clear_entity();
+    if let Some(output) = &frame.output {
+        output.set_script("");
+    }
 
     runtime.call_times = frame.call_times.take().unwrap_or_default();
     let mut stats = frame.stats;
