@@ -235,8 +235,10 @@ pub(crate) struct EntityBindings {
 
 impl EntityBindings {
     /// Reads place `id` of `entity`: a leaf, or `None` for a struct (which
-    /// stays a reference).
-    #[inline]
+    /// stays a reference). Inlined with the `Transform` read below it into
+    /// each access (`#[inline]` alone left them calls: callgrind, the
+    /// `plugin` bench's chase scene).
+    #[inline(always)]
     fn read(
         places: &Places,
         transform: &mut Option<TransformQueries>,

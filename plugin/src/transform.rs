@@ -109,7 +109,7 @@ fn not_found(entity: Entity, e: QueryEntityError) -> NativeError {
 }
 
 /// The entity's `Transform`, or the error reflection gives.
-#[inline]
+#[inline(always)]
 fn transform<'w>(
     queries: &mut TransformQueries,
     world: &'w World,
@@ -128,7 +128,7 @@ fn transform<'w>(
 
 /// Reads `part` of the entity's `Transform`: a leaf, or `None` for the
 /// whole (a struct, which stays a reference).
-#[inline]
+#[inline(always)]
 pub(crate) fn read(
     queries: &mut TransformQueries,
     world: &World,
