@@ -170,9 +170,7 @@ pub(super) fn run_frame(
     // The frame's calls are over: what Rust runs in the VM from here on
     // prints and sends as no entity's script.
     frame.running.clear_entity();
-    if let Some(output) = &frame.output {
-        output.set_script("");
-    }
+    frame.tell_output("");
 
     runtime.call_times = frame.call_times.take().unwrap_or_default();
     let mut stats = frame.stats;
