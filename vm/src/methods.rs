@@ -448,16 +448,15 @@ fn string_method(
             let start = byte_offset(&mut ctx.core.heap, s, ascii, a)?;
             let end = byte_offset(&mut ctx.core.heap, s, ascii, b)?;
             let bytes = start..end;
+            if bytes.len() == ctx.core.heap.str(s).len() {
+                return Ok(recv);
+            }
             if bytes.len() > SLICE_BYTES {
                 let part = Source::Part(s, start, end);
                 return Ok(Value::Str(ctx.core.heap.intern_long(part, None)?));
             }
             ctx.charge(bytes.len() / crate::heap::BYTES_PER_UNIT);
-            let part = ctx
-                .core
-                .heap
-                .intern_built(|heap, buffer| buffer.push_str(&heap.str(s)[bytes]))
-                .map_err(oom)?;
+            let part = ctx.core.heap.intern_range(s, start, end).map_err(oom)?;
             return Ok(Value::Str(part));
         }
         m::UPPER | m::LOWER | m::TRIM | m::REPLACE | m::REPEAT => {

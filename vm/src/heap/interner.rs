@@ -37,7 +37,7 @@ impl Interner {
     }
 
     /// The string with `hash` that `eq` accepts.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn find(&self, hash: u64, mut eq: impl FnMut(StrKey) -> bool) -> Option<StrKey> {
         let found = self.table.find(hash as u32, |slot| eq(key_of(slot)))?;
         Some(key_of(found))

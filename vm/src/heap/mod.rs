@@ -195,6 +195,21 @@ fn same_text(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
+/// The string among `strings` that `interner` holds with `text`.
+#[inline]
+fn interned(
+    interner: &Interner,
+    strings: &Arena<StrKey, StrObj>,
+    text: &str,
+    hash: u64,
+) -> Option<StrKey> {
+    interner.find(hash, |k| {
+        strings
+            .get(k)
+            .is_some_and(|s| same_text(s.text.as_bytes(), text.as_bytes()))
+    })
+}
+
 impl Heap {
     pub fn new(limit: usize, max_string_len: usize) -> Heap {
         Heap {
@@ -393,24 +408,65 @@ impl Heap {
     /// Interns `text`: equal strings share one key.
     pub fn intern(&mut self, text: &str) -> Result<StrKey, OutOfMemory> {
         let hash = self.hash_text(text);
-        let strings = &self.strings;
-        if let Some(key) = self.interner.find(hash, |k| {
-            strings
-                .get(k)
-                .is_some_and(|s| same_text(s.text.as_bytes(), text.as_bytes()))
-        }) {
-            // A string found while sweeping may be garbage not freed yet:
-            // using it again revives it.
+        if let Some(key) = self.find_text(text, hash) {
+            return Ok(key);
+        }
+        self.add_string(compact_str::CompactString::new(text), hash)
+    }
+
+    /// Bytes `start..end` (character boundaries) of string `s`, interned:
+    /// read where they are, and copied only into a string not interned
+    /// before. The whole string is `s`; one ASCII character comes from the
+    /// table of them (`one_char.rs`).
+    pub(crate) fn intern_range(
+        &mut self,
+        s: StrKey,
+        start: usize,
+        end: usize,
+    ) -> Result<StrKey, OutOfMemory> {
+        let text = self.str(s);
+        if start == 0 && end == text.len() && self.strings.contains_key(s) {
+            self.gc.revive_string(&mut self.strings, s);
+            return Ok(s);
+        }
+        let part = &text[start..end];
+        if let &[byte] = part.as_bytes()
+            && byte.is_ascii()
+        {
+            return self.char_string(char::from(byte));
+        }
+        let hash = self.hash_text(part);
+        if let Some(key) = interned(&self.interner, &self.strings, part, hash) {
             self.gc.revive_string(&mut self.strings, key);
             return Ok(key);
         }
+        let text = compact_str::CompactString::new(part);
+        self.add_string(text, hash)
+    }
+
+    /// The interned string with `text` (whose hash is `hash`), if there is
+    /// one. A string found while sweeping may be garbage not freed yet:
+    /// finding it revives it.
+    #[inline]
+    fn find_text(&mut self, text: &str, hash: u64) -> Option<StrKey> {
+        let key = interned(&self.interner, &self.strings, text, hash)?;
+        self.gc.revive_string(&mut self.strings, key);
+        Some(key)
+    }
+
+    /// Adds `text`, which is not interned yet and hashes to `hash`.
+    fn add_string(
+        &mut self,
+        text: compact_str::CompactString,
+        hash: u64,
+    ) -> Result<StrKey, OutOfMemory> {
         let char_len = if text.is_ascii() {
             text.len()
         } else {
             text.chars().count()
         };
         let obj = StrObj {
-            text: compact_str::CompactString::new(text),
+            text,
             hash,
             char_len,
         };
@@ -555,6 +611,32 @@ mod tests {
         assert_eq!(heap.intern("abcd").unwrap(), again);
         let swapped = concat(&mut heap, cd, ab);
         assert_eq!(heap.str(swapped), "cdab");
+    }
+
+    #[test]
+    fn a_range_of_a_string_is_the_interned_string_with_its_text() {
+        let mut heap = heap();
+        let text = heap.intern("héllo world").unwrap();
+        let world = heap.intern("world").unwrap();
+        // `é` takes two bytes: "world" is bytes 7..12.
+        assert_eq!(heap.intern_range(text, 7, 12).unwrap(), world);
+        assert_eq!(heap.intern_range(text, 0, 12).unwrap(), text);
+        let h = heap.intern_range(text, 0, 1).unwrap();
+        assert_eq!(heap.intern("h").unwrap(), h);
+        let e = heap.intern_range(text, 1, 3).unwrap();
+        assert_eq!(heap.str(e), "é");
+        assert_eq!(heap.intern("é").unwrap(), e);
+        // A text not interned before is added, counted in characters, and
+        // is what interning it finds.
+        let part = heap.intern_range(text, 1, 6).unwrap();
+        assert_eq!(heap.str(part), "éllo");
+        assert_eq!(heap.strings.get(part).unwrap().char_len, 4);
+        assert_eq!(heap.intern("éllo").unwrap(), part);
+        let empty = heap.intern_range(text, 6, 6).unwrap();
+        assert_eq!(heap.intern("").unwrap(), empty);
+        let all = [text, world, h, e, part, empty];
+        let hashes = all.map(|k| (k, heap.strings.get(k).unwrap().hash));
+        heap.interner.check(hashes.into_iter()).unwrap();
     }
 
     #[test]

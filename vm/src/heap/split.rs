@@ -226,7 +226,7 @@ impl Heap {
     /// Bytes `start..end` of string `text` (character boundaries),
     /// interned.
     fn intern_part(&mut self, text: StrKey, start: usize, end: usize) -> Result<StrKey, String> {
-        self.intern_built(|heap, buffer| buffer.push_str(&heap.str(text)[start..end]))
+        self.intern_range(text, start, end)
             .map_err(|_| "out of memory".to_string())
     }
 

@@ -94,7 +94,7 @@ impl<const N: usize> Table<N> {
     /// that reaches the table's end does: everything in that end was
     /// moved, and an entry still here whose chain ran through it sits,
     /// unbroken, from slot 0 up to itself.
-    #[inline]
+    #[inline(always)]
     fn find(&self, hash: u32, mut eq: impl FnMut(Slot<N>) -> bool) -> Option<usize> {
         if self.len == 0 {
             return None;
@@ -201,7 +201,7 @@ impl<const N: usize> ResizingTable<N> {
     }
 
     /// The entry with `hash` that `eq` accepts.
-    #[inline]
+    #[inline(always)]
     pub(super) fn find(&self, hash: u32, mut eq: impl FnMut(Slot<N>) -> bool) -> Option<Slot<N>> {
         match self.current.find(hash, &mut eq) {
             Some(i) => Some(self.current.slots[i]),
