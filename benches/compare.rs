@@ -33,8 +33,9 @@ use ark::vm::{Module, Vm};
 /// as records and objects with functions in fields (`raytrace`,
 /// `scheduler`), code at the top level (`mandelbrot`), recursion
 /// (`queens`, `sudoku`), strings read and built a character at a time
-/// (`json`).
-const PROGRAMS: [&str; 18] = [
+/// (`json`). `objects`, `tokenizer` and `knucleotide` (substrings counted
+/// by string key) came later, as probes of the same shapes.
+const PROGRAMS: [&str; 19] = [
     "fib",
     "loop",
     "binary_trees",
@@ -53,6 +54,7 @@ const PROGRAMS: [&str; 18] = [
     "sudoku",
     "objects",
     "tokenizer",
+    "knucleotide",
 ];
 
 struct Peer {

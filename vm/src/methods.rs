@@ -189,14 +189,17 @@ fn unknown(ctx: &NativeCtx<'_>, recv: Value, id: u16) -> NativeError {
     ))
 }
 
+#[inline]
 fn int_arg(v: Value, what: &str) -> Result<i64, NativeError> {
     match v {
         Value::Int(i) => Ok(i),
-        other => Err(NativeError(format!(
-            "{what} must be an int, got {}",
-            other.type_name()
-        ))),
+        other => Err(not_an_int(what, other)),
     }
+}
+
+#[cold]
+fn not_an_int(what: &str, v: Value) -> NativeError {
+    NativeError(format!("{what} must be an int, got {}", v.type_name()))
 }
 
 fn num_arg(v: Value, what: &str) -> Result<f32, NativeError> {
@@ -226,13 +229,19 @@ fn vec_arg(v: Value, what: &str) -> Result<Vec3, NativeError> {
 }
 
 /// Checks `start..end` against `len` for `slice`.
+#[inline]
 fn range(start: i64, end: i64, len: usize) -> Result<(usize, usize), NativeError> {
     if start < 0 || end < start || end as u64 > len as u64 {
-        return Err(NativeError(format!(
-            "slice {start}..{end} out of range for length {len}"
-        )));
+        return Err(out_of_range(start, end, len));
     }
     Ok((start as usize, end as usize))
+}
+
+#[cold]
+fn out_of_range(start: i64, end: i64, len: usize) -> NativeError {
+    NativeError(format!(
+        "slice {start}..{end} out of range for length {len}"
+    ))
 }
 
 fn oom(_: crate::heap::OutOfMemory) -> NativeError {
@@ -448,7 +457,7 @@ fn string_method(
             let start = byte_offset(&mut ctx.core.heap, s, ascii, a)?;
             let end = byte_offset(&mut ctx.core.heap, s, ascii, b)?;
             let bytes = start..end;
-            if bytes.len() == ctx.core.heap.str(s).len() {
+            if (a, b) == (0, char_len) {
                 return Ok(recv);
             }
             if bytes.len() > SLICE_BYTES {

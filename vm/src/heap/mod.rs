@@ -61,13 +61,21 @@ pub enum Key {
 
 impl Key {
     /// The key for a value, or the error message for a value that cannot be one.
+    #[inline]
     pub fn from_value(v: Value) -> Result<Key, String> {
+        Key::of(v).ok_or_else(|| not_a_key(v))
+    }
+
+    /// The key for a value that can be one. Inlined into every map access,
+    /// where `from_value`'s error message kept it a call.
+    #[inline]
+    pub(crate) fn of(v: Value) -> Option<Key> {
         match v {
-            Value::Int(i) => Ok(Key::Int(i)),
-            Value::Bool(b) => Ok(Key::Bool(b)),
-            Value::Str(s) => Ok(Key::Str(s)),
-            Value::Entity(e) => Ok(Key::Entity(e)),
-            other => Err(format!("map key cannot be {}", other.type_name())),
+            Value::Int(i) => Some(Key::Int(i)),
+            Value::Bool(b) => Some(Key::Bool(b)),
+            Value::Str(s) => Some(Key::Str(s)),
+            Value::Entity(e) => Some(Key::Entity(e)),
+            _ => None,
         }
     }
 
@@ -79,6 +87,11 @@ impl Key {
             Key::Entity(e) => Value::Entity(e),
         }
     }
+}
+
+#[cold]
+fn not_a_key(v: Value) -> String {
+    format!("map key cannot be {}", v.type_name())
 }
 
 /// Bytes of string work charged as one instruction (copying, hashing,
