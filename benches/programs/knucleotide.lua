@@ -1,9 +1,10 @@
 -- knucleotide: the same algorithm as knucleotide.ark (Lua strings are 1-based).
 local seed = 7
-local function rnd() seed = (seed * 1103515245 + 12345) % 2147483648; return seed end
+-- Products stay below 2^53: Luau's numbers are doubles.
+local function rnd() seed = (seed * 16807) % 2147483647; return seed end
 local bases = {"A", "C", "G", "T"}
 local parts = {}
-for i = 1, 300000 do parts[#parts + 1] = bases[(rnd() // 65536) % 4 + 1] end
+for i = 1, 300000 do parts[#parts + 1] = bases[(rnd() // 8) % 4 + 1] end
 local dna = table.concat(parts)
 local total = 0
 for k = 1, 6 do

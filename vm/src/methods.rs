@@ -454,12 +454,12 @@ fn string_method(
                 int_arg(args[1], "slice end")?,
                 char_len,
             )?;
-            let start = byte_offset(&mut ctx.core.heap, s, ascii, a)?;
-            let end = byte_offset(&mut ctx.core.heap, s, ascii, b)?;
-            let bytes = start..end;
             if (a, b) == (0, char_len) {
                 return Ok(recv);
             }
+            let start = byte_offset(&mut ctx.core.heap, s, ascii, a)?;
+            let end = byte_offset(&mut ctx.core.heap, s, ascii, b)?;
+            let bytes = start..end;
             if bytes.len() > SLICE_BYTES {
                 let part = Source::Part(s, start, end);
                 return Ok(Value::Str(ctx.core.heap.intern_long(part, None)?));
