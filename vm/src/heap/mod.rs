@@ -61,21 +61,16 @@ pub enum Key {
 
 impl Key {
     /// The key for a value, or the error message for a value that cannot be one.
+    /// The message is made out of line (`not_a_key`), so that map accesses
+    /// inline the rest.
     #[inline]
     pub fn from_value(v: Value) -> Result<Key, String> {
-        Key::of(v).ok_or_else(|| not_a_key(v))
-    }
-
-    /// The key for a value that can be one. Inlined into every map access,
-    /// where `from_value`'s error message kept it a call.
-    #[inline]
-    pub(crate) fn of(v: Value) -> Option<Key> {
         match v {
-            Value::Int(i) => Some(Key::Int(i)),
-            Value::Bool(b) => Some(Key::Bool(b)),
-            Value::Str(s) => Some(Key::Str(s)),
-            Value::Entity(e) => Some(Key::Entity(e)),
-            _ => None,
+            Value::Int(i) => Ok(Key::Int(i)),
+            Value::Bool(b) => Ok(Key::Bool(b)),
+            Value::Str(s) => Ok(Key::Str(s)),
+            Value::Entity(e) => Ok(Key::Entity(e)),
+            other => Err(not_a_key(other)),
         }
     }
 
@@ -421,7 +416,10 @@ impl Heap {
     /// Interns `text`: equal strings share one key.
     pub fn intern(&mut self, text: &str) -> Result<StrKey, OutOfMemory> {
         let hash = self.hash_text(text);
-        if let Some(key) = self.find_text(text, hash) {
+        if let Some(key) = interned(&self.interner, &self.strings, text, hash) {
+            // A string found while sweeping may be garbage not freed yet:
+            // using it again revives it.
+            self.gc.revive_string(&mut self.strings, key);
             return Ok(key);
         }
         self.add_string(compact_str::CompactString::new(text), hash)
@@ -450,21 +448,12 @@ impl Heap {
         }
         let hash = self.hash_text(part);
         if let Some(key) = interned(&self.interner, &self.strings, part, hash) {
+            // As for a string `intern` finds.
             self.gc.revive_string(&mut self.strings, key);
             return Ok(key);
         }
         let text = compact_str::CompactString::new(part);
         self.add_string(text, hash)
-    }
-
-    /// The interned string with `text` (whose hash is `hash`), if there is
-    /// one. A string found while sweeping may be garbage not freed yet:
-    /// finding it revives it.
-    #[inline]
-    fn find_text(&mut self, text: &str, hash: u64) -> Option<StrKey> {
-        let key = interned(&self.interner, &self.strings, text, hash)?;
-        self.gc.revive_string(&mut self.strings, key);
-        Some(key)
     }
 
     /// Adds `text`, which is not interned yet and hashes to `hash`.
