@@ -33,9 +33,10 @@ use ark::vm::{Module, Vm};
 /// as records and objects with functions in fields (`raytrace`,
 /// `scheduler`), code at the top level (`mandelbrot`), recursion
 /// (`queens`, `sudoku`), strings read and built a character at a time
-/// (`json`). `objects`, `tokenizer` and `knucleotide` (substrings counted
-/// by string key) came later, as probes of the same shapes.
-const PROGRAMS: [&str; 19] = [
+/// (`json`). `objects`, `tokenizer`, `knucleotide` (substrings counted
+/// by string key) and `report` (a text built by concatenation) came later,
+/// as probes of the same shapes.
+const PROGRAMS: [&str; 20] = [
     "fib",
     "loop",
     "binary_trees",
@@ -55,6 +56,7 @@ const PROGRAMS: [&str; 19] = [
     "objects",
     "tokenizer",
     "knucleotide",
+    "report",
 ];
 
 struct Peer {

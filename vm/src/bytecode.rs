@@ -105,14 +105,21 @@ pub enum Op {
         a: Reg,
         b: Reg,
     },
-    /// `a + b + c`, for operands that cannot fail or have effects (so
-    /// reading all three first changes nothing): three strings are joined
-    /// at once, without an intermediate string.
+    /// `a + b + c`, where computing `c` before `a + b` changes nothing:
+    /// three strings are joined at once, without an intermediate string.
     Add3 {
         dst: Reg,
         a: Reg,
         b: Reg,
         c: Reg,
+    },
+    /// Raises the error that `a + b` would raise on its operands' types,
+    /// and does nothing else. It comes before the code computing an
+    /// `Add3`'s third operand (`s + "," + str(x)`), so that a failing
+    /// `a + b` is reported before that code runs, as with two additions.
+    CheckAdd {
+        a: Reg,
+        b: Reg,
     },
     /// `a + b * c` (`pos + vel * dt`) in one instruction: the product,
     /// then the sum, as `Mul` and `Add` would.

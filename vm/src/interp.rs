@@ -2055,6 +2055,7 @@ fn execute_loop<const DEBUG: bool>(
                         save_pc!();
                         return Ok(Exit::Suspended);
                     }
+                    Op::CheckAdd { a, b } => tri!(ops::check_add(&reg!(a), &reg!(b))),
                 }
             }
         };

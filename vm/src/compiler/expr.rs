@@ -392,17 +392,11 @@ impl Compiler<'_, '_> {
         let pos = self.pos;
         if op == BinOp::Add
             && let ExprKind::Binary(BinOp::Add, xy) = &a.kind
-            && [&xy.0, &xy.1, b].iter().all(|e| is_plain_operand(e))
+            && (is_string(&xy.0) || is_string(&xy.1) || is_string(b) || {
+                [&xy.0, &xy.1, b].iter().all(|e| is_plain_operand(e))
+            })
         {
-            let (x, y) = &**xy;
-            let (ra, rb, rc) = (self.expr_any(x)?, self.expr_any(y)?, self.expr_any(b)?);
-            self.pos = pos;
-            self.emit(Op::Add3 {
-                dst,
-                a: ra,
-                b: rb,
-                c: rc,
-            });
+            self.add_three((&xy.0, &xy.1, a.pos), b, dst, pos)?;
             return Ok(());
         }
         // A number on the left (`2.0 * x`, `1.0 - t`) is read from the
@@ -451,6 +445,47 @@ impl Compiler<'_, '_> {
         let rb = self.expr_any(b)?;
         self.pos = pos;
         self.emit(arith_op(op, dst, ra, rb));
+        Ok(())
+    }
+
+    /// `dst = x + y + z` as one instruction, `Add3`, which joins three
+    /// strings in one copy: a string grown by `s = s + str(i) + ","` is
+    /// copied once per piece, not twice. Used where the operands are
+    /// plain (numbers and vec3s too), and for chains with a string literal,
+    /// which are joins of strings (elsewhere `a + b + x * y` is better
+    /// served by `AddMul`). `x + y` is taken after `z` is computed, which
+    /// changes nothing when `z` is a plain operand (it can neither fail
+    /// nor have effects); before code that computes `z`, `CheckAdd`
+    /// raises any error `x + y` would, as two additions would report it.
+    /// `x + y` is at `inner`, the `+` between `z` and it at `pos`.
+    fn add_three(
+        &mut self,
+        (x, y, inner): (&Expr, &Expr, Pos),
+        z: &Expr,
+        dst: Reg,
+        pos: Pos,
+    ) -> CResult<()> {
+        // As in `binary`: a temporary destination holds the left operand,
+        // so that a long chain takes registers by its nesting on the right.
+        let ra = if self.is_temp(dst) && !self.is_register_operand(x, y) {
+            self.expr_to(x, dst)?;
+            dst
+        } else {
+            self.operand(x, &[y, z], false)?
+        };
+        let rb = self.operand(y, &[z], !is_plain_operand(z))?;
+        if !is_plain_operand(z) {
+            self.pos = inner;
+            self.emit(Op::CheckAdd { a: ra, b: rb });
+        }
+        let rc = self.expr_any(z)?;
+        self.pos = pos;
+        self.emit(Op::Add3 {
+            dst,
+            a: ra,
+            b: rb,
+            c: rc,
+        });
         Ok(())
     }
 
@@ -617,6 +652,11 @@ pub(super) fn arith_op(op: BinOp, dst: Reg, a: Reg, b: Reg) -> Op {
 /// A number literal.
 fn is_number(e: &Expr) -> bool {
     matches!(e.kind, ExprKind::Int(_) | ExprKind::Float(_))
+}
+
+/// A string literal.
+fn is_string(e: &Expr) -> bool {
+    matches!(e.kind, ExprKind::Str(_))
 }
 
 /// An operand whose evaluation can neither fail nor have effects: a

@@ -176,6 +176,9 @@ static NEXT_HEAP_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64
 
 /// A concatenation buffer grown past this is not kept for the next one.
 const CONCAT_BUFFER_KEPT: usize = 64 * 1024;
+/// The longest text a string keeps in its slot (`CompactString`'s inline
+/// capacity); a longer one has an allocation of its own.
+const INLINE_TEXT: usize = std::mem::size_of::<String>();
 
 /// The default entity text: index (low 32 bits) `v` generation (high 32).
 fn default_entity_display(bits: u64) -> String {
@@ -339,13 +342,40 @@ impl Heap {
         if total > self.max_string_len {
             return Err("string too long".into());
         }
-        let key = self.intern_in_buffer(|heap, buffer| {
-            for &part in parts {
-                buffer.push_str(heap.str(part));
-            }
-        });
+        let key = if total > INLINE_TEXT {
+            self.intern_joined(parts, total)
+        } else {
+            self.intern_in_buffer(|heap, buffer| {
+                for &part in parts {
+                    buffer.push_str(heap.str(part));
+                }
+            })
+        };
         self.worked_over(total);
         key.map_err(|_| "out of memory".to_string())
+    }
+
+    /// Interns `parts` joined, `total` bytes, too long to live in a
+    /// string's slot: they are joined in an allocation of their own, which
+    /// a new string keeps as its text, so that the text is copied once
+    /// (through the heap's buffer, it was copied twice: a string grown by
+    /// `s = s + piece` copied all of itself twice per piece).
+    fn intern_joined(&mut self, parts: &[StrKey], total: usize) -> Result<StrKey, OutOfMemory> {
+        let mut text = String::with_capacity(total);
+        let mut char_len = 0;
+        for &part in parts {
+            if let Some(part) = self.strings.get(part) {
+                text.push_str(&part.text);
+                char_len += part.char_len;
+            }
+        }
+        let hash = self.hash_text(&text);
+        if let Some(key) = interned(&self.interner, &self.strings, &text, hash) {
+            // As for a string `intern` finds.
+            self.gc.revive_string(&mut self.strings, key);
+            return Ok(key);
+        }
+        self.add_counted_string(compact_str::CompactString::from(text), hash, char_len)
     }
 
     /// Interns what `build` writes into the buffer the heap keeps.
@@ -467,6 +497,16 @@ impl Heap {
         } else {
             text.chars().count()
         };
+        self.add_counted_string(text, hash, char_len)
+    }
+
+    /// [`Heap::add_string`] for a text of `char_len` characters.
+    fn add_counted_string(
+        &mut self,
+        text: compact_str::CompactString,
+        hash: u64,
+        char_len: usize,
+    ) -> Result<StrKey, OutOfMemory> {
         let obj = StrObj {
             text,
             hash,
@@ -639,6 +679,32 @@ mod tests {
         let all = [text, world, h, e, part, empty];
         let hashes = all.map(|k| (k, heap.strings.get(k).unwrap().hash));
         heap.interner.check(hashes.into_iter()).unwrap();
+    }
+
+    #[test]
+    fn a_join_too_long_for_a_slot_is_the_interned_string_with_its_text() {
+        let mut heap = heap();
+        let parts = ["a line of text, ", "héllo wörld", ", and more after it"]
+            .map(|p| heap.intern(p).unwrap());
+        let text = "a line of text, héllo wörld, and more after it";
+        assert!(text.len() > super::INLINE_TEXT);
+        let joined = heap.intern_concat(&parts).unwrap();
+        assert_eq!(heap.str(joined), text);
+        // Counted in characters, found by `intern`, and found again when
+        // joined again.
+        assert_eq!(
+            heap.strings.get(joined).unwrap().char_len,
+            text.chars().count()
+        );
+        assert_eq!(heap.intern(text).unwrap(), joined);
+        assert_eq!(heap.intern_concat(&parts).unwrap(), joined);
+        // Its allocation is counted as the heap's.
+        heap.strings.check_sizes().unwrap();
+        assert!(heap.bytes() >= text.len());
+        let mut all = parts.to_vec();
+        all.push(joined);
+        let hashes = all.iter().map(|&k| (k, heap.strings.get(k).unwrap().hash));
+        heap.interner.check(hashes).unwrap();
     }
 
     #[test]

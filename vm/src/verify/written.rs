@@ -104,7 +104,8 @@ pub(super) fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnM
         | Op::JmpIfGe { a, b, .. }
         | Op::JmpIfNotGe { a, b, .. }
         | Op::JmpIfEq { a, b, .. }
-        | Op::JmpIfNotEq { a, b, .. } => {
+        | Op::JmpIfNotEq { a, b, .. }
+        | Op::CheckAdd { a, b } => {
             span(a, 1);
             span(b, 1);
         }
@@ -264,6 +265,7 @@ pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
         | Op::SetIndex { .. }
         | Op::SetField { .. }
         | Op::ListAppend { .. }
+        | Op::CheckAdd { .. }
         | Op::Return { .. }
         | Op::ReturnNil
         | Op::Jmp { .. }
