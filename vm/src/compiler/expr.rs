@@ -473,7 +473,7 @@ impl Compiler<'_, '_> {
         } else {
             self.operand(x, &[y, z], false)?
         };
-        let rb = self.operand(y, &[z], !is_plain_operand(z))?;
+        let rb = self.operand(y, &[z], false)?;
         if !is_plain_operand(z) {
             self.pos = inner;
             self.emit(Op::CheckAdd { a: ra, b: rb });
