@@ -15,6 +15,10 @@ use crate::value::Value;
 /// A register of the current frame.
 pub type Reg = u8;
 
+/// The most operands one `AddN` adds; a longer chain is an `AddN` whose
+/// first operand is the sum of those before.
+pub const MAX_JOINED: usize = 16;
+
 /// One instruction. 8 bytes.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Op {
@@ -120,6 +124,23 @@ pub enum Op {
     CheckAdd {
         a: Reg,
         b: Reg,
+    },
+    /// `R[start] + R[start + 1] + .. + R[start + count - 1]` (at most
+    /// [`MAX_JOINED`] operands), a chain of
+    /// four or more operands with a string literal among them: the strings
+    /// are joined at once, without intermediate strings (a line built as
+    /// `page + name + ": " + str(v) + "; "` is copied once, not three times).
+    AddN {
+        dst: Reg,
+        start: Reg,
+        count: u8,
+    },
+    /// Raises the error that the first `count` operands of an `AddN` from
+    /// `start`, added in order, would raise on their types, and does
+    /// nothing else: it comes before the code computing the next operand.
+    CheckAddN {
+        start: Reg,
+        count: u8,
     },
     /// `a + b * c` (`pos + vel * dt`) in one instruction: the product,
     /// then the sum, as `Mul` and `Add` would.

@@ -12,10 +12,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
+use arrayvec::ArrayVec;
+
 use crate::access;
 use crate::batch::{CallBatch, ModuleVars};
 use crate::builtins;
-use crate::bytecode::{Capture, Op, Proto};
+use crate::bytecode::{Capture, MAX_JOINED, Op, Proto};
 use crate::clock::ClockReads;
 use crate::debug::StopReason;
 use crate::error::{INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame};
@@ -25,7 +27,7 @@ use crate::heap::{CellObj, Closure, Heap, Key};
 use crate::methods::{self, Outcome, Prelude};
 use crate::native::NativeCtx;
 use crate::ops::{self, Arith};
-use crate::value::{ClosureKey, MapKey, Value, Vec3};
+use crate::value::{ClosureKey, MapKey, StrKey, Value, Vec3};
 use crate::vm::{Budget, CLOCK_CHECK_INTERVAL, CallId, Core, Natives, RunResult, VmConfig};
 
 /// Fuel and when to stop.
@@ -701,6 +703,30 @@ fn add(core: &mut Core, a: Value, b: Value) -> Result<Value, String> {
         (Value::Float(x), Value::Float(y)) => Ok(Value::Float(x + y)),
         _ => arith_slow(core, Arith::Add, a, b),
     }
+}
+
+/// `AddN`'s sum of `values`: strings joined at once, without the strings
+/// between; other operands added in order, after `check_add_chain` has
+/// raised what the first failing addition would (so that no string is
+/// joined on the way to an error).
+#[inline(never)]
+fn add_chain(core: &mut Core, values: &[Value]) -> Result<Value, String> {
+    let mut parts = ArrayVec::<StrKey, MAX_JOINED>::new();
+    for value in values {
+        match value {
+            Value::Str(key) if !parts.is_full() => parts.push(*key),
+            _ => break,
+        }
+    }
+    if parts.len() == values.len() {
+        return ops::concat(&mut core.heap, &parts).map(Value::Str);
+    }
+    ops::check_add_chain(values)?;
+    let (&first, rest) = values
+        .split_first()
+        .ok_or("internal error: a sum of nothing")?;
+    rest.iter()
+        .try_fold(first, |sum, &value| add(core, sum, value))
 }
 
 #[inline]
@@ -2056,6 +2082,18 @@ fn execute_loop<const DEBUG: bool>(
                         return Ok(Exit::Suspended);
                     }
                     Op::CheckAdd { a, b } => tri!(ops::check_add(&reg!(a), &reg!(b))),
+                    Op::AddN { dst, start, count } => {
+                        let from = base + start as usize;
+                        let values = &fiber.stack[from..from + count as usize];
+                        let sum = tri!(add_chain(core, values));
+                        set_reg!(dst, sum);
+                        safe_point!();
+                    }
+                    Op::CheckAddN { start, count } => {
+                        let from = base + start as usize;
+                        let values = &fiber.stack[from..from + count as usize];
+                        tri!(ops::check_add_chain(values));
+                    }
                 }
             }
         };

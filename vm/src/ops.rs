@@ -209,6 +209,26 @@ pub fn check_add(a: &Value, b: &Value) -> Result<(), String> {
     }
 }
 
+/// What adding `values` in order (`((a + b) + c) + ..`) raises on their
+/// types alone, as [`check_add`] for each addition. The sums are followed
+/// by kind (an int and a float make a float), not computed.
+#[inline(never)]
+pub fn check_add_chain(values: &[Value]) -> Result<(), String> {
+    let Some((&first, rest)) = values.split_first() else {
+        return Ok(());
+    };
+    let mut sum = first;
+    for b in rest {
+        check_add(&sum, b)?;
+        sum = match (sum, b) {
+            (Value::Int(_), Value::Int(_)) => sum,
+            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => Value::Float(0.0),
+            _ => sum,
+        };
+    }
+    Ok(())
+}
+
 fn type_error(op: Arith, a: Value, b: Value) -> String {
     format!(
         "cannot {} {} and {}",
@@ -392,5 +412,42 @@ mod tests {
                 assert_eq!(check_add(&a, &b), added, "{a:?} + {b:?}");
             }
         }
+    }
+
+    /// `check_add_chain` raises exactly what adding its operands in order
+    /// raises (the first failing addition's error), for every triple of
+    /// kinds, with ints and floats mixed along the way.
+    #[test]
+    fn check_add_chain_agrees_with_adding_in_order() {
+        let mut heap = Heap::new(1 << 20, 1 << 16);
+        let s = Value::Str(heap.intern("ab").unwrap());
+        let values = [
+            Value::Nil,
+            Value::Int(2),
+            Value::Float(0.5),
+            s,
+            Value::vec3(Vec3::new(1.0, 2.0, 3.0)),
+            Value::Bool(false),
+        ];
+        for &a in &values {
+            for &b in &values {
+                for &c in &values {
+                    let added = arith(&mut heap, Arith::Add, a, b)
+                        .and_then(|ab| arith(&mut heap, Arith::Add, ab, c))
+                        .map(|_| ());
+                    assert_eq!(check_add_chain(&[a, b, c]), added, "{a:?} + {b:?} + {c:?}");
+                }
+            }
+        }
+        assert_eq!(check_add_chain(&[]), Ok(()));
+        assert_eq!(check_add_chain(&[Value::Nil]), Ok(()));
+        assert_eq!(
+            check_add_chain(&[Value::Int(1), Value::Int(2), s]),
+            Err("cannot add int and string".to_string())
+        );
+        assert_eq!(
+            check_add_chain(&[Value::Int(1), Value::Float(2.0), s]),
+            Err("cannot add float and string".to_string())
+        );
     }
 }

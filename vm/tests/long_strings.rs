@@ -10,6 +10,10 @@ const SCRIPT: &str = "
     let wide = \"é日a\".repeat(300000);
     let wider = \"日é\".repeat(450000);
     fn concat() { return \"ab\".repeat(200000) + \"cd\".repeat(300000); }
+    fn join_chain() {
+        let ab = \"ab\".repeat(100000);
+        return ab + \"|\" + \"é\".repeat(50000) + \"|\" + ab + str(7);
+    }
     fn repeat() { return \"xyz\".repeat(400000); }
     fn repeat_long() { return \"é\".repeat(70000).repeat(9); }
     fn upper() { return (\"abc\".repeat(200000) + \"ßé\").upper(); }
@@ -90,6 +94,10 @@ fn expected(f: &str) -> String {
     let chars: Vec<char> = wide.chars().collect();
     match f {
         "concat" => "ab".repeat(200000) + &"cd".repeat(300000),
+        "join_chain" => {
+            let ab = "ab".repeat(100000);
+            format!("{ab}|{}|{ab}7", "é".repeat(50000))
+        }
         "repeat" => "xyz".repeat(400000),
         "repeat_long" => "é".repeat(70000 * 9),
         "upper" => ("abc".repeat(200000) + "ßé").to_uppercase(),
@@ -185,6 +193,7 @@ fn expected(f: &str) -> String {
 
 const FUNCTIONS: &[&str] = &[
     "concat",
+    "join_chain",
     "repeat",
     "repeat_long",
     "upper",

@@ -1,8 +1,10 @@
 //! Expressions and conditions.
 
+use arrayvec::ArrayVec;
+
 use super::{Compiler, Place};
 use crate::ast::{BinOp, Expr, ExprKind, Pos, UnOp};
-use crate::bytecode::{MathFn, Op, Reg};
+use crate::bytecode::{MAX_JOINED, MathFn, Op, Reg};
 use crate::error::CompileError;
 
 type CResult<T> = Result<T, CompileError>;
@@ -390,6 +392,9 @@ impl Compiler<'_, '_> {
 
     fn binary(&mut self, op: BinOp, a: &Expr, b: &Expr, dst: Reg) -> CResult<()> {
         let pos = self.pos;
+        if op == BinOp::Add && self.join_chain(a, b, dst, pos)? {
+            return Ok(());
+        }
         if op == BinOp::Add
             && let ExprKind::Binary(BinOp::Add, xy) = &a.kind
             && (is_string(&xy.0) || is_string(&xy.1) || is_string(b) || {
@@ -487,6 +492,74 @@ impl Compiler<'_, '_> {
             c: rc,
         });
         Ok(())
+    }
+
+    /// `dst = a + b` as one `AddN` where `a + b` is a chain of four or
+    /// more operands on one line with a string among them (a literal, a
+    /// `str(x)`: a line of text, `name + ": " + str(v) + "; "`), which
+    /// succeeds only as a join of strings: the operands are computed into consecutive
+    /// registers and joined at once. Before code that computes an operand
+    /// after the second, `CheckAddN` raises any error the additions before
+    /// it would, so that errors and effects come in the order separate
+    /// additions give them (none where those operands are all strings). A chain longer than `MAX_JOINED` starts with
+    /// the sum of its first operands, itself a chain. False (nothing
+    /// emitted) for other sums.
+    fn join_chain(&mut self, a: &Expr, b: &Expr, dst: Reg, pos: Pos) -> CResult<bool> {
+        // From the right: each operand, the `+` that adds it, and whether
+        // it is known to be a string.
+        let mut operands = ArrayVec::<(&Expr, Pos, bool), MAX_JOINED>::new();
+        operands.push((b, pos, self.is_known_string(b)?));
+        let mut left = a;
+        while operands.len() < MAX_JOINED - 1
+            && left.pos.line == pos.line
+            && let ExprKind::Binary(BinOp::Add, xy) = &left.kind
+        {
+            operands.push((&xy.1, left.pos, self.is_known_string(&xy.1)?));
+            left = &xy.0;
+        }
+        operands.push((left, left.pos, self.is_known_string(left)?));
+        if operands.len() < 4 || !operands.iter().any(|&(_, _, string)| string) {
+            return Ok(false);
+        }
+        operands.reverse();
+        let start = self.f().free_reg as Reg;
+        for (count, &(operand, _, _)) in operands.iter().enumerate() {
+            // Additions of strings cannot fail: no check after them.
+            let strings = operands[..count].iter().all(|&(_, _, string)| string);
+            if count >= 2 && !strings && !is_plain_operand(operand) {
+                // At the `+` that adds the last operand before it.
+                self.pos = operands[count - 1].1;
+                self.emit(Op::CheckAddN {
+                    start,
+                    count: count as u8,
+                });
+            }
+            let r = self.alloc_reg()?;
+            self.expr_to(operand, r)?;
+        }
+        self.pos = pos;
+        self.emit(Op::AddN {
+            dst,
+            start,
+            count: operands.len() as u8,
+        });
+        Ok(true)
+    }
+
+    /// Whether `e` gives a string whenever it gives a value: a string
+    /// literal, a call of the built-in `str`, or a sum with one of those
+    /// on either side (a string added to anything else fails).
+    fn is_known_string(&mut self, e: &Expr) -> CResult<bool> {
+        Ok(match &e.kind {
+            ExprKind::Str(_) => true,
+            ExprKind::Call((callee, args)) => {
+                args.len() == 1 && self.calls_builtin(callee, "str")?
+            }
+            ExprKind::Binary(BinOp::Add, xy) => {
+                self.is_known_string(&xy.0)? || self.is_known_string(&xy.1)?
+            }
+            _ => false,
+        })
     }
 
     /// `dst = a + x * y` or `dst = a - x * y` as one instruction (`AddMul`,

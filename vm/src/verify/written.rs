@@ -138,7 +138,9 @@ pub(super) fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnM
         | Op::JmpIfNotGeK { a, .. }
         | Op::JmpIfEqK { a, .. }
         | Op::JmpIfNotEqK { a, .. } => span(a, 1),
-        Op::NewList { start, count, .. } => span(start, count as usize),
+        Op::NewList { start, count, .. }
+        | Op::AddN { start, count, .. }
+        | Op::CheckAddN { start, count } => span(start, count as usize),
         Op::ListAppend { list, start, count } => {
             span(list, 1);
             span(start, count as usize);
@@ -215,6 +217,7 @@ pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
         | Op::Div { dst, .. }
         | Op::Mod { dst, .. }
         | Op::Add3 { dst, .. }
+        | Op::AddN { dst, .. }
         | Op::AddMul { dst, .. }
         | Op::SubMul { dst, .. }
         | Op::FloorDiv { dst, .. }
@@ -266,6 +269,7 @@ pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
         | Op::SetField { .. }
         | Op::ListAppend { .. }
         | Op::CheckAdd { .. }
+        | Op::CheckAddN { .. }
         | Op::Return { .. }
         | Op::ReturnNil
         | Op::Jmp { .. }
