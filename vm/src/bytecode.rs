@@ -125,11 +125,11 @@ pub enum Op {
         a: Reg,
         b: Reg,
     },
-    /// `R[start] + R[start + 1] + .. + R[start + count - 1]` (at most
-    /// [`MAX_JOINED`] operands), a chain of
-    /// four or more operands with a string literal among them: the strings
-    /// are joined at once, without intermediate strings (a line built as
-    /// `page + name + ": " + str(v) + "; "` is copied once, not three times).
+    /// `R[start] + R[start + 1] + .. + R[start + count - 1]`: a chain of
+    /// four to [`MAX_JOINED`] operands with a string among them, whose
+    /// strings are joined at once, without intermediate strings (a line
+    /// built as `page + name + ": " + str(v) + "; "` is copied once, not
+    /// three times).
     AddN {
         dst: Reg,
         start: Reg,

@@ -497,13 +497,14 @@ impl Compiler<'_, '_> {
     /// `dst = a + b` as one `AddN` where `a + b` is a chain of four or
     /// more operands on one line with a string among them (a literal, a
     /// `str(x)`: a line of text, `name + ": " + str(v) + "; "`), which
-    /// succeeds only as a join of strings: the operands are computed into consecutive
-    /// registers and joined at once. Before code that computes an operand
-    /// after the second, `CheckAddN` raises any error the additions before
-    /// it would, so that errors and effects come in the order separate
-    /// additions give them (none where those operands are all strings). A chain longer than `MAX_JOINED` starts with
-    /// the sum of its first operands, itself a chain. False (nothing
-    /// emitted) for other sums.
+    /// succeeds only as a join of strings: the operands are computed into
+    /// consecutive registers and joined at once. Before code that computes
+    /// an operand after the second, `CheckAddN` raises any error the
+    /// additions before it would, so that errors and effects come in the
+    /// order separate additions give them (no check where those operands
+    /// are all strings). A chain longer than `MAX_JOINED` starts with the
+    /// sum of its first operands, itself a chain. False (nothing emitted)
+    /// for other sums.
     fn join_chain(&mut self, a: &Expr, b: &Expr, dst: Reg, pos: Pos) -> CResult<bool> {
         // From the right: each operand, the `+` that adds it, and whether
         // it is known to be a string.
