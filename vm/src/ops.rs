@@ -211,7 +211,8 @@ pub fn check_add(a: &Value, b: &Value) -> Result<(), String> {
 
 /// What adding `values` in order (`((a + b) + c) + ..`) raises on their
 /// types alone, as [`check_add`] for each addition. The sums are followed
-/// by kind (an int and a float make a float), not computed.
+/// by kind, not computed: a sum that passes the check is of its left
+/// operand's kind, but an int plus a float, which is a float.
 #[inline(never)]
 pub fn check_add_chain(values: &[Value]) -> Result<(), String> {
     let Some((&first, rest)) = values.split_first() else {
@@ -220,11 +221,9 @@ pub fn check_add_chain(values: &[Value]) -> Result<(), String> {
     let mut sum = first;
     for b in rest {
         check_add(&sum, b)?;
-        sum = match (sum, b) {
-            (Value::Int(_), Value::Int(_)) => sum,
-            (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => Value::Float(0.0),
-            _ => sum,
-        };
+        if let (Value::Int(_), Value::Float(_)) = (sum, b) {
+            sum = *b;
+        }
     }
     Ok(())
 }

@@ -397,9 +397,10 @@ impl Compiler<'_, '_> {
         }
         if op == BinOp::Add
             && let ExprKind::Binary(BinOp::Add, xy) = &a.kind
-            && (is_string(&xy.0) || is_string(&xy.1) || is_string(b) || {
-                [&xy.0, &xy.1, b].iter().all(|e| is_plain_operand(e))
-            })
+            && (self.is_known_string(&xy.0)?
+                || self.is_known_string(&xy.1)?
+                || self.is_known_string(b)?
+                || [&xy.0, &xy.1, b].iter().all(|e| is_plain_operand(e)))
         {
             self.add_three((&xy.0, &xy.1, a.pos), b, dst, pos)?;
             return Ok(());
@@ -456,8 +457,8 @@ impl Compiler<'_, '_> {
     /// `dst = x + y + z` as one instruction, `Add3`, which joins three
     /// strings in one copy: a string grown by `s = s + str(i) + ","` is
     /// copied once per piece, not twice. Used where the operands are
-    /// plain (numbers and vec3s too), and for chains with a string literal,
-    /// which are joins of strings (elsewhere `a + b + x * y` is better
+    /// plain (numbers and vec3s too), and for chains with a string in them
+    /// (`is_known_string`), which are joins of strings (elsewhere `a + b + x * y` is better
     /// served by `AddMul`). `x + y` is taken after `z` is computed, which
     /// changes nothing when `z` is a plain operand (it can neither fail
     /// nor have effects); before code that computes `z`, `CheckAdd`
@@ -523,11 +524,15 @@ impl Compiler<'_, '_> {
             return Ok(false);
         }
         operands.reverse();
+        // Additions of strings cannot fail: no check after the leading
+        // operands known to be strings.
+        let strings = operands
+            .iter()
+            .take_while(|&&(_, _, string)| string)
+            .count();
         let start = self.f().free_reg as Reg;
         for (count, &(operand, _, _)) in operands.iter().enumerate() {
-            // Additions of strings cannot fail: no check after them.
-            let strings = operands[..count].iter().all(|&(_, _, string)| string);
-            if count >= 2 && !strings && !is_plain_operand(operand) {
+            if count >= 2 && count > strings && !is_plain_operand(operand) {
                 // At the `+` that adds the last operand before it.
                 self.pos = operands[count - 1].1;
                 self.emit(Op::CheckAddN {
@@ -726,11 +731,6 @@ pub(super) fn arith_op(op: BinOp, dst: Reg, a: Reg, b: Reg) -> Op {
 /// A number literal.
 fn is_number(e: &Expr) -> bool {
     matches!(e.kind, ExprKind::Int(_) | ExprKind::Float(_))
-}
-
-/// A string literal.
-fn is_string(e: &Expr) -> bool {
-    matches!(e.kind, ExprKind::Str(_))
 }
 
 /// An operand whose evaluation can neither fail nor have effects: a
