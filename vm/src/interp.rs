@@ -1512,6 +1512,12 @@ fn execute_loop<const DEBUG: bool>(
                             (Value::Int(x), Value::Int(y), Value::Int(z)) => {
                                 Value::Int(x.wrapping_add(*y).wrapping_add(*z))
                             }
+                            (Value::Float(x), Value::Float(y), Value::Float(z)) => {
+                                Value::float(x + y + z)
+                            }
+                            (Value::Vec3(x), Value::Vec3(y), Value::Vec3(z)) => {
+                                Value::vec3(x.plus(*y).plus(*z))
+                            }
                             (Value::Str(x), Value::Str(y), Value::Str(z)) => {
                                 let (x, y, z) = (*x, *y, *z);
                                 Value::Str(tri!(ops::concat(&mut core.heap, &[x, y, z])))
