@@ -1,10 +1,12 @@
 //! The standard library's free functions and constants.
 
+use arrayvec::ArrayString;
+
 use crate::bytecode::MathFn;
 use crate::heap::{Heap, Key, SLICE_BYTES, Shown, Source};
 use crate::native::{Arity, NativeCtx, NativeError, NativeResult};
 use crate::ops;
-use crate::printer::Walk;
+use crate::printer::{Walk, write_number};
 use crate::quat::Quat;
 use crate::value::{StrKey, Value, Vec3};
 use Builtin::{Native, Pure};
@@ -157,6 +159,14 @@ fn print(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
 fn str_(ctx: &mut NativeCtx<'_>, args: &[Value]) -> NativeResult {
     if let Value::Str(_) = args[0] {
         return Ok(args[0]);
+    }
+    // A number (`"hp " + str(hp)`, the common case) is written on the
+    // stack, without the printer's walk and a buffer of its own. Every
+    // `i64` and every `f64` as `{:?}` writes it fits.
+    let mut number = ArrayString::<32>::new();
+    if let Some(Ok(())) = write_number(args[0], &mut number) {
+        ctx.charge(number.len() / crate::heap::BYTES_PER_UNIT);
+        return ctx.string(&number);
     }
     if let Some(text) = show_short(ctx, args)? {
         return ctx.string(&text);

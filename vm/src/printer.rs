@@ -229,15 +229,23 @@ impl Walk {
     }
 }
 
+/// Writes a number as `print` shows it (`None` for other values): ints
+/// in decimal, floats as Rust's `{:?}` writes them (always with a point or
+/// an exponent, so that `1.0` stays apart from `1`).
+pub(crate) fn write_number(v: Value, out: &mut impl Write) -> Option<std::fmt::Result> {
+    match v {
+        Value::Int(i) => Some(write!(out, "{i}")),
+        Value::Float(f) => Some(write!(out, "{f:?}")),
+        _ => None,
+    }
+}
+
 fn write_scalar(heap: &Heap, natives: &Natives, v: Value, out: &mut String) {
     match v {
         Value::Nil => out.push_str("nil"),
         Value::Bool(b) => out.push_str(if b { "true" } else { "false" }),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
-        Value::Float(f) => {
-            let _ = write!(out, "{f:?}");
+        Value::Int(_) | Value::Float(_) => {
+            let _ = write_number(v, out);
         }
         Value::Vec3(Vec3 { x, y, z }) => {
             let _ = write!(out, "vec3({x:?}, {y:?}, {z:?})");

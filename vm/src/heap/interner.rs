@@ -120,6 +120,39 @@ mod tests {
         );
     }
 
+    /// Strings that come and go at a steady count, as a script's
+    /// temporary strings do: the tombstones they leave, and the rebuilds
+    /// that clear them, never lose an entry or keep a removed one.
+    #[test]
+    fn entries_are_found_through_steady_churn() {
+        let mut keys: SlotMap<StrKey, ()> = SlotMap::with_key();
+        let mut interner = Interner::default();
+        let mut live = std::collections::VecDeque::new();
+        let mut gone = Vec::new();
+        for i in 0..60_000usize {
+            let k = keys.insert(());
+            // Hashes shared by three keys, in a few hundred homes: long
+            // chains that wrap round the table's end.
+            let h = hash_of(i % 900);
+            interner.insert(h, k);
+            live.push_back((k, h));
+            // Remove an old entry, or (every third step) a middle one.
+            if live.len() > 500 {
+                let at = if i % 3 == 0 { live.len() / 2 } else { 0 };
+                let (k, h) = live.remove(at).expect("present");
+                interner.remove(h, k);
+                gone.push((k, h));
+            }
+            if i % 1_009 == 0 {
+                interner.check(live.iter().copied()).unwrap();
+                for &(k, h) in gone.iter().rev().take(50) {
+                    assert_eq!(interner.find(h, |found| found == k), None);
+                }
+            }
+        }
+        interner.check(live.iter().copied()).unwrap();
+    }
+
     #[test]
     fn a_chain_that_wraps_out_of_the_end_given_back_is_still_found() {
         let mut keys: SlotMap<StrKey, ()> = SlotMap::with_key();
