@@ -230,8 +230,8 @@ impl Walk {
 }
 
 /// Writes a number as `print` shows it (`None` for other values): ints
-/// in decimal, floats as Rust's `{:?}` writes them (always with a point or
-/// an exponent, so that `1.0` stays apart from `1`).
+/// in decimal, floats as Rust's `{:?}` writes them (with a point or an
+/// exponent, so that `1.0` stays apart from `1`; or `inf`, `-inf`, `NaN`).
 pub(crate) fn write_number(v: Value, out: &mut impl Write) -> Option<std::fmt::Result> {
     match v {
         Value::Int(i) => Some(write!(out, "{i}")),

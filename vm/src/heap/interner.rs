@@ -131,8 +131,8 @@ mod tests {
         let mut gone = Vec::new();
         for i in 0..60_000usize {
             let k = keys.insert(());
-            // Hashes shared by three keys, in a few hundred homes: long
-            // chains that wrap round the table's end.
+            // Hashes shared by three keys, 300 of them: long probe
+            // chains, with tombstones in them.
             let h = hash_of(i % 900);
             interner.insert(h, k);
             live.push_back((k, h));
