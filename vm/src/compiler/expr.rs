@@ -457,13 +457,14 @@ impl Compiler<'_, '_> {
     /// `dst = x + y + z` as one instruction, `Add3`, which joins three
     /// strings in one copy: a string grown by `s = s + str(i) + ","` is
     /// copied once per piece, not twice. Used where the operands are
-    /// plain (numbers and vec3s too), and for chains with a string in them
-    /// (`is_known_string`), which are joins of strings (elsewhere `a + b + x * y` is better
-    /// served by `AddMul`). `x + y` is taken after `z` is computed, which
-    /// changes nothing when `z` is a plain operand (it can neither fail
-    /// nor have effects); before code that computes `z`, `CheckAdd`
-    /// raises any error `x + y` would, as two additions would report it.
-    /// `x + y` is at `inner`, the `+` between `z` and it at `pos`.
+    /// plain (numbers and vec3s too), and for chains with a string in
+    /// them (`is_known_string`), which are joins of strings (elsewhere
+    /// `a + b + x * y` is better served by `AddMul`). `x + y` is taken
+    /// after `z` is computed, which changes nothing when `z` is a plain
+    /// operand (it can neither fail nor have effects); before code that
+    /// computes `z`, `CheckAdd` raises any error `x + y` would, as two
+    /// additions would report it. `x + y` is at `inner`, the `+` between
+    /// `z` and it at `pos`.
     fn add_three(
         &mut self,
         (x, y, inner): (&Expr, &Expr, Pos),
