@@ -164,6 +164,13 @@ pub enum Op {
         a: Reg,
         b: Reg,
     },
+    /// `div(a, k)` with a numeric constant divisor (`div(i, 9)`): the
+    /// same results and errors as `FloorDiv` with the constant loaded.
+    FloorDivK {
+        dst: Reg,
+        a: Reg,
+        k: u16,
+    },
     /// The built-in `len(src)`, compiled inline when the name still means
     /// the built-in (a string's characters, a list's items, a map's
     /// entries).
@@ -612,6 +619,7 @@ impl Op {
             | Op::MulK { k, .. }
             | Op::DivK { k, .. }
             | Op::ModK { k, .. }
+            | Op::FloorDivK { k, .. }
             | Op::KAdd { k, .. }
             | Op::KSub { k, .. }
             | Op::KMul { k, .. }

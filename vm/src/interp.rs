@@ -1562,6 +1562,17 @@ fn execute_loop<const DEBUG: bool>(
                         let (a, b) = (reg!(a), reg!(b));
                         set_reg!(dst, tri!(ops::floor_div(a, b)));
                     }
+                    Op::FloorDivK { dst, a, k } => {
+                        if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &konst!(k))
+                            && *y > 0
+                        {
+                            let (x, y) = (*x, *y);
+                            set_reg!(dst, Value::Int(x.div_euclid(y)));
+                            continue;
+                        }
+                        let a = reg!(a);
+                        set_reg!(dst, tri!(ops::floor_div(a, konst!(k))));
+                    }
                     Op::Mod { dst, a, b } => {
                         if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
                             && *y != 0

@@ -139,6 +139,11 @@ impl Compiler<'_, '_> {
                 if args.len() == 2 && self.calls_builtin(callee, "div")? =>
             {
                 let a = self.operand(&args[0], &[&args[1]], false)?;
+                if let Some(k) = self.numeric_const(&args[1]) {
+                    self.pos = e.pos;
+                    self.emit(Op::FloorDivK { dst, a, k });
+                    return Ok(());
+                }
                 let b = self.expr_any(&args[1])?;
                 self.pos = e.pos;
                 self.emit(Op::FloorDiv { dst, a, b });

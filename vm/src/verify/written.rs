@@ -124,6 +124,7 @@ pub(super) fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnM
         | Op::MulK { a, .. }
         | Op::DivK { a, .. }
         | Op::ModK { a, .. }
+        | Op::FloorDivK { a, .. }
         | Op::KAdd { b: a, .. }
         | Op::KSub { b: a, .. }
         | Op::KMul { b: a, .. }
@@ -229,6 +230,7 @@ pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
         | Op::MulK { dst, .. }
         | Op::DivK { dst, .. }
         | Op::ModK { dst, .. }
+        | Op::FloorDivK { dst, .. }
         | Op::KAdd { dst, .. }
         | Op::KSub { dst, .. }
         | Op::KMul { dst, .. }
