@@ -1925,6 +1925,19 @@ fn execute_loop<const DEBUG: bool>(
                             safe_point!();
                             continue;
                         }
+                        // `s.slice(i, j)` of an ASCII string, inline too.
+                        if method == methods::m::SLICE
+                            && nargs == 2
+                            && let (Value::Str(s), Value::Int(i), Value::Int(j)) =
+                                (reg!(b + 1), reg!(b + 2), reg!(b + 3))
+                            && let Some(part) = methods::ascii_slice(&mut core.heap, s, i, j)
+                        {
+                            let (part, bytes) = tri!(part.map_err(|_| "out of memory".to_string()));
+                            fuel -= (bytes / crate::heap::BYTES_PER_UNIT) as i64;
+                            set_reg!(b, Value::Str(part));
+                            safe_point!();
+                            continue;
+                        }
                         save_pc!();
                         let slot = base + b as usize;
                         let nargs = nargs as usize;

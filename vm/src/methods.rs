@@ -393,6 +393,30 @@ fn list_method(
     Ok(Outcome::Value(value))
 }
 
+/// `s.slice(start, end)` of an ASCII string, as the interpreter runs it
+/// without a method call (a tokenizer cutting tokens, a counter cutting
+/// substrings): the part and its length in bytes, for the fuel charge.
+/// `None` where the method itself decides: a string that is not ASCII
+/// (characters are not bytes) or not live, a range out of bounds (its
+/// error), a part long enough to be built in pieces.
+#[inline(never)]
+pub(crate) fn ascii_slice(
+    heap: &mut Heap,
+    s: StrKey,
+    start: i64,
+    end: i64,
+) -> Option<Result<(StrKey, usize), crate::heap::OutOfMemory>> {
+    let obj = heap.strings.get(s)?;
+    let (start, end) = range(start, end, obj.char_len).ok()?;
+    if !obj.is_ascii() || end - start > SLICE_BYTES {
+        return None;
+    }
+    Some(
+        heap.intern_range(s, start, end)
+            .map(|part| (part, end - start)),
+    )
+}
+
 /// The byte offset of character `char_index` of string `s`.
 fn byte_offset(
     heap: &mut Heap,
