@@ -1146,6 +1146,36 @@ fn execute_loop<const DEBUG: bool>(
                     )
                 };
             }
+            // `dst = div(a, b)` (`FloorDiv`, `FloorDivK`): an int by a
+            // positive int inline, the rest and every error by `ops::floor_div`.
+            macro_rules! floor_div {
+                ($dst:expr, $a:expr, $b:expr) => {{
+                    if let (Value::Int(x), Value::Int(y)) = (&$a, &$b)
+                        && *y > 0
+                    {
+                        let (x, y) = (*x, *y);
+                        set_reg!($dst, Value::Int(x.div_euclid(y)));
+                        continue;
+                    }
+                    let (a, b) = ($a, $b);
+                    set_reg!($dst, tri!(ops::floor_div(a, b)));
+                }};
+            }
+            // `dst = a % b` (`Mod`, `ModK`): ints inline, the rest and every
+            // error by `modulo`.
+            macro_rules! remainder {
+                ($dst:expr, $a:expr, $b:expr) => {{
+                    if let (Value::Int(x), Value::Int(y)) = (&$a, &$b)
+                        && *y != 0
+                    {
+                        let (x, y) = (*x, *y);
+                        set_reg!($dst, Value::Int(ops::floored_rem(x, y)));
+                        continue;
+                    }
+                    let (a, b) = ($a, $b);
+                    set_reg!($dst, tri!(modulo(core, a, b)));
+                }};
+            }
             // `dst = a <op> b * c` (`AddMul`, `SubMul`): the product, then the
             // sum or difference, with `arith!`'s fast paths for floats, ints
             // and vec3s (a vec3 times a float, either way round).
@@ -1551,39 +1581,9 @@ fn execute_loop<const DEBUG: bool>(
                         |x: f64, y: f64| x - y,
                         Vec3::minus
                     ),
-                    Op::FloorDiv { dst, a, b } => {
-                        if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
-                            && *y > 0
-                        {
-                            let (x, y) = (*x, *y);
-                            set_reg!(dst, Value::Int(x.div_euclid(y)));
-                            continue;
-                        }
-                        let (a, b) = (reg!(a), reg!(b));
-                        set_reg!(dst, tri!(ops::floor_div(a, b)));
-                    }
-                    Op::FloorDivK { dst, a, k } => {
-                        if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &konst!(k))
-                            && *y > 0
-                        {
-                            let (x, y) = (*x, *y);
-                            set_reg!(dst, Value::Int(x.div_euclid(y)));
-                            continue;
-                        }
-                        let a = reg!(a);
-                        set_reg!(dst, tri!(ops::floor_div(a, konst!(k))));
-                    }
-                    Op::Mod { dst, a, b } => {
-                        if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &reg!(b))
-                            && *y != 0
-                        {
-                            let (x, y) = (*x, *y);
-                            set_reg!(dst, Value::Int(ops::floored_rem(x, y)));
-                            continue;
-                        }
-                        let (a, b) = (reg!(a), reg!(b));
-                        set_reg!(dst, tri!(modulo(core, a, b)));
-                    }
+                    Op::FloorDiv { dst, a, b } => floor_div!(dst, reg!(a), reg!(b)),
+                    Op::FloorDivK { dst, a, k } => floor_div!(dst, reg!(a), konst!(k)),
+                    Op::Mod { dst, a, b } => remainder!(dst, reg!(a), reg!(b)),
                     Op::AddK { dst, a, k } => binary!(Add, dst, reg!(a), konst!(k)),
                     Op::SubK { dst, a, k } => binary!(Sub, dst, reg!(a), konst!(k)),
                     Op::MulK { dst, a, k } => binary!(Mul, dst, reg!(a), konst!(k)),
@@ -1592,17 +1592,7 @@ fn execute_loop<const DEBUG: bool>(
                     Op::KSub { dst, k, b } => binary!(Sub, dst, konst!(k), reg!(b)),
                     Op::KMul { dst, k, b } => binary!(Mul, dst, konst!(k), reg!(b)),
                     Op::KDiv { dst, k, b } => binary!(Div, dst, konst!(k), reg!(b)),
-                    Op::ModK { dst, a, k } => {
-                        if let (Value::Int(x), Value::Int(y)) = (&reg!(a), &konst!(k))
-                            && *y != 0
-                        {
-                            let (x, y) = (*x, *y);
-                            set_reg!(dst, Value::Int(ops::floored_rem(x, y)));
-                            continue;
-                        }
-                        let a = reg!(a);
-                        set_reg!(dst, tri!(modulo(core, a, konst!(k))));
-                    }
+                    Op::ModK { dst, a, k } => remainder!(dst, reg!(a), konst!(k)),
                     // Numbers inline, each arm writing the register itself (see
                     // `arith!`): a result passed back through `negate`'s `Result`
                     // was written as two pieces and copied on as 16 bytes, which
