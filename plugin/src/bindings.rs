@@ -18,7 +18,9 @@
 //! `Transform`'s parts are read and written as a `Transform`
 //! (`transform.rs`), every other field through reflection (`reflect.rs`).
 
-use ark_vm::{EntityHost, NativeCtx, NativeError, StrKey, Value};
+use std::any::Any;
+
+use ark_vm::{EntityHost, NativeCtx, NativeError, Resolved, StrKey, Value};
 use bevy::ecs::reflect::{AppTypeRegistry, ReflectComponent};
 use bevy::platform::collections::HashMap;
 use bevy::prelude::{Entity, Transform, World};
@@ -65,6 +67,16 @@ impl Place {
     }
 }
 
+/// A place as [`Places::known_part`] finds it.
+enum Known {
+    /// Known, with its number and its `Transform` part.
+    Typed(u32, TransformPart),
+    /// Known, reached through reflection.
+    Untyped,
+    /// Not on its parent's short list (not named yet, or past the list).
+    Not,
+}
+
 #[derive(Default)]
 struct Places {
     places: Vec<Place>,
@@ -89,13 +101,36 @@ impl Places {
         parent: u32,
         name: StrKey,
     ) -> Result<u32, NativeError> {
-        let short = match parent {
-            ENTITY => Some(&self.components),
-            _ => self.places.get(parent as usize).map(|p| &p.children),
-        };
-        match short.and_then(|s| s.iter().find(|(key, _)| *key == name)) {
-            Some(&(_, id)) => Ok(id),
+        match self.known(parent, name) {
+            Some(id) => Ok(id),
             None => self.find_or_make(ctx, parent, name),
+        }
+    }
+
+    /// The number of the place `name` of `parent`, if it is on the
+    /// parent's short list (where every place a script names often is).
+    #[inline]
+    fn known(&self, parent: u32, name: StrKey) -> Option<u32> {
+        let short = match parent {
+            ENTITY => &self.components,
+            _ => &self.places.get(parent as usize)?.children,
+        };
+        short
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|&(_, id)| id)
+    }
+
+    /// Place `name` of `parent`, if it is on the parent's short list, and
+    /// its `Transform` part.
+    #[inline]
+    fn known_part(&self, parent: u32, name: StrKey) -> Known {
+        let Some(id) = self.known(parent, name) else {
+            return Known::Not;
+        };
+        match self.places.get(id as usize).and_then(|p| p.part) {
+            Some(part) => Known::Typed(id, part),
+            None => Known::Untyped,
         }
     }
 
@@ -257,7 +292,135 @@ impl EntityBindings {
     }
 }
 
+/// A leaf as the value it reads as, where that needs no heap: `None` for
+/// text, an int out of range and a quaternion of length 0.
+#[inline(always)]
+fn plain_value(leaf: Leaf) -> Option<Value> {
+    match leaf {
+        Leaf::Float(f) => Some(Value::float(f)),
+        Leaf::Int(i) => Some(Value::Int(i)),
+        Leaf::Bool(b) => Some(Value::Bool(b)),
+        Leaf::Vec3(v) => Some(Value::vec3(v)),
+        Leaf::Quat([x, y, z, w]) => ark_vm::Quat::new(x, y, z, w).to_value(),
+        Leaf::Text(_) | Leaf::OutOfRange(_) => None,
+    }
+}
+
+/// The entity and the world of a resolved access.
+#[inline(always)]
+fn resolved_target(world: &mut (dyn Any + Send), bits: u64) -> Option<(&mut World, Entity)> {
+    Some((world.downcast_mut::<World>()?, Entity::try_from_bits(bits)?))
+}
+
+impl EntityBindings {
+    /// [`EntityHost::get_field_resolved`] of component `id`, a `Transform`.
+    #[inline(always)]
+    fn resolved_transform(
+        &mut self,
+        world: &mut (dyn Any + Send),
+        id: u32,
+        bits: u64,
+    ) -> Resolved<Value> {
+        let Some((world, entity)) = resolved_target(world, bits) else {
+            return Resolved::NotNow;
+        };
+        let queries = TransformQueries::of(&mut self.transform, world);
+        match transform::seen(queries, world, entity) {
+            true => Resolved::Done(Value::entity_ref(id, bits)),
+            false => Resolved::NotNow,
+        }
+    }
+
+    /// [`EntityHost::ref_get_field_resolved`] of place `id`, `part` of a
+    /// `Transform`.
+    #[inline(always)]
+    fn read_resolved(
+        &mut self,
+        world: &mut (dyn Any + Send),
+        id: u32,
+        part: TransformPart,
+        bits: u64,
+    ) -> Resolved<Value> {
+        let Some((world, entity)) = resolved_target(world, bits) else {
+            return Resolved::NotNow;
+        };
+        let queries = TransformQueries::of(&mut self.transform, world);
+        let value = match transform::read_seen(queries, world, entity, part) {
+            Some(Some(leaf)) => plain_value(leaf),
+            Some(None) => Some(Value::entity_ref(id, bits)),
+            None => None,
+        };
+        value.map_or(Resolved::NotNow, Resolved::Done)
+    }
+
+    /// [`EntityHost::ref_set_field_resolved`] of `part` of a `Transform`.
+    #[inline(always)]
+    fn write_resolved(
+        &mut self,
+        world: &mut (dyn Any + Send),
+        part: TransformPart,
+        bits: u64,
+        value: Value,
+    ) -> Resolved<()> {
+        let Some((world, entity)) = resolved_target(world, bits) else {
+            return Resolved::NotNow;
+        };
+        let queries = TransformQueries::of(&mut self.transform, world);
+        match transform::write_plain(queries, world, entity, part, value) {
+            true => Resolved::Done(()),
+            false => Resolved::NotNow,
+        }
+    }
+}
+
+/// The `Transform` parts that scripts have named once are answered by the
+/// resolved methods, typed, before the general way below (which makes
+/// places and reports every error): no heap, no context, no reflection.
+/// A place without a typed part is never answered (the instruction stops
+/// asking); one not named before, not yet.
 impl EntityHost for EntityBindings {
+    fn get_field_resolved(
+        &mut self,
+        world: &mut (dyn Any + Send),
+        bits: u64,
+        name: StrKey,
+    ) -> Resolved<Value> {
+        match self.places.known_part(ENTITY, name) {
+            Known::Typed(id, _) => self.resolved_transform(world, id, bits),
+            Known::Untyped => Resolved::Never,
+            Known::Not => Resolved::NotNow,
+        }
+    }
+
+    fn ref_get_field_resolved(
+        &mut self,
+        world: &mut (dyn Any + Send),
+        path: u32,
+        bits: u64,
+        name: StrKey,
+    ) -> Resolved<Value> {
+        match self.places.known_part(path, name) {
+            Known::Typed(id, part) => self.read_resolved(world, id, part, bits),
+            Known::Untyped => Resolved::Never,
+            Known::Not => Resolved::NotNow,
+        }
+    }
+
+    fn ref_set_field_resolved(
+        &mut self,
+        world: &mut (dyn Any + Send),
+        path: u32,
+        bits: u64,
+        name: StrKey,
+        value: Value,
+    ) -> Resolved<()> {
+        match self.places.known_part(path, name) {
+            Known::Typed(_, part) => self.write_resolved(world, part, bits, value),
+            Known::Untyped => Resolved::Never,
+            Known::Not => Resolved::NotNow,
+        }
+    }
+
     fn get_field(
         &mut self,
         ctx: &mut NativeCtx<'_>,
@@ -291,26 +454,20 @@ impl EntityHost for EntityBindings {
         let id = places.find(ctx, path, name)?;
         let leaf = Self::read(places, &mut self.transform, world(ctx)?, entity, id)?;
         match leaf {
-            Some(Leaf::Float(f)) => Ok(Value::float(f)),
-            Some(Leaf::Int(i)) => Ok(Value::Int(i)),
-            Some(Leaf::Bool(b)) => Ok(Value::Bool(b)),
-            Some(Leaf::Vec3(v)) => Ok(Value::vec3(v)),
+            None => Ok(Value::entity_ref(id, bits)),
             Some(Leaf::Text(s)) => ctx.string(&s),
-            Some(Leaf::Quat([x, y, z, w])) => {
-                ark_vm::Quat::new(x, y, z, w).to_value().ok_or_else(|| {
-                    NativeError::new(format!(
-                        "{} holds a quaternion of length 0, which is no rotation",
-                        places
-                            .get(id)
-                            .map_or_else(|_| "?".to_string(), Place::describe)
-                    ))
-                })
-            }
             Some(Leaf::OutOfRange(text)) => Err(NativeError::new(format!(
                 "{} holds {text}, beyond the int range",
                 places.get(id)?.describe()
             ))),
-            None => Ok(Value::entity_ref(id, bits)),
+            Some(leaf) => plain_value(leaf).ok_or_else(|| {
+                NativeError::new(format!(
+                    "{} holds a quaternion of length 0, which is no rotation",
+                    places
+                        .get(id)
+                        .map_or_else(|_| "?".to_string(), Place::describe)
+                ))
+            }),
         }
     }
 

@@ -135,9 +135,14 @@ pub(crate) fn read(
     entity: Entity,
     part: TransformPart,
 ) -> Result<Option<Leaf>, NativeError> {
-    let t = transform(queries, world, entity)?;
-    Ok(Some(match part {
-        TransformPart::Whole => return Ok(None),
+    transform(queries, world, entity).map(|t| part_of(t, part))
+}
+
+/// `part` of `t`: a leaf, or `None` for the whole.
+#[inline(always)]
+fn part_of(t: &Transform, part: TransformPart) -> Option<Leaf> {
+    Some(match part {
+        TransformPart::Whole => return None,
         TransformPart::Translation => Leaf::Vec3(vec3_of(t.translation)),
         TransformPart::Scale => Leaf::Vec3(vec3_of(t.scale)),
         TransformPart::Rotation => {
@@ -149,7 +154,28 @@ pub(crate) fn read(
             Leaf::Float(v[axis] as f64)
         }
         TransformPart::RotationAxis(axis) => Leaf::Float(t.rotation.to_array()[axis] as f64),
-    }))
+    })
+}
+
+/// [`read`] for an entity in an archetype the queries have seen: `None`
+/// (`Some(None)` is the whole) where the entity or its `Transform` is not
+/// found that way, for [`read`] to find it or to report why.
+#[inline(always)]
+pub(crate) fn read_seen(
+    queries: &TransformQueries,
+    world: &World,
+    entity: Entity,
+    part: TransformPart,
+) -> Option<Option<Leaf>> {
+    let t = queries.read.get_manual(world, entity).ok()?;
+    Some(part_of(t, part))
+}
+
+/// Whether the entity has a `Transform` in an archetype the queries have
+/// seen (false sends it to [`check`]).
+#[inline(always)]
+pub(crate) fn seen(queries: &TransformQueries, world: &World, entity: Entity) -> bool {
+    queries.read.query_manual(world).contains(entity)
 }
 
 /// Checks that the entity has a `Transform`, as reading it would.
@@ -161,10 +187,25 @@ pub(crate) fn check(
     // Whether its archetype has one, without finding the component in its
     // table (most of a read's instructions); an archetype made since the
     // last look, or no `Transform`, goes the way a read goes.
-    if queries.read.query_manual(world).contains(entity) {
+    if seen(queries, world, entity) {
         return Ok(());
     }
     transform(queries, world, entity).map(|_| ())
+}
+
+/// [`write`] of a value read without the heap (a number, a vec3, a
+/// quat): false, with nothing written, where that fails (a list or a map
+/// as a rotation among the rest), for [`write`] to take or report it.
+#[inline(always)]
+pub(crate) fn write_plain(
+    queries: &mut TransformQueries,
+    world: &mut World,
+    entity: Entity,
+    part: TransformPart,
+    value: Value,
+) -> bool {
+    let quat = value.as_quat().map(|q| Quat::from_xyzw(q.x, q.y, q.z, q.w));
+    write(queries, world, entity, part, value, quat, &String::new).is_ok()
 }
 
 /// Writes `value` into `part` of the entity's `Transform` (`quat`: the

@@ -72,17 +72,22 @@ fn run(app: &mut App, entity: Entity, body: &str) -> Result<String, String> {
 }
 
 /// Each case run on `Transform` and on `Pose` (`C` stands for the
-/// component) of two entities alike: the same result or error.
+/// component) of two entities alike: the same result or error. Each runs
+/// twice, on a fresh entity each time: first where the script names its
+/// fields for the first time, then where they are known (`Transform`'s
+/// resolved path).
 fn same_on_both(cases: &[&str]) {
     for case in cases {
         let mut app = app();
-        let entity = spawn_posed(&mut app);
-        let typed = run(&mut app, entity, &case.replace('C', "Transform"));
-        let reflected = run(&mut app, entity, &case.replace('C', "Pose"));
-        let reflected = reflected
-            .map(|s| s.replace("Pose", "Transform"))
-            .map_err(|s| s.replace("Pose", "Transform"));
-        assert_eq!(typed, reflected, "{case}");
+        for round in ["first", "known"] {
+            let entity = spawn_posed(&mut app);
+            let typed = run(&mut app, entity, &case.replace('C', "Transform"));
+            let reflected = run(&mut app, entity, &case.replace('C', "Pose"));
+            let reflected = reflected
+                .map(|s| s.replace("Pose", "Transform"))
+                .map_err(|s| s.replace("Pose", "Transform"));
+            assert_eq!(typed, reflected, "{case} ({round} access)");
+        }
     }
 }
 
@@ -125,6 +130,13 @@ fn transform_fails_as_reflection_does() {
 #[test]
 fn a_missing_component_and_a_despawned_entity_fail_alike() {
     let mut app = app();
+    // The fields named once first, so that both the first access and a
+    // known one meet the missing entity and component.
+    let known = spawn_posed(&mut app);
+    for component in ["Transform", "Pose"] {
+        let body = format!("e.{component}.translation.x = 1; return e.{component}.translation;");
+        assert!(run(&mut app, known, &body).is_ok());
+    }
     let bare = app.world_mut().spawn_empty().id();
     for component in ["Transform", "Pose"] {
         assert_eq!(
@@ -151,6 +163,34 @@ fn a_missing_component_and_a_despawned_entity_fail_alike() {
             );
         }
     }
+}
+
+#[test]
+fn an_entity_moved_to_another_archetype_is_still_reached() {
+    let mut app = app();
+    let entity = spawn_posed(&mut app);
+    let step = "e.Transform.translation = e.Transform.translation + vec3(1, 0, 0); \
+                return e.Transform.translation.x;";
+    assert_eq!(run(&mut app, entity, step), Ok("2.0".to_string()));
+    // An archetype made after the fields were first reached.
+    #[derive(Component)]
+    struct Marker;
+    app.world_mut().entity_mut(entity).insert(Marker);
+    assert_eq!(run(&mut app, entity, step), Ok("3.0".to_string()));
+    let other = app
+        .world_mut()
+        .spawn((Transform::from_xyz(10.0, 0.0, 0.0), Marker, Name::new("o")))
+        .id();
+    assert_eq!(run(&mut app, other, step), Ok("11.0".to_string()));
+    app.world_mut().entity_mut(entity).remove::<Transform>();
+    assert_eq!(
+        run(&mut app, entity, step),
+        Err(format!("entity {entity} has no Transform component"))
+    );
+    assert_eq!(
+        run(&mut app, entity, "let t = e.Pose; return t.translation.x;"),
+        Ok("1.0".to_string())
+    );
 }
 
 #[test]

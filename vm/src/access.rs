@@ -1,11 +1,14 @@
 //! Reading and writing through `obj[key]` and `obj.name`: lists, maps,
 //! strings, vec3 fields and host objects.
 
+use std::any::Any;
+use std::sync::atomic::{AtomicU32, Ordering};
+
 use crate::error::stale;
-use crate::heap::Key;
-use crate::host::Borrowed;
+use crate::heap::{Heap, Key};
+use crate::host::{Borrowed, Resolved};
 use crate::native::NativeCtx;
-use crate::value::{HostKey, Value};
+use crate::value::{HostKey, StrKey, Value};
 use crate::vm::Core;
 
 fn list_index(key: Value, len: usize, what: &str) -> Result<usize, String> {
@@ -110,6 +113,83 @@ pub fn get_field(
                 .unwrap_or_else(|| Err(cannot("read", &ctx.core.heap, key, obj)))
         }
         other => Err(cannot("read", heap, key, other)),
+    }
+}
+
+/// What an instruction's field cache holds after the entity host said
+/// [`Resolved::Never`] for the object's reference `path` (or, for `None`,
+/// the entity itself). The same cache guesses map positions: a mark taken
+/// for a position, or a position for a mark, costs a lookup, nothing more.
+fn never_mark(path: Option<u32>) -> u32 {
+    path.map_or(u32::MAX, |p| p.wrapping_add(1))
+}
+
+/// `obj.name` of an entity or of a reference into one, when the entity
+/// host answers it from what it has resolved
+/// ([`crate::EntityHost::get_field_resolved`]): without the heap, a
+/// context or taking the host out. `None` for anything else, which goes
+/// to [`get_field`]. `site` is the instruction's field cache.
+#[inline]
+pub(crate) fn entity_field_resolved(
+    heap: &mut Heap,
+    world: Option<&mut (dyn Any + Send)>,
+    obj: Value,
+    key: StrKey,
+    site: &AtomicU32,
+) -> Option<Value> {
+    let path = match obj {
+        Value::Entity(_) => None,
+        Value::EntityRef { path, .. } => Some(path),
+        _ => return None,
+    };
+    if site.load(Ordering::Relaxed) == never_mark(path) {
+        return None;
+    }
+    let host = heap.entity_host.as_deref_mut()?;
+    let answer = match obj {
+        Value::EntityRef { path, entity } => host.ref_get_field_resolved(world?, path, entity, key),
+        Value::Entity(entity) => host.get_field_resolved(world?, entity, key),
+        _ => return None,
+    };
+    resolved(answer, site, path)
+}
+
+/// `r.name = v` of a reference into an entity, when the entity host
+/// writes it from what it has resolved
+/// ([`crate::EntityHost::ref_set_field_resolved`]); false for anything
+/// else (nothing written), which goes to [`set_field`]. `site` is the
+/// instruction's field cache.
+#[inline]
+pub(crate) fn set_entity_field_resolved(
+    heap: &mut Heap,
+    world: Option<&mut (dyn Any + Send)>,
+    obj: Value,
+    key: StrKey,
+    v: Value,
+    site: &AtomicU32,
+) -> bool {
+    let Value::EntityRef { path, entity } = obj else {
+        return false;
+    };
+    if site.load(Ordering::Relaxed) == never_mark(Some(path)) {
+        return false;
+    }
+    let (Some(host), Some(world)) = (heap.entity_host.as_deref_mut(), world) else {
+        return false;
+    };
+    let answer = host.ref_set_field_resolved(world, path, entity, key, v);
+    resolved(answer, site, Some(path)).is_some()
+}
+
+/// A resolved access's answer; a `Never` marked at the instruction.
+fn resolved<T>(answer: Resolved<T>, site: &AtomicU32, path: Option<u32>) -> Option<T> {
+    match answer {
+        Resolved::Done(v) => Some(v),
+        Resolved::NotNow => None,
+        Resolved::Never => {
+            site.store(never_mark(path), Ordering::Relaxed);
+            None
+        }
     }
 }
 

@@ -580,7 +580,9 @@ pub struct Proto {
     /// marked (so each cycle marks them once).
     pub(crate) gc_epoch: AtomicU32,
     /// Per instruction: where a `GetField`/`SetField` last found its key in
-    /// a map (an inline cache; a wrong guess only costs a hash lookup).
+    /// a map (an inline cache; a wrong guess only costs a hash lookup), or
+    /// the reference path for which the entity host never resolves it
+    /// (`access::entity_field_resolved`).
     pub(crate) field_cache: Box<[AtomicU32]>,
     /// Whether the code reads or writes module variables: a call into a
     /// function of another instance that does not keeps the interpreter's

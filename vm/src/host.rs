@@ -208,6 +208,51 @@ pub trait EntityHost: Send + 'static {
         "<ref>".to_string()
     }
 
+    /// `entity.name` where the host can answer from what it has already
+    /// resolved, with no heap: the interpreter asks this first, and
+    /// anything but [`Resolved::Done`] (the default: `Never`) goes to the
+    /// general [`EntityHost::get_field`], which also reports every error.
+    /// `world` is the host value the call runs with. An answer must be the
+    /// value the general way gives.
+    fn get_field_resolved(
+        &mut self,
+        world: &mut (dyn std::any::Any + Send),
+        entity: u64,
+        name: StrKey,
+    ) -> Resolved<Value> {
+        let _ = (world, entity, name);
+        Resolved::Never
+    }
+
+    /// `r.name` as [`EntityHost::get_field_resolved`] answers `entity.name`;
+    /// the general way is [`EntityHost::ref_get_field`].
+    fn ref_get_field_resolved(
+        &mut self,
+        world: &mut (dyn std::any::Any + Send),
+        path: u32,
+        entity: u64,
+        name: StrKey,
+    ) -> Resolved<Value> {
+        let _ = (world, path, entity, name);
+        Resolved::Never
+    }
+
+    /// `r.name = value` where the host can write it from what it has
+    /// already resolved, with no heap. Anything but [`Resolved::Done`] must
+    /// leave everything as it was: the general [`EntityHost::ref_set_field`]
+    /// takes it, and reports every error.
+    fn ref_set_field_resolved(
+        &mut self,
+        world: &mut (dyn std::any::Any + Send),
+        path: u32,
+        entity: u64,
+        name: StrKey,
+        value: Value,
+    ) -> Resolved<()> {
+        let _ = (world, path, entity, name, value);
+        Resolved::Never
+    }
+
     /// `entity.name = value`.
     fn set_field(
         &mut self,
@@ -235,4 +280,18 @@ pub trait EntityHost: Send + 'static {
             "unknown method '{name}' for entity"
         )))
     }
+}
+
+/// What an [`EntityHost`]'s resolved access did.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Resolved<T> {
+    /// Read (the value) or written.
+    Done(T),
+    /// Not this time (a field not named before, an entity moved, an
+    /// error): the general way takes it.
+    NotNow,
+    /// Never, for this reference path (or the entity itself) and name: the
+    /// general way takes it, and the instruction that asked stops asking
+    /// for that path.
+    Never,
 }

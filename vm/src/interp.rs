@@ -1381,6 +1381,16 @@ fn execute_loop<const DEBUG: bool>(
                         continue;
                     }
                     let o = reg!($obj);
+                    if let Some(v) = access::entity_field_resolved(
+                        &mut core.heap,
+                        host.as_deref_mut(),
+                        o,
+                        key,
+                        &proto.field_cache[pc!() - 1],
+                    ) {
+                        set_reg!($dst, v.copy_fields());
+                        continue;
+                    }
                     let v = tri!(charging!(access::get_field(&mut ctx!(), o, key)));
                     // Copied by its fields: a host's result comes back through
                     // `Result`s moved 8 bytes at a time, which a 16-byte load
@@ -1868,6 +1878,16 @@ fn execute_loop<const DEBUG: bool>(
                             }
                         }
                         let (o, v) = (reg!(obj), reg!(src));
+                        if access::set_entity_field_resolved(
+                            &mut core.heap,
+                            host.as_deref_mut(),
+                            o,
+                            key,
+                            v,
+                            &proto.field_cache[pc!() - 1],
+                        ) {
+                            continue;
+                        }
                         tri!(charging!(access::set_field(&mut ctx!(), o, key, v)));
                         after_host!();
                     }

@@ -65,7 +65,7 @@ pub use error::{
 pub use gc::{GcPhase, GcProgress};
 pub use gc_stats::{GcReport, KindStats, StepTimes};
 pub use heap::{ArkMap, Heap, Key, StrObj};
-pub use host::{EntityHost, HostObject};
+pub use host::{EntityHost, HostObject, Resolved};
 pub use inspect::EVAL_INSTRUCTIONS;
 pub use native::{
     Arity, FromArk, IntoArk, NativeCtx, NativeError, NativeFn, NativeResult, NativeReturn,
