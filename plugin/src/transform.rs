@@ -198,14 +198,24 @@ pub(crate) fn check(
 /// as a rotation among the rest), for [`write`] to take or report it.
 #[inline(always)]
 pub(crate) fn write_plain(
-    queries: &mut TransformQueries,
     world: &mut World,
     entity: Entity,
     part: TransformPart,
     value: Value,
 ) -> bool {
     let quat = value.as_quat().map(|q| Quat::from_xyzw(q.x, q.y, q.z, q.w));
-    write(queries, world, entity, part, value, quat, &String::new).is_ok()
+    if !accepts(part, value, quat) {
+        return false;
+    }
+    // The component by its type's id, with no look at the world's
+    // archetypes (which `QueryState::get_mut` takes first).
+    match world.get_mut::<Transform>(entity) {
+        Some(mut t) => {
+            assign(&mut t, part, value, quat);
+            true
+        }
+        None => false,
+    }
 }
 
 /// Writes `value` into `part` of the entity's `Transform` (`quat`: the
@@ -220,38 +230,47 @@ pub(crate) fn write(
     quat: Option<Quat>,
     what: &dyn Fn() -> String,
 ) -> Result<(), NativeError> {
-    let mismatch = || {
-        NativeError::new(format!(
-            "cannot assign {} to {} ({})",
-            value.type_name(),
-            what(),
-            part.type_name()
-        ))
-    };
     // Checked before the component is written: a failed write does not
-    // mark it changed.
-    let number = value.as_f64().map(|f| f as f32);
-    let vector = match value {
-        Value::Vec3(v) => Some(bevy::math::Vec3::new(v.x, v.y, v.z)),
-        _ => None,
-    };
-    let ok = match part {
-        TransformPart::Translation | TransformPart::Scale => vector.is_some(),
-        TransformPart::Rotation => quat.is_some(),
-        TransformPart::Axis { .. } | TransformPart::RotationAxis(_) => number.is_some(),
-        TransformPart::Whole => false,
-    };
-    // `Mut` marks the component changed only when written through.
+    // mark it changed (`Mut` marks it when written through).
+    let ok = accepts(part, value, quat);
     let mut t = queries
         .write
         .get_mut(world, entity)
         .map_err(|e| not_found(entity, e))?;
     if !ok {
-        return Err(mismatch());
+        return Err(NativeError::new(format!(
+            "cannot assign {} to {} ({})",
+            value.type_name(),
+            what(),
+            part.type_name()
+        )));
     }
+    assign(&mut t, part, value, quat);
+    Ok(())
+}
+
+/// Whether `part` takes `value` (`quat`: the value read as a quaternion).
+#[inline(always)]
+fn accepts(part: TransformPart, value: Value, quat: Option<Quat>) -> bool {
     match part {
-        TransformPart::Translation => t.translation = vector.unwrap_or_default(),
-        TransformPart::Scale => t.scale = vector.unwrap_or_default(),
+        TransformPart::Translation | TransformPart::Scale => matches!(value, Value::Vec3(_)),
+        TransformPart::Rotation => quat.is_some(),
+        TransformPart::Axis { .. } | TransformPart::RotationAxis(_) => value.as_f64().is_some(),
+        TransformPart::Whole => false,
+    }
+}
+
+/// Writes `value`, which `part` [`accepts`], into `t`.
+#[inline(always)]
+fn assign(t: &mut Transform, part: TransformPart, value: Value, quat: Option<Quat>) {
+    let number = value.as_f64().unwrap_or_default() as f32;
+    let vector = match value {
+        Value::Vec3(v) => bevy::math::Vec3::new(v.x, v.y, v.z),
+        _ => bevy::math::Vec3::ZERO,
+    };
+    match part {
+        TransformPart::Translation => t.translation = vector,
+        TransformPart::Scale => t.scale = vector,
         TransformPart::Rotation => t.rotation = quat.unwrap_or_default(),
         TransformPart::Axis { translation, axis } => {
             let v = if translation {
@@ -259,16 +278,15 @@ pub(crate) fn write(
             } else {
                 &mut t.scale
             };
-            v[axis] = number.unwrap_or_default();
+            v[axis] = number;
         }
         TransformPart::RotationAxis(axis) => {
             let mut parts = t.rotation.to_array();
-            parts[axis] = number.unwrap_or_default();
+            parts[axis] = number;
             t.rotation = Quat::from_array(parts);
         }
         TransformPart::Whole => {}
     }
-    Ok(())
 }
 
 #[cfg(test)]
