@@ -142,7 +142,8 @@ impl EntityHost for Host {
     }
 }
 
-fn run(source: &str) -> (Result<Value, String>, Arc<Counts>) {
+/// A VM with a [`Host`], and the host's counts.
+fn vm_with_host() -> (Vm, Arc<Counts>) {
     let counts = Arc::new(Counts::default());
     let mut vm = Vm::new();
     vm.set_entity_host(Box::new(Host {
@@ -150,6 +151,13 @@ fn run(source: &str) -> (Result<Value, String>, Arc<Counts>) {
         names: Vec::new(),
         x: 0.0,
     }));
+    (vm, counts)
+}
+
+/// Runs `source`'s `f(e)` with host data (a world stands in): what it
+/// returned or its error's message.
+fn run(source: &str) -> (Result<Value, String>, Arc<Counts>) {
+    let (mut vm, counts) = vm_with_host();
     let game = vm.load("host.ark", source).unwrap();
     let call = vm.start_call(game, "f", &[Value::Entity(1)]).unwrap();
     let result = match vm.resume_with(call, Budget::Unlimited, &mut ()) {
@@ -191,13 +199,7 @@ fn a_declined_write_goes_the_general_way_with_its_errors() {
 
 #[test]
 fn without_host_data_the_general_way_answers() {
-    let counts = Arc::new(Counts::default());
-    let mut vm = Vm::new();
-    vm.set_entity_host(Box::new(Host {
-        counts: counts.clone(),
-        names: Vec::new(),
-        x: 0.0,
-    }));
+    let (mut vm, counts) = vm_with_host();
     let game = vm
         .load(
             "host.ark",
