@@ -17,6 +17,9 @@
 //! nothing (but the text of a string read).
 //! `Transform`'s parts are read and written as a `Transform`
 //! (`transform.rs`), every other field through reflection (`reflect.rs`).
+//! A `Transform` part named before is answered first by the resolved
+//! methods (`EntityHost::get_field_resolved` and the rest), with no heap,
+//! context or error to build; whatever they decline goes the general way.
 
 use std::any::Any;
 
