@@ -80,6 +80,18 @@ enum Known {
     Not,
 }
 
+impl Known {
+    /// A resolved access of a place not answered as a `Transform` part:
+    /// one reached through reflection never is, one not known not yet.
+    #[inline(always)]
+    fn declined<T>(self) -> Resolved<T> {
+        match self {
+            Known::Untyped => Resolved::Never,
+            Known::Typed(..) | Known::Not => Resolved::NotNow,
+        }
+    }
+}
+
 #[derive(Default)]
 struct Places {
     places: Vec<Place>,
@@ -388,8 +400,7 @@ impl EntityHost for EntityBindings {
     ) -> Resolved<Value> {
         match self.places.known_part(ENTITY, name) {
             Known::Typed(id, _) => self.resolved_transform(world, id, bits),
-            Known::Untyped => Resolved::Never,
-            Known::Not => Resolved::NotNow,
+            other => other.declined(),
         }
     }
 
@@ -402,8 +413,7 @@ impl EntityHost for EntityBindings {
     ) -> Resolved<Value> {
         match self.places.known_part(path, name) {
             Known::Typed(id, part) => self.read_resolved(world, id, part, bits),
-            Known::Untyped => Resolved::Never,
-            Known::Not => Resolved::NotNow,
+            other => other.declined(),
         }
     }
 
@@ -417,8 +427,7 @@ impl EntityHost for EntityBindings {
     ) -> Resolved<()> {
         match self.places.known_part(path, name) {
             Known::Typed(_, part) => write_resolved(world, part, bits, value),
-            Known::Untyped => Resolved::Never,
-            Known::Not => Resolved::NotNow,
+            other => other.declined(),
         }
     }
 

@@ -137,19 +137,18 @@ pub(crate) fn entity_field_resolved(
     key: StrKey,
     site: &AtomicU32,
 ) -> Option<Value> {
-    let path = match obj {
-        Value::Entity(_) => None,
-        Value::EntityRef { path, .. } => Some(path),
+    let (path, entity) = match obj {
+        Value::Entity(entity) => (None, entity),
+        Value::EntityRef { path, entity } => (Some(path), entity),
         _ => return None,
     };
     if site.load(Ordering::Relaxed) == never_mark(path) {
         return None;
     }
-    let host = heap.entity_host.as_deref_mut()?;
-    let answer = match obj {
-        Value::EntityRef { path, entity } => host.ref_get_field_resolved(world?, path, entity, key),
-        Value::Entity(entity) => host.get_field_resolved(world?, entity, key),
-        _ => return None,
+    let (host, world) = (heap.entity_host.as_deref_mut()?, world?);
+    let answer = match path {
+        Some(path) => host.ref_get_field_resolved(world, path, entity, key),
+        None => host.get_field_resolved(world, entity, key),
     };
     resolved(answer, site, path)
 }
