@@ -340,7 +340,7 @@ impl EntityBindings {
             return Resolved::NotNow;
         };
         let queries = TransformQueries::of(&mut self.transform, world);
-        match transform::seen(queries, world, entity) {
+        match transform::has(queries, world, entity) {
             true => Resolved::Done(Value::entity_ref(id, bits)),
             false => Resolved::NotNow,
         }
@@ -367,22 +367,24 @@ impl EntityBindings {
         };
         value.map_or(Resolved::NotNow, Resolved::Done)
     }
-}
 
-/// [`EntityHost::ref_set_field_resolved`] of `part` of a `Transform`.
-#[inline(always)]
-fn write_resolved(
-    world: &mut (dyn Any + Send),
-    part: TransformPart,
-    bits: u64,
-    value: Value,
-) -> Resolved<()> {
-    let Some((world, entity)) = resolved_target(world, bits) else {
-        return Resolved::NotNow;
-    };
-    match transform::write_plain(world, entity, part, value) {
-        true => Resolved::Done(()),
-        false => Resolved::NotNow,
+    /// [`EntityHost::ref_set_field_resolved`] of `part` of a `Transform`.
+    #[inline(always)]
+    fn write_resolved(
+        &mut self,
+        world: &mut (dyn Any + Send),
+        part: TransformPart,
+        bits: u64,
+        value: Value,
+    ) -> Resolved<()> {
+        let Some((world, entity)) = resolved_target(world, bits) else {
+            return Resolved::NotNow;
+        };
+        let queries = TransformQueries::of(&mut self.transform, world);
+        match transform::write_plain(queries, world, entity, part, value) {
+            true => Resolved::Done(()),
+            false => Resolved::NotNow,
+        }
     }
 }
 
@@ -426,7 +428,7 @@ impl EntityHost for EntityBindings {
         value: Value,
     ) -> Resolved<()> {
         match self.places.known_part(path, name) {
-            Known::Typed(_, part) => write_resolved(world, part, bits, value),
+            Known::Typed(_, part) => self.write_resolved(world, part, bits, value),
             other => other.declined(),
         }
     }

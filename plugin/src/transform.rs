@@ -9,6 +9,7 @@
 //! `Transform` goes through reflection.
 
 use ark_vm::{NativeError, Value, Vec3};
+use bevy::ecs::component::ComponentId;
 use bevy::ecs::query::{QueryEntityError, QueryState};
 use bevy::ecs::world::WorldId;
 use bevy::prelude::{Entity, Quat, Transform, World};
@@ -67,11 +68,14 @@ fn vec3_of(v: bevy::math::Vec3) -> Vec3 {
     Vec3::new(v.x, v.y, v.z)
 }
 
-/// Queries for `Transform`, made once per world: `get::<Transform>()` on
-/// an entity looks the component's id up by type on every call, a third
-/// of an access's instructions (callgrind, the `plugin` bench's movers).
+/// Queries for `Transform`, and its component id, made once per world:
+/// `get::<Transform>()` on an entity looks the component's id up by type
+/// on every call, a third of an access's instructions (callgrind, the
+/// `plugin` bench's movers).
 pub(crate) struct TransformQueries {
     world: WorldId,
+    /// `Transform`'s id in `world`.
+    id: ComponentId,
     read: QueryState<&'static Transform>,
     write: QueryState<&'static mut Transform>,
 }
@@ -93,6 +97,7 @@ impl TransformQueries {
     fn make<'q>(slot: &'q mut Option<TransformQueries>, world: &mut World) -> &'q mut Self {
         slot.insert(TransformQueries {
             world: world.id(),
+            id: world.register_component::<Transform>(),
             read: world.query(),
             write: world.query(),
         })
@@ -171,11 +176,17 @@ pub(crate) fn read_seen(
     Some(part_of(t, part))
 }
 
-/// Whether the entity has a `Transform` in an archetype the queries have
-/// seen (false sends it to [`check`]).
+/// Whether the entity exists and has a `Transform`: a look at its
+/// archetype, without finding the component in its table (which a
+/// query's `contains` does).
 #[inline(always)]
-pub(crate) fn seen(queries: &TransformQueries, world: &World, entity: Entity) -> bool {
-    queries.read.query_manual(world).contains(entity)
+pub(crate) fn has(queries: &TransformQueries, world: &World, entity: Entity) -> bool {
+    world.entities().get_spawned(entity).is_ok_and(|at| {
+        world
+            .archetypes()
+            .get(at.archetype_id)
+            .is_some_and(|a| a.contains(queries.id))
+    })
 }
 
 /// Checks that the entity has a `Transform`, as reading it would.
@@ -184,12 +195,10 @@ pub(crate) fn check(
     world: &World,
     entity: Entity,
 ) -> Result<(), NativeError> {
-    // Whether its archetype has one, without finding the component in its
-    // table (most of a read's instructions); an archetype made since the
-    // last look, or no `Transform`, goes the way a read goes.
-    if seen(queries, world, entity) {
+    if has(queries, world, entity) {
         return Ok(());
     }
+    // For the error a read gives.
     transform(queries, world, entity).map(|_| ())
 }
 
@@ -198,6 +207,7 @@ pub(crate) fn check(
 /// as a rotation among the rest), for [`write`] to take or report it.
 #[inline(always)]
 pub(crate) fn write_plain(
+    queries: &TransformQueries,
     world: &mut World,
     entity: Entity,
     part: TransformPart,
@@ -207,15 +217,18 @@ pub(crate) fn write_plain(
     if !accepts(part, value, quat) {
         return false;
     }
-    // The component by its type's id, with no look at the world's
-    // archetypes (which `QueryState::get_mut` takes first).
-    match world.get_mut::<Transform>(entity) {
-        Some(mut t) => {
-            assign(&mut t, part, value, quat);
-            true
-        }
-        None => false,
-    }
+    // The component by its id, with no look at the world's archetypes
+    // (which `QueryState::get_mut` takes first) and none at its type's
+    // id (which `World::get_mut` takes).
+    let Some(component) = world.get_mut_by_id(entity, queries.id) else {
+        return false;
+    };
+    // SAFETY: `queries.id` is `Transform`'s id in `world`: it was
+    // registered for that type in the world whose id `TransformQueries::of`
+    // compared with this one's, and a world's ids are never reused.
+    let mut t = unsafe { component.with_type::<Transform>() };
+    assign(&mut t, part, value, quat);
+    true
 }
 
 /// Writes `value` into `part` of the entity's `Transform` (`quat`: the
