@@ -22,6 +22,9 @@
 //!    a call is suspended at most `CLOCK_CHECK_INTERVAL` instructions (plus
 //!    the one native running) after the deadline, and the collector step
 //!    aims at 90% of what is left.
+//! 4. *long*: 100 movers' frame at the start and after 17,000 frames, which
+//!    must not grow with the session (run it pinned, `taskset -c 0`: on
+//!    several cores the executor's wake-ups come and go by 0.3 ms).
 
 use std::time::{Duration, Instant};
 
@@ -508,12 +511,49 @@ fn overshoot(dir: &str) {
     );
 }
 
+/// Frames played before the long session's second measure: past the
+/// collector's record of recent steps (16,384), which a report once sorted
+/// every frame.
+const LONG_SESSION_FRAMES: usize = 17_000;
+
+/// A small scene's frame at the start and after `LONG_SESSION_FRAMES`
+/// frames (about five minutes at 60 fps): a frame's cost must not grow
+/// with the session's length.
+fn long_session(dir: &str) {
+    let mut app = app(dir, EVERYTHING);
+    for _ in 0..100 {
+        app.world_mut()
+            .spawn((Transform::default(), Script::new("mover.ark")));
+    }
+    wait_for_instances(&mut app, 100);
+    let median_of = |app: &mut App| {
+        let frames = (0..FRAMES)
+            .map(|_| {
+                let t = Instant::now();
+                app.update();
+                t.elapsed()
+            })
+            .collect();
+        median(frames)
+    };
+    let start = median_of(&mut app);
+    for _ in 0..LONG_SESSION_FRAMES {
+        app.update();
+    }
+    let later = median_of(&mut app);
+    println!(
+        "long session, 100 movers: {:.3} ms/frame at the start, {:.3} ms/frame after {LONG_SESSION_FRAMES} frames",
+        start.as_secs_f64() * 1e3,
+        later.as_secs_f64() * 1e3
+    );
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list") {
         return;
     }
     // `ARK_PLUGIN_SCENES=mover10000,chase` picks scenes (mover1000,
-    // mover10000, mover100000, chase, events, access, overshoot).
+    // mover10000, mover100000, chase, events, access, overshoot, long).
     let picked = std::env::var("ARK_PLUGIN_SCENES").ok();
     let runs = |scene: &str| {
         picked
@@ -537,6 +577,9 @@ fn main() {
     }
     if runs("overshoot") {
         overshoot(&dir);
+    }
+    if runs("long") {
+        long_session(&dir);
     }
     let _ = std::fs::remove_dir_all(&dir);
 }

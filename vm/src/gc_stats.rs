@@ -76,6 +76,18 @@ pub struct KindStats {
     pub bytes: usize,
 }
 
+/// The heap's size and the collector's state: the part of [`GcReport`]
+/// that costs nothing to read, for a host that reads it every frame.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HeapSummary {
+    pub phase: GcPhase,
+    pub heap_bytes: usize,
+    /// Live objects of every kind (`GcReport::objects`' counts summed).
+    pub objects: usize,
+    /// Times the heap reached its limit, each forcing a whole collection.
+    pub forced_collections: u64,
+}
+
 /// A snapshot of the heap and the collector.
 #[derive(Clone, Debug, PartialEq)]
 pub struct GcReport {

@@ -63,7 +63,7 @@ pub use error::{
     CompileError, Error, INNERMOST_FRAMES_KEPT, OUTERMOST_FRAMES_KEPT, RuntimeError, StackFrame,
 };
 pub use gc::{GcPhase, GcProgress};
-pub use gc_stats::{GcReport, KindStats, StepTimes};
+pub use gc_stats::{GcReport, HeapSummary, KindStats, StepTimes};
 pub use heap::{ArkMap, Heap, Key, StrObj};
 pub use host::{EntityHost, HostObject, Resolved};
 pub use inspect::EVAL_INSTRUCTIONS;

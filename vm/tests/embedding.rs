@@ -383,6 +383,38 @@ fn allocation_past_the_heap_limit_is_out_of_memory() {
 }
 
 #[test]
+fn the_heap_summary_says_what_the_full_report_says() {
+    let mut vm = Vm::with_config(VmConfig {
+        heap_limit: 4 << 20,
+        ..VmConfig::default()
+    });
+    let game = vm
+        .load(
+            "bomb.ark",
+            "let kept = [];
+             fn keep() { kept.push({a: [1, 2], b: \"text\"}); }
+             fn bomb() { let all = []; while true { all.push([1, 2, 3, 4, 5, 6, 7, 8]); } }",
+        )
+        .unwrap();
+    for _ in 0..100 {
+        vm.call(game, "keep", &[]).unwrap();
+    }
+    assert!(vm.call(game, "bomb", &[]).is_err());
+    vm.gc_step(ark_vm::Budget::Instructions(1_000));
+    let summary = vm.heap_summary();
+    let report = vm.gc_report();
+    assert_eq!(summary.phase, report.phase);
+    assert_eq!(summary.heap_bytes, report.heap_bytes);
+    assert_eq!(
+        summary.objects,
+        report.objects.iter().map(|k| k.count).sum::<usize>()
+    );
+    assert!(summary.objects >= 300, "{report}");
+    assert_eq!(summary.forced_collections, report.forced_collections);
+    assert!(summary.forced_collections >= 1);
+}
+
+#[test]
 fn strings_past_the_length_limit_are_errors() {
     let mut vm = Vm::with_config(VmConfig {
         max_string_len: 1000,

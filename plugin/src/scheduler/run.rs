@@ -203,11 +203,11 @@ pub(super) fn run_frame(
         profiler.zone_end();
     }
     stats.gc_longest_unchecked_micros = progress.longest_unchecked.as_secs_f64() * 1e6;
-    let report = vm.gc_report();
-    stats.heap_bytes = report.heap_bytes;
-    stats.heap_objects = report.objects.iter().map(|k| k.count).sum();
-    stats.gc_phase = report.phase;
-    stats.forced_collections = report.forced_collections;
+    let heap = vm.heap_summary();
+    stats.heap_bytes = heap.heap_bytes;
+    stats.heap_objects = heap.objects;
+    stats.gc_phase = heap.phase;
+    stats.forced_collections = heap.forced_collections;
     // The instances that took a turn were counted as it ended; those it
     // did not reach are counted here (a walk of every instance at the end
     // of each frame was 3% of a frame of 10,000 movers, the `plugin` bench).
