@@ -69,8 +69,11 @@ pub(crate) enum Phase {
     Failed,
 }
 
-/// A call asked for by a `ScriptCommand` (`on_event` or a named call).
-pub(crate) type Queued = (String, Vec<crate::ScriptValue>);
+/// A call asked for by a `ScriptCommand` (`on_event` or a named call):
+/// the function's name and the arguments, shared by every instance that
+/// a broadcast reaches (one allocation a broadcast, not three an
+/// instance).
+pub(crate) type Queued = (Arc<str>, Arc<[crate::ScriptValue]>);
 
 /// Calls an instance may have queued; past it, commands are dropped and
 /// reported.

@@ -20,7 +20,7 @@ use bevy::ecs::prelude::*;
 use super::{complaint, sync};
 use crate::ScriptValue;
 use crate::messages::{ScriptCommand, ScriptError};
-use crate::runtime::{INBOX_LIMIT, Phase, ScriptInstance, ScriptRuntime, instance_of_mut};
+use crate::runtime::{INBOX_LIMIT, Phase, Queued, ScriptInstance, ScriptRuntime, instance_of_mut};
 
 pub(super) fn deliver_commands(
     world: &mut World,
@@ -94,13 +94,13 @@ fn broadcast(
             }
         }
     }
+    let call: Queued = ("on_event".into(), [ScriptValue::Str(name), data].into());
     for (entity, i, id) in takers {
         if !defines(runtime, id, "on_event") {
             continue;
         }
-        let args = vec![ScriptValue::Str(name.clone()), data.clone()];
         let inst = instance(runtime, entity, i);
-        enqueue(inst, entity, "on_event", args, overflowed, errors);
+        enqueue(inst, entity, &call, overflowed, errors);
     }
 }
 
@@ -152,6 +152,7 @@ fn call(
         .filter_map(|(i, s)| s.instance.as_ref().map(|inst| (i, inst.id)))
         .collect();
     let paths: Vec<String> = record.slots.iter().map(|s| s.path.clone()).collect();
+    let queued: Queued = (function.as_str().into(), args.into());
     let mut delivered = false;
     for (i, id) in candidates {
         if !defines(runtime, id, &function) {
@@ -167,7 +168,7 @@ fn call(
             ));
             continue;
         }
-        enqueue(inst, entity, &function, args.clone(), overflowed, errors);
+        enqueue(inst, entity, &queued, overflowed, errors);
     }
     if !delivered {
         errors.push(refuse(format!(
@@ -184,13 +185,13 @@ fn instance(runtime: &mut ScriptRuntime, entity: Entity, slot: usize) -> &mut Sc
 fn enqueue(
     inst: &mut ScriptInstance,
     entity: Entity,
-    function: &str,
-    args: Vec<ScriptValue>,
+    call: &Queued,
     overflowed: &mut HashSet<InstanceId>,
     errors: &mut Vec<ScriptError>,
 ) {
+    let function = &call.0;
     if inst.inbox.len() < INBOX_LIMIT {
-        inst.inbox.push_back((function.to_string(), args));
+        inst.inbox.push_back(call.clone());
     } else if overflowed.insert(inst.id) {
         errors.push(complaint(
             Some(entity),

@@ -133,7 +133,7 @@ pub(super) fn run_frame(
             stopped_at = Some(turn);
             break;
         }
-        if batching {
+        if batching && updates::starts_batch(runtime, order.nth(turn)) {
             let first = turn;
             batching = updates::run_updates(world, runtime, &order, &mut turn, &mut frame);
             take_despawns(world, runtime);
@@ -564,7 +564,8 @@ fn start_queued(
     function: &str,
     args: &[crate::ScriptValue],
 ) -> Result<CallId, String> {
-    let mut values = Vec::with_capacity(args.len());
+    // On the stack for an event's two arguments and a call's few.
+    let mut values = smallvec::SmallVec::<[ark_vm::Value; 4]>::new();
     for a in args {
         values.push(a.to_ark(vm.heap_mut())?);
     }

@@ -53,6 +53,17 @@ fn only_updates(inst: &ScriptInstance) -> bool {
         && inst.inbox.is_empty()
 }
 
+/// Whether `turn`'s instance would start a batch: its turn this frame is
+/// `on_update` alone, whose slot an ordinary turn has found. Looked at
+/// before a batch is set up, so that a run of instances with events
+/// waiting (each of which stops a batch at once) does not set up a batch
+/// for each.
+pub(super) fn starts_batch(runtime: &mut ScriptRuntime, turn: Turn) -> bool {
+    instance_at_mut(&mut runtime.entities, turn).is_some_and(|inst| {
+        only_updates(inst) && matches!(inst.update_slot, Some((id, _)) if id == inst.id)
+    })
+}
+
 impl CallBatch for Updates<'_, '_> {
     fn next<'b>(
         &'b mut self,
