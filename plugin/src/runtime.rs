@@ -100,6 +100,27 @@ pub(crate) struct ScriptInstance {
     /// in (a reload brings another instance), found once: it is called
     /// every frame.
     pub update_slot: Option<(InstanceId, Option<usize>)>,
+    /// The slot of `on_event`, kept the same way: asked for each event
+    /// delivered and each one started.
+    pub event_slot: Option<(InstanceId, Option<usize>)>,
+}
+
+/// The slot of module variable `name` of instance `id`, kept in `cache`
+/// for the instance it was found in (a reload brings another).
+pub(crate) fn cached_slot(
+    vm: &Vm,
+    id: InstanceId,
+    cache: &mut Option<(InstanceId, Option<usize>)>,
+    name: &str,
+) -> Option<usize> {
+    match *cache {
+        Some((found_in, slot)) if found_in == id => slot,
+        _ => {
+            let slot = vm.var_slot(id, name);
+            *cache = Some((id, slot));
+            slot
+        }
+    }
 }
 
 /// A hot reload of one instance.

@@ -296,6 +296,40 @@ fn a_failed_instance_queues_no_broadcasts_for_after_its_fix() {
 }
 
 #[test]
+fn a_reload_that_adds_or_removes_on_event_changes_who_gets_broadcasts() {
+    let mut s = scene(
+        WORK,
+        &[(
+            "e.ark",
+            "fn on_start() { report(\"up\", 0); } fn on_update(dt) {}",
+        )],
+    );
+    s.spawn(Script::new("e.ark"));
+    s.until("up");
+    let broadcast = |s: &mut Scene, name: &str| {
+        s.send(ScriptCommand::Broadcast {
+            name: name.into(),
+            data: ScriptValue::Nil,
+        });
+        s.frames(2);
+    };
+    broadcast(&mut s, "before");
+    s.edit("e.ark", "fn on_event(n, d) { report(\"got\", n); }");
+    s.frames(3);
+    broadcast(&mut s, "added");
+    s.until("got");
+    s.edit("e.ark", "fn on_update(dt) {}");
+    s.frames(3);
+    broadcast(&mut s, "removed");
+    s.edit("e.ark", "fn on_event(n, d) { report(\"got\", n); }");
+    s.frames(3);
+    broadcast(&mut s, "again");
+    s.frames(2);
+    assert_eq!(s.lines("got"), ["got added", "got again"]);
+    assert!(s.errors.is_empty(), "{:?}", s.errors);
+}
+
+#[test]
 fn a_reload_that_fixes_a_failed_top_level_runs_the_top_level_and_on_start() {
     let broken = "let speed = nil + 1; fn on_start() { report(\"start\", speed); }";
     let mut s = scene(WORK, &[("s.ark", broken)]);

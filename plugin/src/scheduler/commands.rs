@@ -20,7 +20,9 @@ use bevy::ecs::prelude::*;
 use super::{complaint, sync};
 use crate::ScriptValue;
 use crate::messages::{ScriptCommand, ScriptError};
-use crate::runtime::{INBOX_LIMIT, Phase, Queued, ScriptInstance, ScriptRuntime, instance_of_mut};
+use crate::runtime::{
+    INBOX_LIMIT, Phase, Queued, ScriptInstance, ScriptRuntime, cached_slot, instance_of_mut,
+};
 
 pub(super) fn deliver_commands(
     world: &mut World,
@@ -90,16 +92,19 @@ fn broadcast(
             if let Some(inst) = &slot.instance
                 && inst.phase != Phase::Failed
             {
-                takers.push((entity, i, inst.id));
+                takers.push((entity, i));
             }
         }
     }
     let call: Queued = ("on_event".into(), [ScriptValue::Str(name), data].into());
-    for (entity, i, id) in takers {
-        if !defines(runtime, id, "on_event") {
+    let (entities, _, vm) = runtime.turn_parts();
+    for (entity, i) in takers {
+        let Some(inst) = instance_of_mut(entities, entity, i) else {
+            continue;
+        };
+        if cached_slot(vm, inst.id, &mut inst.event_slot, "on_event").is_none() {
             continue;
         }
-        let inst = instance(runtime, entity, i);
         enqueue(inst, entity, &call, overflowed, errors);
     }
 }

@@ -15,7 +15,7 @@ use crate::output::ScriptOutput;
 use crate::profiling::ScriptProfiler;
 use crate::runtime::{
     CallTime, Phase, ScriptBudget, ScriptErrorPolicy, ScriptInstance, ScriptRuntime, Turn,
-    instance_of, instance_of_mut,
+    cached_slot, instance_of, instance_of_mut,
 };
 use crate::stats::ScriptFrameStats;
 
@@ -546,21 +546,14 @@ fn start_function(vm: &mut Vm, f: Value, args: &[Value]) -> Option<CallId> {
 
 /// Starts `on_update`, if the script defines it; its slot found once.
 fn start_update(vm: &mut Vm, inst: &mut ScriptInstance, dt: f64) -> Option<CallId> {
-    let slot = match inst.update_slot {
-        Some((id, slot)) if id == inst.id => slot,
-        _ => {
-            let slot = vm.var_slot(inst.id, "on_update");
-            inst.update_slot = Some((inst.id, slot));
-            slot
-        }
-    };
+    let slot = cached_slot(vm, inst.id, &mut inst.update_slot, "on_update");
     start_function(vm, vm.get_var_at(inst.id, slot?)?, &[Value::Float(dt)])
 }
 
 /// Starts a call a command queued; the reason when it cannot.
 fn start_queued(
     vm: &mut Vm,
-    inst: &ScriptInstance,
+    inst: &mut ScriptInstance,
     function: &str,
     args: &[crate::ScriptValue],
 ) -> Result<CallId, String> {
@@ -569,8 +562,18 @@ fn start_queued(
     for a in args {
         values.push(a.to_ark(vm.heap_mut())?);
     }
-    vm.start_call(inst.id, function, &values)
-        .map_err(|e| format!("{function}: {}", e.message))
+    // `on_event` by its kept slot; anything else (and its errors) by name.
+    let event = match function {
+        "on_event" => cached_slot(vm, inst.id, &mut inst.event_slot, function)
+            .and_then(|slot| vm.get_var_at(inst.id, slot))
+            .filter(|f| matches!(f, Value::Closure(_) | Value::Native(_))),
+        _ => None,
+    };
+    match event {
+        Some(f) => vm.start_call_value(f, &values),
+        None => vm.start_call(inst.id, function, &values),
+    }
+    .map_err(|e| format!("{function}: {}", e.message))
 }
 
 /// Entities that scripts despawned: each stops getting calls now, its

@@ -212,6 +212,7 @@ fn instantiate_compiled(runtime: &mut ScriptRuntime, errors: &mut Vec<ScriptErro
             reload: None,
             error: None,
             update_slot: None,
+            event_slot: None,
         });
     }
 }
