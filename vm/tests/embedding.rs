@@ -357,12 +357,17 @@ fn call_depth_is_configurable() {
     );
 }
 
-#[test]
-fn allocation_past_the_heap_limit_is_out_of_memory() {
-    let mut vm = Vm::with_config(VmConfig {
+/// A VM whose heap may reach 4 MiB.
+fn small_heap_vm() -> Vm {
+    Vm::with_config(VmConfig {
         heap_limit: 4 << 20,
         ..VmConfig::default()
-    });
+    })
+}
+
+#[test]
+fn allocation_past_the_heap_limit_is_out_of_memory() {
+    let mut vm = small_heap_vm();
     let game = vm
         .load(
             "bomb.ark",
@@ -384,10 +389,7 @@ fn allocation_past_the_heap_limit_is_out_of_memory() {
 
 #[test]
 fn the_heap_summary_says_what_the_full_report_says() {
-    let mut vm = Vm::with_config(VmConfig {
-        heap_limit: 4 << 20,
-        ..VmConfig::default()
-    });
+    let mut vm = small_heap_vm();
     let game = vm
         .load(
             "bomb.ark",
