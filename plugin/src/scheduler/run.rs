@@ -133,7 +133,7 @@ pub(super) fn run_frame(
             stopped_at = Some(turn);
             break;
         }
-        if batching && updates::starts_batch(runtime, order.nth(turn)) {
+        if batching {
             let first = turn;
             batching = updates::run_updates(world, runtime, &order, &mut turn, &mut frame);
             take_despawns(world, runtime);

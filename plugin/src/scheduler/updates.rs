@@ -53,15 +53,14 @@ fn only_updates(inst: &ScriptInstance) -> bool {
         && inst.inbox.is_empty()
 }
 
-/// Whether `turn`'s instance would start a batch: its turn this frame is
-/// `on_update` alone, whose slot an ordinary turn has found. Looked at
-/// before a batch is set up, so that a run of instances with events
-/// waiting (each of which stops a batch at once) does not set up a batch
-/// for each.
-pub(super) fn starts_batch(runtime: &mut ScriptRuntime, turn: Turn) -> bool {
-    instance_at_mut(&mut runtime.entities, turn).is_some_and(|inst| {
-        only_updates(inst) && matches!(inst.update_slot, Some((id, _)) if id == inst.id)
-    })
+/// The slot of `on_update` (`None` inside: the script has none) for an
+/// instance whose turn a batch takes: `on_update` alone, its slot found
+/// by an ordinary turn first. `None` for an instance the batch stops at.
+fn batched_update_slot(inst: &ScriptInstance) -> Option<Option<usize>> {
+    match inst.update_slot {
+        Some((id, slot)) if id == inst.id && only_updates(inst) => Some(slot),
+        _ => None,
+    }
 }
 
 impl CallBatch for Updates<'_, '_> {
@@ -84,16 +83,10 @@ impl CallBatch for Updates<'_, '_> {
             let entity = turn.entity;
             let dying = !self.dying.is_empty() && self.dying.contains(&entity);
             let inst = match instance_at_mut(self.entities, turn) {
-                Some(inst) if !dying && only_updates(inst) && world.get_entity(entity).is_ok() => {
-                    inst
-                }
+                Some(inst) if !dying && world.get_entity(entity).is_ok() => inst,
                 _ => return None,
             };
-            // `on_update`'s slot is found by an ordinary turn first.
-            let slot = match inst.update_slot {
-                Some((id, slot)) if id == inst.id => slot,
-                _ => return None,
-            };
+            let slot = batched_update_slot(inst)?;
             let function = slot.and_then(|slot| vars.get(inst.id, slot));
             *self.turn += 1;
             let Some(function @ (Value::Closure(_) | Value::Native(_))) = function else {
@@ -159,6 +152,14 @@ pub(super) fn run_updates(
     frame: &mut Frame<'_>,
 ) -> bool {
     let (entities, dying, vm) = runtime.turn_parts();
+    // A batch that would stop at its first turn (an instance with events
+    // waiting, say) is not set up.
+    if *turn == order.len()
+        || instance_at_mut(entities, order.nth(*turn))
+            .is_none_or(|inst| batched_update_slot(inst).is_none())
+    {
+        return true;
+    }
     let before = vm.instructions_executed();
     let args = [Value::float(frame.dt)];
     let mut updates = Updates {
