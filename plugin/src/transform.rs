@@ -12,7 +12,7 @@ use ark_vm::{NativeError, Value, Vec3};
 use bevy::ecs::component::ComponentId;
 use bevy::ecs::query::{QueryEntityError, QueryState};
 use bevy::ecs::world::WorldId;
-use bevy::prelude::{Entity, Quat, Transform, World};
+use bevy::prelude::{Entity, Mut, Quat, Transform, World};
 
 use crate::reflect::{Leaf, no_component, no_entity};
 
@@ -77,7 +77,6 @@ pub(crate) struct TransformQueries {
     /// `Transform`'s id in `world`.
     id: ComponentId,
     read: QueryState<&'static Transform>,
-    write: QueryState<&'static mut Transform>,
 }
 
 impl TransformQueries {
@@ -99,7 +98,6 @@ impl TransformQueries {
             world: world.id(),
             id: world.register_component::<Transform>(),
             read: world.query(),
-            write: world.query(),
         })
     }
 }
@@ -217,25 +215,37 @@ pub(crate) fn write_plain(
     if !accepts(part, value, quat) {
         return false;
     }
-    // The component by its id, with no look at the world's archetypes
-    // (which `QueryState::get_mut` takes first) and none at its type's
-    // id (which `World::get_mut` takes).
-    let Some(component) = world.get_mut_by_id(entity, queries.id) else {
-        return false;
-    };
+    match transform_mut(queries, world, entity) {
+        Some(mut t) => {
+            assign(&mut t, part, value, quat);
+            true
+        }
+        None => false,
+    }
+}
+
+/// The entity's `Transform`, to change: by its component id, with no look
+/// at the world's archetypes (which `QueryState::get_mut` takes first) and
+/// none at its type's id (which `World::get_mut` takes). `None` where the
+/// entity or its `Transform` is missing.
+#[inline(always)]
+fn transform_mut<'w>(
+    queries: &TransformQueries,
+    world: &'w mut World,
+    entity: Entity,
+) -> Option<Mut<'w, Transform>> {
+    let component = world.get_mut_by_id(entity, queries.id)?;
     // SAFETY: `queries.id` is `Transform`'s id in `world`: it was
     // registered for that type in the world whose id `TransformQueries::of`
     // compared with this one's, and a world's ids are never reused.
-    let mut t = unsafe { component.with_type::<Transform>() };
-    assign(&mut t, part, value, quat);
-    true
+    Some(unsafe { component.with_type::<Transform>() })
 }
 
 /// Writes `value` into `part` of the entity's `Transform` (`quat`: the
 /// value read as a quaternion, if it is one). `what` names the field in
 /// errors (`Transform.translation`).
 pub(crate) fn write(
-    queries: &mut TransformQueries,
+    queries: &TransformQueries,
     world: &mut World,
     entity: Entity,
     part: TransformPart,
@@ -246,10 +256,12 @@ pub(crate) fn write(
     // Checked before the component is written: a failed write does not
     // mark it changed (`Mut` marks it when written through).
     let ok = accepts(part, value, quat);
-    let mut t = queries
-        .write
-        .get_mut(world, entity)
-        .map_err(|e| not_found(entity, e))?;
+    let Some(mut t) = transform_mut(queries, world, entity) else {
+        return Err(match world.get_entity(entity) {
+            Ok(_) => no_component(entity, "Transform"),
+            Err(_) => no_entity(entity),
+        });
+    };
     if !ok {
         return Err(NativeError::new(format!(
             "cannot assign {} to {} ({})",

@@ -225,6 +225,44 @@ fn a_reference_held_past_a_despawn_reports_it() {
 }
 
 #[test]
+fn a_reference_held_past_its_components_removal_fails_as_reflection_does() {
+    for component in ["Transform", "Pose"] {
+        let mut app = app();
+        let entity = spawn_posed(&mut app);
+        let source = format!(
+            "let held = nil; fn hold(e) {{ held = e.{component}; }} \
+             fn write() {{ held.translation = vec3(1, 2, 3); }} \
+             fn read() {{ return held.translation; }}"
+        );
+        app.world_mut()
+            .resource_scope(|world, mut runtime: Mut<ScriptRuntime>| {
+                let vm = runtime.vm_mut();
+                let game = vm.load("held.ark", &source).unwrap();
+                let call = |vm: &mut ark_vm::Vm, world: &mut World, f: &str, args: &[Value]| {
+                    let call = vm.start_call(game, f, args).unwrap();
+                    match vm.resume_with(call, Budget::Unlimited, world) {
+                        RunResult::Done(_) => Ok(()),
+                        RunResult::Error(e) => Err(e.message),
+                        other => panic!("{other:?}"),
+                    }
+                };
+                let e = Value::Entity(entity.to_bits());
+                // Written and read once, so that the fields are known.
+                call(vm, world, "hold", &[e]).unwrap();
+                call(vm, world, "write", &[]).unwrap();
+                call(vm, world, "read", &[]).unwrap();
+                match component {
+                    "Transform" => world.entity_mut(entity).remove::<Transform>(),
+                    _ => world.entity_mut(entity).remove::<Pose>(),
+                };
+                let missing = Err(format!("entity {entity} has no {component} component"));
+                assert_eq!(call(vm, world, "write", &[]), missing);
+                assert_eq!(call(vm, world, "read", &[]), missing);
+            });
+    }
+}
+
+#[test]
 fn a_reference_shows_its_component_and_entity() {
     let mut app = app();
     let entity = spawn_posed(&mut app);
