@@ -344,6 +344,26 @@ fn a_reload_that_fixes_a_failed_top_level_runs_the_top_level_and_on_start() {
 }
 
 #[test]
+fn under_the_continue_policy_an_update_that_returns_after_failures_marks_the_script_started() {
+    // `on_start` fails, and so does the first `on_update`; the second
+    // returns (in a batch of updates). From then on the script counts as
+    // started: a reload keeps its state and does not run `on_start` again.
+    let script = "let n = 0;
+                  fn on_start() { report(\"start\", n); let x = nil + 1; }
+                  fn on_update(dt) { n += 1; if n == 1 { let x = nil + 1; } report(\"n\", n); }";
+    let mut s = scene(WORK, &[("s.ark", script)]);
+    s.app.insert_resource(ScriptErrorPolicy::Continue);
+    s.spawn(Script::new("s.ark"));
+    s.until_n("n", 3);
+    s.edit("s.ark", &script.replace("\"n\", n", "\"m\", n"));
+    s.until("m");
+    assert_eq!(s.lines("start"), ["start 0"]);
+    let kept: i64 = s.lines("m")[0]["m ".len()..].parse().unwrap();
+    assert!(kept >= 4, "the reload started over: m {kept}");
+    assert_eq!(s.errors.len(), 2, "{:?}", s.errors);
+}
+
+#[test]
 fn a_reload_keeps_one_copy_of_what_the_top_level_spawned() {
     let script = "let minion = spawn({Name: \"Minion\"});
                   fn on_update(dt) { report(\"v\", 1); }";

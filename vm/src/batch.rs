@@ -30,9 +30,10 @@ pub trait CallBatch {
         host: Option<&mut (dyn Any + Send)>,
     ) -> Option<BatchCall<'a>>;
 
-    /// The call `next` gave last returned a value, or failed. The
-    /// collector keeps a returned value only until the next call runs (as
-    /// the value of a call resumed alone until the next resume).
+    /// The call `next` gave last failed, or returned a value and asked to
+    /// hear of it ([`BatchCall::report_return`]). The collector keeps a
+    /// returned value only until the next call runs (as the value of a call
+    /// resumed alone until the next resume).
     fn ended(&mut self, result: Result<Value, &RuntimeError>, host: Option<&mut (dyn Any + Send)>);
 }
 
@@ -40,6 +41,10 @@ pub trait CallBatch {
 pub struct BatchCall<'a> {
     pub function: Value,
     pub args: &'a [Value],
+    /// Whether [`CallBatch::ended`] hears of this call when it returns (it
+    /// always hears of a failure). A host with nothing to do for most
+    /// returns leaves it false and saves a call per call.
+    pub report_return: bool,
 }
 
 /// Read access to instances' module variables during a batch.

@@ -196,6 +196,7 @@ pub(crate) fn run_batch(
         calls,
         over: false,
         started: false,
+        report_return: false,
     };
     let last = loop {
         if !std::mem::take(&mut batch.started) {
@@ -229,6 +230,7 @@ pub(crate) fn run_batch(
         core.heap.forget_work(call);
         let ended = match &result {
             RunResult::Error(e) => Err(e),
+            RunResult::Done(_) if !batch.report_return => continue,
             RunResult::Done(v) => Ok(*v),
             RunResult::Suspended | RunResult::Stopped(_) => unreachable!("handled above"),
         };
@@ -247,6 +249,8 @@ pub(crate) struct BatchRun<'b> {
     /// The last call's result was reported and the next call set up on the
     /// fiber, for `run_batch` to start.
     started: bool,
+    /// The running call's `BatchCall::report_return`.
+    report_return: bool,
 }
 
 impl BatchRun<'_> {
@@ -270,6 +274,7 @@ impl BatchRun<'_> {
             self.over = true;
             return None;
         };
+        self.report_return = next.report_return;
         fiber.begin(next.function, next.args);
         Some(next.function)
     }
@@ -299,9 +304,11 @@ fn next_batch_call(
         // As `execute` does after each call.
         core.heap.module_written();
         core.heap.forget_work(call);
-        batch
-            .calls
-            .ended(result.as_ref().copied(), host.as_deref_mut());
+        if result.is_err() || batch.report_return {
+            batch
+                .calls
+                .ended(result.as_ref().copied(), host.as_deref_mut());
+        }
         let Some(function) = batch.set_up_next(core, fiber, meter, fuel, host.as_deref_mut())
         else {
             return false;

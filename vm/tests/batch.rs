@@ -14,6 +14,8 @@ struct Steps {
     ended: Vec<Result<Value, String>>,
     /// Ends the batch before this call.
     stop_before: Option<usize>,
+    /// Each call's `BatchCall::report_return`.
+    report_returns: bool,
 }
 
 impl Steps {
@@ -31,6 +33,7 @@ impl Steps {
             next: 0,
             ended: Vec::new(),
             stop_before: None,
+            report_returns: true,
         }
     }
 }
@@ -50,6 +53,7 @@ impl CallBatch for Steps {
         Some(BatchCall {
             function: vars.get(*id, *slot)?,
             args,
+            report_return: self.report_returns,
         })
     }
 
@@ -262,5 +266,36 @@ fn calls_that_allocate_keep_the_heap_sound_under_collector_stress() {
             let last = vm.get_var(id, "last").unwrap();
             assert_eq!(vm.display(last), format!("{i}{}", (round + 1).min(3)));
         }
+    }
+}
+
+#[test]
+fn calls_that_do_not_ask_for_their_returns_report_only_their_failures() {
+    let mut vm = Vm::new();
+    let mut ids = instances(
+        &mut vm,
+        "let ran = 0; fn step(x) { ran += 1; if x == 1 { return nil + 1; } return x; }",
+        3,
+    );
+    // Natives as the batch's functions too: `keys` of an int fails, `str`
+    // of one returns.
+    ids.extend(instances(&mut vm, "let step = keys;", 1));
+    ids.extend(instances(&mut vm, "let step = str;", 1));
+    let mut steps = Steps::new(&vm, &ids);
+    steps.report_returns = false;
+    assert_eq!(
+        vm.run_batch(Budget::Unlimited, &mut 0u32, &mut steps),
+        BatchEnd::Ended
+    );
+    let reported: Vec<&str> = steps
+        .ended
+        .iter()
+        .map(|r| r.as_ref().expect_err("only failures are reported").as_str())
+        .collect();
+    assert_eq!(reported.len(), 2, "{reported:?}");
+    assert!(reported[0].contains("nil"), "{}", reported[0]);
+    assert!(reported[1].contains("keys"), "{}", reported[1]);
+    for &id in &ids[..3] {
+        assert_eq!(vm.get_var(id, "ran"), Some(Value::Int(1)));
     }
 }

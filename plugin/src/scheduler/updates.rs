@@ -33,11 +33,6 @@ struct Updates<'f, 'a> {
     frame: &'f mut Frame<'a>,
     /// The instance whose call runs.
     current: Option<Turn>,
-    /// Whether its call returning changes it: its first update since its
-    /// `on_start` failed (under `ScriptErrorPolicy::Continue`) marks it
-    /// started. Otherwise a returned call leaves it as it was, and is not
-    /// looked up again.
-    marks_start: bool,
     /// `on_update`'s argument, the frame's `dt`, the same for every call:
     /// written once, not per call (a 16-byte copy of a value written just
     /// before waits for the write to reach the cache: `perf`).
@@ -98,10 +93,13 @@ impl CallBatch for Updates<'_, '_> {
             frame.tell_output(&inst.path);
             frame.stats.instances_run += 1;
             self.current = Some(turn);
-            self.marks_start = !inst.started;
             return Some(BatchCall {
                 function,
                 args: &self.args,
+                // Its call returning changes the instance only if this is
+                // its first update since its `on_start` failed (under
+                // `ScriptErrorPolicy::Continue`): that marks it started.
+                report_return: !inst.started,
             });
         }
     }
@@ -114,9 +112,6 @@ impl CallBatch for Updates<'_, '_> {
         let Some(turn) = self.current.take() else {
             return;
         };
-        if result.is_ok() && !self.marks_start {
-            return;
-        }
         let policy = self.frame.policy;
         let Some(inst) = instance_at_mut(self.entities, turn) else {
             return;
@@ -169,7 +164,6 @@ pub(super) fn run_updates(
         dying,
         frame,
         current: None,
-        marks_start: false,
         args,
     };
     let end = vm.run_batch(updates.frame.meter.slice(), world, &mut updates);
