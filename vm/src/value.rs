@@ -236,6 +236,21 @@ impl Value {
         unsafe { std::mem::transmute(whole) }
     }
 
+    /// Whether the value is a key into one of the heap's arenas (what the
+    /// collector marks): a number, a vector or an entity is not.
+    #[inline]
+    pub(crate) fn is_heap_object(&self) -> bool {
+        matches!(
+            self,
+            Value::Str(_)
+                | Value::List(_)
+                | Value::Map(_)
+                | Value::Closure(_)
+                | Value::Cell(_)
+                | Value::Host(_)
+        )
+    }
+
     /// `nil` and `false` are falsy; everything else is truthy.
     #[inline]
     pub fn is_truthy(&self) -> bool {

@@ -58,14 +58,14 @@ impl Heap {
     /// call not started yet, its whole stack: the callee and arguments).
     fn scan_frame(&mut self, fiber: &Fiber, i: usize) -> usize {
         if fiber.frames.is_empty() {
-            for &v in &fiber.stack {
+            for &v in fiber.stack.iter().filter(|v| v.is_heap_object()) {
                 self.shade(v);
             }
             return 1 + fiber.stack.len();
         }
         let slots = fiber.live_slots(i);
         let work = 2 + slots.len();
-        for &v in &fiber.stack[slots] {
+        for &v in fiber.stack[slots].iter().filter(|v| v.is_heap_object()) {
             self.shade(v);
         }
         // The closure holds the frame's code and constants.
@@ -121,7 +121,13 @@ impl Heap {
                 }
                 let mut chunk = std::mem::take(&mut self.gc.scratch);
                 chunk.clear();
-                chunk.extend_from_slice(&items[from.min(to)..to]);
+                // The items that are objects: a list of numbers traces
+                // without a call per item.
+                chunk.extend(
+                    items[from.min(to)..to]
+                        .iter()
+                        .filter(|v| v.is_heap_object()),
+                );
                 for &v in &chunk {
                     self.shade(v);
                 }
@@ -142,8 +148,8 @@ impl Heap {
                 chunk.clear();
                 for i in from..to {
                     if let Some((k, v)) = map.get_index(i) {
-                        chunk.push(k.to_value());
-                        chunk.push(*v);
+                        let key = k.to_value();
+                        chunk.extend([key, *v].into_iter().filter(Value::is_heap_object));
                     }
                 }
                 for &v in &chunk {

@@ -72,6 +72,14 @@ impl Heap {
                 return Ok(());
             }
         }
+        self.list_push_growing(list, v)
+    }
+
+    /// `list_push_in_call` where the list has no room: apart, so that the
+    /// common push saves and restores no more registers than it uses.
+    #[cold]
+    #[inline(never)]
+    fn list_push_growing(&mut self, list: ListKey, v: Value) -> Result<(), OutOfMemory> {
         self.list_make_room(list, 1).map_err(|_| OutOfMemory)?;
         self.list_push(list, v)
     }
