@@ -528,17 +528,20 @@ impl Compiler<'_, '_> {
                 // `a.f += v` reads the field before it writes it, and a
                 // host object's field read is host code.
                 let obj = self.place_object(obj, &[value], op.is_some())?;
-                let t = self.alloc_reg()?;
-                match op {
-                    None => self.expr_to(value, t)?,
+                // A plain local (or cached variable) is stored from its own
+                // register: no code runs between its read and the store.
+                let src = match op {
+                    None => self.expr_any(value)?,
                     Some(op) => {
+                        let t = self.alloc_reg()?;
                         self.pos = target.pos;
                         self.get_field(t, obj, name)?;
                         self.compound(op, t, t, value)?;
+                        t
                     }
-                }
+                };
                 self.pos = target.pos;
-                self.set_field(obj, name, t)?;
+                self.set_field(obj, name, src)?;
             }
             _ => return Err(self.error(target.pos, "invalid assignment target")),
         }
