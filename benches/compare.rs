@@ -35,8 +35,12 @@ use ark::vm::{Module, Vm};
 /// (`queens`, `sudoku`), strings read and built a character at a time
 /// (`json`). `objects`, `tokenizer`, `knucleotide` (substrings counted
 /// by string key) and `report` (a text built by concatenation) came later,
-/// as probes of the same shapes.
-const PROGRAMS: [&str; 20] = [
+/// as probes of the same shapes; then six of the Are-we-fast-yet suite's
+/// small programs, ported as that suite ports them (records linked into
+/// lists, recursion, lists of flags, objects whose class is a map of
+/// functions): `towers`, `permute`, `sieve`, `linked_list`, `bounce`,
+/// `storage`.
+const PROGRAMS: [&str; 26] = [
     "fib",
     "loop",
     "binary_trees",
@@ -57,6 +61,12 @@ const PROGRAMS: [&str; 20] = [
     "tokenizer",
     "knucleotide",
     "report",
+    "towers",
+    "permute",
+    "sieve",
+    "linked_list",
+    "bounce",
+    "storage",
 ];
 
 struct Peer {
