@@ -237,18 +237,27 @@ impl Value {
     }
 
     /// Whether the value is a key into one of the heap's arenas (what the
-    /// collector marks): a number, a vector or an entity is not.
+    /// collector marks): a number, a vector or an entity is not. Every
+    /// kind is named, so that a new one must say which it is.
     #[inline]
     pub(crate) fn is_heap_object(&self) -> bool {
-        matches!(
-            self,
+        match self {
             Value::Str(_)
-                | Value::List(_)
-                | Value::Map(_)
-                | Value::Closure(_)
-                | Value::Cell(_)
-                | Value::Host(_)
-        )
+            | Value::List(_)
+            | Value::Map(_)
+            | Value::Closure(_)
+            | Value::Cell(_)
+            | Value::Host(_) => true,
+            Value::Nil
+            | Value::Bool(_)
+            | Value::Int(_)
+            | Value::Float(_)
+            | Value::Vec3(_)
+            | Value::Quat { .. }
+            | Value::Entity(_)
+            | Value::EntityRef { .. }
+            | Value::Native(_) => false,
+        }
     }
 
     /// `nil` and `false` are falsy; everything else is truthy.
