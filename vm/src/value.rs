@@ -237,8 +237,8 @@ impl Value {
     }
 
     /// Whether the value is a key into one of the heap's arenas (what the
-    /// collector marks): a number, a vector or an entity is not. Every
-    /// kind is named, so that a new one must say which it is.
+    /// collector marks, in `Heap::shade`): a number, a vector or an entity
+    /// is not. Every kind is named, so that a new one must say which it is.
     #[inline]
     pub(crate) fn is_heap_object(&self) -> bool {
         match self {

@@ -42,15 +42,9 @@ impl Heap {
                     gray.push(Gray::Host(k));
                 }
             }
-            Value::Nil
-            | Value::Bool(_)
-            | Value::Int(_)
-            | Value::Float(_)
-            | Value::Vec3(_)
-            | Value::Quat { .. }
-            | Value::Entity(_)
-            | Value::EntityRef { .. }
-            | Value::Native(_) => {}
+            // The kinds that are not heap objects: `Value::is_heap_object`
+            // names each.
+            other => debug_assert!(!other.is_heap_object(), "{other:?} is not marked"),
         }
     }
 
