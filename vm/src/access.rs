@@ -34,7 +34,13 @@ pub fn get_index(core: &mut Core, obj: Value, key: Value) -> Result<Value, Strin
         Value::Map(m) => {
             let key = Key::from_value(key)?;
             let map = heap.maps.get(m).ok_or_else(stale)?;
-            Ok(map.get(&key).copied().unwrap_or(Value::Nil))
+            Ok(match map.get_full(&key) {
+                Some((i, _, &v)) => {
+                    heap.last_found = Some((m, i));
+                    v
+                }
+                None => Value::Nil,
+            })
         }
         Value::Str(s) => {
             let obj = heap.strings.get(s).ok_or_else(stale)?;
@@ -67,6 +73,12 @@ pub fn set_index(core: &mut Core, obj: Value, key: Value, v: Value) -> Result<()
         }
         Value::Map(m) => {
             let key = Key::from_value(key)?;
+            if let Some((found_in, i)) = heap.last_found
+                && found_in == m
+                && heap.map_set_at(m, i, key, v)
+            {
+                return Ok(());
+            }
             if !heap.maps.contains_key(m) {
                 return Err(stale());
             }

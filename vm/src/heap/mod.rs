@@ -155,6 +155,12 @@ pub struct Heap {
     /// variables in registers loads them again after host code only if
     /// this moved.
     module_writes: u64,
+    /// Where the last `map[key]` read found its key (`access::get_index`):
+    /// a `map[key] = v` of the same map right after it (`m[k] = m[k] + 1`,
+    /// a count or a total kept per key) writes at that position without
+    /// looking the key up again. A hint only: the write checks that the
+    /// entry there has the key, so a map changed in between is looked up.
+    pub(crate) last_found: Option<(MapKey, usize)>,
 }
 
 /// What concatenations reuse from one to the next, and the work of long
@@ -247,6 +253,7 @@ impl Heap {
             id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             layout_epoch: 0,
             module_writes: 0,
+            last_found: None,
         }
     }
 
