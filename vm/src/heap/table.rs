@@ -11,9 +11,10 @@
 //! keeps its entry's hash beside it, so moving an entry reads nothing
 //! else.
 //!
-//! Open addressing with linear probing; a removed entry leaves a tombstone
-//! (so that probes past it go on), and tombstones count as used until the
-//! next resize clears them.
+//! Open addressing with linear probing. A removal shifts the entries
+//! after it in its cluster back (no tombstones), except in an old table
+//! being emptied, where it leaves a tombstone (so that probes past it go
+//! on) that counts as used.
 //!
 //! The old table is emptied from its end, and given back to the system a
 //! piece at a time as it empties (freeing a table of two million slots in
@@ -147,9 +148,42 @@ impl<const N: usize> Table<N> {
         }
     }
 
+    /// Empties slot `i`. In a table with all its slots searched, the
+    /// entries after it in its cluster that may sit earlier (their home
+    /// slot is not between the hole and them) shift back into the hole,
+    /// so that no tombstone is left: strings that come and go at a steady
+    /// count (a script's temporaries, made and swept every frame) filled
+    /// the table with tombstones, which made it rebuild itself every few
+    /// thousand insertions. An old table being emptied, whose probes wrap
+    /// where its moved end starts, leaves a tombstone.
     fn remove_at(&mut self, i: usize) {
-        self.slots[i] = tombstone();
         self.len -= 1;
+        if self.searched != self.slot_count {
+            self.slots[i] = tombstone();
+            return;
+        }
+        let mask = self.mask();
+        let mut hole = i;
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let slot = self.slots[j];
+            if slot == empty() {
+                break;
+            }
+            if !holds(slot) {
+                // A tombstone keeps the probes past it going, as it did.
+                self.slots[hole] = tombstone();
+                return;
+            }
+            let home = slot[0] as usize & mask;
+            if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
+                self.slots[hole] = slot;
+                hole = j;
+            }
+        }
+        self.slots[hole] = empty();
+        self.used -= 1;
     }
 
     /// Stops searching the slots from `end` on (their entries have all
