@@ -666,6 +666,33 @@ fn vec3_arith(op: Arith, a: &Value, b: &Value) -> Option<Vec3> {
     Some(v)
 }
 
+/// What `compare!` makes of operands other than two ints or two floats.
+enum Compared {
+    /// Two strings' order, and the bytes read to find it.
+    Strings(std::cmp::Ordering, usize),
+    /// The comparison's answer by the general rules.
+    Answer(bool),
+}
+
+/// `compare!`'s operands other than two ints or two floats: two strings
+/// in byte order, anything else by `general`. Out of line, so that the
+/// twenty comparison instructions share one copy of this code rather
+/// than each carrying its own, which kept the interpreter's hot paths
+/// spread over more of the instruction cache.
+#[inline(never)]
+fn compare_other(
+    heap: &mut Heap,
+    a: Value,
+    b: Value,
+    general: fn(&Heap, Value, Value) -> Result<bool, String>,
+) -> Result<Compared, String> {
+    if let (Value::Str(x), Value::Str(y)) = (a, b) {
+        let (order, read) = heap.order_strings(x, y)?;
+        return Ok(Compared::Strings(order, read));
+    }
+    general(heap, a, b).map(Compared::Answer)
+}
+
 /// Loads the registers that cache module variables at `pc`
 /// (`CachedModuleVar`) from the variables; an error if the instance is gone
 /// (`vars_len` is then 0), as a load there would be.
@@ -1227,13 +1254,14 @@ fn execute_loop<const DEBUG: bool>(
                         (Value::Int(x), Value::Int(y)) => $int(*x, *y),
                         (Value::Float(x), Value::Float(y)) => $int(*x, *y),
                         // Two strings compare byte by byte, long ones a slice
-                        // at a time.
-                        (Value::Str(x), Value::Str(y)) => {
-                            let (order, read) = tri!(core.heap.order_strings(*x, *y));
-                            fuel -= (read / crate::heap::BYTES_PER_UNIT) as i64;
-                            $int(order, std::cmp::Ordering::Equal)
-                        }
-                        (a, b) => tri!($slow(&core.heap, *a, *b)),
+                        // at a time; the rest by the general rules.
+                        (a, b) => match tri!(compare_other(&mut core.heap, *a, *b, $slow)) {
+                            Compared::Strings(order, read) => {
+                                fuel -= (read / crate::heap::BYTES_PER_UNIT) as i64;
+                                $int(order, std::cmp::Ordering::Equal)
+                            }
+                            Compared::Answer(answer) => answer,
+                        },
                     }
                 }};
             }
