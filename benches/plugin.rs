@@ -170,6 +170,16 @@ const EVERYTHING: ScriptBudget = ScriptBudget::Micros {
 /// The frames of one app in a row (see `frame_times`).
 const BLOCK: usize = 10;
 
+/// The medians of a scene's counted frames: the scripted app's and its
+/// plain twin's, and of the scripted app's, the time `ScriptFrameStats`
+/// says went to opcodes and to the collector.
+struct Medians {
+    scripted: Duration,
+    plain: Duration,
+    opcode_micros: f64,
+    gc_micros: f64,
+}
+
 /// The median frames of `scripted` and of `plain` (its twin) over
 /// `FRAMES` counted frames each, with `each_scripted` and `each_plain` run
 /// before each frame. The two take turns, `BLOCK` frames at a time, so
@@ -177,13 +187,18 @@ const BLOCK: usize = 10;
 /// machine the speed drifts for seconds at a time, by up to half, which
 /// would otherwise fall on one side of a ratio. The first frame of each
 /// stretch (the other app's data in the caches) is not counted.
+///
+/// The opcode time is that of the same frames: where a run's ratio stands
+/// out, it tells whether the scripts ran slower (the whole run's opcode
+/// time up with it) or the frame around them did.
 fn frame_times(
     scripted: &mut App,
     plain: &mut App,
     mut each_scripted: impl FnMut(&mut App),
     mut each_plain: impl FnMut(&mut App),
-) -> (Duration, Duration) {
+) -> Medians {
     let mut frames = (Vec::new(), Vec::new());
+    let mut script_stats = Vec::new();
     let stretch = |app: &mut App, each: &mut dyn FnMut(&mut App), into: &mut Vec<Duration>| {
         for i in 0..BLOCK {
             each(app);
@@ -195,20 +210,32 @@ fn frame_times(
         }
     };
     while frames.0.len() < FRAMES {
+        // The stats of the block's last frame: one of the counted ones.
         stretch(scripted, &mut each_scripted, &mut frames.0);
+        let stats = scripted.world().resource::<ScriptFrameStats>();
+        script_stats.push((stats.opcode_micros, stats.gc_micros));
         stretch(plain, &mut each_plain, &mut frames.1);
     }
-    (median(frames.0), median(frames.1))
+    let middle = |mut v: Vec<f64>| {
+        v.sort_unstable_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    Medians {
+        scripted: median(frames.0),
+        plain: median(frames.1),
+        opcode_micros: middle(script_stats.iter().map(|s| s.0).collect()),
+        gc_micros: middle(script_stats.iter().map(|s| s.1).collect()),
+    }
 }
 
-fn report(scene: &str, scripted: Duration, stats: &ScriptFrameStats, plain: Duration) {
+fn report(scene: &str, m: &Medians) {
     println!(
         "{scene}: scripts {:.2} ms/frame (script {:.0} us, gc {:.0} us), plain Rust {:.3} ms/frame, ratio {:.1}x",
-        scripted.as_secs_f64() * 1e3,
-        stats.opcode_micros,
-        stats.gc_micros,
-        plain.as_secs_f64() * 1e3,
-        scripted.as_secs_f64() / plain.as_secs_f64()
+        m.scripted.as_secs_f64() * 1e3,
+        m.opcode_micros,
+        m.gc_micros,
+        m.plain.as_secs_f64() * 1e3,
+        m.scripted.as_secs_f64() / m.plain.as_secs_f64()
     );
 }
 
@@ -236,18 +263,13 @@ fn movers(dir: &str, entities: usize) {
         plain.world_mut().spawn((Transform::default(), Phase(0.0)));
     }
     plain.update();
-    let (script_frame, rust_frame) = frame_times(&mut scripted, &mut plain, |_| {}, |_| {});
+    let medians = frame_times(&mut scripted, &mut plain, |_| {}, |_| {});
     let stats = scripted.world().resource::<ScriptFrameStats>().clone();
     assert_eq!(
         stats.instances_run, entities,
         "every script runs every frame"
     );
-    report(
-        &format!("mover, {entities} entities"),
-        script_frame,
-        &stats,
-        rust_frame,
-    );
+    report(&format!("mover, {entities} entities"), &medians);
 }
 
 const CHASERS: usize = 5_000;
@@ -325,19 +347,14 @@ fn chase(dir: &str) {
             .spawn((chaser_start(i), Chases(targets[i % TARGETS])));
     }
     plain.update();
-    let (script_frame, rust_frame) = frame_times(&mut scripted, &mut plain, |_| {}, |_| {});
+    let medians = frame_times(&mut scripted, &mut plain, |_| {}, |_| {});
     let stats = scripted.world().resource::<ScriptFrameStats>().clone();
     assert_eq!(
         stats.instances_run, CHASERS,
         "every script runs every frame"
     );
     assert!(stats.failed == 0, "no chaser failed");
-    report(
-        &format!("chase, {CHASERS} entities"),
-        script_frame,
-        &stats,
-        rust_frame,
-    );
+    report(&format!("chase, {CHASERS} entities"), &medians);
     println!(
         "chase start-up: {:.1} ms for the frame of {CHASERS} instances' on_start (a find each) and first on_update",
         first_frame.as_secs_f64() * 1e3
@@ -406,22 +423,16 @@ fn events(dir: &str) {
         plain.world_mut().spawn(Echoer);
     }
     plain.update();
-    let (script_frame, rust_frame) = frame_times(&mut scripted, &mut plain, tick, |app| {
+    let medians = frame_times(&mut scripted, &mut plain, tick, |app| {
         app.world_mut().write_message(Tick);
     });
-    let stats = scripted.world().resource::<ScriptFrameStats>().clone();
     let sent = scripted
         .world_mut()
         .resource_mut::<Messages<ScriptEvent>>()
         .drain()
         .count();
     assert!(sent >= ECHOERS, "every script answered: {sent}");
-    report(
-        &format!("events, {ECHOERS} entities"),
-        script_frame,
-        &stats,
-        rust_frame,
-    );
+    report(&format!("events, {ECHOERS} entities"), &medians);
 }
 
 /// Nanoseconds per `self.Transform.translation` read and write from a
