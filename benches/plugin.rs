@@ -156,8 +156,8 @@ fn rust_mover(time: Res<Time>, mut q: Query<(&mut Transform, &mut Phase)>) {
     }
 }
 
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort_unstable();
+fn median<T: PartialOrd + Copy>(mut v: Vec<T>) -> T {
+    v.sort_unstable_by(|a, b| a.partial_cmp(b).expect("no NaN among the samples"));
     v[v.len() / 2]
 }
 
@@ -170,9 +170,9 @@ const EVERYTHING: ScriptBudget = ScriptBudget::Micros {
 /// The frames of one app in a row (see `frame_times`).
 const BLOCK: usize = 10;
 
-/// The medians of a scene's counted frames: the scripted app's and its
-/// plain twin's, and of the scripted app's, the time `ScriptFrameStats`
-/// says went to opcodes and to the collector.
+/// A scene's medians: the counted frames of the scripted app and of its
+/// plain twin, and the time `ScriptFrameStats` gave to opcodes and to
+/// the collector in the last counted frame of each scripted stretch.
 struct Medians {
     scripted: Duration,
     plain: Duration,
@@ -210,21 +210,17 @@ fn frame_times(
         }
     };
     while frames.0.len() < FRAMES {
-        // The stats of the block's last frame: one of the counted ones.
         stretch(scripted, &mut each_scripted, &mut frames.0);
+        // The stats of the stretch's last frame, a counted one.
         let stats = scripted.world().resource::<ScriptFrameStats>();
         script_stats.push((stats.opcode_micros, stats.gc_micros));
         stretch(plain, &mut each_plain, &mut frames.1);
     }
-    let middle = |mut v: Vec<f64>| {
-        v.sort_unstable_by(f64::total_cmp);
-        v[v.len() / 2]
-    };
     Medians {
         scripted: median(frames.0),
         plain: median(frames.1),
-        opcode_micros: middle(script_stats.iter().map(|s| s.0).collect()),
-        gc_micros: middle(script_stats.iter().map(|s| s.1).collect()),
+        opcode_micros: median(script_stats.iter().map(|s| s.0).collect()),
+        gc_micros: median(script_stats.iter().map(|s| s.1).collect()),
     }
 }
 
