@@ -428,6 +428,13 @@ pub enum Op {
         key: Reg,
         src: Reg,
     },
+    /// `SetIndex` of a constant (`flags[i] = false`): no register loaded
+    /// for the value, a dispatch fewer in the loops that fill a list.
+    SetIndexK {
+        obj: Reg,
+        key: Reg,
+        k: u16,
+    },
     /// Field access with a constant string key.
     GetField {
         dst: Reg,
@@ -632,6 +639,7 @@ impl Op {
             | Op::GetZ { k, .. }
             | Op::GetFieldPlace { k, .. }
             | Op::SetField { k, .. }
+            | Op::SetIndexK { k, .. }
             | Op::JmpIfLtK { k, .. }
             | Op::JmpIfNotLtK { k, .. }
             | Op::JmpIfLeK { k, .. }

@@ -1385,6 +1385,22 @@ fn execute_loop<const DEBUG: bool>(
                     }
                 }};
             }
+            // `obj[key] = value`: a list's item in place, the rest (maps,
+            // errors) by `access::set_index`.
+            macro_rules! set_index {
+                ($obj:expr, $key:expr, $value:expr) => {{
+                    if let (Value::List(l), Value::Int(i)) = (&reg!($obj), &reg!($key)) {
+                        let (l, i) = (*l, *i);
+                        let v = $value.copy_parts();
+                        if core.heap.list_set_checked(l, i, v) {
+                            continue;
+                        }
+                    }
+                    let (o, k, v) = (reg!($obj), reg!($key), $value);
+                    tri!(access::set_index(core, o, k, v));
+                    safe_point!();
+                }};
+            }
             // `dst = obj.k` for a field name in constant `k`.
             macro_rules! get_field {
                 ($dst:expr, $obj:expr, $k:expr) => {{
@@ -1866,18 +1882,8 @@ fn execute_loop<const DEBUG: bool>(
                         set_reg!(dst, tri!(access::get_index(core, o, k)));
                         safe_point!();
                     }
-                    Op::SetIndex { obj, key, src } => {
-                        if let (Value::List(l), Value::Int(i)) = (&reg!(obj), &reg!(key)) {
-                            let (l, i) = (*l, *i);
-                            let v = reg!(src).copy_parts();
-                            if core.heap.list_set_checked(l, i, v) {
-                                continue;
-                            }
-                        }
-                        let (o, k, v) = (reg!(obj), reg!(key), reg!(src));
-                        tri!(access::set_index(core, o, k, v));
-                        safe_point!();
-                    }
+                    Op::SetIndex { obj, key, src } => set_index!(obj, key, reg!(src)),
+                    Op::SetIndexK { obj, key, k } => set_index!(obj, key, konst!(k)),
                     Op::GetField { dst, obj, k } => get_field!(dst, obj, k),
                     Op::GetX { dst, obj, k } => get_axis!(dst, obj, k, x),
                     Op::GetY { dst, obj, k } => get_axis!(dst, obj, k, y),

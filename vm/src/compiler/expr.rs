@@ -309,6 +309,10 @@ impl Compiler<'_, '_> {
             return self.set_field(obj, name, src);
         }
         let key = self.operand(key, &[value], false)?;
+        if let Some(k) = self.equality_const(value)? {
+            self.emit(Op::SetIndexK { obj, key, k });
+            return Ok(());
+        }
         let src = self.expr_any(value)?;
         self.emit(Op::SetIndex { obj, key, src });
         Ok(())
@@ -360,7 +364,8 @@ impl Compiler<'_, '_> {
     }
 
     /// A literal that `==` and `!=` can compare against as a constant
-    /// (`x == nil`, `kind != "enemy"`): a number, nil, a bool or a string.
+    /// (`x == nil`, `kind != "enemy"`), and `SetIndexK` store: a number,
+    /// nil, a bool or a string.
     fn equality_const(&mut self, e: &Expr) -> CResult<Option<u16>> {
         let k = match &e.kind {
             ExprKind::Nil => self.nil_const(),

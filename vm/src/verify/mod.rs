@@ -262,11 +262,19 @@ mod tests {
 
     #[test]
     fn a_constant_past_the_table_is_refused() {
-        let code = vec![Op::LoadK { dst: 0, k: 0 }, Op::ReturnNil];
-        let mut p = proto(1, code);
-        assert!(verify(&p).unwrap_err().contains("constant"));
-        p.consts = vec![Value::Nil];
-        assert_eq!(verify(&p), Ok(()));
+        let loads = Op::LoadK { dst: 0, k: 0 };
+        let stores = Op::SetIndexK {
+            obj: 0,
+            key: 1,
+            k: 0,
+        };
+        for op in [loads, stores] {
+            let code = vec![Op::LoadNil { dst: 0 }, Op::LoadNil { dst: 1 }, op];
+            let mut p = proto(2, [code, vec![Op::ReturnNil]].concat());
+            assert!(verify(&p).unwrap_err().contains("constant"), "{op:?}");
+            p.consts = vec![Value::Nil];
+            assert_eq!(verify(&p), Ok(()), "{op:?}");
+        }
     }
 
     #[test]

@@ -155,6 +155,10 @@ pub(super) fn reads(op: &Op, closures: &[std::sync::Arc<Proto>], mut f: impl FnM
             span(key, 1);
             span(src, 1);
         }
+        Op::SetIndexK { obj, key, .. } => {
+            span(obj, 1);
+            span(key, 1);
+        }
         Op::GetField { obj, .. }
         | Op::GetX { obj, .. }
         | Op::GetY { obj, .. }
@@ -268,6 +272,7 @@ pub(super) fn writes(op: &Op, mut f: impl FnMut(usize)) {
         Op::SetCell { .. }
         | Op::SetUpval { .. }
         | Op::SetIndex { .. }
+        | Op::SetIndexK { .. }
         | Op::SetField { .. }
         | Op::ListAppend { .. }
         | Op::CheckAdd { .. }
