@@ -309,7 +309,7 @@ impl Compiler<'_, '_> {
             return self.set_field(obj, name, src);
         }
         let key = self.operand(key, &[value], false)?;
-        if let Some(k) = self.equality_const(value)? {
+        if let Some(k) = self.literal_const(value)? {
             self.emit(Op::SetIndexK { obj, key, k });
             return Ok(());
         }
@@ -363,10 +363,11 @@ impl Compiler<'_, '_> {
         u16::try_from(k).ok()
     }
 
-    /// A literal that `==` and `!=` can compare against as a constant
-    /// (`x == nil`, `kind != "enemy"`), and `SetIndexK` store: a number,
-    /// nil, a bool or a string.
-    fn equality_const(&mut self, e: &Expr) -> CResult<Option<u16>> {
+    /// A literal as a constant index that fits a `K` instruction, of any
+    /// kind: a number, nil, a bool or a string. `==` and `!=` compare
+    /// against it (`x == nil`, `kind != "enemy"`), `SetIndexK` stores it
+    /// (`flags[i] = false`).
+    fn literal_const(&mut self, e: &Expr) -> CResult<Option<u16>> {
         let k = match &e.kind {
             ExprKind::Nil => self.nil_const(),
             ExprKind::Bool(b) => self.bool_const(*b),
@@ -666,7 +667,7 @@ impl Compiler<'_, '_> {
                 let pos = self.pos;
                 let ra = self.operand(a, &[b], false)?;
                 let k = if matches!(op, BinOp::Eq | BinOp::Ne) {
-                    self.equality_const(b)?
+                    self.literal_const(b)?
                 } else {
                     self.numeric_const(b)
                 };
