@@ -601,13 +601,23 @@ pub struct Proto {
     /// The instructions where some cached variable is live (empty if
     /// none): a return into the frame elsewhere reloads nothing.
     pub(crate) cached_span: std::ops::Range<u32>,
+    /// The slots of `cached_module_vars`, each as bit `slot % 64`: a
+    /// return into the frame reloads them only if one of these bits is
+    /// among `Heap::module_slots_written`.
+    pub(crate) cached_slots: u64,
+    /// 1 if this function's writes to module variables go into
+    /// `Heap::module_slots_written`, 0 for a script's top level: it runs
+    /// at the bottom of its call stack, so no frame that caches a variable
+    /// waits under it, and its own loops write through to their registers.
+    pub(crate) tracks_module_writes: u64,
 }
 
 /// A module variable that a loop keeps in a register: loaded once before
 /// the loop, written through by the loop's own assignments, and loaded
 /// again wherever other code may have changed it: when the frame resumes
-/// (after a suspension, a yield or a call's return) and after native or
-/// host code, at any instruction from `from_pc` up to `to_pc`.
+/// (after a suspension, a yield, or a call's return where the call may
+/// have written it: `Proto::cached_slots`) and after native or host code,
+/// at any instruction from `from_pc` up to `to_pc`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct CachedModuleVar {
     /// The first instruction after the load.

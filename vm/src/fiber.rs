@@ -66,8 +66,13 @@ pub(crate) struct Fiber {
     pub layout_epoch: u64,
     /// The heap's `module_writes` when a frame last loaded the module
     /// variables it caches in registers (only the running frame relies on
-    /// it: a return into a frame always reloads them).
+    /// it: a return into a frame reloads them where its callee may have
+    /// written them).
     pub module_writes_seen: u64,
+    /// The heap's `module_slots_written` when the call last stopped, and
+    /// its `module_writes` then: the call resumes with that record if no
+    /// host code wrote a variable or ran a call in between.
+    pub slots_written_at_stop: Option<(u64, u64)>,
     /// Whether the call waits for the collector to bring the heap back
     /// under its limit (`gc::safe_point`).
     pub memory: Cell<MemoryWait>,

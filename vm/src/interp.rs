@@ -379,6 +379,12 @@ fn run_metered(
     {
         return RunResult::Error(error_with_stack(&core.heap, fiber, message));
     }
+    // A new call has no frame under it that caches module variables; a
+    // resumed one has, whose callees may have written them before it
+    // stopped, as may have any code run since.
+    let stopped = fiber.slots_written_at_stop.take();
+    core.heap
+        .start_module_slots_written(fiber.pending.is_some(), stopped);
     if let Some(nargs) = fiber.pending.take() {
         loop {
             match call_value(
@@ -797,7 +803,7 @@ fn execute(
     // another `Vm`); counting every call that returns here as a write lets
     // the frame waiting on that native see it (`after_host!` reloads the
     // frame's cached variables when the count moved).
-    core.heap.module_written();
+    fiber.slots_written_at_stop = Some(core.heap.call_stopped());
     result
 }
 
@@ -1054,23 +1060,28 @@ fn execute_loop<const DEBUG: bool>(
             // Other code may have written module variables that this frame's
             // loops keep in registers: load those live here again (see
             // `CachedModuleVar`). Whenever the frame loads (a resume), on a
-            // return into it (the callee may have written them), and after host
-            // code that wrote some (`Heap::module_writes`; the count is this
-            // call's, not this frame's, so returns do not rely on it).
+            // return into it where the callee may have written them
+            // (`Heap::module_slots_written`), and after host code that wrote
+            // some (`Heap::module_writes`; the count is this call's, not this
+            // frame's, so returns do not rely on it).
             macro_rules! reload_cached_vars {
                 () => {
                     if proto.cached_span.end > 0 {
-                        let pc = pc!();
-                        if proto.cached_span.contains(&(pc as u32)) {
-                            // SAFETY: `regs` points to the frame's registers and
-                            // `vars` to `vars_len` variables (see their
-                            // definitions).
-                            tri!(unsafe {
-                                reload_cached_module_vars(proto, pc, regs, vars, vars_len)
-                            });
-                        }
-                        fiber.module_writes_seen = core.heap.module_writes();
+                        reload_cached_vars_here!();
                     }
+                };
+            }
+            // `reload_cached_vars!` in a frame whose loops cache some.
+            macro_rules! reload_cached_vars_here {
+                () => {
+                    let pc = pc!();
+                    if proto.cached_span.contains(&(pc as u32)) {
+                        // SAFETY: `regs` points to the frame's registers and
+                        // `vars` to `vars_len` variables (see their
+                        // definitions).
+                        tri!(unsafe { reload_cached_module_vars(proto, pc, regs, vars, vars_len) });
+                    }
+                    fiber.module_writes_seen = core.heap.module_writes();
                 };
             }
             macro_rules! ctx {
@@ -1305,7 +1316,11 @@ fn execute_loop<const DEBUG: bool>(
                     // SAFETY: the saved `pc` is inside the caller's code.
                     ip = unsafe { proto.code.as_ptr().add(caller.pc) };
                     point_regs!();
-                    reload_cached_vars!();
+                    if proto.cached_span.end > 0
+                        && core.heap.any_module_slot_written(proto.cached_slots)
+                    {
+                        reload_cached_vars_here!();
+                    }
                     continue;
                 }};
             }
@@ -1589,6 +1604,8 @@ fn execute_loop<const DEBUG: bool>(
                         core.heap.barrier(v);
                         // SAFETY: `slot` is below `vars_len` (see `vars`).
                         unsafe { *vars.add(slot as usize) = v };
+                        core.heap
+                            .module_slot_written(slot, proto.tracks_module_writes);
                         set_reg!(cache, v);
                     }
                     Op::GetGlobal { dst, idx } => set_reg!(dst, core.globals[idx as usize]),

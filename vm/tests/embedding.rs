@@ -1013,6 +1013,97 @@ fn a_host_write_between_a_loops_store_and_its_next_read_is_kept() {
 }
 
 #[test]
+fn a_loop_sees_what_was_written_while_a_call_it_made_was_suspended() {
+    // A loop keeps `x` in a register and calls `slow`, which is suspended
+    // (out of budget) before it returns. The loop reads `x` right after
+    // the return, in the same slice: what `slow` wrote before it stopped,
+    // and what the host wrote while it was stopped.
+    let mut vm = Vm::new();
+    let game = vm
+        .load(
+            "game.ark",
+            "let x = 0;
+             let inside = false;
+             fn slow(v) {
+                 if v != nil { x = v; }
+                 inside = true;
+                 let i = 0;
+                 while i < 50 { i += 1; }
+                 inside = false;
+                 return 0;
+             }
+             fn run(v) {
+                 let seen = [x * 1];
+                 for k in 0..2 { slow(v); seen.push(x * 1); }
+                 return seen;
+             }",
+        )
+        .unwrap();
+    let slices = |vm: &mut Vm, call, mut between: Box<dyn FnMut(&mut Vm)>| loop {
+        match vm.resume(call, Budget::Instructions(7)) {
+            RunResult::Suspended => between(vm),
+            RunResult::Done(seen) => return vm.from_value::<Vec<i64>>(seen).unwrap(),
+            other => panic!("the call failed: {other:?}"),
+        }
+    };
+    // `slow` writes `x` itself, then stops.
+    let call = vm.start_call(game, "run", &[Value::Int(5)]).unwrap();
+    assert_eq!(slices(&mut vm, call, Box::new(|_| {})), [0, 5, 5]);
+
+    // The host writes `x` while `slow` is stopped (the first time: 10, the
+    // second: 20).
+    assert!(vm.set_var(game, "x", Value::Int(0)));
+    let call = vm.start_call(game, "run", &[Value::Nil]).unwrap();
+    let (mut next, mut was_inside) = (10, false);
+    let host = Box::new(move |vm: &mut Vm| {
+        let inside = vm.get_var(game, "inside") == Some(Value::Bool(true));
+        if inside && !was_inside {
+            assert!(vm.set_var(game, "x", Value::Int(next)));
+            next += 10;
+        }
+        was_inside = inside;
+    });
+    assert_eq!(slices(&mut vm, call, host), [0, 10, 20]);
+}
+
+#[test]
+fn a_loop_sees_what_its_callee_wrote_before_host_code_ran_a_call() {
+    // `step` writes `x`, which the loop in `run` keeps in a register, and
+    // then calls a native whose host code runs another call on the heap
+    // (through another VM). That call writes no variable; the loop must
+    // still read `step`'s write when `step` returns.
+    let target = Arc::new(Mutex::new(None::<ark_vm::InstanceId>));
+    let seen_target = target.clone();
+    let mut vm = Vm::new();
+    vm.register_native("poke", Arity::Exactly(0), move |ctx, _| {
+        let instance = seen_target.lock().unwrap().expect("set before the call");
+        let mut tool = Vm::new();
+        std::mem::swap(ctx.heap(), tool.heap_mut());
+        let result = tool.call(instance, "idle", &[]);
+        std::mem::swap(ctx.heap(), tool.heap_mut());
+        result.unwrap();
+        Ok(Value::Nil)
+    });
+    let game = vm
+        .load(
+            "game.ark",
+            "let x = 0;
+             fn idle() { return 0; }
+             fn step() { x = x + 1; poke(); return 0; }
+             fn run() {
+                 let seen = [x * 1];
+                 for i in 0..2 { step(); seen.push(x * 1); }
+                 return seen;
+             }",
+        )
+        .unwrap();
+    *target.lock().unwrap() = Some(game);
+    let seen = vm.call(game, "run", &[]).unwrap();
+    let seen: Vec<i64> = vm.from_value(seen).unwrap();
+    assert_eq!(seen, [0, 1, 2]);
+}
+
+#[test]
 fn a_compound_field_assignment_writes_the_object_it_read() {
     // `target.hp -= 1` reads the field (host code, for a host object) and
     // then writes it: into the object it read, even if the host code

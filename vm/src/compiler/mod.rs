@@ -609,6 +609,12 @@ impl Compiler<'_, '_> {
             field_cache: (0..end).map(|_| Default::default()).collect(),
             uses_module_vars,
             cached_span: cached_span(&f.cached_module_vars),
+            cached_slots: f
+                .cached_module_vars
+                .iter()
+                .fold(0, |bits, c| bits | 1 << (c.slot % 64)),
+            // Popped above: the top level was the last function left.
+            tracks_module_writes: u64::from(!self.funcs.is_empty()),
             cached_module_vars: f.cached_module_vars.as_slice().into(),
         };
         self.spare_funcs.push(f);

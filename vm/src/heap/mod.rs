@@ -155,6 +155,18 @@ pub struct Heap {
     /// variables in registers loads them again after host code only if
     /// this moved.
     module_writes: u64,
+    /// The module variable slots (each as bit `slot % 64`, of any
+    /// instance) that code other than a script's top level has written
+    /// since the running call started; all of them in a resumed call, and
+    /// once host code has written one or run a call (`module_written`):
+    /// a call run by host code during a native starts its own record,
+    /// and ends with every slot in it for the frames it returns to. A
+    /// frame whose loops keep variables in registers reloads them when a
+    /// call returns into it only if one of their bits is here
+    /// (`Proto::cached_slots`): a top-level loop calling a function that
+    /// writes no variable it caches (a random number generator's seed,
+    /// say) reloads nothing.
+    module_slots_written: u64,
     /// Where the last `map[key]` read found its key (`access::get_index`):
     /// a `map[key] = v` of the same map right after it (`m[k] = m[k] + 1`,
     /// a count or a total kept per key) writes at that position without
@@ -253,6 +265,7 @@ impl Heap {
             id: NEXT_HEAP_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             layout_epoch: 0,
             module_writes: 0,
+            module_slots_written: 0,
             last_found: None,
         }
     }
@@ -275,10 +288,53 @@ impl Heap {
         self.module_writes
     }
 
-    /// Records a write to a module variable.
+    /// Records a write to a module variable by host code, or a call run:
+    /// which variables it wrote is not known.
     #[inline]
     pub(crate) fn module_written(&mut self) {
         self.module_writes = self.module_writes.wrapping_add(1);
+        self.module_slots_written = u64::MAX;
+    }
+
+    /// Starts `module_slots_written` for a call that runs: empty for a
+    /// new call; for a resumed one, its record when it stopped (`stopped`:
+    /// that and `module_writes` then) if no host code has written a
+    /// variable or run a call since, else every slot.
+    #[inline]
+    pub(crate) fn start_module_slots_written(
+        &mut self,
+        new_call: bool,
+        stopped: Option<(u64, u64)>,
+    ) {
+        self.module_slots_written = match stopped {
+            _ if new_call => 0,
+            Some((written, writes)) if writes == self.module_writes => written,
+            _ => u64::MAX,
+        };
+    }
+
+    /// Records that the running call stops (it returned, stopped or
+    /// failed): what host code finds, as after a call it ran. Returns what
+    /// the call resumes with (see `start_module_slots_written`).
+    #[inline]
+    pub(crate) fn call_stopped(&mut self) -> (u64, u64) {
+        let written = self.module_slots_written;
+        self.module_written();
+        (written, self.module_writes)
+    }
+
+    /// Records a script's write to module variable `slot`, made by a
+    /// function whose `Proto::tracks_module_writes` is `tracked`.
+    #[inline]
+    pub(crate) fn module_slot_written(&mut self, slot: u16, tracked: u64) {
+        self.module_slots_written |= tracked << (slot % 64);
+    }
+
+    /// Whether a module variable among `slots` (bits, as in
+    /// `Proto::cached_slots`) may have been written by other code.
+    #[inline]
+    pub(crate) fn any_module_slot_written(&self, slots: u64) -> bool {
+        self.module_slots_written & slots != 0
     }
 
     /// Records a change that may free or move instance variables or

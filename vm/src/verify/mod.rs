@@ -112,6 +112,8 @@ mod tests {
             uses_module_vars: false,
             cached_module_vars: Box::default(),
             cached_span: 0..0,
+            cached_slots: 0,
+            tracks_module_writes: 1,
             positions: vec![(1, 1); code.len()],
             code,
             consts: Vec::new(),
