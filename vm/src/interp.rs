@@ -1067,21 +1067,17 @@ fn execute_loop<const DEBUG: bool>(
             macro_rules! reload_cached_vars {
                 () => {
                     if proto.cached_span.end > 0 {
-                        reload_cached_vars_here!();
+                        let pc = pc!();
+                        if proto.cached_span.contains(&(pc as u32)) {
+                            // SAFETY: `regs` points to the frame's registers and
+                            // `vars` to `vars_len` variables (see their
+                            // definitions).
+                            tri!(unsafe {
+                                reload_cached_module_vars(proto, pc, regs, vars, vars_len)
+                            });
+                        }
+                        fiber.module_writes_seen = core.heap.module_writes();
                     }
-                };
-            }
-            // `reload_cached_vars!` in a frame whose loops cache some.
-            macro_rules! reload_cached_vars_here {
-                () => {
-                    let pc = pc!();
-                    if proto.cached_span.contains(&(pc as u32)) {
-                        // SAFETY: `regs` points to the frame's registers and
-                        // `vars` to `vars_len` variables (see their
-                        // definitions).
-                        tri!(unsafe { reload_cached_module_vars(proto, pc, regs, vars, vars_len) });
-                    }
-                    fiber.module_writes_seen = core.heap.module_writes();
                 };
             }
             macro_rules! ctx {
@@ -1316,10 +1312,9 @@ fn execute_loop<const DEBUG: bool>(
                     // SAFETY: the saved `pc` is inside the caller's code.
                     ip = unsafe { proto.code.as_ptr().add(caller.pc) };
                     point_regs!();
-                    if proto.cached_span.end > 0
-                        && core.heap.any_module_slot_written(proto.cached_slots)
-                    {
-                        reload_cached_vars_here!();
+                    // (`cached_slots` is empty in a frame that caches none.)
+                    if core.heap.any_module_slot_written(proto.cached_slots) {
+                        reload_cached_vars!();
                     }
                     continue;
                 }};
